@@ -1,0 +1,12 @@
+"""An offline stand-in for Twilio: REST API, call engine, conferences and SMS over real HTTP."""
+
+from __future__ import annotations
+
+from .faults import RestError, RestFaults
+from .handle import Caller, Twin
+from .models import TwinError
+from .sms import InboundSms
+from .webhooks import WebhookRecord
+
+__all__ = ["Caller", "InboundSms", "RestError", "RestFaults", "Twin", "TwinError",
+           "WebhookRecord"]

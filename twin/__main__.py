@@ -1,0 +1,50 @@
+"""Run the twin as its own process: `python -m twin --port 8700 --voice-url ...`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+
+from .handle import Twin
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options (defaults from the TWILIO_* / TWIN_* environment)."""
+    env = os.environ.get
+    parser = argparse.ArgumentParser(prog="python -m twin", description=__doc__)
+    parser.add_argument("--host", default=env("TWIN_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(env("TWIN_PORT", "8700")))
+    parser.add_argument("--account-sid", default=env("TWILIO_ACCOUNT_SID", "AC" + "0" * 32))
+    parser.add_argument("--auth-token", default=env("TWILIO_AUTH_TOKEN", "twin-auth-token"))
+    parser.add_argument("--phone-number", default=env("TWILIO_PHONE_NUMBER", "+15550100000"))
+    parser.add_argument("--voice-url", default=env("TWIN_VOICE_URL"))
+    parser.add_argument("--status-callback", default=env("TWIN_STATUS_CALLBACK"))
+    parser.add_argument("--sms-url", default=env("TWIN_SMS_URL"))
+    parser.add_argument("--time-scale", type=float, default=float(env("TWIN_TIME_SCALE", "1")))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Start the twin and serve until interrupted."""
+    args = parse_args(argv)
+    twin = Twin(account_sid=args.account_sid, auth_token=args.auth_token,
+                phone_number=args.phone_number, voice_url=args.voice_url,
+                status_callback=args.status_callback, sms_url=args.sms_url,
+                time_scale=args.time_scale, host=args.host, port=args.port)
+    twin.start()
+    print(f"twin: REST API at {twin.api_base}/2010-04-01, control API at "
+          f"{twin.api_base}/_twin, number {twin.phone_number}", flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        twin.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Call lifecycle shared by the REST API and the test handle: create, update, finish."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from .engine import CallRunner
+from .faults import RestError
+from .models import Call, CallUpdate, TwinError
+from .util import is_e164, rfc2822, utcnow
+
+if TYPE_CHECKING:
+    from .handle import Caller, Twin
+
+EVENT_STATUS = {"initiated": "initiated", "ringing": "ringing", "answered": "in-progress"}
+
+
+class CallsMixin:
+    """Methods of Twin that create, redirect and end calls."""
+
+    def start_call(self: Twin, call: Call, url: str | None, method: str = "POST",
+                   twiml: str | None = None) -> Caller:
+        """Register a call and start its thread; returns the handle for the phone."""
+        from .handle import Caller
+
+        runner = CallRunner(self, call, url, method, twiml)
+        caller = Caller(self, call, runner)
+        with self.cond:
+            self.calls[call.sid] = call
+            self.callers[call.sid] = caller
+        runner.thread.start()
+        return caller
+
+    def create_call(self: Twin, form: Mapping) -> Call:
+        """Handle REST Calls.json POST: an outbound call the simulated phone answers."""
+        to, from_ = form.get("To", ""), form.get("From", "")
+        if not to:
+            raise RestError(400, 21201, "No 'To' number is specified")
+        if not from_:
+            raise RestError(400, 21213, "No 'From' number is specified")
+        if not is_e164(to):
+            raise RestError(400, 21211, f"Invalid 'To' Phone Number: {to}")
+        url, twiml = form.get("Url"), form.get("Twiml")
+        if not url and not twiml:
+            raise RestError(400, 21205, "Url parameter is required.")
+        getlist = getattr(form, "getlist", lambda key: [form[key]] if key in form else [])
+        events = [e for item in getlist("StatusCallbackEvent") for e in item.split()]
+        call = Call(self.account_sid, from_, to, direction="outbound-api",
+                    status_callback=form.get("StatusCallback"),
+                    status_callback_method=form.get("StatusCallbackMethod", "POST"),
+                    status_callback_events=frozenset(events or ["completed"]))
+        self.start_call(call, url, form.get("Method", "POST"), twiml)
+        return call
+
+    def update_call(self: Twin, call: Call, form: Mapping) -> None:
+        """Handle REST Calls/{sid}.json POST: redirect (Url/Twiml) or end (Status) a call."""
+        status = form.get("Status")
+        with self.cond:
+            if status in ("completed", "canceled"):
+                if not call.ended and (status == "completed" or call.answered_mono is None):
+                    call.hangup_requested = True
+            elif status:
+                raise RestError(400, 21218, f"Invalid value for Status: {status}")
+            elif form.get("Url") or form.get("Twiml"):
+                if call.ended:
+                    raise RestError(400, 21220, "Call is not in-progress. Cannot redirect.")
+                call.update = CallUpdate(form.get("Url"), form.get("Method", "POST"),
+                                         form.get("Twiml"))
+            if form.get("StatusCallback"):
+                call.status_callback = form["StatusCallback"]
+            call.touch()
+            self.cond.notify_all()
+
+    def finish_call(self: Twin, call: Call, status: str) -> None:
+        """Mark a call ended and send its `completed` status callback."""
+        with self.cond:
+            if call.ended:
+                return
+            call.status = status
+            call.end_time = utcnow()
+            call.duration = 0
+            if call.answered_mono is not None:
+                runner = self.callers[call.sid].runner
+                call.duration = runner.sim_seconds_since(call.answered_mono)
+            call.touch()
+            self.cond.notify_all()
+        self.call_event(call, "completed")
+
+    def call_event(self: Twin, call: Call, event: str) -> None:
+        """Send a call progress status callback if the call asked for that event."""
+        with self.cond:
+            if not call.status_callback or event not in call.status_callback_events:
+                return
+            extra = {"Timestamp": rfc2822(utcnow()) or "", "SequenceNumber":
+                     str(call.callback_seq), "CallbackSource": "call-progress-events"}
+            call.callback_seq += 1
+            if event == "completed":
+                extra["CallDuration"] = str(call.duration or 0)
+            else:
+                extra["CallStatus"] = EVENT_STATUS[event]
+            params = call.webhook_params(**extra)
+            url, method = call.status_callback, call.status_callback_method
+        self.dispatcher.submit(call.sid, lambda: self.webhook_client.request(
+            url, method, params, "call-status"))
+
+    def record_error(self: Twin, error: TwinError, call: Call | None = None) -> None:
+        """Remember an error for the debugger views (twin.errors, caller.errors)."""
+        with self.cond:
+            self.error_log.append(error)
+            if call is not None:
+                call.errors.append(error)
+            self.cond.notify_all()

@@ -1,0 +1,92 @@
+"""A small JSON control API so another process can drive simulated phones."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Blueprint, Flask, jsonify, request
+
+if TYPE_CHECKING:
+    from .handle import Caller, Twin
+
+
+def caller_json(caller: Caller) -> dict:
+    """A caller's state as JSON."""
+    return {"sid": caller.sid, "number": caller.number, "status": caller.status,
+            "heard": caller.heard, "conference": caller.conference,
+            "conference_sid": caller.conference_sid,
+            "errors": [{"code": e.code, "message": e.message, "url": e.url}
+                       for e in caller.errors]}
+
+
+def register_control(app: Flask, twin: Twin) -> None:
+    """Mount /_twin/... on the REST app (no auth: it is a local test tool)."""
+    bp = Blueprint("twin_control", __name__, url_prefix="/_twin")
+
+    def find(sid: str) -> Caller:
+        caller = twin.callers.get(sid)
+        if caller is None:
+            from .faults import RestError
+
+            raise RestError(404, 20404, f"No call {sid}")
+        return caller
+
+    @bp.post("/calls")
+    def dial():
+        data = request.get_json(force=True)
+        caller = twin.dial(data["from"], data.get("to"))
+        return jsonify(caller_json(caller)), 201
+
+    @bp.get("/calls")
+    def calls():
+        with twin.cond:
+            callers = list(twin.callers.values())
+        return jsonify([caller_json(c) for c in callers])
+
+    @bp.get("/calls/<sid>")
+    def call(sid: str):
+        return jsonify(caller_json(find(sid)))
+
+    @bp.post("/calls/<sid>/digits")
+    def digits(sid: str):
+        caller = find(sid)
+        caller.press(str(request.get_json(force=True)["digits"]))
+        return jsonify(caller_json(caller))
+
+    @bp.post("/calls/<sid>/hangup")
+    def hangup(sid: str):
+        caller = find(sid)
+        caller.hang_up()
+        return jsonify(caller_json(caller))
+
+    @bp.post("/sms")
+    def sms():
+        data = request.get_json(force=True)
+        result = twin.send_sms(data["from"], data["body"], data.get("to"))
+        return jsonify({"sid": result.sid, "status": result.status, "replies": result.replies,
+                        "error": str(result.error) if result.error else None})
+
+    @bp.get("/inbox/<path:number>")
+    def inbox(number: str):
+        return jsonify(twin.inbox(number))
+
+    @bp.get("/conferences")
+    def conferences():
+        return jsonify(twin.conferences())
+
+    @bp.get("/errors")
+    def errors():
+        return jsonify([{"code": e.code, "message": e.message, "url": e.url,
+                         "call_sid": e.call_sid} for e in twin.errors])
+
+    @bp.post("/faults")
+    def faults():
+        data = request.get_json(force=True)
+        if data.get("clear"):
+            twin.rest_faults.clear()
+        else:
+            twin.rest_faults.add(int(data["status"]), data.get("times", 1), data.get("method"),
+                                 data.get("path_contains"))
+        return jsonify({"ok": True})
+
+    app.register_blueprint(bp)

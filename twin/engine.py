@@ -1,0 +1,268 @@
+"""The call engine: one thread per call, fetching and interpreting TwiML like Twilio."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin
+
+from .models import Call, TwinError
+from .twiml import TwimlError, Verb, parse_voice
+from .util import as_int, rfc2822, utcnow
+
+if TYPE_CHECKING:
+    from .handle import Twin
+
+APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
+
+
+class CallHungUp(Exception):
+    """The caller (or the REST API) hung up."""
+
+
+class Interrupted(Exception):
+    """A REST update redirected the call to new TwiML."""
+
+
+class CallFinished(Exception):
+    """TwiML ended the call (Hangup, Reject) with a final status."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class CallFailed(Exception):
+    """The app answered with an error or invalid TwiML."""
+
+    def __init__(self, error: TwinError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@dataclass
+class Doc:
+    """A fetched TwiML document and where it came from."""
+
+    verbs: list[Verb]
+    url: str | None = None
+    method: str = "POST"
+
+    def resolve(self, url: str) -> str:
+        """Resolve a URL found in this document (Twilio allows relative ones)."""
+        return urljoin(self.url, url) if self.url else url
+
+
+class CallRunner:
+    """Drives one call: fetch TwiML, run verbs, react to digits, hang-ups and redirects."""
+
+    def __init__(self, twin: Twin, call: Call, url: str | None, method: str = "POST",
+                 twiml: str | None = None) -> None:
+        self.twin = twin
+        self.call = call
+        self.cond = twin.cond
+        self.start = (url, method, twiml)
+        self.barge: Callable[[], bool] | None = None
+        self.media_seconds = 0.0
+        self.thread = threading.Thread(target=self.run, daemon=True, name=f"call-{call.sid[:10]}")
+
+    # ---- plumbing -------------------------------------------------------------------
+    def params(self, **extra: str) -> dict[str, str]:
+        """The form fields Twilio sends with every voice request for this call."""
+        with self.cond:
+            return self.call.webhook_params(**extra)
+
+    def check(self) -> None:
+        """Raise if the call was hung up or redirected meanwhile."""
+        with self.cond:
+            if self.call.hangup_requested:
+                raise CallHungUp()
+            if self.call.update is not None:
+                raise Interrupted()
+
+    def wait(self, pred: Callable[[], bool], seconds: float | None) -> bool:
+        """Wait (real seconds) until pred holds; False on timeout. Hang-ups interrupt."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        with self.cond:
+            while True:
+                self.check()
+                if pred():
+                    return True
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self.cond.wait(left if left is not None else 1.0)
+
+    def sleep(self, sim_seconds: float | None) -> None:
+        """Spend simulated time (None: forever) unless a barge-in condition fires."""
+        barge = self.barge or (lambda: False)
+        began = time.monotonic()
+        real = None if sim_seconds is None else sim_seconds * self.twin.time_scale
+        if real is None or real > 0:
+            self.wait(barge, real)
+        self.media_seconds += time.monotonic() - began
+
+    def hear(self, text: str) -> None:
+        """Record something the caller hears."""
+        with self.cond:
+            self.call.heard.append(text)
+            self.cond.notify_all()
+
+    def fail(self, code: int, message: str, url: str | None) -> CallFailed:
+        """Build the exception for an application error on this call."""
+        return CallFailed(TwinError(code, message, url, self.call.sid))
+
+    def fetch(self, url: str, method: str = "POST", kind: str = "voice", **extra: str) -> Doc:
+        """Request TwiML from the app and parse it; errors end the call like Twilio."""
+        record = self.twin.webhook_client.request(url, method, self.params(**extra), kind)
+        self.check()
+        if record.error:
+            raise self.fail(11205, f"HTTP connection failure: {record.error}", url)
+        if not record.ok:
+            raise self.fail(11200, f"HTTP retrieval failure: status {record.status}", url)
+        try:
+            return Doc(parse_voice(record.body), url, method.upper())
+        except TwimlError as exc:
+            raise self.fail(exc.code, str(exc), url) from exc
+
+    # ---- lifecycle ------------------------------------------------------------------
+    def run(self) -> None:
+        """Thread body: run the call to its end, then report its final status."""
+        status = "completed"
+        try:
+            self.twin.call_event(self.call, "initiated")
+            self.twin.call_event(self.call, "ringing")
+            url, method, twiml = self.start
+            if self.call.direction != "inbound":
+                self.answer()  # outbound calls fetch their TwiML once answered
+            doc = self._document(url, method, twiml)
+            status = self._drive(doc)
+        except CallHungUp:
+            status = "completed"
+        except CallFinished as exc:
+            status = exc.status
+        except CallFailed as exc:
+            self._record_failure(exc.error)
+        finally:
+            self.twin.rooms.leave(self.call.sid, "hangup")
+            self.twin.finish_call(self.call, status)
+
+    def _document(self, url: str | None, method: str, twiml: str | None) -> Doc:
+        if twiml is not None:
+            try:
+                return Doc(parse_voice(twiml))
+            except TwimlError as exc:
+                raise self.fail(exc.code, str(exc), None) from exc
+        return self.fetch(url or "", method)
+
+    def _drive(self, doc: Doc | None) -> str:
+        while doc is not None:
+            try:
+                doc = self.execute(doc)
+            except Interrupted:
+                doc = self._take_update()
+        return "completed"
+
+    def _take_update(self) -> Doc:
+        while True:
+            with self.cond:
+                update, self.call.update = self.call.update, None
+            try:
+                self.answer()
+                return self._document(update.url, update.method, update.twiml)
+            except Interrupted:
+                continue
+
+    def _record_failure(self, error: TwinError) -> None:
+        self.hear(APPLICATION_ERROR)
+        self.twin.record_error(error, self.call)
+
+    def answer(self) -> None:
+        """Move a ringing call to in-progress (first TwiML verb executed)."""
+        with self.cond:
+            if self.call.answered_mono is not None:
+                return
+            self.call.status = "in-progress"
+            self.call.start_time = utcnow()
+            self.call.answered_mono = time.monotonic()
+            self.call.touch()
+            self.cond.notify_all()
+        self.twin.call_event(self.call, "answered")
+
+    # ---- verbs ----------------------------------------------------------------------
+    def execute(self, doc: Doc) -> Doc | None:
+        """Run a document's verbs; return the next document, or None when it runs out."""
+        for verb in doc.verbs:
+            if self.barge and self.barge():
+                return None
+            if verb.name != "Reject":
+                self.answer()
+            handler = getattr(self, f"verb_{verb.name.lower()}")
+            nxt = handler(verb, doc)
+            if nxt is not None:
+                return nxt
+        return None
+
+    def verb_say(self, verb: Verb, doc: Doc) -> None:
+        """Say: the text is heard, loop times (0: forever)."""
+        loops = as_int(verb.get("loop"), 1)
+        for _ in range(max(loops, 1)):
+            self.hear(verb.text)
+            self.sleep(self.twin.say_seconds)
+            if self.barge and self.barge():
+                return
+        if loops == 0:
+            self.sleep(None)
+
+    def verb_play(self, verb: Verb, doc: Doc) -> None:
+        """Play: record the URL (or DTMF digits) heard, loop times (0: forever)."""
+        loops = as_int(verb.get("loop"), 1)
+        what = f"[play {verb.text}]" if verb.text else f"[digits {verb.get('digits')}]"
+        for _ in range(max(loops, 1)):
+            self.hear(what)
+            if self.barge and self.barge():
+                return
+        if loops == 0:
+            self.sleep(None)
+
+    def verb_pause(self, verb: Verb, doc: Doc) -> None:
+        """Pause for length seconds (scaled)."""
+        self.sleep(as_int(verb.get("length"), 1))
+
+    def verb_redirect(self, verb: Verb, doc: Doc) -> Doc:
+        """Redirect: fetch the next document."""
+        return self.fetch(doc.resolve(verb.text), verb.get("method", "POST"))
+
+    def verb_hangup(self, verb: Verb, doc: Doc) -> None:
+        """Hangup: end the call."""
+        raise CallFinished("completed")
+
+    def verb_reject(self, verb: Verb, doc: Doc) -> None:
+        """Reject: refuse an unanswered call (busy); after answer it just hangs up."""
+        raise CallFinished("completed" if self.call.answered_mono else "busy")
+
+    def verb_gather(self, verb: Verb, doc: Doc) -> Doc | None:
+        """Gather DTMF digits; with input request the action, else fall through."""
+        from .gather import run_gather
+
+        return run_gather(self, verb, doc)
+
+    def verb_dial(self, verb: Verb, doc: Doc) -> Doc | None:
+        """Dial a conference; afterwards request the action or continue."""
+        from .dial import run_dial
+
+        return run_dial(self, verb, doc)
+
+    def sim_seconds_since(self, mono: float | None) -> int:
+        """Simulated whole seconds since a monotonic instant."""
+        if mono is None:
+            return 0
+        return math.ceil((time.monotonic() - mono) / self.twin.time_scale)
+
+    def timestamp(self) -> str:
+        """Timestamp field for callbacks."""
+        return rfc2822(utcnow()) or ""

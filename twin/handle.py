@@ -1,0 +1,281 @@
+"""The handle tests and tools hold: a Twin (Twilio stand-in) and Callers (simulated phones)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .calls import CallsMixin
+from .conference import Rooms
+from .faults import RestFaults
+from .models import Call, Conference, Message, TwinError
+from .sms import InboundSms, SmsCenter
+from .util import new_sid
+from .webhooks import Dispatcher, WebhookClient, WebhookRecord
+
+if TYPE_CHECKING:
+    from twilio.rest import Client
+
+    from .engine import CallRunner
+    from .rest import RestRecord
+    from .server import ServerThread
+
+
+class Caller:
+    """A simulated phone on one call: listen, press keys, hang up, wait for things."""
+
+    def __init__(self, twin: Twin, call: Call, runner: CallRunner) -> None:
+        self.twin, self.call, self.runner = twin, call, runner
+        self.sid = call.sid
+        self.number = call.from_ if call.direction == "inbound" else call.to
+
+    def _read(self, fn: Callable[[], object]):
+        with self.twin.cond:
+            return fn()
+
+    @property
+    def heard(self) -> list[str]:
+        """Everything said or played to this phone so far."""
+        return self._read(lambda: list(self.call.heard))
+
+    @property
+    def status(self) -> str:
+        """Twilio call status: ringing, in-progress, completed, ..."""
+        return self.call.status
+
+    @property
+    def errors(self) -> list[TwinError]:
+        """Application errors Twilio recorded on this call."""
+        return self._read(lambda: list(self.call.errors))
+
+    @property
+    def conference(self) -> str | None:
+        """Name of the conference the call is in now, else None."""
+        return self.call.conference_name
+
+    @property
+    def conference_sid(self) -> str | None:
+        """Sid of the conference the call is in now, else None."""
+        return self.call.conference_sid
+
+    @property
+    def ended(self) -> bool:
+        """True once the call has a final status."""
+        return self.call.ended
+
+    def mark(self) -> int:
+        """A bookmark into `heard`, for `wait_until_heard(..., since=mark)`."""
+        return len(self.call.heard)
+
+    def press(self, digits: str) -> None:
+        """Press keys on the phone (DTMF)."""
+        with self.twin.cond:
+            self.call.digits.extend(digits)
+            self.twin.cond.notify_all()
+
+    def hang_up(self) -> None:
+        """Hang up the phone."""
+        with self.twin.cond:
+            self.call.hangup_requested = True
+            self.twin.cond.notify_all()
+
+    def wait_for(self, pred: Callable[[], object], timeout: float = 5.0, what: str = "") -> object:
+        """Wait until pred() is truthy (checked under the twin's lock); return its value."""
+        deadline = time.monotonic() + timeout
+        with self.twin.cond:
+            while True:
+                value = pred()
+                if value:
+                    return value
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"call {self.sid}: gave up waiting for {what or pred}; "
+                                       f"status={self.call.status} heard={self.call.heard} "
+                                       f"errors={[str(e) for e in self.call.errors]}")
+                self.twin.cond.wait(left)
+
+    def wait_until_heard(self, text: str, timeout: float = 5.0, since: int = 0) -> str:
+        """Wait until something heard (after index `since`) contains text, case-insensitive."""
+        needle = text.lower()
+
+        def found() -> str | None:
+            return next((h for h in self.call.heard[since:] if needle in h.lower()), None)
+
+        return self.wait_for(found, timeout, f"hearing {text!r}")  # type: ignore[return-value]
+
+    def wait_until_in_conference(self, timeout: float = 5.0, name: str | None = None) -> str:
+        """Wait until the call is in a conference (optionally a given one); return its name."""
+        def inside() -> str | None:
+            current = self.call.conference_name
+            return current if current and (name is None or current == name) else None
+
+        return self.wait_for(inside, timeout, "joining a conference")  # type: ignore[return-value]
+
+    def wait_until_not_in_conference(self, timeout: float = 5.0) -> None:
+        """Wait until the call has left its conference."""
+        self.wait_for(lambda: self.call.conference_sid is None, timeout, "leaving the conference")
+
+    def wait_until_ended(self, timeout: float = 5.0) -> str:
+        """Wait until the call ended; return its final status."""
+        self.wait_for(lambda: self.call.ended, timeout, "the call to end")
+        return self.call.status
+
+    def __repr__(self) -> str:
+        return f"<Caller {self.number} {self.sid} {self.call.status}>"
+
+
+class Twin(CallsMixin):
+    """An offline Twilio: REST API over HTTP plus simulated phones calling the app."""
+
+    def __init__(self, account_sid: str = "AC" + "0" * 32, auth_token: str = "twin-auth-token",
+                 phone_number: str = "+15550100000", voice_url: str | None = None,
+                 status_callback: str | None = None, sms_url: str | None = None,
+                 time_scale: float = 1.0, host: str = "127.0.0.1", port: int = 0,
+                 voice_method: str = "POST", sms_method: str = "POST",
+                 say_seconds: float = 0.0, callback_workers: int = 4) -> None:
+        self.account_sid, self.auth_token = account_sid, auth_token
+        self.phone_number, self.phone_number_sid = phone_number, new_sid("PN")
+        self.voice_url, self.voice_method = voice_url, voice_method
+        self.status_callback, self.sms_url, self.sms_method = status_callback, sms_url, sms_method
+        self.time_scale, self.say_seconds = time_scale, say_seconds
+        self.host, self.port = host, port
+        self.cond = threading.Condition(threading.RLock())
+        self.calls: dict[str, Call] = {}
+        self.callers: dict[str, Caller] = {}
+        self.requests: list[RestRecord] = []
+        self.error_log: list[TwinError] = []
+        self.webhook_client = WebhookClient(auth_token)
+        self.dispatcher = Dispatcher(callback_workers)
+        self.rooms = Rooms(self)
+        self.sms = SmsCenter(self)
+        self.rest_faults = RestFaults()
+        self._server: ServerThread | None = None
+        from .rest import create_rest_app
+
+        self.app = create_rest_app(self)
+
+    # ---- running --------------------------------------------------------------------
+    def start(self) -> Twin:
+        """Serve the REST API on host:port (port 0 picks a free one) in a background thread."""
+        from .server import ServerThread
+
+        self.dispatcher.start()
+        self._server = ServerThread(self.app, self.host, self.port)
+        self._server.start()
+        self.port = self._server.port
+        return self
+
+    def stop(self) -> None:
+        """Hang up every live call, flush callbacks and stop serving."""
+        with self.cond:
+            live = [c for c in self.callers.values() if not c.ended]
+        for caller in live:
+            caller.hang_up()
+        for caller in live:
+            caller.runner.thread.join(timeout=5)
+        self.dispatcher.wait_idle(5)
+        self.dispatcher.stop()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Twin:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def api_base(self) -> str:
+        """Base URL to give twilio.rest.Client, e.g. http://127.0.0.1:8700."""
+        return f"http://{self.host}:{self.port}"
+
+    def client(self) -> Client:
+        """A stock twilio.rest.Client pointed at this twin."""
+        from twilio.rest import Client
+
+        client = Client(self.account_sid, self.auth_token)
+        client.api.base_url = self.api_base
+        return client
+
+    # ---- phones ---------------------------------------------------------------------
+    def dial(self, from_number: str, to: str | None = None) -> Caller:
+        """A phone calls the line: the twin POSTs voice_url and runs the TwiML."""
+        call = Call(self.account_sid, from_number, to or self.phone_number, status="ringing",
+                    phone_number_sid=self.phone_number_sid, status_callback=self.status_callback)
+        return self.start_call(call, self.voice_url, self.voice_method)
+
+    def caller(self, sid: str) -> Caller:
+        """The handle of any call (inbound or created through REST) by sid."""
+        return self.callers[sid]
+
+    def send_sms(self, from_number: str, body: str, to: str | None = None) -> InboundSms:
+        """A phone texts the line; returns the reply bodies the app sent back in TwiML."""
+        return self.sms.receive(from_number, body, to)
+
+    def opt_out(self, number: str) -> None:
+        """Mark a number as having texted STOP: sending to it fails with 21610."""
+        with self.cond:
+            self.sms.opted_out.add(number)
+
+    def opt_in(self, number: str) -> None:
+        """Undo opt_out (the number texted START)."""
+        with self.cond:
+            self.sms.opted_out.discard(number)
+
+    # ---- views ----------------------------------------------------------------------
+    def conferences(self) -> dict[str, list[str]]:
+        """Live conferences: name -> call sids in it now."""
+        with self.cond:
+            return {name: list(c.participants) for name, c in self.rooms.active.items()}
+
+    def conference(self, name: str) -> Conference | None:
+        """The latest conference with this name (live or ended), with its event history."""
+        with self.cond:
+            found = [c for c in self.rooms.by_sid.values() if c.friendly_name == name]
+            return found[-1] if found else None
+
+    @property
+    def conference_history(self) -> list[Conference]:
+        """Every conference so far, oldest first."""
+        with self.cond:
+            return list(self.rooms.by_sid.values())
+
+    @property
+    def messages(self) -> list[Message]:
+        """Every SMS so far (both directions), oldest first."""
+        with self.cond:
+            return list(self.sms.messages.values())
+
+    def inbox(self, number: str) -> list[str]:
+        """Bodies of the texts delivered to a phone, oldest first."""
+        with self.cond:
+            return [m.body for m in self.sms.inboxes.get(number, [])]
+
+    @property
+    def errors(self) -> list[TwinError]:
+        """Every application error so far (calls, SMS, announcements)."""
+        with self.cond:
+            return list(self.error_log)
+
+    @property
+    def webhooks(self) -> list[WebhookRecord]:
+        """Every request the twin made to the app."""
+        return self.webhook_client.snapshot()
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until queued status callbacks and deliveries have been sent."""
+        return self.dispatcher.wait_idle(timeout)
+
+    def wait_for(self, pred: Callable[[], object], timeout: float = 5.0) -> object:
+        """Wait until pred() (run under the twin's lock) is truthy; return its value."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not (value := pred()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"gave up waiting for {pred}")
+                self.cond.wait(left)
+            return value

@@ -1,0 +1,187 @@
+"""The REST API at Twilio's paths: auth, request log, faults, Calls and Messages."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from .faults import RestError
+
+if TYPE_CHECKING:
+    from .handle import Twin
+
+ACCOUNT = "/2010-04-01/Accounts/<account_sid>"
+
+
+@dataclass
+class RestRecord:
+    """One REST request the app made, for tests to inspect."""
+
+    method: str
+    path: str
+    form: dict[str, str]
+    query: dict[str, str]
+    status: int = 0
+    at: float = field(default_factory=time.time)
+
+
+def paged(items: list, key: str) -> dict:
+    """Wrap a list the way Twilio pages list responses."""
+    size = max(1, min(1000, int(request.args.get("PageSize", 50))))
+    page = max(0, int(request.args.get("Page", 0)))
+    start = page * size
+    chunk = items[start:start + size]
+    args = {k: v for k, v in request.args.items() if k not in ("Page", "PageSize", "PageToken")}
+
+    def uri(number: int) -> str:
+        return f"{request.path}?{urlencode({**args, 'PageSize': size, 'Page': number})}"
+
+    return {key: [item.to_json() for item in chunk], "start": start,
+            "end": start + max(len(chunk) - 1, 0), "page": page, "page_size": size,
+            "uri": uri(page), "first_page_uri": uri(0),
+            "next_page_uri": uri(page + 1) if start + size < len(items) else None,
+            "previous_page_uri": uri(page - 1) if page > 0 else None}
+
+
+def create_rest_app(twin: Twin) -> Flask:
+    """Build the WSGI app serving the REST API (and the twin's control API)."""
+    app = Flask("twin")
+
+    @app.before_request
+    def log_auth_faults() -> Response | None:
+        if request.path.startswith("/_twin"):
+            return None
+        record = RestRecord(request.method, request.path, request.form.to_dict(),
+                            request.args.to_dict())
+        request.environ["twin.record"] = record
+        with twin.cond:
+            twin.requests.append(record)
+        auth = request.authorization
+        path_account = (request.view_args or {}).get("account_sid")
+        if (auth is None or auth.username != twin.account_sid
+                or auth.password != twin.auth_token
+                or (path_account and path_account != twin.account_sid)):
+            raise RestError(401)
+        fault = twin.rest_faults.check(request.method, request.path)
+        if fault is not None:
+            raise fault
+        return None
+
+    @app.after_request
+    def remember_status(response: Response) -> Response:
+        record = request.environ.get("twin.record")
+        if record is not None:
+            record.status = response.status_code
+        return response
+
+    @app.errorhandler(RestError)
+    def rest_error(exc: RestError) -> tuple[Response, int, dict]:
+        headers = {"WWW-Authenticate": 'Basic realm="Twilio API"'} if exc.status == 401 else {}
+        return jsonify(exc.body()), exc.status, headers
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response, int]:
+        err = RestError(exc.code or 500, None, f"The requested resource {request.path} "
+                        "was not found" if exc.code == 404 else exc.description)
+        return jsonify(err.body()), err.status
+
+    _call_routes(app, twin)
+    _message_routes(app, twin)
+    from .control import register_control
+    from .rest_conferences import conference_routes
+
+    conference_routes(app, twin)
+    register_control(app, twin)
+    return app
+
+
+def not_found(sid: str) -> RestError:
+    """Twilio's 404 for an unknown sid."""
+    return RestError(404, 20404, f"The requested resource {request.path} was not found")
+
+
+def _call_routes(app: Flask, twin: Twin) -> None:
+    @app.post(f"{ACCOUNT}/Calls.json")
+    def create_call(account_sid: str):
+        return jsonify(twin.create_call(request.form.to_dict()).to_json()), 201
+
+    @app.get(f"{ACCOUNT}/Calls.json")
+    def list_calls(account_sid: str):
+        filters = {"to": request.args.get("To"), "from_": request.args.get("From"),
+                   "status": request.args.get("Status")}
+        with twin.cond:
+            calls = [c for c in reversed(twin.calls.values()) if not c.deleted and all(
+                v is None or getattr(c, k) == v for k, v in filters.items())]
+            return jsonify(paged(calls, "calls"))
+
+    def find(sid: str):
+        call = twin.calls.get(sid)
+        if call is None or call.deleted:
+            raise not_found(sid)
+        return call
+
+    @app.get(f"{ACCOUNT}/Calls/<sid>.json")
+    def fetch_call(account_sid: str, sid: str):
+        with twin.cond:
+            return jsonify(find(sid).to_json())
+
+    @app.post(f"{ACCOUNT}/Calls/<sid>.json")
+    def update_call(account_sid: str, sid: str):
+        with twin.cond:
+            call = find(sid)
+        twin.update_call(call, request.form.to_dict())
+        with twin.cond:
+            return jsonify(call.to_json())
+
+    @app.delete(f"{ACCOUNT}/Calls/<sid>.json")
+    def delete_call(account_sid: str, sid: str):
+        with twin.cond:
+            call = find(sid)
+            if not call.ended:
+                raise RestError(400, 20009, "Cannot delete a call that is in progress")
+            call.deleted = True
+        return "", 204
+
+
+def _message_routes(app: Flask, twin: Twin) -> None:
+    @app.post(f"{ACCOUNT}/Messages.json")
+    def create_message(account_sid: str):
+        return jsonify(twin.sms.create(request.form.to_dict()).to_json()), 201
+
+    @app.get(f"{ACCOUNT}/Messages.json")
+    def list_messages(account_sid: str):
+        to, from_ = request.args.get("To"), request.args.get("From")
+        with twin.cond:
+            items = [m for m in reversed(twin.sms.messages.values()) if not m.deleted
+                     and (to is None or m.to == to) and (from_ is None or m.from_ == from_)]
+            return jsonify(paged(items, "messages"))
+
+    def find(sid: str):
+        msg = twin.sms.messages.get(sid)
+        if msg is None or msg.deleted:
+            raise not_found(sid)
+        return msg
+
+    @app.get(f"{ACCOUNT}/Messages/<sid>.json")
+    def fetch_message(account_sid: str, sid: str):
+        with twin.cond:
+            return jsonify(find(sid).to_json())
+
+    @app.post(f"{ACCOUNT}/Messages/<sid>.json")
+    def update_message(account_sid: str, sid: str):
+        with twin.cond:
+            msg = find(sid)
+            if request.form.get("Body") == "":
+                msg.body = ""  # redaction, as Twilio allows
+            return jsonify(msg.to_json())
+
+    @app.delete(f"{ACCOUNT}/Messages/<sid>.json")
+    def delete_message(account_sid: str, sid: str):
+        with twin.cond:
+            find(sid).deleted = True
+        return "", 204

@@ -1,0 +1,147 @@
+"""Signed HTTP requests from the twin to the app, and an ordered callback dispatcher."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import requests
+from twilio.request_validator import RequestValidator
+
+TIMEOUT_SECONDS = 15.0  # Twilio's default webhook timeout
+
+
+@dataclass
+class WebhookRecord:
+    """One request the twin made to the app, for tests to inspect."""
+
+    url: str
+    method: str
+    params: dict[str, str]
+    kind: str
+    status: int = 0
+    body: str = ""
+    content_type: str = ""
+    error: str | None = None
+    at: float = field(default_factory=time.time)
+
+    @property
+    def ok(self) -> bool:
+        """True for a 2xx answer."""
+        return 200 <= self.status < 300
+
+
+class WebhookClient:
+    """Makes signed requests the way Twilio does and logs each one."""
+
+    def __init__(self, auth_token: str) -> None:
+        self.validator = RequestValidator(auth_token)
+        self.log: list[WebhookRecord] = []
+        self._log_lock = threading.Lock()
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
+
+    def request(self, url: str, method: str, params: dict[str, str], kind: str) -> WebhookRecord:
+        """Send params to url (form body for POST, query string for GET), signed."""
+        method = (method or "POST").upper()
+        record = WebhookRecord(url=url, method=method, params=dict(params), kind=kind)
+        headers = {"User-Agent": "TwilioProxy/1.1", "Accept": "*/*",
+                   "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+        try:
+            if method == "GET":
+                target = _with_query(url, params)
+                headers["X-Twilio-Signature"] = self.validator.compute_signature(target, {})
+                resp = self._session().get(target, headers=headers, timeout=TIMEOUT_SECONDS)
+            else:
+                headers["X-Twilio-Signature"] = self.validator.compute_signature(url, params)
+                resp = self._session().post(url, data=params, headers=headers,
+                                            timeout=TIMEOUT_SECONDS)
+            record.status = resp.status_code
+            record.body = resp.text
+            record.content_type = resp.headers.get("Content-Type", "")
+        except requests.RequestException as exc:
+            record.error = f"{type(exc).__name__}: {exc}"
+        with self._log_lock:
+            self.log.append(record)
+        return record
+
+    def snapshot(self) -> list[WebhookRecord]:
+        """A copy of the log so far."""
+        with self._log_lock:
+            return list(self.log)
+
+
+def _with_query(url: str, params: dict[str, str]) -> str:
+    parts = urlsplit(url)
+    extra = urlencode(params)
+    query = f"{parts.query}&{extra}" if parts.query and extra else (parts.query or extra)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+class Dispatcher:
+    """Runs callbacks on a few worker threads; jobs with the same key run in order."""
+
+    def __init__(self, workers: int = 4) -> None:
+        self._queues = [queue.Queue() for _ in range(workers)]
+        self._threads: list[threading.Thread] = []
+        self._pending = 0
+        self._idle = threading.Condition()
+
+    def start(self) -> None:
+        """Start the worker threads."""
+        for index, q in enumerate(self._queues):
+            thread = threading.Thread(target=self._run, args=(q,), daemon=True,
+                                      name=f"twin-callbacks-{index}")
+            thread.start()
+            self._threads.append(thread)
+
+    def submit(self, key: str, job: Callable[[], object]) -> None:
+        """Queue job; jobs sharing a key keep their order."""
+        with self._idle:
+            self._pending += 1
+        self._queues[zlib.crc32(key.encode()) % len(self._queues)].put(job)
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Block until every queued job has run; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._pending:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    def stop(self) -> None:
+        """Stop the workers after the jobs already queued."""
+        for q in self._queues:
+            q.put(None)
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads.clear()
+
+    def _run(self, q: queue.Queue) -> None:
+        while True:
+            job = q.get()
+            if job is None:
+                return
+            try:
+                job()
+            except Exception:  # noqa: BLE001 - a broken callback must not kill the worker
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
