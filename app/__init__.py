@@ -1,0 +1,39 @@
+"""Mindfuse: a phone line that connects lonely people with another real person, anonymously."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import from_environment
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the Flask app from the environment, or from `test_config` over it."""
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(from_environment(app.instance_path))
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if app.config["TRUST_PROXY_HEADERS"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+
+    from app import cli, db, live  # noqa: PLC0415 - keep import-time side effects out
+    from app.voice import bp as voice
+
+    db.init_app(app)
+    live.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(voice)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    return app

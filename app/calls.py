@@ -1,0 +1,129 @@
+"""A call's life on the line: arrival, timeline, and its end, whenever it comes."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from app import live, pool
+from app.db import db, utcnow
+from app.identity import identify
+from app.models import ARRIVED, ENDED, MATCHED, WAITING, Call, CallEvent
+
+log = logging.getLogger(__name__)
+TERMINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+
+def record(call: Call, kind: str, detail: str | None = None, at: datetime | None = None) -> None:
+    """Add a step to the call's timeline (committed with the caller's transaction)."""
+    db.session.add(CallEvent(call=call, kind=kind, detail=detail, at=at or utcnow()))
+
+
+def set_outcome(call: Call, outcome: str) -> None:
+    """Set how the call went; once paired, a call stays counted as paired."""
+    if call.outcome != "paired":
+        call.outcome = outcome
+
+
+def by_sid(sid: str) -> Call | None:
+    """The call with this Twilio CallSid, if the line has seen it."""
+    return db.session.scalar(select(Call).where(Call.sid == sid))
+
+
+def arrive(sid: str, from_number: str | None) -> Call:
+    """Record a new call (or return it, when Twilio retries the webhook)."""
+    call = by_sid(sid)
+    if call is not None:
+        return call
+    caller = identify(from_number, current_app.config["NUMBER_HASH_KEY"], sid)
+    call = Call(
+        sid=sid,
+        identity=caller.identity,
+        masked_number=caller.masked,
+        country=caller.country,
+        withheld=caller.withheld,
+    )
+    db.session.add(call)
+    record(call, "arrived", "withheld" if caller.withheld else None)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same webhook, retried concurrently
+        db.session.rollback()
+        call = by_sid(sid)
+        if call is None:
+            raise
+    return call
+
+
+def over_hourly_limit(identity: str) -> bool:
+    """Count this call against the caller's hourly allowance (kept in Redis)."""
+    hour = int(utcnow().timestamp() // 3600)
+    counter = live.key("calls", identity, str(hour))
+    conn = live.connection()
+    with conn.pipeline() as pipe:
+        count, _ = pipe.incr(counter).expire(counter, 7200).execute()
+    return count > current_app.config["CALLS_PER_HOUR_LIMIT"]
+
+
+def parse_timestamp(value: str | None) -> datetime:
+    """Twilio's RFC 2822 callback timestamp, or now."""
+    if value:
+        try:
+            return parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            pass
+    return utcnow()
+
+
+def status_changed(form) -> None:
+    """Apply a call status callback; duplicates and stale ones change nothing."""
+    call = by_sid(form.get("CallSid", ""))
+    if call is None:
+        log.info("status callback for a call the line never answered")
+        return
+    status = form.get("CallStatus", "")
+    sequence = int(form.get("SequenceNumber") or 0)
+    if call.state == ENDED or (sequence and sequence <= call.status_sequence):
+        return
+    if status in TERMINAL_STATUSES:
+        end(call, status, form.get("CallDuration"), parse_timestamp(form.get("Timestamp")))
+        return
+    call.status_sequence = sequence
+    record(call, status)
+    db.session.commit()
+
+
+def end(call: Call, status: str, duration: str | None, at: datetime) -> None:
+    """Close a call wherever it was: leave the pool, settle the outcome, rescue a partner."""
+    prior = call.state
+    done = db.session.execute(
+        update(Call)
+        .where(Call.id == call.id, Call.state != ENDED)
+        .values(state=ENDED, ended_at=at, duration_seconds=int(duration or 0))
+    ).rowcount
+    if not done:
+        db.session.rollback()
+        return
+    if prior == WAITING:
+        set_outcome(call, "hung_up_waiting")
+    elif prior == ARRIVED:
+        set_outcome(call, "hung_up_menu")
+    record(call, "ended", status, at=at)
+    db.session.commit()
+    if prior == WAITING and call.wait_token:
+        _leave_pool(call.wait_token)
+    if prior == MATCHED:
+        live.enqueue("workers.waiting.rescue_partner", call.id)
+
+
+def _leave_pool(token: str) -> None:
+    # The database already says the call ended: a stale pool entry is skipped by matching.
+    try:
+        pool.leave(token)
+    except Exception:  # noqa: BLE001 - Redis down must not lose the status callback
+        log.exception("could not remove an ended call from the waiting pool")

@@ -1,0 +1,51 @@
+"""The `mindfuse` command: the app's Flask CLI plus the line's own commands."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from app import live, urls
+
+
+@click.command("redis-url")
+@with_appcontext
+def redis_url_command():
+    """Print the Redis URL in use, starting the embedded local server if none is configured."""
+    click.echo(live.redis_url())
+
+
+@click.command("urls")
+@with_appcontext
+def urls_command():
+    """Print the webhook URLs to configure on the Twilio number."""
+    click.echo(f"Voice URL (POST):            {urls.public(urls.INCOMING)}")
+    click.echo(f"Call status callback (POST): {urls.public(urls.STATUS)}")
+    click.echo(f"SMS URL (POST):              {urls.public(urls.SMS)}")
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """Run the recurring-job scheduler (RQ cron) until stopped."""
+    from rq.cron import CronScheduler  # noqa: PLC0415 - scheduler process only
+
+    from workers.schedule import register_all  # noqa: PLC0415
+
+    cron = CronScheduler(connection=live.connection(), logging_level="INFO")
+    register_all(cron, current_app.config["RQ_QUEUE"])
+    cron.start()
+
+
+def init_app(app: Flask) -> None:
+    """Attach the line's commands to the app's CLI."""
+    for command in (redis_url_command, urls_command, scheduler_command):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    """Entry point of the `mindfuse` console script: the same CLI as `flask --app app`."""
+    from app import create_app  # noqa: PLC0415
+
+    FlaskGroup(create_app=create_app)(prog_name="mindfuse")

@@ -1,0 +1,70 @@
+"""Conference status callbacks: kept once per SequenceNumber, folded in sequence order."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.calls import by_sid, parse_timestamp, record
+from app.db import db
+from app.models import ConferenceEvent, Conversation
+
+log = logging.getLogger(__name__)
+KNOWN_EVENTS = {"conference-start", "conference-end", "participant-join", "participant-leave"}
+
+
+def event_received(form) -> bool:
+    """Store one conference event and refresh the conversation; False for a duplicate."""
+    event = form.get("StatusCallbackEvent", "")
+    room = form.get("FriendlyName", "")
+    conversation = db.session.scalar(select(Conversation).where(Conversation.room == room))
+    if conversation is None or event not in KNOWN_EVENTS:
+        log.info("conference event %s for an unknown room ignored", event)
+        return False
+    sequence = int(form.get("SequenceNumber") or 0)
+    if any(e.sequence == sequence for e in conversation.events):
+        return False  # Twilio retried an event we already have
+    at = parse_timestamp(form.get("Timestamp"))
+    stored = ConferenceEvent(
+        conversation=conversation,
+        sequence=sequence,
+        event=event,
+        call_sid=form.get("CallSid"),
+        at=at,
+    )
+    conversation.conference_sid = form.get("ConferenceSid") or conversation.conference_sid
+    db.session.add(stored)
+    if event in ("participant-join", "participant-leave") and stored.call_sid:
+        call = by_sid(stored.call_sid)
+        if call is not None:
+            record(call, "joined" if event == "participant-join" else "left_room", room, at=at)
+    fold(conversation)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same event, retried concurrently, was stored first
+        db.session.rollback()
+        return False
+    return True
+
+
+def fold(conversation: Conversation) -> None:
+    """Derive when the two callers were together from all events, in sequence order."""
+    present: set[str] = set()
+    started = ended = None
+    most = 0
+    for event in sorted(conversation.events, key=lambda e: e.sequence):
+        if event.event == "participant-join":
+            present.add(event.call_sid)
+            most = max(most, len(present))
+            if len(present) >= 2 and started is None:
+                started = event.at
+        elif event.event == "participant-leave":
+            present.discard(event.call_sid)
+            if started and ended is None and len(present) < 2:
+                ended = event.at
+        elif event.event == "conference-end" and ended is None:
+            ended = event.at
+    conversation.started_at, conversation.ended_at = started, ended
+    conversation.max_participants = most

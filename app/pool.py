@@ -1,0 +1,123 @@
+"""The waiting pool in Redis: atomic match-or-wait and leave, so exactly one side wins."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+
+from app import live
+
+# KEYS[1] pool (sorted set of tokens by arrival, ms). ARGV: prefix, now, stale_before,
+# token, identity, room, call_id, then identities this caller must not meet.
+MATCH_OR_WAIT = """
+local pool, prefix = KEYS[1], ARGV[1]
+local now, stale = tonumber(ARGV[2]), tonumber(ARGV[3])
+local token, identity, room, call_id = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local excluded = {}
+for i = 8, #ARGV do excluded[ARGV[i]] = true end
+for _, other in ipairs(redis.call('ZRANGE', pool, 0, 199)) do
+  local entry = prefix .. 'wait:' .. other
+  local data = redis.call('HMGET', entry, 'identity', 'room', 'call_id', 'since')
+  if not data[1] or tonumber(data[4]) < stale then
+    redis.call('ZREM', pool, other)
+    redis.call('DEL', entry)
+  elseif other ~= token and data[1] ~= identity and not excluded[data[1]] then
+    redis.call('ZREM', pool, other)
+    redis.call('DEL', entry)
+    return {'paired', other, data[2], data[3]}
+  end
+end
+redis.call('ZADD', pool, now, token)
+redis.call('HSET', prefix .. 'wait:' .. token,
+  'identity', identity, 'room', room, 'call_id', call_id, 'since', now)
+return {'waiting', token, room, call_id}
+"""
+
+# KEYS[1] pool. ARGV: prefix, token. 1 if this call removed the entry, else 0.
+LEAVE = """
+if redis.call('ZREM', KEYS[1], ARGV[2]) == 1 then
+  redis.call('DEL', ARGV[1] .. 'wait:' .. ARGV[2])
+  return 1
+end
+return 0
+"""
+
+SCRIPTS = "mindfuse.pool.scripts"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where match-or-wait put a caller: paired into someone's room, or waiting in a new one."""
+
+    paired: bool
+    room: str
+    partner_call_id: int | None
+
+
+def _scripts():
+    scripts = current_app.extensions.get(SCRIPTS)
+    if scripts is None:
+        conn = live.connection()
+        scripts = (conn.register_script(MATCH_OR_WAIT), conn.register_script(LEAVE))
+        current_app.extensions[SCRIPTS] = scripts
+    return scripts
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def match_or_wait(
+    token: str, identity: str, room: str, call_id: int, excluded: set[str] = frozenset()
+) -> Placement:
+    """Take the oldest compatible waiting caller, or join the pool waiting in `room`."""
+    stale_seconds = current_app.config["WAIT_TIMEOUT_SECONDS"] + 60
+    now = _now_ms()
+    match, _ = _scripts()
+    result = match(
+        keys=[live.key("pool")],
+        args=[
+            live.key(),
+            now,
+            now - stale_seconds * 1000,
+            token,
+            identity,
+            room,
+            call_id,
+            *sorted(excluded),
+        ],
+    )
+    kind, _token, found_room, found_call = (x.decode() for x in result)
+    if kind == "paired":
+        return Placement(True, found_room, int(found_call))
+    return Placement(False, room, None)
+
+
+def leave(token: str) -> bool:
+    """Remove a waiting caller; True only for the one caller of this that removed it."""
+    _, leave_script = _scripts()
+    return bool(leave_script(keys=[live.key("pool")], args=[live.key(), token]))
+
+
+def restore(token: str, identity: str, room: str, call_id: int, since_ms: int) -> None:
+    """Re-add a waiting caller with their original arrival time (after a Redis restart)."""
+    conn = live.connection()
+    with conn.pipeline(transaction=True) as pipe:
+        pipe.hset(
+            live.key("wait", token),
+            mapping={"identity": identity, "room": room, "call_id": call_id, "since": since_ms},
+        )
+        pipe.zadd(live.key("pool"), {token: since_ms})
+        pipe.execute()
+
+
+def waiting_count() -> int:
+    """How many callers are waiting in the pool now."""
+    return int(live.connection().zcard(live.key("pool")))
+
+
+def is_waiting(token: str) -> bool:
+    """Whether a token is in the pool."""
+    return live.connection().zscore(live.key("pool"), token) is not None

@@ -1,0 +1,1 @@
+"""Everything that knows Twilio: TwiML builders, webhook signatures, the REST client."""

@@ -1,0 +1,23 @@
+"""Absolute URLs for TwiML and REST calls, built from PUBLIC_BASE_URL."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+INCOMING = "/twilio/voice"
+MENU = "/twilio/voice/menu"
+WAIT = "/twilio/voice/wait"
+HOLD = "/twilio/voice/hold"
+TIMEOUT = "/twilio/voice/timeout"
+TIMEOUT_CHOICE = "/twilio/voice/timeout/choice"
+AFTER = "/twilio/voice/after"
+AFTER_CHOICE = "/twilio/voice/after/choice"
+PARTNER_GONE = "/twilio/voice/partner-gone"
+CONFERENCE = "/twilio/voice/conference"
+STATUS = "/twilio/voice/status"
+SMS = "/twilio/sms"
+
+
+def public(path: str) -> str:
+    """The absolute public URL of one of the line's paths."""
+    return current_app.config["PUBLIC_BASE_URL"] + path

@@ -1,0 +1,5 @@
+"""The voice webhook blueprint: thin views from Twilio's form to the domain and back as TwiML."""
+
+from app.voice.views import bp
+
+__all__ = ["bp"]

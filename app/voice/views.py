@@ -1,0 +1,174 @@
+"""Voice webhooks. Every view checks Twilio's signature first."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, request
+from werkzeug.exceptions import HTTPException
+
+from app import calls, conferences, pairing, urls
+from app.db import db
+from app.models import Call
+from app.telephony import twiml
+from app.telephony.signature import twilio_request
+from app.voice import prompts
+
+log = logging.getLogger(__name__)
+bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
+CALLBACKS = {"voice.status", "voice.conference"}
+
+
+def _current_call() -> Call:
+    return calls.arrive(request.form["CallSid"], request.form.get("From"))
+
+
+def _choose(call: Call, digits: str) -> None:
+    call.menu_choice = digits or "none"
+    calls.record(call, "menu", call.menu_choice)
+    db.session.commit()
+
+
+def _wait(call: Call, intro: str | None = None):
+    seat = pairing.start_waiting(call)
+    limit = current_app.config["CONVERSATION_LIMIT_SECONDS"]
+    if not seat.paired:
+        limit += current_app.config["WAIT_TIMEOUT_SECONDS"]
+    return twiml.conference_room(
+        seat.room,
+        intro=intro or (prompts.CONNECTING if seat.paired else prompts.FINDING),
+        wait_url=urls.public(urls.HOLD),
+        action=urls.public(urls.AFTER),
+        status_url=urls.public(urls.CONFERENCE),
+        time_limit=limit,
+    )
+
+
+def _fusing_hour_info():
+    return twiml.menu(prompts.FUSING_HOUR_INFO, urls.public(urls.MENU))
+
+
+def _goodbye():
+    return twiml.say_and_hang_up(prompts.GOODBYE)
+
+
+@bp.post("")
+@twilio_request
+def incoming():
+    """A new call: greeting and the one-key menu."""
+    call = _current_call()
+    if calls.over_hourly_limit(call.identity):
+        calls.set_outcome(call, "rate_limited")
+        calls.record(call, "rate_limited")
+        db.session.commit()
+        return twiml.say_and_hang_up(prompts.SLOW_DOWN)
+    return twiml.menu(prompts.GREETING, urls.public(urls.MENU), fallthrough=urls.public(urls.WAIT))
+
+
+@bp.post("/menu")
+@twilio_request
+def menu():
+    """The greeting menu's answer: 1 talk now, 2 Fusing Hour info."""
+    call, digits = _current_call(), request.form.get("Digits", "")
+    _choose(call, digits)
+    if digits == "2":
+        return _fusing_hour_info()
+    if digits not in ("", "1"):
+        return twiml.say_then_redirect(prompts.UNKNOWN_KEY, urls.public(urls.MENU))
+    return _wait(call)
+
+
+@bp.post("/wait")
+@twilio_request
+def wait():
+    """No input at the greeting: talk to someone now."""
+    call = _current_call()
+    _choose(call, "")
+    return _wait(call)
+
+
+@bp.post("/hold")
+@twilio_request
+def hold():
+    """What a caller alone in a room hears."""
+    return twiml.hold_music(current_app.config["HOLD_MUSIC_URL"], prompts.HOLD)
+
+
+@bp.post("/timeout")
+@twilio_request
+def timeout():
+    """Reached by REST redirect when nobody came in time."""
+    return twiml.menu(prompts.NOBODY_FREE, urls.public(urls.TIMEOUT_CHOICE))
+
+
+@bp.post("/timeout/choice")
+@twilio_request
+def timeout_choice():
+    """Keep waiting, hear about the Fusing Hour, or goodbye."""
+    call, digits = _current_call(), request.form.get("Digits", "")
+    calls.record(call, "timeout_menu", digits or "none")
+    db.session.commit()
+    if digits == "1":
+        return _wait(call)
+    if digits == "2":
+        return _fusing_hour_info()
+    return _goodbye()
+
+
+@bp.post("/after")
+@twilio_request
+def after():
+    """The Dial ended: the conversation is over for this caller."""
+    call = _current_call()
+    pairing.leave_room(call, request.form.get("DialCallStatus", "completed"))
+    return twiml.menu(prompts.CONVERSATION_ENDED, urls.public(urls.AFTER_CHOICE))
+
+
+@bp.post("/after/choice")
+@twilio_request
+def after_choice():
+    """1: someone new; anything else: goodbye."""
+    call, digits = _current_call(), request.form.get("Digits", "")
+    calls.record(call, "after_menu", digits or "none")
+    db.session.commit()
+    return _wait(call) if digits == "1" else _goodbye()
+
+
+@bp.post("/partner-gone")
+@twilio_request
+def partner_gone():
+    """Reached by REST redirect when the matched partner hung up before the room met."""
+    call = _current_call()
+    calls.record(call, "partner_gone")
+    return _wait(call, intro=prompts.PARTNER_GONE)
+
+
+@bp.post("/status")
+@twilio_request
+def status():
+    """The number's call status callback: the call ended (or progressed)."""
+    calls.status_changed(request.form)
+    return "", 204
+
+
+@bp.post("/conference")
+@twilio_request
+def conference():
+    """Conference status callbacks for the line's rooms."""
+    conferences.event_received(request.form)
+    return "", 204
+
+
+@bp.errorhandler(Exception)
+def apologise(error: Exception):
+    """Redis, the database or Twilio failed: the caller hears an apology, never an error."""
+    if isinstance(error, HTTPException):
+        return error
+    log.exception("voice webhook %s failed", request.endpoint)
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the database may be the thing that is down
+        log.warning("rollback failed after a webhook error")
+    if request.endpoint in CALLBACKS:
+        return "", 503  # Twilio may retry a callback; nothing to say to anyone
+    return twiml.say_and_hang_up(prompts.APOLOGY)

@@ -1,0 +1,169 @@
+"""Fixtures after Flask's tutorial: app, client, runner; a fresh schema per run, clean per test.
+
+DATABASE_URL and REDIS_URL point the suite at real servers (CI: PostgreSQL and Redis on
+loopback). Without them it uses a SQLite file and a local Redis it starts itself. The suite
+isolates itself: its own PostgreSQL schema, its own Redis db index and key prefix.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+import threading
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pytest
+import redis
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.config import database_uri
+from app.db import db
+from app.embedded import ensure_running
+from tests.support import AUTH_TOKEN, PUBLIC, RUN, sign
+
+
+def _test_database(tmp: Path) -> tuple[str, str | None]:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp / 'test.db'}", None
+    schema = f"test_{RUN}"
+    admin = create_engine(database_uri(url))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}options={quote(f'-csearch_path={schema}')}", schema
+
+
+def _test_redis(tmp: Path) -> str:
+    url = os.environ.get("REDIS_URL") or ensure_running(str(tmp / "redis"))
+    index = os.environ.get("TEST_REDIS_DB", "15")
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return f"unix://{parts.path}?db={index}"  # urlunsplit would drop the empty host
+    return urlunsplit(parts._replace(path=f"/{index}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_environment():
+    """Point the app (and any worker process the tests start) at the suite's own stores."""
+    tmp = Path(tempfile.mkdtemp(prefix="mindfuse-test-"))
+    db_url, schema = _test_database(tmp)
+    environment = {
+        "DATABASE_URL": db_url,
+        "REDIS_URL": _test_redis(tmp),
+        "REDIS_KEY_PREFIX": f"mft{RUN}:",
+        "RQ_QUEUE": f"mft{RUN}",
+        "SECRET_KEY": secrets.token_hex(16),
+        "NUMBER_HASH_KEY": secrets.token_hex(16),
+        "NUMBER_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 24 + RUN,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "PUBLIC_BASE_URL": PUBLIC,
+        "MINDFUSE_ENV": "development",
+    }
+    saved = {k: os.environ.get(k) for k in environment}
+    os.environ.update(environment)
+    app = create_app()
+    with app.app_context():
+        from flask_migrate import upgrade  # noqa: PLC0415
+
+        upgrade()
+        db.engine.dispose()
+    yield environment
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    if schema:
+        admin = create_engine(database_uri(saved["DATABASE_URL"]))
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _clean(app) -> None:
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        conn = redis.Redis.from_url(app.config["REDIS_URL"])
+        for name in conn.scan_iter(app.config["REDIS_KEY_PREFIX"] + "*"):
+            conn.delete(name)
+        for name in conn.scan_iter(f"rq:*{app.config['RQ_QUEUE']}*"):
+            conn.delete(name)
+
+
+@pytest.fixture
+def app():
+    """A fresh app over empty tables and an empty Redis namespace."""
+    app = create_app({"TESTING": True})
+    _clean(app)
+    yield app
+    _clean(app)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Twilio:
+    """Posts signed webhooks to the app the way Twilio does."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def post(self, path: str, data: dict, signature: str | None = None):
+        header = signature if signature is not None else sign(PUBLIC + path, data)
+        return self.client.post(path, data=data, headers={"X-Twilio-Signature": header})
+
+
+@pytest.fixture
+def twilio(client):
+    return Twilio(client)
+
+
+class LiveServer:
+    """The app served over real HTTP on loopback, in a background thread."""
+
+    def __init__(self, overrides: dict | None = None):
+        self._app = None
+        self.server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.app = create_app({"TESTING": True, "PUBLIC_BASE_URL": self.url, **(overrides or {})})
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _dispatch(self, environ, start_response):
+        return self.app(environ, start_response)
+
+    def __enter__(self):
+        _clean(self.app)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        _clean(self.app)
+        with self.app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def live_server():
+    """The app on a real HTTP server; PUBLIC_BASE_URL is its loopback address."""
+    with LiveServer() as server:
+        yield server

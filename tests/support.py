@@ -1,0 +1,47 @@
+"""Shared test helpers: the suite's constants, signing, call forms and TwiML parsing."""
+
+from __future__ import annotations
+
+import secrets
+import xml.etree.ElementTree as ET
+
+from twilio.request_validator import RequestValidator
+
+RUN = secrets.token_hex(4)
+PUBLIC = "http://line.test"
+AUTH_TOKEN = "test-auth-token-" + RUN
+LINE = "+15550100000"
+
+
+def sign(url: str, params: dict, token: str = AUTH_TOKEN) -> str:
+    """The X-Twilio-Signature Twilio would send for this URL and form."""
+    return RequestValidator(token).compute_signature(url, params)
+
+
+def call_form(from_number: str = "+15550100001", sid: str | None = None, **extra) -> dict:
+    """The form Twilio posts for an incoming call."""
+    form = {
+        "CallSid": sid or "CA" + secrets.token_hex(16),
+        "AccountSid": "AC" + "0" * 32,
+        "From": from_number,
+        "To": LINE,
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+        "ApiVersion": "2010-04-01",
+    }
+    form.update(extra)
+    return form
+
+
+def twiml(response) -> ET.Element:
+    """Parse a TwiML response, checking it is a valid document."""
+    assert response.status_code == 200, response.data
+    assert response.mimetype == "text/xml"
+    root = ET.fromstring(response.data)
+    assert root.tag == "Response"
+    return root
+
+
+def spoken(root: ET.Element) -> str:
+    """All the text a caller hears from a TwiML document."""
+    return " ".join(node.text or "" for node in root.iter("Say"))

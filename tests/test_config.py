@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+
+from app.config import ConfigError, database_uri, from_environment
+
+
+def test_production_refuses_to_start_without_secrets(tmp_path):
+    with pytest.raises(ConfigError) as error:
+        from_environment(str(tmp_path), {"MINDFUSE_ENV": "production", "SECRET_KEY": "x"})
+    message = str(error.value)
+    assert "NUMBER_HASH_KEY" in message and "DATABASE_URL" in message
+    assert "SECRET_KEY," not in message
+
+
+def test_development_generates_and_keeps_local_secrets(tmp_path):
+    first = from_environment(str(tmp_path), {})
+    second = from_environment(str(tmp_path), {})
+    assert first["NUMBER_HASH_KEY"] == second["NUMBER_HASH_KEY"]
+    assert first["TWILIO_ACCOUNT_SID"].startswith("AC")
+    assert (tmp_path / "secrets.json").stat().st_mode & 0o077 == 0
+    assert first["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert first["REDIS_URL"] is None
+
+
+def test_environment_overrides_and_flags(tmp_path):
+    config = from_environment(
+        str(tmp_path),
+        {
+            "DATABASE_URL": "postgres://u@h/db",
+            "PURGE_TWILIO_RECORDS": "false",
+            "TWILIO_API_BASE": "http://127.0.0.1:9/",
+            "WAIT_TIMEOUT_SECONDS": "7",
+        },
+    )
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+    assert config["PURGE_TWILIO_RECORDS"] is False
+    assert config["TWILIO_API_BASE"] == "http://127.0.0.1:9"
+    assert config["WAIT_TIMEOUT_SECONDS"] == 7
+    assert database_uri("sqlite:///x.db") == "sqlite:///x.db"

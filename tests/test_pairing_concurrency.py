@@ -1,0 +1,89 @@
+"""Many callers at once over real HTTP, and the timeout/pairing race."""
+
+from __future__ import annotations
+
+import threading
+import xml.etree.ElementTree as ET
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+from sqlalchemy import select
+
+from app import pairing, pool
+from app.db import db
+from app.models import Call
+from tests.support import call_form, sign
+
+CALLERS = 200
+
+
+def _dial(base: str, number: str) -> tuple[str, str]:
+    """One caller: incoming call, then 1 at the menu; returns (CallSid, room)."""
+    session = requests.Session()
+    form = call_form(number)
+    for path, data in (("/twilio/voice", form), ("/twilio/voice/menu", {**form, "Digits": "1"})):
+        url = base + path
+        reply = session.post(url, data=data, headers={"X-Twilio-Signature": sign(url, data)})
+        assert reply.status_code == 200, reply.text
+    room = ET.fromstring(reply.content).find("Dial/Conference")
+    assert room is not None, reply.text
+    return form["CallSid"], room.text
+
+
+def test_a_herd_of_callers_is_paired_exactly_once_each(live_server):
+    numbers = [f"+4915550{i:06d}" for i in range(CALLERS)]
+    with ThreadPoolExecutor(max_workers=24) as herd:
+        placed = list(herd.map(lambda n: _dial(live_server.url, n), numbers))
+    rooms = Counter(room for _, room in placed)
+    assert max(rooms.values()) <= 2, "a room got more than two callers"
+    assert len({sid for sid, _ in placed}) == CALLERS
+    with live_server.app.app_context():
+        calls = {c.sid: c for c in db.session.scalars(select(Call))}
+        assert len(calls) == CALLERS
+        for sid, room in placed:
+            call = calls[sid]
+            assert call.room == room
+            if rooms[room] == 2:
+                assert call.state == "matched"
+                partner = pairing.partner_of(call)
+                assert partner.room == room and partner.identity != call.identity
+            else:
+                assert call.state == "waiting" and pool.is_waiting(call.wait_token)
+        # Every caller is distinct: at most one can be left waiting.
+        assert sum(1 for count in rooms.values() if count == 1) == pool.waiting_count() <= 1
+
+
+def test_timeout_and_pairing_race_has_exactly_one_winner(live_server):
+    app, waiters = live_server.app, 40
+    first = [_dial(live_server.url, f"+4915551{i:06d}") for i in range(waiters)]
+    with app.app_context():
+        tokens = {c.id: c.wait_token for c in db.session.scalars(select(Call))}
+    won: dict[int, bool] = {}
+    start = threading.Barrier(2)
+
+    def expire_all():
+        with app.app_context():
+            start.wait()
+            for call_id, token in tokens.items():
+                won[call_id] = pairing.expire_wait(call_id, token)
+
+    def newcomers():
+        start.wait()
+        for i in range(waiters):
+            _dial(live_server.url, f"+4915552{i:06d}")
+
+    threads = [threading.Thread(target=expire_all), threading.Thread(target=newcomers)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    with app.app_context():
+        for call_id in tokens:
+            call = db.session.get(Call, call_id)
+            if won[call_id]:
+                assert call.state == "timed_out" and call.outcome == "timed_out"
+                assert pairing.partner_of(call) is None
+            else:
+                assert call.state == "matched" and call.outcome == "paired"
+                assert pairing.partner_of(call).room == call.room
+        assert not any(pool.is_waiting(token) for token in tokens.values())
+    assert {sid for sid, _ in first}

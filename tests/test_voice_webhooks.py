@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app import pool
+from app.db import db
+from app.models import Call, Conversation
+from tests.support import PUBLIC, call_form, sign, spoken, twiml
+
+
+def test_incoming_call_gets_greeting_and_one_key_menu(twilio, app):
+    form = call_form()
+    root = twiml(twilio.post("/twilio/voice", form))
+    gather = root.find("Gather")
+    assert gather.get("numDigits") == "1"
+    assert gather.get("action") == PUBLIC + "/twilio/voice/menu"
+    assert "Press 1" in spoken(root) and "Press 2" in spoken(root)
+    assert root.find("Redirect").text == PUBLIC + "/twilio/voice/wait"
+    with app.app_context():
+        call = db.session.scalar(select(Call))
+        assert call.sid == form["CallSid"] and call.state == "arrived"
+        assert call.masked_number == "+1 ••• •••• 01"
+
+
+def test_forged_or_unsigned_requests_get_403_and_change_nothing(twilio, client, app):
+    form = call_form()
+    assert client.post("/twilio/voice", data=form).status_code == 403
+    assert twilio.post("/twilio/voice", form, signature="bm90IGEgc2lnbmF0dXJl").status_code == 403
+    wrong_url = sign("http://elsewhere.test/twilio/voice", form)
+    assert twilio.post("/twilio/voice", form, signature=wrong_url).status_code == 403
+    tampered = sign(PUBLIC + "/twilio/voice", form)
+    assert (
+        twilio.post("/twilio/voice", {**form, "From": "+15550100099"}, tampered).status_code == 403
+    )
+    for path in ("/twilio/voice/menu", "/twilio/voice/status", "/twilio/voice/conference"):
+        assert client.post(path, data=form).status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Call)) == 0
+
+
+def test_signature_covers_the_raw_query_string(twilio, client):
+    path = "/twilio/voice?note=a%20b%2Fc"
+    form = call_form()
+    good = sign(PUBLIC + path, form)
+    assert client.post(path, data=form, headers={"X-Twilio-Signature": good}).status_code == 200
+    unescaped = sign(PUBLIC + "/twilio/voice?note=a b/c", form)
+    assert (
+        client.post(path, data=form, headers={"X-Twilio-Signature": unescaped}).status_code == 403
+    )
+
+
+def test_proxy_headers_only_count_when_trusted(client, app):
+    form = call_form()
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "line.example.org"}
+    headers["X-Twilio-Signature"] = sign("https://line.example.org/twilio/voice", form)
+    assert client.post("/twilio/voice", data=form, headers=headers).status_code == 403
+    from app import create_app  # noqa: PLC0415
+
+    trusting = create_app({"TESTING": True, "TRUST_PROXY_HEADERS": True}).test_client()
+    assert trusting.post("/twilio/voice", data=form, headers=headers).status_code == 200
+
+
+def test_malformed_form_gets_400(twilio):
+    assert twilio.post("/twilio/voice", {"From": "+15550100001"}).status_code == 400
+
+
+def test_menu_two_tells_about_the_fusing_hour(twilio):
+    form = call_form()
+    twilio.post("/twilio/voice", form)
+    root = twiml(twilio.post("/twilio/voice/menu", {**form, "Digits": "2"}))
+    assert "Fusing Hour" in spoken(root)
+    assert root.find("Gather").get("action") == PUBLIC + "/twilio/voice/menu"
+
+
+def _start(twilio, number, digits="1"):
+    form = call_form(number)
+    twilio.post("/twilio/voice", form)
+    return form, twiml(twilio.post("/twilio/voice/menu", {**form, "Digits": digits}))
+
+
+def test_first_caller_waits_alone_and_second_joins_the_same_room(twilio, app):
+    first, waiting = _start(twilio, "+15550100001")
+    dial = waiting.find("Dial")
+    room = dial.find("Conference")
+    assert dial.get("hangupOnStar") == "true"
+    assert dial.get("action") == PUBLIC + "/twilio/voice/after"
+    assert int(dial.get("timeLimit")) > 0
+    assert room.get("maxParticipants") == "2"
+    assert room.get("endConferenceOnExit") == "true"
+    assert room.get("waitUrl") == PUBLIC + "/twilio/voice/hold"
+    assert room.get("statusCallback") == PUBLIC + "/twilio/voice/conference"
+    second, joining = _start(twilio, "+447700900123")
+    assert joining.find("Dial/Conference").text == room.text
+    assert "Connecting" in spoken(joining)
+    with app.app_context():
+        calls = db.session.scalars(select(Call).order_by(Call.id)).all()
+        assert [c.state for c in calls] == ["matched", "matched"]
+        assert all(c.outcome == "paired" and c.room == room.text for c in calls)
+        conversation = db.session.scalar(select(Conversation).where(Conversation.room == room.text))
+        assert {p.call.sid for p in conversation.participants} == {
+            first["CallSid"],
+            second["CallSid"],
+        }
+        assert pool.waiting_count() == 0
+
+
+def test_no_input_at_the_greeting_means_talk_now(twilio):
+    form = call_form()
+    twilio.post("/twilio/voice", form)
+    root = twiml(twilio.post("/twilio/voice/wait", form))
+    assert root.find("Dial/Conference") is not None
+
+
+def test_a_caller_is_never_paired_with_themself(twilio, app):
+    _start(twilio, "+15550100007")
+    _, again = _start(twilio, "+15550100007")
+    assert "Finding someone" in spoken(again)
+    with app.app_context():
+        assert pool.waiting_count() == 2
+
+
+def test_withheld_callers_are_served_and_paired(twilio, app):
+    _start(twilio, "anonymous")
+    _, second = _start(twilio, "+266696687")
+    assert "Connecting" in spoken(second)
+    with app.app_context():
+        calls = db.session.scalars(select(Call)).all()
+        assert all(c.withheld and c.masked_number == "withheld" for c in calls)
+        assert calls[0].identity != calls[1].identity
+
+
+def test_hold_music_is_a_looping_play(twilio):
+    root = twiml(twilio.post("/twilio/voice/hold", {"CallSid": "CA1"}))
+    assert root.find("Play").get("loop") == "0"
+
+
+def test_hourly_limit_slows_down_a_repeat_caller(twilio, app):
+    app.config["CALLS_PER_HOUR_LIMIT"] = 2
+    for _ in range(2):
+        assert (
+            twiml(twilio.post("/twilio/voice", call_form("+15550100011"))).find("Gather")
+            is not None
+        )
+    root = twiml(twilio.post("/twilio/voice", call_form("+15550100011")))
+    assert "take a break" in spoken(root) and root.find("Hangup") is not None
+    assert twiml(twilio.post("/twilio/voice", call_form("+15550100012"))).find("Gather") is not None

@@ -1,0 +1,1 @@
+"""RQ job functions (taking ids, not objects), the worker class and the recurring schedule."""

@@ -1,0 +1,80 @@
+"""Jobs for waiting callers: the queue timeout, rescuing a lonely partner, reconciliation."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from app import calls, live, pairing, pool, urls
+from app.db import db, utcnow
+from app.models import MATCHED, TIMED_OUT, WAITING, Call
+from app.telephony import rest
+
+log = logging.getLogger(__name__)
+
+
+def _redirect(call: Call, path: str, kind: str, detail: str) -> str:
+    """Redirect a live call once; a retried job does not redirect it again."""
+    if any(event.kind == kind and event.detail == detail for event in call.events):
+        return "already"
+    try:
+        rest.redirect_call(call.sid, urls.public(path))
+    except rest.CallGone:
+        calls.end(call, "completed", None, utcnow())
+        return "gone"
+    calls.record(call, kind, detail)
+    db.session.commit()
+    return "redirected"
+
+
+def expire_wait(call_id: int, token: str) -> str:
+    """WAIT_TIMEOUT_SECONDS after a caller started waiting: time them out if still unpaired."""
+    pairing.expire_wait(call_id, token)
+    call = db.session.get(Call, call_id)
+    # A retry after a failed redirect finds the call already timed out: redirect it again.
+    if call is None or call.wait_token != token or call.state != TIMED_OUT:
+        return "not waiting"
+    return _redirect(call, urls.TIMEOUT, "timeout_redirect", token)
+
+
+def rescue_partner(call_id: int) -> str:
+    """A matched caller hung up before the room met: send the other one to find someone else."""
+    call = db.session.get(Call, call_id)
+    if call is None or not call.participations:
+        return "no conversation"
+    conversation = call.participations[-1].conversation
+    if conversation.started_at is not None:
+        return "they met"
+    partner = pairing.partner_of(call)
+    if partner is None or partner.state != MATCHED or partner.room != conversation.room:
+        return "partner moved on"
+    return _redirect(partner, urls.PARTNER_GONE, "rescued", conversation.room)
+
+
+def reconcile_waiting() -> dict[str, int]:
+    """Rebuild the waiting pool from the database (after a Redis restart) and expire the overdue."""
+    timeout = current_app.config["WAIT_TIMEOUT_SECONDS"]
+    now = utcnow()
+    settled = now - timedelta(seconds=5)  # a match in progress takes milliseconds
+    waiting = db.session.scalars(
+        select(Call).where(Call.state == WAITING, Call.wait_started_at < settled)
+    ).all()
+    counts = {"restored": 0, "expired": 0}
+    for call in waiting:
+        if pool.is_waiting(call.wait_token):
+            continue
+        overdue = (now - call.wait_started_at).total_seconds() >= timeout
+        pairing.restore_waiting(call)
+        remaining = 0 if overdue else timeout - (now - call.wait_started_at).total_seconds()
+        live.enqueue(
+            "workers.waiting.expire_wait",
+            call.id,
+            call.wait_token,
+            delay=remaining,
+            job_id=f"expire-{call.wait_token}",
+        )
+        counts["expired" if overdue else "restored"] += 1
+    return counts
