@@ -32,8 +32,11 @@ class CallsMixin:
         runner.thread.start()
         return caller
 
-    def create_call(self: Twin, form: Mapping) -> Call:
-        """Handle REST Calls.json POST: an outbound call the simulated phone answers."""
+    def create_call(self: Twin, form: Mapping) -> tuple[Call, dict]:
+        """Handle REST Calls.json POST: an outbound call the simulated phone answers.
+
+        Returns the call and its JSON as of creation (status queued), like Twilio's answer.
+        """
         to, from_ = form.get("To", ""), form.get("From", "")
         if not to:
             raise RestError(400, 21201, "No 'To' number is specified")
@@ -50,8 +53,9 @@ class CallsMixin:
                     status_callback=form.get("StatusCallback"),
                     status_callback_method=form.get("StatusCallbackMethod", "POST"),
                     status_callback_events=frozenset(events or ["completed"]))
+        created = call.to_json()
         self.start_call(call, url, form.get("Method", "POST"), twiml)
-        return call
+        return call, created
 
     def update_call(self: Twin, call: Call, form: Mapping) -> None:
         """Handle REST Calls/{sid}.json POST: redirect (Url/Twiml) or end (Status) a call."""

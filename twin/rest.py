@@ -108,7 +108,7 @@ def not_found(sid: str) -> RestError:
 def _call_routes(app: Flask, twin: Twin) -> None:
     @app.post(f"{ACCOUNT}/Calls.json")
     def create_call(account_sid: str):
-        return jsonify(twin.create_call(request.form.to_dict()).to_json()), 201
+        return jsonify(twin.create_call(request.form)[1]), 201
 
     @app.get(f"{ACCOUNT}/Calls.json")
     def list_calls(account_sid: str):

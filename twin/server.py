@@ -13,7 +13,7 @@ class ServerThread:
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0) -> None:
         self.server = make_server(host, port, app, threaded=True)
         self.port = self.server.server_port
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True,
                                        name=f"twin-http-{self.port}")
 
     def start(self) -> None:
