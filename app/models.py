@@ -84,7 +84,9 @@ class Call(db.Model):
         back_populates="call", order_by="Participant.id"
     )
     events: Mapped[list[CallEvent]] = relationship(
-        back_populates="call", order_by="CallEvent.id", cascade="all, delete-orphan"
+        back_populates="call",
+        order_by="(CallEvent.at, CallEvent.id)",
+        cascade="all, delete-orphan",
     )
 
     @property

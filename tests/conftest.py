@@ -24,7 +24,7 @@ from app import create_app
 from app.config import database_uri
 from app.db import db
 from app.embedded import ensure_running
-from tests.support import AUTH_TOKEN, PUBLIC, RUN, sign
+from tests.support import AUTH_TOKEN, PUBLIC, RUN, Twilio
 
 
 def _test_database(tmp: Path) -> tuple[str, str | None]:
@@ -119,17 +119,6 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-class Twilio:
-    """Posts signed webhooks to the app the way Twilio does."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def post(self, path: str, data: dict, signature: str | None = None):
-        header = signature if signature is not None else sign(PUBLIC + path, data)
-        return self.client.post(path, data=data, headers={"X-Twilio-Signature": header})
 
 
 @pytest.fixture

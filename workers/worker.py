@@ -14,9 +14,9 @@ class _AppContextMixin:
         super().__init__(*args, **kwargs)
         self.flask_app = create_app()
 
-    def perform_job(self, job, queue):
+    def perform_job(self, *args, **kwargs):
         with self.flask_app.app_context():
-            return super().perform_job(job, queue)
+            return super().perform_job(*args, **kwargs)
 
 
 class AppWorker(_AppContextMixin, Worker):

@@ -1,0 +1,44 @@
+# Two commands do all the set-up: `make run` starts the line, `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint migrate urls clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/flask --app app db upgrade
+
+urls: install
+	@PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/mindfuse urls
+
+# Web, worker and scheduler on the embedded SQLite and a local Redis started here.
+run: migrate
+	@export PATH="$(BIN):$$PATH" PORT=$(PORT) \
+	  PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} \
+	  REDIS_URL=$${REDIS_URL:-$$($(BIN)/mindfuse redis-url)} \
+	  && echo "Mindfuse line on $$PUBLIC_BASE_URL (Redis: $$REDIS_URL)" \
+	  && $(BIN)/mindfuse urls \
+	  && exec $(BIN)/honcho start -f Procfile web worker scheduler
+
+test: install
+	$(BIN)/ruff check app workers twin tests
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check app workers twin tests bench
+	$(BIN)/ruff format --check app workers twin tests bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,132 @@
+"""Call and conference status callbacks: recorded once, in order, whatever Twilio sends."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email.utils import format_datetime
+
+from sqlalchemy import func, select
+
+from app import pool
+from app.db import db, utcnow
+from app.models import Call, ConferenceEvent, Conversation
+from tests.support import call_form, twiml
+
+START = utcnow().replace(microsecond=0)
+
+
+def _waiting(twilio, number="+15550100021"):
+    form = call_form(number)
+    twilio.post("/twilio/voice", form)
+    room = twiml(twilio.post("/twilio/voice/menu", {**form, "Digits": "1"})).find("Dial/Conference")
+    return form, room.text
+
+
+def _status(twilio, form, status, sequence, duration="12"):
+    data = {**form, "CallStatus": status, "SequenceNumber": str(sequence), "CallDuration": duration}
+    return twilio.post("/twilio/voice/status", data)
+
+
+def test_hanging_up_while_waiting_leaves_the_pool_at_once(twilio, app):
+    form, _ = _waiting(twilio)
+    with app.app_context():
+        assert pool.waiting_count() == 1
+    assert _status(twilio, form, "completed", 3).status_code == 204
+    with app.app_context():
+        call = db.session.scalar(select(Call))
+        assert pool.waiting_count() == 0
+        assert call.state == "ended" and call.outcome == "hung_up_waiting"
+        assert call.duration_seconds == 12
+
+
+def test_hanging_up_in_the_greeting_is_recorded(twilio, app):
+    form = call_form()
+    twilio.post("/twilio/voice", form)
+    _status(twilio, form, "completed", 1, duration="3")
+    with app.app_context():
+        call = db.session.scalar(select(Call))
+        assert call.outcome == "hung_up_menu" and call.state == "ended"
+
+
+def test_duplicate_and_late_status_callbacks_change_nothing(twilio, app):
+    form, _ = _waiting(twilio)
+    _status(twilio, form, "completed", 4, duration="30")
+    with app.app_context():
+        before = db.session.scalar(select(Call))
+        snapshot = (before.state, before.outcome, before.ended_at, len(before.events))
+    _status(twilio, form, "completed", 4, duration="99")
+    _status(twilio, form, "in-progress", 2)
+    with app.app_context():
+        after = db.session.scalar(select(Call))
+        assert (after.state, after.outcome, after.ended_at, len(after.events)) == snapshot
+        assert after.duration_seconds == 30
+
+
+def test_status_for_an_unknown_call_is_accepted_and_ignored(twilio, app):
+    assert _status(twilio, call_form(), "completed", 1).status_code == 204
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Call)) == 0
+
+
+def _conference(twilio, room, event, sequence, call_sid, seconds):
+    at = format_datetime(START + timedelta(seconds=seconds))
+    data = {
+        "AccountSid": "AC" + "0" * 32,
+        "ConferenceSid": "CF" + "1" * 32,
+        "FriendlyName": room,
+        "StatusCallbackEvent": event,
+        "SequenceNumber": str(sequence),
+        "Timestamp": at,
+    }
+    if call_sid:
+        data["CallSid"] = call_sid
+    return twilio.post("/twilio/voice/conference", data)
+
+
+def test_conference_events_are_kept_once_and_folded_in_sequence_order(twilio, app):
+    first, room = _waiting(twilio, "+15550100031")
+    second, _ = _waiting(twilio, "+15550100032")
+    a, b = first["CallSid"], second["CallSid"]
+    # Delivered out of order, with a retry of the same event.
+    sent = [
+        ("participant-leave", 5, b, 300),
+        ("participant-join", 1, a, 0),
+        ("conference-start", 2, None, 1),
+        ("participant-join", 3, b, 20),
+        ("participant-join", 3, b, 20),
+        ("participant-leave", 4, a, 300),
+        ("conference-end", 6, None, 301),
+    ]
+    for event, sequence, sid, seconds in sent:
+        assert _conference(twilio, room, event, sequence, sid, seconds).status_code == 204
+    with app.app_context():
+        conversation = db.session.scalar(select(Conversation).where(Conversation.room == room))
+        assert db.session.scalar(select(func.count()).select_from(ConferenceEvent)) == 6
+        assert conversation.conference_sid == "CF" + "1" * 32
+        assert conversation.duration_seconds == 280
+        assert conversation.max_participants == 2
+        call = db.session.scalar(select(Call).where(Call.sid == b))
+        assert [e.kind for e in call.events if e.kind in ("joined", "left_room")] == [
+            "joined",
+            "left_room",
+        ]
+
+
+def test_a_whole_conversation_is_on_the_timeline(twilio, app):
+    first, room = _waiting(twilio, "+15550100041")
+    second, _ = _waiting(twilio, "+15550100042")
+    for sequence, (event, sid) in enumerate(
+        [("participant-join", first), ("participant-join", second), ("participant-leave", second)],
+        start=1,
+    ):
+        _conference(twilio, room, event, sequence, sid["CallSid"], sequence * 60)
+    root = twiml(twilio.post("/twilio/voice/after", {**first, "DialCallStatus": "completed"}))
+    assert root.find("Gather").get("numDigits") == "1"
+    for form in (first, second):
+        _status(twilio, form, "completed", 9, duration="200")
+    with app.app_context():
+        call = db.session.scalar(select(Call).where(Call.sid == first["CallSid"]))
+        kinds = [e.kind for e in call.events]
+        for step in ("arrived", "menu", "waiting", "matched", "joined", "left", "ended"):
+            assert step in kinds, kinds
+        assert call.outcome == "paired" and call.wait_seconds is not None
