@@ -143,3 +143,32 @@ def test_rest_conference_completed_ends_everyones_dial(twin, line):
     assert twin.conference("room-1").reason_ended == "conference-ended-via-api"
     listed = twin.client().conferences.list(friendly_name="room-1", status="completed")
     assert [c.sid for c in listed] == [conf.sid]
+
+
+def test_queue_timeout_style_redirect_by_url_and_rest_hangup(twin, line):
+    line.on("/timeout", lambda form: twiml(
+        f"<Say>Nobody is free, {form['CallStatus']}.</Say>"
+        '<Gather numDigits="1" timeout="1000"><Say>Press 1 to keep waiting.</Say></Gather>'))
+    client = twin.client()
+    alice, bob = twin.dial(ALICE), twin.dial(CAROL)
+    alice.wait_until_in_conference()
+    bob.wait_until_in_conference()
+    client.calls(alice.sid).update(url=line.url("/timeout"), method="POST")
+    alice.wait_until_heard("press 1 to keep waiting")
+    assert "Nobody is free, in-progress." in alice.heard
+    bob.wait_until_heard("menu after completed")  # Alice's exit ended the room for Bob
+    client.calls(bob.sid).update(status="completed")
+    assert bob.wait_until_ended() == "completed"
+    assert line.hits_for("/timeout")[0]["CallSid"] == alice.sid
+
+
+def test_participant_announcement_reaches_only_that_caller(twin, line):
+    line.on("/whisper", twiml("<Say>Only for you.</Say>"))
+    alice, bob = twin.dial(ALICE), twin.dial(BOB)
+    alice.wait_until_in_conference()
+    bob.wait_until_in_conference()
+    twin.client().conferences(alice.conference_sid).participants(alice.sid).update(
+        announce_url=line.url("/whisper"))
+    alice.wait_until_heard("only for you")
+    twin.wait_idle()
+    assert not any("only for you" in h.lower() for h in bob.heard)
