@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -136,17 +137,19 @@ class CallRunner:
         try:
             self.twin.call_event(self.call, "initiated")
             self.twin.call_event(self.call, "ringing")
-            url, method, twiml = self.start
             if self.call.direction != "inbound":
                 self.answer()  # outbound calls fetch their TwiML once answered
-            doc = self._document(url, method, twiml)
-            status = self._drive(doc)
+            self._drive()
         except CallHungUp:
             status = "completed"
         except CallFinished as exc:
             status = exc.status
         except CallFailed as exc:
             self._record_failure(exc.error)
+        except Exception as exc:  # noqa: BLE001 - a twin bug must still end the call visibly
+            traceback.print_exc()
+            self.twin.record_error(TwinError(0, f"twin internal error: {exc!r}", None,
+                                             self.call.sid), self.call)
         finally:
             self.twin.rooms.leave(self.call.sid, "hangup")
             self.twin.finish_call(self.call, status)
@@ -159,13 +162,19 @@ class CallRunner:
                 raise self.fail(exc.code, str(exc), None) from exc
         return self.fetch(url or "", method)
 
-    def _drive(self, doc: Doc | None) -> str:
-        while doc is not None:
+    def _drive(self) -> None:
+        doc: Doc | None = None
+        first = True
+        while True:
             try:
+                if first:
+                    first = False
+                    doc = self._document(*self.start)
+                if doc is None:
+                    return
                 doc = self.execute(doc)
             except Interrupted:
                 doc = self._take_update()
-        return "completed"
 
     def _take_update(self) -> Doc:
         while True:
@@ -197,6 +206,7 @@ class CallRunner:
     def execute(self, doc: Doc) -> Doc | None:
         """Run a document's verbs; return the next document, or None when it runs out."""
         for verb in doc.verbs:
+            self.check()
             if self.barge and self.barge():
                 return None
             if verb.name != "Reject":

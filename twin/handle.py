@@ -270,12 +270,12 @@ class Twin(CallsMixin):
         return self.dispatcher.wait_idle(timeout)
 
     def wait_for(self, pred: Callable[[], object], timeout: float = 5.0) -> object:
-        """Wait until pred() (run under the twin's lock) is truthy; return its value."""
+        """Wait until pred() is truthy (polled every 50 ms under the lock); return it."""
         deadline = time.monotonic() + timeout
         with self.cond:
             while not (value := pred()):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise TimeoutError(f"gave up waiting for {pred}")
-                self.cond.wait(left)
+                self.cond.wait(min(left, 0.05))
             return value

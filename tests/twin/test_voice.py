@@ -112,3 +112,29 @@ def test_get_method_redirect_is_signed_with_query_string(twin, fake_app):
     caller.wait_until_ended()
     assert caller.heard == [f"Step 2 for {CALLER}"]
     assert fake_app.bad_signatures == []
+
+
+def test_rest_redirect_while_the_first_webhook_is_in_flight(twin, fake_app):
+    import threading
+
+    release = threading.Event()
+
+    def slow(form):
+        release.wait(5)
+        return twiml("<Say>Original.</Say>")
+
+    fake_app.on("/voice", slow)
+    caller = twin.dial(CALLER)
+    twin.wait_for(lambda: fake_app.hits_for("/voice"))
+    twin.client().calls(caller.sid).update(twiml="<Response><Say>Replaced.</Say></Response>")
+    release.set()
+    assert caller.wait_until_ended() == "completed"
+    assert caller.heard == ["Replaced."]
+
+
+def test_say_seconds_and_loops(twin, fake_app):
+    fake_app.on("/voice", twiml('<Say loop="2">Hi.</Say><Play>http://x/a.mp3</Play>'
+                                '<Play digits="1w2"/>'))
+    caller = twin.dial(CALLER)
+    caller.wait_until_ended()
+    assert caller.heard == ["Hi.", "Hi.", "[play http://x/a.mp3]", "[digits 1w2]"]
