@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from app import live, pool
 from app.calls import record, set_outcome
 from app.db import db, utcnow
-from app.models import AFTER, MATCHED, TIMED_OUT, WAITING, Call, Conversation, Participant
+from app.models import AFTER, ENDED, MATCHED, TIMED_OUT, WAITING, Call, Conversation, Participant
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 50  # each failed attempt consumes one stale pool entry
@@ -107,10 +107,18 @@ def _mark_timed_out(call: Call) -> bool:
     return True
 
 
-def leave_room(call: Call, reason: str) -> None:
-    """The caller's conversation ended (the Dial finished): they are at the after menu."""
+def leave_room(call: Call, dial_status: str, hung_up: bool) -> None:
+    """The caller's Dial ended: alone in the room, or after (or instead of) a conversation."""
+    if call.state == ENDED:  # the status callback came first
+        return
+    if call.state == WAITING and pool.leave(call.wait_token):
+        if hung_up:
+            set_outcome(call, "hung_up_waiting")
+    elif call.state in (WAITING, MATCHED):
+        # Matched, perhaps a moment ago: if the two never met, the other one must not wait alone.
+        live.enqueue("workers.waiting.rescue_partner", call.id)
     call.state = AFTER
-    record(call, "left", reason)
+    record(call, "left", dial_status)
     db.session.commit()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 import xml.etree.ElementTree as ET
 
 from twilio.request_validator import RequestValidator
@@ -56,3 +57,15 @@ class Twilio:
     def post(self, path: str, data: dict, signature: str | None = None):
         header = signature if signature is not None else sign(PUBLIC + path, data)
         return self.client.post(path, data=data, headers={"X-Twilio-Signature": header})
+
+
+def eventually(predicate, timeout: float = 10.0, interval: float = 0.02):
+    """Poll `predicate` until it returns something truthy; return that, or fail at the timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s: {predicate.__name__}")
+        time.sleep(interval)

@@ -130,3 +130,18 @@ def test_a_whole_conversation_is_on_the_timeline(twilio, app):
         for step in ("arrived", "menu", "waiting", "matched", "joined", "left", "ended"):
             assert step in kinds, kinds
         assert call.outcome == "paired" and call.wait_seconds is not None
+
+
+def test_dial_action_and_status_callback_in_either_order(twilio, app):
+    for order in (("after", "status"), ("status", "after")):
+        form, _ = _waiting(twilio, "+15550100051" if order[0] == "after" else "+15550100052")
+        for step in order:
+            if step == "after":
+                data = {**form, "CallStatus": "completed", "DialCallStatus": "completed"}
+                twilio.post("/twilio/voice/after", data)
+            else:
+                _status(twilio, form, "completed", 5)
+        with app.app_context():
+            call = db.session.scalar(select(Call).where(Call.sid == form["CallSid"]))
+            assert call.state == "ended" and call.outcome == "hung_up_waiting", order
+            assert pool.waiting_count() == 0

@@ -72,6 +72,7 @@ def test_no_raw_number_is_kept_in_the_database_or_redis(twilio, app):
                 "set": conn.smembers,
                 "list": lambda k: conn.lrange(k, 0, -1),
                 "string": conn.get,
+                "stream": conn.xrange,
             }
             value = readers[kind](name)
             blob = f"{name!r} {value!r}"

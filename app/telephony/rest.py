@@ -6,6 +6,7 @@ import logging
 
 from flask import current_app
 from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,11 @@ def client() -> Client:
     found = current_app.extensions.get(EXTENSION)
     if found is None:
         config = current_app.config
-        found = Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], timeout=10)
+        found = Client(
+            config["TWILIO_ACCOUNT_SID"],
+            config["TWILIO_AUTH_TOKEN"],
+            http_client=TwilioHttpClient(timeout=10),
+        )
         found.api.base_url = config["TWILIO_API_BASE"]
         current_app.extensions[EXTENSION] = found
     return found

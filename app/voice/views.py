@@ -120,7 +120,10 @@ def timeout_choice():
 def after():
     """The Dial ended: the conversation is over for this caller."""
     call = _current_call()
-    pairing.leave_room(call, request.form.get("DialCallStatus", "completed"))
+    hung_up = request.form.get("CallStatus") == "completed"
+    pairing.leave_room(call, request.form.get("DialCallStatus", "completed"), hung_up)
+    if hung_up:  # Twilio still asks, but nobody is there to hear
+        return twiml.say_and_hang_up(prompts.GOODBYE)
     return twiml.menu(prompts.CONVERSATION_ENDED, urls.public(urls.AFTER_CHOICE))
 
 

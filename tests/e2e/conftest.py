@@ -1,0 +1,96 @@
+"""The whole line on loopback: the app over HTTP, the Twilio twin, and a real RQ worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from rq import Worker
+
+from tests.conftest import LiveServer, _clean
+from twin import Twin
+
+WAIT_TIMEOUT = 2
+TIME_SCALE = 0.05  # Gather timeouts and pauses run 20 times faster than real time
+
+
+class Line:
+    """The running line, as the tests see it."""
+
+    def __init__(self, server: LiveServer, twin: Twin):
+        self.server, self.twin, self.app = server, twin, server.app
+
+    def dial(self, number: str):
+        """A simulated caller dialling the line."""
+        return self.twin.dial(number)
+
+
+def _start_worker(environment: dict[str, str]) -> subprocess.Popen:
+    rq = Path(sys.executable).with_name("rq")
+    command = [
+        str(rq),
+        "worker",
+        "--with-scheduler",
+        "--worker-class",
+        "workers.worker.AppWorker",
+        "--url",
+        environment["REDIS_URL"],
+        environment["RQ_QUEUE"],
+    ]
+    process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
+    connection = redis.Redis.from_url(environment["REDIS_URL"])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if any(w.pid for w in Worker.all(connection=connection) if w.pid == process.pid):
+            return process
+        if process.poll() is not None:
+            raise RuntimeError("the RQ worker exited at start")
+        time.sleep(0.1)
+    raise RuntimeError("the RQ worker did not start")
+
+
+@pytest.fixture(scope="module")
+def running_line(test_environment):
+    overrides = {"WAIT_TIMEOUT_SECONDS": WAIT_TIMEOUT}
+    with LiveServer(overrides) as server:
+        config = server.app.config
+        with Twin(
+            account_sid=config["TWILIO_ACCOUNT_SID"],
+            auth_token=config["TWILIO_AUTH_TOKEN"],
+            phone_number=config["TWILIO_PHONE_NUMBER"],
+            voice_url=server.url + "/twilio/voice",
+            status_callback=server.url + "/twilio/voice/status",
+            sms_url=server.url + "/twilio/sms",
+            time_scale=TIME_SCALE,
+        ) as twin:
+            config["TWILIO_API_BASE"] = twin.api_base
+            environment = {
+                **os.environ,
+                "PUBLIC_BASE_URL": server.url,
+                "TWILIO_API_BASE": twin.api_base,
+                "WAIT_TIMEOUT_SECONDS": str(WAIT_TIMEOUT),
+            }
+            worker = _start_worker(environment)
+            try:
+                yield Line(server, twin)
+            finally:
+                worker.terminate()
+                worker.wait(timeout=10)
+
+
+@pytest.fixture
+def line(running_line):
+    """The running line with empty tables and pool for this test."""
+    _clean(running_line.app)
+    yield running_line
+    live = [c for c in list(running_line.twin.callers.values()) if not c.ended]
+    for caller in live:
+        caller.hang_up()
+    for caller in live:
+        caller.wait_until_ended(timeout=5)
+    running_line.twin.wait_idle(timeout=5)

@@ -1,0 +1,128 @@
+"""Every foundation flow, end to end: simulated callers through the twin over real HTTP."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app import pool
+from app.db import db
+from app.models import Call, Conversation
+from tests.support import eventually
+
+
+def _call(line, sid: str) -> Call:
+    with line.app.app_context():
+        call = db.session.scalar(select(Call).where(Call.sid == sid))
+        db.session.expunge_all()
+        return call
+
+
+def _talk_now(line, number: str):
+    caller = line.dial(number)
+    caller.wait_until_heard("press 1")
+    caller.press("1")
+    return caller
+
+
+def test_two_callers_meet_in_one_private_room(line):
+    alice = _talk_now(line, "+15550100101")
+    room = alice.wait_until_in_conference()
+    alice.wait_until_heard("finding someone")
+    bob = _talk_now(line, "+447700900101")
+    assert bob.wait_until_in_conference() == room
+    assert sorted(line.twin.conferences()[room]) == sorted([alice.sid, bob.sid])
+    # Bob leaves: the room ends for both; Alice lands on the after-conversation menu.
+    mark = alice.mark()
+    bob.hang_up()
+    alice.wait_until_heard("conversation has ended", since=mark)
+    alice.hang_up()
+    alice.wait_until_ended()
+    line.twin.wait_idle()
+
+    def settled():
+        with line.app.app_context():
+            found = db.session.scalar(select(Conversation).where(Conversation.room == room))
+            return found if found and found.ended_at else None
+
+    conversation = eventually(settled)
+    assert conversation.started_at is not None and conversation.max_participants == 2
+    for caller in (alice, bob):
+        call = _call(line, caller.sid)
+        assert call.state == "ended" and call.outcome == "paired"
+        assert call.duration_seconds is not None
+    assert not alice.errors and not bob.errors
+
+
+def test_no_input_at_the_greeting_means_talk_now(line):
+    caller = line.dial("+15550100102")
+    caller.wait_until_in_conference()
+    assert _call(line, caller.sid).menu_choice == "none"
+
+
+def test_nobody_comes_then_timeout_redirects_by_rest(line):
+    alice = _talk_now(line, "+15550100103")
+    alice.wait_until_in_conference()
+    alice.wait_until_heard("nobody is free", timeout=15)
+    updates = [r for r in line.twin.requests if r.method == "POST" and alice.sid in r.path]
+    assert updates and updates[-1].form.get("Url", "").endswith("/twilio/voice/timeout")
+    assert _call(line, alice.sid).outcome == "timed_out"
+    # Keep waiting: Alice waits again, and a newcomer is paired with her.
+    alice.press("1")
+    room = alice.wait_until_in_conference()
+    bob = _talk_now(line, "+15550100104")
+    assert bob.wait_until_in_conference() == room
+    assert _call(line, alice.sid).outcome == "paired"
+
+
+def test_timed_out_caller_can_hang_up_from_the_menu(line):
+    alice = _talk_now(line, "+15550100105")
+    alice.wait_until_heard("nobody is free", timeout=15)
+    alice.press("9")
+    alice.wait_until_heard("thank you for calling")
+    alice.wait_until_ended()
+
+
+def test_hanging_up_while_waiting_leaves_the_pool(line):
+    alice = _talk_now(line, "+15550100106")
+    alice.wait_until_in_conference()
+    alice.hang_up()
+    alice.wait_until_ended()
+
+    def gone():
+        with line.app.app_context():
+            return pool.waiting_count() == 0 and _call(line, alice.sid).state == "ended"
+
+    eventually(gone)
+    assert _call(line, alice.sid).outcome == "hung_up_waiting"
+    # Nobody is paired with the caller who left.
+    bob = _talk_now(line, "+15550100107")
+    bob.wait_until_heard("finding someone")
+
+
+def test_after_a_conversation_press_1_for_someone_new(line):
+    alice = _talk_now(line, "+15550100108")
+    alice.wait_until_in_conference()
+    bob = _talk_now(line, "+15550100109")
+    bob.wait_until_in_conference()
+    mark = bob.mark()
+    alice.press("*")  # hangupOnStar: Alice leaves; the room ends for Bob too
+    alice.wait_until_heard("conversation has ended")
+    bob.wait_until_heard("conversation has ended", since=mark)
+    alice.press("1")
+    first_room = alice.wait_until_in_conference()
+    carol = _talk_now(line, "+15550100110")
+    assert carol.wait_until_in_conference() == first_room
+    with line.app.app_context():
+        call = db.session.scalar(select(Call).where(Call.sid == alice.sid))
+        assert len(call.participations) == 2
+
+
+def test_a_crowd_through_the_twin_is_paired_two_by_two(line):
+    callers = [line.dial(f"+4915550{i:06d}") for i in range(30)]
+    for caller in callers:
+        caller.wait_until_heard("press 1")
+        caller.press("1")
+    rooms = [caller.wait_until_in_conference(timeout=15) for caller in callers]
+    eventually(lambda: all(len(line.twin.conferences().get(r, [])) == 2 for r in rooms))
+    assert len(set(rooms)) == 15
+    assert not any(caller.errors for caller in callers)
