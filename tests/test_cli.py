@@ -1,0 +1,70 @@
+"""The `mindfuse` CLI, the worker class and the scheduler's recurring jobs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from rq.job import Job, JobStatus
+
+from app import live
+from workers.schedule import register_all
+
+BIN = Path(sys.executable).parent
+
+
+def test_urls_prints_the_webhooks_to_configure(runner):
+    result = runner.invoke(args=["urls"])
+    assert result.exit_code == 0
+    assert "http://line.test/twilio/voice\n" in result.output
+    assert "http://line.test/twilio/voice/status" in result.output
+    assert "http://line.test/twilio/sms" in result.output
+
+
+def test_mindfuse_script_is_the_flask_cli():
+    result = subprocess.run(
+        [str(BIN / "mindfuse"), "--help"], capture_output=True, text=True, check=True
+    )
+    for command in ("db", "urls", "scheduler", "redis-url", "routes"):
+        assert command in result.stdout
+
+
+def test_burst_worker_runs_jobs_in_the_app_context(app):
+    with app.app_context():
+        job = live.enqueue("workers.waiting.reconcile_waiting")
+        url, queue = app.config["REDIS_URL"], app.config["RQ_QUEUE"]
+        subprocess.run(
+            [
+                str(BIN / "rq"),
+                "worker",
+                "--burst",
+                "--worker-class",
+                "workers.worker.AppWorker",
+                "--url",
+                url,
+                queue,
+            ],
+            env=os.environ.copy(),
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        done = Job.fetch(job.id, connection=live.connection())
+        assert done.get_status() == JobStatus.FINISHED
+        assert done.return_value() == {"restored": 0, "expired": 0}
+
+
+def test_scheduler_registers_the_reconciliation_job(app):
+    class Recorder:
+        def __init__(self):
+            self.registered = []
+
+        def register(self, func, queue_name, **options):
+            self.registered.append((func.__module__ + "." + func.__name__, queue_name, options))
+
+    recorder = Recorder()
+    register_all(recorder, "q")
+    assert ("workers.waiting.reconcile_waiting", "q") in [r[:2] for r in recorder.registered]
+    assert all(r[2]["interval"] > 0 for r in recorder.registered)

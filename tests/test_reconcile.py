@@ -1,0 +1,44 @@
+"""After Redis loses the waiting pool, reconciliation rebuilds it from the database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rq.registry import ScheduledJobRegistry
+from sqlalchemy import select
+
+from app import live, pool
+from app.db import db, utcnow
+from app.models import Call
+from tests.support import call_form, twiml
+from workers.waiting import reconcile_waiting
+
+
+def _wait(twilio, number):
+    form = call_form(number)
+    twilio.post("/twilio/voice", form)
+    twiml(twilio.post("/twilio/voice/menu", {**form, "Digits": "1"}))
+    return form
+
+
+def test_lost_pool_is_rebuilt_and_overdue_waits_expire(twilio, app):
+    # A caller is never paired with themself, so the same number twice gives two waiters.
+    _wait(twilio, "+15550100061")
+    _wait(twilio, "+15550100061")
+    with app.app_context():
+        calls = db.session.scalars(select(Call).order_by(Call.id)).all()
+        recent, overdue = calls
+        recent.wait_started_at = utcnow() - timedelta(seconds=10)
+        overdue.wait_started_at = utcnow() - timedelta(seconds=600)
+        db.session.commit()
+        conn = live.connection()
+        conn.flushdb()  # Redis restarted with nothing: pool, counters and RQ's jobs are gone
+
+        assert reconcile_waiting() == {"restored": 1, "expired": 1}
+        assert pool.is_waiting(recent.wait_token) and pool.is_waiting(overdue.wait_token)
+        scheduled = ScheduledJobRegistry(queue=live.queue()).get_job_ids()
+        queued = live.queue().get_job_ids()
+        assert f"expire-{recent.wait_token}" in scheduled
+        assert f"expire-{overdue.wait_token}" in queued + scheduled
+        # A second run finds everything in place and changes nothing.
+        assert reconcile_waiting() == {"restored": 0, "expired": 0}
