@@ -33,10 +33,7 @@ class CallsMixin:
         return caller
 
     def create_call(self: Twin, form: Mapping) -> tuple[Call, dict]:
-        """Handle REST Calls.json POST: an outbound call the simulated phone answers.
-
-        Returns the call and its JSON as of creation (status queued), like Twilio's answer.
-        """
+        """Handle REST Calls.json POST; returns the call and its JSON at creation (queued)."""
         to, from_ = form.get("To", ""), form.get("From", "")
         if not to:
             raise RestError(400, 21201, "No 'To' number is specified")

@@ -43,29 +43,22 @@ class WebhookClient:
         self.validator = RequestValidator(auth_token)
         self.log: list[WebhookRecord] = []
         self._log_lock = threading.Lock()
-        self._local = threading.local()
-
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-        return session
 
     def request(self, url: str, method: str, params: dict[str, str], kind: str) -> WebhookRecord:
         """Send params to url (form body for POST, query string for GET), signed."""
         method = (method or "POST").upper()
         record = WebhookRecord(url=url, method=method, params=dict(params), kind=kind)
-        headers = {"User-Agent": "TwilioProxy/1.1", "Accept": "*/*",
+        # one connection per request: idle keep-alive sockets would pin app server threads
+        headers = {"User-Agent": "TwilioProxy/1.1", "Accept": "*/*", "Connection": "close",
                    "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
         try:
             if method == "GET":
                 target = _with_query(url, params)
                 headers["X-Twilio-Signature"] = self.validator.compute_signature(target, {})
-                resp = self._session().get(target, headers=headers, timeout=TIMEOUT_SECONDS)
+                resp = requests.get(target, headers=headers, timeout=TIMEOUT_SECONDS)
             else:
                 headers["X-Twilio-Signature"] = self.validator.compute_signature(url, params)
-                resp = self._session().post(url, data=params, headers=headers,
-                                            timeout=TIMEOUT_SECONDS)
+                resp = requests.post(url, data=params, headers=headers, timeout=TIMEOUT_SECONDS)
             record.status = resp.status_code
             record.body = resp.text
             record.content_type = resp.headers.get("Content-Type", "")
