@@ -23,6 +23,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--status-callback", default=env("TWIN_STATUS_CALLBACK"))
     parser.add_argument("--sms-url", default=env("TWIN_SMS_URL"))
     parser.add_argument("--time-scale", type=float, default=float(env("TWIN_TIME_SCALE", "1")))
+    parser.add_argument("--log-requests", action="store_true", help="log every HTTP request")
     return parser.parse_args(argv)
 
 
@@ -32,7 +33,8 @@ def main(argv: list[str] | None = None) -> None:
     twin = Twin(account_sid=args.account_sid, auth_token=args.auth_token,
                 phone_number=args.phone_number, voice_url=args.voice_url,
                 status_callback=args.status_callback, sms_url=args.sms_url,
-                time_scale=args.time_scale, host=args.host, port=args.port)
+                time_scale=args.time_scale, host=args.host, port=args.port,
+                log_requests=args.log_requests)
     twin.start()
     print(f"twin: REST API at {twin.api_base}/2010-04-01, control API at "
           f"{twin.api_base}/_twin, number {twin.phone_number}", flush=True)

@@ -134,13 +134,14 @@ class Twin(CallsMixin):
                  status_callback: str | None = None, sms_url: str | None = None,
                  time_scale: float = 1.0, host: str = "127.0.0.1", port: int = 0,
                  voice_method: str = "POST", sms_method: str = "POST",
-                 say_seconds: float = 0.0, callback_workers: int = 4) -> None:
+                 say_seconds: float = 0.0, callback_workers: int = 4,
+                 log_requests: bool = False) -> None:
         self.account_sid, self.auth_token = account_sid, auth_token
         self.phone_number, self.phone_number_sid = phone_number, new_sid("PN")
         self.voice_url, self.voice_method = voice_url, voice_method
         self.status_callback, self.sms_url, self.sms_method = status_callback, sms_url, sms_method
         self.time_scale, self.say_seconds = time_scale, say_seconds
-        self.host, self.port = host, port
+        self.host, self.port, self.log_requests = host, port, log_requests
         self.cond = threading.Condition(threading.RLock())
         self.calls: dict[str, Call] = {}
         self.callers: dict[str, Caller] = {}
@@ -162,7 +163,7 @@ class Twin(CallsMixin):
         from .server import ServerThread
 
         self.dispatcher.start()
-        self._server = ServerThread(self.app, self.host, self.port)
+        self._server = ServerThread(self.app, self.host, self.port, quiet=not self.log_requests)
         self._server.start()
         self.port = self._server.port
         return self
