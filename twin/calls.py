@@ -75,7 +75,7 @@ class CallsMixin:
 
     def finish_call(self: Twin, call: Call, status: str) -> None:
         """Mark a call ended and send its `completed` status callback."""
-        with self.cond:
+        with self.cond:  # queue the callback before waiters can see the call ended
             if call.ended:
                 return
             call.status = status
@@ -85,8 +85,8 @@ class CallsMixin:
                 runner = self.callers[call.sid].runner
                 call.duration = runner.sim_seconds_since(call.answered_mono)
             call.touch()
+            self.call_event(call, "completed")
             self.cond.notify_all()
-        self.call_event(call, "completed")
 
     def call_event(self: Twin, call: Call, event: str) -> None:
         """Send a call progress status callback if the call asked for that event."""
