@@ -23,14 +23,16 @@ migrate: install
 urls: install
 	@PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/mindfuse urls
 
-# Web, worker and scheduler on the embedded SQLite and a local Redis started here.
+# Web, worker and scheduler on the embedded SQLite and a local Redis started here; without
+# Twilio credentials, the offline twin stands in for Twilio (`mindfuse call` dials in).
 run: migrate
 	@export PATH="$(BIN):$$PATH" PORT=$(PORT) \
 	  PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} \
 	  REDIS_URL=$${REDIS_URL:-$$($(BIN)/mindfuse redis-url)} \
 	  && echo "Mindfuse line on $$PUBLIC_BASE_URL (Redis: $$REDIS_URL)" \
 	  && $(BIN)/mindfuse urls \
-	  && exec $(BIN)/honcho start -f Procfile web worker scheduler
+	  && { $(BIN)/mindfuse twin & twin=$$!; trap 'kill $$twin 2>/dev/null' EXIT; } \
+	  && $(BIN)/honcho start -f Procfile web worker scheduler
 
 test: install
 	$(BIN)/ruff check app workers twin tests

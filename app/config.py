@@ -86,6 +86,9 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         found = local_secrets(instance_path)
         found.update({name: env[name] for name in SECRET_NAMES if env.get(name)})
 
+    # Generated credentials cannot reach Twilio: they mean the offline twin on this machine.
+    local_twilio = not production and not env.get("TWILIO_ACCOUNT_SID")
+    api_default = "http://127.0.0.1:8700" if local_twilio else "https://api.twilio.com"
     db_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'mindfuse.db'}"
     return {
         "ENV_NAME": "production" if production else "development",
@@ -95,7 +98,7 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "REDIS_KEY_PREFIX": env.get("REDIS_KEY_PREFIX", "mindfuse:"),
         "RQ_QUEUE": env.get("RQ_QUEUE", "mindfuse"),
         "TWILIO_PHONE_NUMBER": env.get("TWILIO_PHONE_NUMBER", "+15550100000"),
-        "TWILIO_API_BASE": env.get("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/"),
+        "TWILIO_API_BASE": env.get("TWILIO_API_BASE", api_default).rstrip("/"),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "WAIT_TIMEOUT_SECONDS": int(env.get("WAIT_TIMEOUT_SECONDS", "60")),
         "CONVERSATION_LIMIT_SECONDS": int(env.get("CONVERSATION_LIMIT_SECONDS", "1800")),

@@ -21,6 +21,9 @@ def test_development_generates_and_keeps_local_secrets(tmp_path):
     assert (tmp_path / "secrets.json").stat().st_mode & 0o077 == 0
     assert first["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert first["REDIS_URL"] is None
+    assert first["TWILIO_API_BASE"] == "http://127.0.0.1:8700"  # generated credentials: the twin
+    real = from_environment(str(tmp_path), {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32})
+    assert real["TWILIO_API_BASE"] == "https://api.twilio.com"
 
 
 def test_environment_overrides_and_flags(tmp_path):

@@ -1,0 +1,43 @@
+"""`mindfuse twin`: serve the twin for a line whose Twilio API base is on this machine."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import click
+from flask import current_app
+
+from .__main__ import main as serve
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@click.command("twin")
+def twin_command() -> None:
+    """Stand in for Twilio when the line's TWILIO_API_BASE points at this machine."""
+    config = current_app.config
+    api = urlsplit(config["TWILIO_API_BASE"])
+    if api.hostname not in LOOPBACK:
+        click.echo(f"twin: not needed, the line talks to {config['TWILIO_API_BASE']}")
+        return
+    line = config["PUBLIC_BASE_URL"]
+    serve(
+        [
+            "--host",
+            api.hostname,
+            "--port",
+            str(api.port or 80),
+            "--account-sid",
+            config["TWILIO_ACCOUNT_SID"],
+            "--auth-token",
+            config["TWILIO_AUTH_TOKEN"],
+            "--phone-number",
+            config["TWILIO_PHONE_NUMBER"],
+            "--voice-url",
+            f"{line}/twilio/voice",
+            "--status-callback",
+            f"{line}/twilio/voice/status",
+            "--sms-url",
+            f"{line}/twilio/sms",
+        ]
+    )
