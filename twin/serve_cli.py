@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from .__main__ import main as serve
 
@@ -13,6 +14,7 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 @click.command("twin")
+@with_appcontext
 def twin_command() -> None:
     """Stand in for Twilio when the line's TWILIO_API_BASE points at this machine."""
     config = current_app.config
