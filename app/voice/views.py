@@ -23,10 +23,14 @@ def _current_call() -> Call:
     return calls.arrive(request.form["CallSid"], request.form.get("From"))
 
 
-def _choose(call: Call, digits: str) -> None:
-    call.menu_choice = digits or "none"
-    calls.record(call, "menu", call.menu_choice)
+def _pressed(menu_name: str) -> tuple[Call, str]:
+    """The current call and the key pressed at a menu, recorded on its timeline."""
+    call, digits = _current_call(), request.form.get("Digits", "")
+    if menu_name == "menu":
+        call.menu_choice = digits or "none"
+    calls.record(call, menu_name, digits or "none")
     db.session.commit()
+    return call, digits
 
 
 def _wait(call: Call, intro: str | None = None):
@@ -69,8 +73,7 @@ def incoming():
 @twilio_request
 def menu():
     """The greeting menu's answer: 1 talk now, 2 Fusing Hour info."""
-    call, digits = _current_call(), request.form.get("Digits", "")
-    _choose(call, digits)
+    call, digits = _pressed("menu")
     if digits == "2":
         return _fusing_hour_info()
     if digits not in ("", "1"):
@@ -82,8 +85,7 @@ def menu():
 @twilio_request
 def wait():
     """No input at the greeting: talk to someone now."""
-    call = _current_call()
-    _choose(call, "")
+    call, _ = _pressed("menu")
     return _wait(call)
 
 
@@ -105,9 +107,7 @@ def timeout():
 @twilio_request
 def timeout_choice():
     """Keep waiting, hear about the Fusing Hour, or goodbye."""
-    call, digits = _current_call(), request.form.get("Digits", "")
-    calls.record(call, "timeout_menu", digits or "none")
-    db.session.commit()
+    call, digits = _pressed("timeout_menu")
     if digits == "1":
         return _wait(call)
     if digits == "2":
@@ -131,9 +131,7 @@ def after():
 @twilio_request
 def after_choice():
     """1: someone new; anything else: goodbye."""
-    call, digits = _current_call(), request.form.get("Digits", "")
-    calls.record(call, "after_menu", digits or "none")
-    db.session.commit()
+    call, digits = _pressed("after_menu")
     return _wait(call) if digits == "1" else _goodbye()
 
 
