@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import requests
 from sqlalchemy import select
 
 from app import pool
 from app.db import db
 from app.models import Call, Conversation
-from tests.support import eventually
+from tests.support import call_form, eventually, sign
 
 
 def _call(line, sid: str) -> Call:
@@ -126,3 +127,21 @@ def test_a_crowd_through_the_twin_is_paired_two_by_two(line):
     eventually(lambda: all(len(line.twin.conferences().get(r, [])) == 2 for r in rooms))
     assert len(set(rooms)) == 15
     assert not any(caller.errors for caller in callers)
+
+
+def test_partner_who_vanishes_before_the_room_meets_is_replaced(line):
+    alice = _talk_now(line, "+15550100111")
+    room = alice.wait_until_in_conference()
+    # Bob is matched with Alice but hangs up before his phone joins the room.
+    bob = {**call_form("+15550100112"), "Digits": "1"}
+    for path in ("/twilio/voice", "/twilio/voice/menu"):
+        url = line.server.url + path
+        requests.post(url, data=bob, headers={"X-Twilio-Signature": sign(url, bob)}, timeout=5)
+    assert _call(line, bob["CallSid"]).room == room
+    status = {**bob, "CallStatus": "completed", "CallDuration": "2"}
+    url = line.server.url + "/twilio/voice/status"
+    requests.post(url, data=status, headers={"X-Twilio-Signature": sign(url, status)}, timeout=5)
+    alice.wait_until_heard("left before you could talk", timeout=15)
+    assert alice.wait_until_in_conference() != room
+    carol = _talk_now(line, "+15550100113")
+    assert carol.wait_until_in_conference() == alice.conference
