@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -81,11 +82,17 @@ def test_environment():
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+    if not saved["REDIS_URL"]:  # the suite started its own Redis: stop it
+        try:
+            redis.Redis.from_url(environment["REDIS_URL"]).shutdown(nosave=True)
+        except redis.ConnectionError:
+            pass  # shutdown closes the connection it was sent on
     if schema:
         admin = create_engine(database_uri(saved["DATABASE_URL"]))
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _clean(app) -> None:
