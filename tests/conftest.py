@@ -7,6 +7,7 @@ isolates itself: its own PostgreSQL schema, its own Redis db index and key prefi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -83,10 +84,9 @@ def test_environment():
         else:
             os.environ[name] = value
     if not saved["REDIS_URL"]:  # the suite started its own Redis: stop it
-        try:
+        # shutdown closes the very connection it was sent on
+        with contextlib.suppress(redis.ConnectionError):
             redis.Redis.from_url(environment["REDIS_URL"]).shutdown(nosave=True)
-        except redis.ConnectionError:
-            pass  # shutdown closes the connection it was sent on
     if schema:
         admin = create_engine(database_uri(saved["DATABASE_URL"]))
         with admin.begin() as conn:
