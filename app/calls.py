@@ -17,6 +17,7 @@ from app.models import ARRIVED, ENDED, MATCHED, WAITING, Call, CallEvent
 
 log = logging.getLogger(__name__)
 TERMINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+PURGE_BACKOFF = (5, 30, 120, 600, 1800)
 
 
 def record(call: Call, kind: str, detail: str | None = None, at: datetime | None = None) -> None:
@@ -115,15 +116,12 @@ def end(call: Call, status: str, duration: str | None, at: datetime) -> None:
         set_outcome(call, "hung_up_menu")
     record(call, "ended", status, at=at)
     db.session.commit()
-    if prior == WAITING and call.wait_token:
-        _leave_pool(call.wait_token)
-    if prior == MATCHED:
-        live.enqueue("workers.waiting.rescue_partner", call.id)
-
-
-def _leave_pool(token: str) -> None:
-    # The database already says the call ended: a stale pool entry is skipped by matching.
+    # The database already says the call ended: what follows may fail without losing that.
     try:
-        pool.leave(token)
+        if prior == WAITING and call.wait_token:
+            pool.leave(call.wait_token)
+        if prior == MATCHED:
+            live.enqueue("workers.waiting.rescue_partner", call.id)
+        live.enqueue("workers.privacy.after_call", call.id, backoff=PURGE_BACKOFF)
     except Exception:  # noqa: BLE001 - Redis down must not lose the status callback
-        log.exception("could not remove an ended call from the waiting pool")
+        log.exception("follow-up work for an ended call could not be queued")

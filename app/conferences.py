@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import live
 from app.calls import by_sid, parse_timestamp, record
-from app.db import db
+from app.db import db, utcnow
 from app.models import ConferenceEvent, Conversation
 
 log = logging.getLogger(__name__)
@@ -40,13 +42,29 @@ def event_received(form) -> bool:
         call = by_sid(stored.call_sid)
         if call is not None:
             record(call, "joined" if event == "participant-join" else "left_room", room, at=at)
+    had_started = conversation.started_at is not None
     fold(conversation)
     try:
         db.session.commit()
     except IntegrityError:  # the same event, retried concurrently, was stored first
         db.session.rollback()
         return False
+    if conversation.started_at is not None and not had_started:
+        _schedule_time_limit(conversation)
     return True
+
+
+def _schedule_time_limit(conversation: Conversation) -> None:
+    """When two people are together, time their warning and their goodbye."""
+    config = current_app.config
+    limit = config["CONVERSATION_LIMIT_SECONDS"]
+    elapsed = (utcnow() - conversation.started_at).total_seconds()
+    warn_in = limit - config["CONVERSATION_WARNING_SECONDS"] - elapsed
+    for func, delay, name in (
+        ("workers.conversations.warn_limit", warn_in, "warn"),
+        ("workers.conversations.end_at_limit", limit - elapsed, "end"),
+    ):
+        live.enqueue(func, conversation.id, delay=max(delay, 0), job_id=f"{name}-{conversation.id}")
 
 
 def fold(conversation: Conversation) -> None:

@@ -109,5 +109,9 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
             "https://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3",
         ),
         "CALLS_PER_HOUR_LIMIT": int(env.get("CALLS_PER_HOUR_LIMIT", "20")),
+        "CONVERSATION_WARNING_SECONDS": int(env.get("CONVERSATION_WARNING_SECONDS", "60")),
+        "REPORTS_TO_BLOCK": int(env.get("REPORTS_TO_BLOCK", "3")),
+        "BLOCK_DAYS": int(env.get("BLOCK_DAYS", "30")),
+        "RETENTION_DAYS": int(env.get("RETENTION_DAYS", "90")),
         "VOICE": env.get("VOICE", "Polly.Joanna"),
     }

@@ -47,10 +47,20 @@ def queue() -> Queue:
     return Queue(current_app.config["RQ_QUEUE"], connection=connection())
 
 
-def enqueue(func: str, *args, delay: float = 0, job_id: str | None = None, **options):
-    """Enqueue a job by dotted path with ids as arguments, now or after `delay` seconds."""
+def enqueue(
+    func: str,
+    *args,
+    delay: float = 0,
+    job_id: str | None = None,
+    backoff: tuple[int, ...] = (1, 5, 15),
+    **options,
+):
+    """Enqueue a job by dotted path with ids as arguments, now or after `delay` seconds.
+
+    A failing job is retried after each of the `backoff` intervals (seconds) in turn.
+    """
     options.setdefault("job_timeout", 30)
-    options.setdefault("retry", Retry(max=3, interval=[1, 5, 15]))
+    options.setdefault("retry", Retry(max=len(backoff), interval=list(backoff)))
     options.setdefault("result_ttl", 600)
     options.setdefault("failure_ttl", 7 * 24 * 3600)
     if job_id:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import UTCDateTime, db, utcnow
@@ -40,6 +40,9 @@ class Conversation(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     max_participants: Mapped[int] = mapped_column(Integer, default=0)
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    time_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_to_leave: Mapped[int | None] = mapped_column(Integer)  # a call id
 
     participants: Mapped[list[Participant]] = relationship(
         back_populates="conversation", order_by="Participant.id"
@@ -141,3 +144,43 @@ class ConferenceEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     conversation: Mapped[Conversation] = relationship(back_populates="events")
+
+
+class Report(db.Model):
+    """One caller reporting the person they just talked to; the pair never meets again."""
+
+    __table_args__ = (UniqueConstraint("reporter", "reported", "conversation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reporter: Mapped[str] = mapped_column(String(64), index=True)
+    reported: Mapped[str] = mapped_column(String(64), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversation.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Block(db.Model):
+    """A caller identity kept off the line until it expires or an admin lifts it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity: Mapped[str] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(String(64))
+    masked_number: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DailyStats(db.Model):
+    """What is kept of calls past the retention period: counts per day and outcome."""
+
+    __table_args__ = (UniqueConstraint("day", "mode", "outcome"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(24))
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    wait_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    call_seconds: Mapped[int] = mapped_column(Integer, default=0)

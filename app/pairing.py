@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select, update
 
-from app import live, pool
+from app import live, pool, safety
 from app.calls import record, set_outcome
 from app.db import db, utcnow
-from app.models import AFTER, ENDED, MATCHED, TIMED_OUT, WAITING, Call, Conversation, Participant
+from app.models import (
+    AFTER,
+    ENDED,
+    MATCHED,
+    TIMED_OUT,
+    WAITING,
+    Call,
+    ConferenceEvent,
+    Conversation,
+    Participant,
+)
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 50  # each failed attempt consumes one stale pool entry
@@ -24,11 +35,6 @@ class Seat:
 
     room: str
     paired: bool
-
-
-def excluded_partners(call: Call) -> set[str]:
-    """Identities this caller must not be paired with (the caller's own, for now)."""
-    return {call.identity}
 
 
 def start_waiting(call: Call) -> Seat:
@@ -44,8 +50,9 @@ def start_waiting(call: Call) -> Seat:
     record(call, "waiting")
     # Committed before touching the pool, so whoever pairs with us finds our row and room.
     db.session.commit()
+    excluded = safety.excluded_partners(call.identity)
     for _ in range(MAX_ATTEMPTS):
-        placement = pool.match_or_wait(token, call.identity, room, call.id, excluded_partners(call))
+        placement = pool.match_or_wait(token, call.identity, room, call.id, excluded)
         if not placement.paired:
             live.enqueue(
                 "workers.waiting.expire_wait",
@@ -107,19 +114,57 @@ def _mark_timed_out(call: Call) -> bool:
     return True
 
 
-def leave_room(call: Call, dial_status: str, hung_up: bool) -> None:
-    """The caller's Dial ended: alone in the room, or after (or instead of) a conversation."""
+def leave_room(call: Call, dial_status: str, hung_up: bool) -> str:
+    """The caller's Dial ended. Returns why: time_up, partner_left, you_left, alone or ended."""
     if call.state == ENDED:  # the status callback came first
-        return
+        return "ended"
+    reason = "alone"
     if call.state == WAITING and pool.leave(call.wait_token):
         if hung_up:
             set_outcome(call, "hung_up_waiting")
     elif call.state in (WAITING, MATCHED):
         # Matched, perhaps a moment ago: if the two never met, the other one must not wait alone.
         live.enqueue("workers.waiting.rescue_partner", call.id)
+        reason = _why_room_ended(call)
     call.state = AFTER
-    record(call, "left", dial_status)
+    record(call, "left", f"{reason} ({dial_status})")
     db.session.commit()
+    return reason
+
+
+def _why_room_ended(call: Call) -> str:
+    if not call.participations:
+        return "alone"
+    conversation = call.participations[-1].conversation
+    if conversation.time_up_at is not None:
+        return "time_up"
+    leaver = _first_to_leave(conversation.id)
+    if leaver is not None:
+        return "you_left" if leaver == call.sid else "partner_left"
+    # No leave event yet: whoever's Dial ended first is taken to have left first.
+    first = db.session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, Conversation.first_to_leave.is_(None))
+        .values(first_to_leave=call.id)
+    ).rowcount
+    return "you_left" if first else "partner_left"
+
+
+def _first_to_leave(conversation_id: int, patience: float = 1.0) -> str | None:
+    """The CallSid of the first participant-leave in sequence order, waiting briefly for it."""
+    query = (
+        select(ConferenceEvent.call_sid)
+        .where(
+            ConferenceEvent.conversation_id == conversation_id,
+            ConferenceEvent.event == "participant-leave",
+        )
+        .order_by(ConferenceEvent.sequence)
+        .limit(1)
+    )
+    deadline = time.monotonic() + patience
+    while (sid := db.session.scalar(query)) is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # the conference's leave event is usually a few ms behind the Dial
+    return sid
 
 
 def partner_of(call: Call) -> Call | None:

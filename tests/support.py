@@ -6,7 +6,11 @@ import secrets
 import time
 import xml.etree.ElementTree as ET
 
+import redis
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
+
+from app.db import db
 
 RUN = secrets.token_hex(4)
 PUBLIC = "http://line.test"
@@ -69,3 +73,27 @@ def eventually(predicate, timeout: float = 10.0, interval: float = 0.02):
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s: {predicate.__name__}")
         time.sleep(interval)
+
+
+def dump_redis(url: str) -> str:
+    """Every key and value in the suite's Redis db index, as text to search."""
+    conn = redis.Redis.from_url(url)
+    readers = {
+        "string": conn.get,
+        "hash": conn.hgetall,
+        "zset": lambda k: conn.zrange(k, 0, -1),
+        "set": conn.smembers,
+        "list": lambda k: conn.lrange(k, 0, -1),
+        "stream": conn.xrange,
+    }
+    return "\n".join(f"{k!r} {readers[conn.type(k).decode()](k)!r}" for k in conn.scan_iter())
+
+
+def dump_database(app) -> str:
+    """Every row of every table, as text to search."""
+    with app.app_context():
+        return "\n".join(
+            " ".join(str(value) for value in row)
+            for table in db.metadata.sorted_tables
+            for row in db.session.execute(select(table))
+        )

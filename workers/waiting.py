@@ -22,7 +22,7 @@ def _redirect(call: Call, path: str, kind: str, detail: str) -> str:
         return "already"
     try:
         rest.redirect_call(call.sid, urls.public(path))
-    except rest.CallGone:
+    except rest.Gone:
         calls.end(call, "completed", None, utcnow())
         return "gone"
     calls.record(call, kind, detail)

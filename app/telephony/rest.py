@@ -23,8 +23,8 @@ class TelephonyError(RuntimeError):
         self.retryable = status is None or status in RETRYABLE
 
 
-class CallGone(TelephonyError):
-    """The call no longer exists at Twilio (404): it ended or was deleted."""
+class Gone(TelephonyError):
+    """The call or conference no longer exists at Twilio (404): it ended or was deleted."""
 
 
 def client() -> Client:
@@ -42,12 +42,12 @@ def client() -> Client:
     return found
 
 
-def _call(action, sid: str, what: str):
+def _rest(what: str, action):
     try:
-        return action(client().calls(sid))
+        return action(client())
     except TwilioRestException as exc:
         if exc.status == 404:
-            raise CallGone(f"{what}: call not found", 404) from exc
+            raise Gone(f"{what}: not found", 404) from exc
         raise TelephonyError(f"{what}: HTTP {exc.status} code {exc.code}", exc.status) from exc
     except OSError as exc:  # connection refused, timeouts
         raise TelephonyError(f"{what}: {type(exc).__name__}", None) from exc
@@ -55,14 +55,35 @@ def _call(action, sid: str, what: str):
 
 def redirect_call(sid: str, url: str) -> None:
     """Move a live call to new TwiML fetched from `url`."""
-    _call(lambda call: call.update(url=url, method="POST"), sid, "redirect")
+    _rest("redirect", lambda c: c.calls(sid).update(url=url, method="POST"))
 
 
 def hang_up_call(sid: str) -> None:
     """End a live call."""
-    _call(lambda call: call.update(status="completed"), sid, "hang up")
+    _rest("hang up", lambda c: c.calls(sid).update(status="completed"))
 
 
 def delete_call_record(sid: str) -> None:
     """Delete a finished call's record at Twilio."""
-    _call(lambda call: call.delete(), sid, "delete")
+    _rest("delete", lambda c: c.calls(sid).delete())
+
+
+def conference_sid(room: str) -> str:
+    """The sid of the conference now running under this room name."""
+    found = _rest(
+        "find conference",
+        lambda c: c.conferences.list(friendly_name=room, status="in-progress", limit=1),
+    )
+    if not found:
+        raise Gone(f"no conference in progress for room {room}", 404)
+    return found[0].sid
+
+
+def announce_to_conference(sid: str, url: str) -> None:
+    """Play the TwiML at `url` to everyone in a conference."""
+    _rest("announce", lambda c: c.conferences(sid).update(announce_url=url, announce_method="POST"))
+
+
+def end_conference(sid: str) -> None:
+    """End a conference; everyone in it continues after their Dial."""
+    _rest("end conference", lambda c: c.conferences(sid).update(status="completed"))

@@ -17,6 +17,13 @@ def reply(response: VoiceResponse) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
+def say(text: str) -> Response:
+    """Only speak (an announcement played into a conference)."""
+    response = VoiceResponse()
+    _say(response, text)
+    return reply(response)
+
+
 def say_and_hang_up(text: str) -> Response:
     """Speak a message, then end the call."""
     response = VoiceResponse()

@@ -19,7 +19,22 @@ NOBODY_FREE = (
     "Nobody is free right now. Press 1 to keep waiting, "
     "press 2 to hear about the Fusing Hour, or hang up and try again later."
 )
-CONVERSATION_ENDED = "Your conversation has ended. Press 1 to talk to someone new, or hang up."
+WHY_ENDED = {
+    "time_up": "Your time together is up. Thank you both for talking.",
+    "partner_left": "The other person has left the conversation.",
+    "you_left": "You have left the conversation.",
+    "alone": "",
+}
+AFTER_MENU = (
+    "Press 1 to talk to someone new. Press 2 to report the person you just talked to. Or hang up."
+)
+AGAIN_MENU = "Press 1 to talk to someone new, or hang up."
+REPORTED = "Thank you for telling us. You will not be connected with this person again."
+BLOCKED = (
+    "Several people have reported conversations with you, so this line is closed to you "
+    "for now. Goodbye."
+)
+ONE_MINUTE_LEFT = "One minute left in this conversation. Time to say goodbye soon."
 PARTNER_GONE = "The other person left before you could talk. Let's find someone else."
 GOODBYE = "Thank you for calling Mindfuse. Take care."
 SLOW_DOWN = (

@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from app import calls, conferences, pairing, urls
+from app import calls, conferences, pairing, safety, urls
 from app.db import db
 from app.models import Call
 from app.telephony import twiml
@@ -35,7 +35,8 @@ def _pressed(menu_name: str) -> tuple[Call, str]:
 
 def _wait(call: Call, intro: str | None = None):
     seat = pairing.start_waiting(call)
-    limit = current_app.config["CONVERSATION_LIMIT_SECONDS"]
+    # The REST end job closes the room at the limit; the Dial's own limit is only a backstop.
+    limit = current_app.config["CONVERSATION_LIMIT_SECONDS"] + 30
     if not seat.paired:
         limit += current_app.config["WAIT_TIMEOUT_SECONDS"]
     return twiml.conference_room(
@@ -61,6 +62,11 @@ def _goodbye():
 def incoming():
     """A new call: greeting and the one-key menu."""
     call = _current_call()
+    if safety.active_block(call.identity):
+        calls.set_outcome(call, "blocked")
+        calls.record(call, "blocked")
+        db.session.commit()
+        return twiml.say_and_hang_up(prompts.BLOCKED)
     if calls.over_hourly_limit(call.identity):
         calls.set_outcome(call, "rate_limited")
         calls.record(call, "rate_limited")
@@ -121,18 +127,33 @@ def after():
     """The Dial ended: the conversation is over for this caller."""
     call = _current_call()
     hung_up = request.form.get("CallStatus") == "completed"
-    pairing.leave_room(call, request.form.get("DialCallStatus", "completed"), hung_up)
-    if hung_up:  # Twilio still asks, but nobody is there to hear
+    why = pairing.leave_room(call, request.form.get("DialCallStatus", "completed"), hung_up)
+    if hung_up or why == "ended":  # Twilio still asks, but nobody is there to hear
         return twiml.say_and_hang_up(prompts.GOODBYE)
-    return twiml.menu(prompts.CONVERSATION_ENDED, urls.public(urls.AFTER_CHOICE))
+    menu_text = prompts.AGAIN_MENU if why == "alone" else prompts.AFTER_MENU
+    return twiml.menu(f"{prompts.WHY_ENDED[why]} {menu_text}", urls.public(urls.AFTER_CHOICE))
 
 
 @bp.post("/after/choice")
 @twilio_request
 def after_choice():
-    """1: someone new; anything else: goodbye."""
+    """1: someone new; 2: report the person just heard; anything else: goodbye."""
     call, digits = _pressed("after_menu")
-    return _wait(call) if digits == "1" else _goodbye()
+    if digits == "1":
+        return _wait(call)
+    partner = pairing.partner_of(call)
+    if digits == "2" and partner is not None:
+        safety.report(call, partner, call.participations[-1].conversation)
+        text = f"{prompts.REPORTED} {prompts.AGAIN_MENU}"
+        return twiml.menu(text, urls.public(urls.AFTER_CHOICE))
+    return _goodbye()
+
+
+@bp.post("/announce/limit")
+@twilio_request
+def announce_limit():
+    """Played into a room one minute before its time limit."""
+    return twiml.say(prompts.ONE_MINUTE_LEFT)
 
 
 @bp.post("/partner-gone")

@@ -22,15 +22,16 @@ TIME_SCALE = 0.05  # Gather timeouts and pauses run 20 times faster than real ti
 class Line:
     """The running line, as the tests see it."""
 
-    def __init__(self, server: LiveServer, twin: Twin):
+    def __init__(self, server: LiveServer, twin: Twin, worker_log: Path):
         self.server, self.twin, self.app = server, twin, server.app
+        self.worker_log = worker_log
 
     def dial(self, number: str):
         """A simulated caller dialling the line."""
         return self.twin.dial(number)
 
 
-def _start_worker(environment: dict[str, str]) -> subprocess.Popen:
+def _start_worker(environment: dict[str, str], log: Path) -> subprocess.Popen:
     rq = Path(sys.executable).with_name("rq")
     command = [
         str(rq),
@@ -42,7 +43,8 @@ def _start_worker(environment: dict[str, str]) -> subprocess.Popen:
         environment["REDIS_URL"],
         environment["RQ_QUEUE"],
     ]
-    process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
+    with log.open("w") as output:  # kept for tests that read what the worker logged
+        process = subprocess.Popen(command, env=environment, stdout=output, stderr=output)
     connection = redis.Redis.from_url(environment["REDIS_URL"])
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -55,8 +57,9 @@ def _start_worker(environment: dict[str, str]) -> subprocess.Popen:
 
 
 @pytest.fixture(scope="module")
-def running_line(test_environment):
-    overrides = {"WAIT_TIMEOUT_SECONDS": WAIT_TIMEOUT}
+def running_line(request, test_environment, tmp_path_factory):
+    """The line for one test module; a module may set LINE_CONFIG to change its settings."""
+    overrides = {"WAIT_TIMEOUT_SECONDS": WAIT_TIMEOUT, **getattr(request.module, "LINE_CONFIG", {})}
     with LiveServer(overrides) as server:
         config = server.app.config
         with Twin(
@@ -66,18 +69,19 @@ def running_line(test_environment):
             voice_url=server.url + "/twilio/voice",
             status_callback=server.url + "/twilio/voice/status",
             sms_url=server.url + "/twilio/sms",
-            time_scale=TIME_SCALE,
+            time_scale=getattr(request.module, "TWIN_TIME_SCALE", TIME_SCALE),
         ) as twin:
             config["TWILIO_API_BASE"] = twin.api_base
             environment = {
                 **os.environ,
                 "PUBLIC_BASE_URL": server.url,
                 "TWILIO_API_BASE": twin.api_base,
-                "WAIT_TIMEOUT_SECONDS": str(WAIT_TIMEOUT),
+                **{name: str(value) for name, value in overrides.items()},
             }
-            worker = _start_worker(environment)
+            worker_log = tmp_path_factory.mktemp("worker") / "worker.log"
+            worker = _start_worker(environment, worker_log)
             try:
-                yield Line(server, twin)
+                yield Line(server, twin, worker_log)
             finally:
                 worker.terminate()
                 worker.wait(timeout=10)

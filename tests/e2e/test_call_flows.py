@@ -35,7 +35,7 @@ def test_two_callers_meet_in_one_private_room(line):
     # Bob leaves: the room ends for both; Alice lands on the after-conversation menu.
     mark = alice.mark()
     bob.hang_up()
-    alice.wait_until_heard("conversation has ended", since=mark)
+    alice.wait_until_heard("left the conversation", since=mark)
     alice.hang_up()
     alice.wait_until_ended()
     line.twin.wait_idle()
@@ -107,8 +107,8 @@ def test_after_a_conversation_press_1_for_someone_new(line):
     bob.wait_until_in_conference()
     mark = bob.mark()
     alice.press("*")  # hangupOnStar: Alice leaves; the room ends for Bob too
-    alice.wait_until_heard("conversation has ended")
-    bob.wait_until_heard("conversation has ended", since=mark)
+    alice.wait_until_heard("left the conversation")
+    bob.wait_until_heard("left the conversation", since=mark)
     alice.press("1")
     first_room = alice.wait_until_in_conference()
     carol = _talk_now(line, "+15550100110")

@@ -1,0 +1,86 @@
+"""Reports and blocks: a reported pair never meets again; repeated reports block a caller."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from app.db import db, utcnow
+from app.models import Block, Call, Conversation, Report
+
+log = logging.getLogger(__name__)
+REPORT_WINDOW = timedelta(days=30)
+
+
+def active_block(identity: str) -> Block | None:
+    """The block keeping this identity off the line now, if any."""
+    now = utcnow()
+    return db.session.scalar(
+        select(Block).where(
+            Block.identity == identity, Block.lifted_at.is_(None), Block.expires_at > now
+        )
+    )
+
+
+def excluded_partners(identity: str) -> set[str]:
+    """Identities this caller must never be paired with: reported by them, or reporting them."""
+    rows = db.session.execute(
+        select(Report.reporter, Report.reported).where(
+            or_(Report.reporter == identity, Report.reported == identity)
+        )
+    )
+    return {other for pair in rows for other in pair} | {identity}
+
+
+def report(reporter: Call, reported: Call, conversation: Conversation | None) -> bool:
+    """Record a report; block the reported caller once enough distinct people reported them."""
+    db.session.add(
+        Report(
+            reporter=reporter.identity,
+            reported=reported.identity,
+            conversation_id=conversation.id if conversation else None,
+        )
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same report, sent twice
+        db.session.rollback()
+        return False
+    _block_if_reported_enough(reported)
+    return True
+
+
+def _block_if_reported_enough(reported: Call) -> None:
+    since = utcnow() - REPORT_WINDOW
+    reporters = db.session.scalar(
+        select(func.count(func.distinct(Report.reporter))).where(
+            Report.reported == reported.identity, Report.created_at > since
+        )
+    )
+    if reporters < current_app.config["REPORTS_TO_BLOCK"] or active_block(reported.identity):
+        return
+    days = current_app.config["BLOCK_DAYS"]
+    db.session.add(
+        Block(
+            identity=reported.identity,
+            reason=f"reported by {reporters} people",
+            masked_number=reported.masked_number,
+            expires_at=utcnow() + timedelta(days=days),
+        )
+    )
+    db.session.commit()
+    log.info("a caller was blocked for %d days after %d reports", days, reporters)
+
+
+def lift(block_id: int) -> bool:
+    """Lift a block before it expires (an admin's decision)."""
+    block = db.session.get(Block, block_id)
+    if block is None or block.lifted_at is not None:
+        return False
+    block.lifted_at = utcnow()
+    db.session.commit()
+    return True

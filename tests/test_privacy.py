@@ -1,0 +1,135 @@
+"""Log redaction, the purge job's retries, and retention into daily counts."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.db import db, utcnow
+from app.models import Call, CallEvent, Conversation, DailyStats
+from app.privacy import redact
+from app.telephony.rest import TelephonyError
+from twin import Twin
+from workers.privacy import after_call, purge_old
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "+4915550000012",
+        "4915550000012",
+        "015550 000012",
+        "+1 (555) 010-0142",
+        "+44 7700 900123",
+        "07700 900123",
+        "555.010.0142",
+    ],
+)
+def test_phone_numbers_are_redacted(text):
+    assert redact(f"caller {text} waited") == "caller [number redacted] waited"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CA3fc5e1bc1614a5a9f1ece55963a044d",
+        "port 127.0.0.1:5000",
+        "id 12345",
+        "2026-11-22 04:00:13",
+        "job expire-3110ef6546aedcc2",
+    ],
+)
+def test_ids_and_times_are_left_alone(text):
+    assert redact(text) == text
+
+
+def test_every_log_record_is_redacted_whichever_logger(app, caplog):
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("somewhere.else").info("from %s", "+447700900123")
+        try:
+            raise ValueError("bad number +4915550000012")
+        except ValueError:
+            logging.getLogger("app").exception("failed")
+    assert "7700900123" not in caplog.text and "4915550000012" not in caplog.text
+    assert "from [number redacted]" in caplog.text
+    assert "ValueError: bad number [number redacted]" in caplog.text
+
+
+def _ended_call(sid: str, **fields) -> Call:
+    call = Call(sid=sid, identity="i" * 64, masked_number="+1 ••• •••• 01", state="ended", **fields)
+    db.session.add(call)
+    db.session.commit()
+    return call
+
+
+@pytest.fixture
+def twin(app):
+    config = app.config
+    with Twin(
+        account_sid=config["TWILIO_ACCOUNT_SID"], auth_token=config["TWILIO_AUTH_TOKEN"]
+    ) as tw:
+        config["TWILIO_API_BASE"] = tw.api_base
+        yield tw
+
+
+def test_purge_retries_on_server_errors_and_treats_404_as_done(app, twin):
+    with app.app_context():
+        call = _ended_call("CA" + "7" * 32)
+        twin.rest_faults.add(status=503, times=1, method="DELETE")
+        with pytest.raises(TelephonyError) as raised:
+            after_call(call.id)  # RQ retries the job with backoff
+        assert raised.value.retryable
+        assert call.masked_at is not None and call.purged_at is None
+        assert after_call(call.id) == "purged"  # unknown at Twilio: 404, which is done
+        assert call.purged_at is not None
+        assert after_call(call.id) == "masked"  # idempotent: nothing more to do
+        deletes = [r for r in twin.requests if r.method == "DELETE"]
+        assert len(deletes) == 2
+
+
+def test_purge_gives_up_on_a_client_error_and_records_it(app, twin):
+    with app.app_context():
+        call = _ended_call("CA" + "8" * 32)
+        twin.rest_faults.add(status=400, times=1, method="DELETE")
+        assert after_call(call.id) == "failed"
+        assert [e.kind for e in call.events][-1] == "purge_failed"
+
+
+def test_no_purge_when_switched_off(app, twin):
+    app.config["PURGE_TWILIO_RECORDS"] = False
+    with app.app_context():
+        call = _ended_call("CA" + "9" * 32)
+        assert after_call(call.id) == "masked"
+    assert not [r for r in twin.requests if r.method == "DELETE"]
+
+
+def test_retention_folds_old_calls_into_daily_counts_once(app):
+    old = utcnow() - timedelta(days=120)
+    with app.app_context():
+        for index, outcome in enumerate(["paired", "paired", "timed_out"]):
+            call = _ended_call(
+                f"CA{index:032d}",
+                outcome=outcome,
+                arrived_at=old,
+                duration_seconds=60,
+                wait_started_at=old,
+                matched_at=old + timedelta(seconds=10),
+            )
+            db.session.add(CallEvent(call=call, kind="arrived", at=old))
+        db.session.add(Conversation(room="old-room", created_at=old))
+        recent = _ended_call("CA" + "1" * 32, outcome="paired")
+        db.session.commit()
+
+        assert purge_old() == 3
+        assert purge_old() == 0
+        assert db.session.scalar(select(func.count()).select_from(Call)) == 1
+        assert db.session.get(Call, recent.id) is not None
+        assert db.session.scalar(select(func.count()).select_from(CallEvent)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Conversation)) == 0
+        stats = {s.outcome: s for s in db.session.scalars(select(DailyStats))}
+        assert stats["paired"].calls == 2 and stats["timed_out"].calls == 1
+        assert stats["paired"].wait_seconds == 20 and stats["paired"].call_seconds == 120
+        assert stats["paired"].day == old.date()
