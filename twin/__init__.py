@@ -8,5 +8,4 @@ from .models import TwinError
 from .sms import InboundSms
 from .webhooks import WebhookRecord
 
-__all__ = ["Caller", "InboundSms", "RestError", "RestFaults", "Twin", "TwinError",
-           "WebhookRecord"]
+__all__ = ["Caller", "InboundSms", "RestError", "RestFaults", "Twin", "TwinError", "WebhookRecord"]

@@ -30,14 +30,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     """Start the twin and serve until interrupted."""
     args = parse_args(argv)
-    twin = Twin(account_sid=args.account_sid, auth_token=args.auth_token,
-                phone_number=args.phone_number, voice_url=args.voice_url,
-                status_callback=args.status_callback, sms_url=args.sms_url,
-                time_scale=args.time_scale, host=args.host, port=args.port,
-                log_requests=args.log_requests)
+    twin = Twin(
+        account_sid=args.account_sid,
+        auth_token=args.auth_token,
+        phone_number=args.phone_number,
+        voice_url=args.voice_url,
+        status_callback=args.status_callback,
+        sms_url=args.sms_url,
+        time_scale=args.time_scale,
+        host=args.host,
+        port=args.port,
+        log_requests=args.log_requests,
+    )
     twin.start()
-    print(f"twin: REST API at {twin.api_base}/2010-04-01, control API at "
-          f"{twin.api_base}/_twin, number {twin.phone_number}", flush=True)
+    print(
+        f"twin: REST API at {twin.api_base}/2010-04-01, control API at "
+        f"{twin.api_base}/_twin, number {twin.phone_number}",
+        flush=True,
+    )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:

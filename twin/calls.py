@@ -19,8 +19,9 @@ EVENT_STATUS = {"initiated": "initiated", "ringing": "ringing", "answered": "in-
 class CallsMixin:
     """Methods of Twin that create, redirect and end calls."""
 
-    def start_call(self: Twin, call: Call, url: str | None, method: str = "POST",
-                   twiml: str | None = None) -> Caller:
+    def start_call(
+        self: Twin, call: Call, url: str | None, method: str = "POST", twiml: str | None = None
+    ) -> Caller:
         """Register a call and start its thread; returns the handle for the phone."""
         from .handle import Caller
 
@@ -46,10 +47,15 @@ class CallsMixin:
             raise RestError(400, 21205, "Url parameter is required.")
         getlist = getattr(form, "getlist", lambda key: [form[key]] if key in form else [])
         events = [e for item in getlist("StatusCallbackEvent") for e in item.split()]
-        call = Call(self.account_sid, from_, to, direction="outbound-api",
-                    status_callback=form.get("StatusCallback"),
-                    status_callback_method=form.get("StatusCallbackMethod", "POST"),
-                    status_callback_events=frozenset(events or ["completed"]))
+        call = Call(
+            self.account_sid,
+            from_,
+            to,
+            direction="outbound-api",
+            status_callback=form.get("StatusCallback"),
+            status_callback_method=form.get("StatusCallbackMethod", "POST"),
+            status_callback_events=frozenset(events or ["completed"]),
+        )
         created = call.to_json()
         self.start_call(call, url, form.get("Method", "POST"), twiml)
         return call, created
@@ -66,8 +72,9 @@ class CallsMixin:
             elif form.get("Url") or form.get("Twiml"):
                 if call.ended:
                     raise RestError(400, 21220, "Call is not in-progress. Cannot redirect.")
-                call.update = CallUpdate(form.get("Url"), form.get("Method", "POST"),
-                                         form.get("Twiml"))
+                call.update = CallUpdate(
+                    form.get("Url"), form.get("Method", "POST"), form.get("Twiml")
+                )
             if form.get("StatusCallback"):
                 call.status_callback = form["StatusCallback"]
             call.touch()
@@ -93,8 +100,11 @@ class CallsMixin:
         with self.cond:
             if not call.status_callback or event not in call.status_callback_events:
                 return
-            extra = {"Timestamp": rfc2822(utcnow()) or "", "SequenceNumber":
-                     str(call.callback_seq), "CallbackSource": "call-progress-events"}
+            extra = {
+                "Timestamp": rfc2822(utcnow()) or "",
+                "SequenceNumber": str(call.callback_seq),
+                "CallbackSource": "call-progress-events",
+            }
             call.callback_seq += 1
             if event == "completed":
                 extra["CallDuration"] = str(call.duration or 0)
@@ -102,8 +112,9 @@ class CallsMixin:
                 extra["CallStatus"] = EVENT_STATUS[event]
             params = call.webhook_params(**extra)
             url, method = call.status_callback, call.status_callback_method
-        self.dispatcher.submit(call.sid, lambda: self.webhook_client.request(
-            url, method, params, "call-status"))
+        self.dispatcher.submit(
+            call.sid, lambda: self.webhook_client.request(url, method, params, "call-status")
+        )
 
     def record_error(self: Twin, error: TwinError, call: Call | None = None) -> None:
         """Remember an error for the debugger views (twin.errors, caller.errors)."""

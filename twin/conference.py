@@ -13,10 +13,17 @@ if TYPE_CHECKING:
     from .handle import Twin
 
 EVENT_CATEGORY = {
-    "conference-start": "start", "conference-end": "end", "participant-join": "join",
-    "participant-leave": "leave", "participant-mute": "mute", "participant-unmute": "mute",
-    "participant-hold": "hold", "participant-unhold": "hold", "participant-modified": "modify",
-    "announcement-end": "announcement", "announcement-fail": "announcement",
+    "conference-start": "start",
+    "conference-end": "end",
+    "participant-join": "join",
+    "participant-leave": "leave",
+    "participant-mute": "mute",
+    "participant-unmute": "mute",
+    "participant-hold": "hold",
+    "participant-unhold": "hold",
+    "participant-modified": "modify",
+    "announcement-end": "announcement",
+    "announcement-fail": "announcement",
 }
 
 
@@ -51,19 +58,28 @@ class Rooms:
         with self.cond:
             conf = self.active.get(opts.name)
             if conf is None:
-                conf = Conference(self.twin.account_sid, opts.name,
-                                  status_callback=opts.status_callback,
-                                  status_callback_method=opts.status_callback_method,
-                                  status_callback_events=opts.events,
-                                  max_participants=opts.max_participants)
+                conf = Conference(
+                    self.twin.account_sid,
+                    opts.name,
+                    status_callback=opts.status_callback,
+                    status_callback_method=opts.status_callback_method,
+                    status_callback_events=opts.events,
+                    max_participants=opts.max_participants,
+                )
                 self.active[opts.name] = conf
                 self.by_sid[conf.sid] = conf
             if len(conf.participants) >= conf.max_participants:
                 return None
-            part = Participant(call_sid, conf.sid, self.twin.account_sid, label=opts.label,
-                               muted=opts.muted, beep=opts.beep,
-                               start_conference_on_enter=opts.start_on_enter,
-                               end_conference_on_exit=opts.end_on_exit)
+            part = Participant(
+                call_sid,
+                conf.sid,
+                self.twin.account_sid,
+                label=opts.label,
+                muted=opts.muted,
+                beep=opts.beep,
+                start_conference_on_enter=opts.start_on_enter,
+                end_conference_on_exit=opts.end_on_exit,
+            )
             self._beep(conf, part, ("true", "onEnter"))
             conf.participants[call_sid] = part
             conf.members_ever.append(call_sid)
@@ -73,8 +89,11 @@ class Rooms:
                 call.conference_sid, call.conference_name = conf.sid, conf.friendly_name
             conf.date_updated = utcnow()
             self._event(conf, "participant-join", part)
-            if conf.status == "init" and len(conf.participants) >= 2 and any(
-                    p.start_conference_on_enter for p in conf.participants.values()):
+            if (
+                conf.status == "init"
+                and len(conf.participants) >= 2
+                and any(p.start_conference_on_enter for p in conf.participants.values())
+            ):
                 conf.status = "in-progress"
                 self._event(conf, "conference-start")
             self.cond.notify_all()
@@ -110,8 +129,14 @@ class Rooms:
             conf.reason_ended, conf.call_sid_ending = reason, ending_call
             conf.date_updated = utcnow()
             self.active.pop(conf.friendly_name, None)
-            self._event(conf, "conference-end", None, ReasonConferenceEnded=reason,
-                        Reason=reason, CallSidEndingConference=ending_call or "")
+            self._event(
+                conf,
+                "conference-end",
+                None,
+                ReasonConferenceEnded=reason,
+                Reason=reason,
+                CallSidEndingConference=ending_call or "",
+            )
             self.cond.notify_all()
 
     def update_participant(self, conf: Conference, part: Participant, form: dict) -> None:
@@ -129,27 +154,37 @@ class Rooms:
                 part.end_conference_on_exit = as_bool(form["EndConferenceOnExit"])
             part.date_updated = utcnow()
         if form.get("AnnounceUrl"):
-            self.announce(conf, form["AnnounceUrl"], form.get("AnnounceMethod", "POST"),
-                          part.call_sid)
+            self.announce(
+                conf, form["AnnounceUrl"], form.get("AnnounceMethod", "POST"), part.call_sid
+            )
 
     def announce(self, conf: Conference, url: str, method: str, call_sid: str | None) -> None:
         """Fetch announcement TwiML and let the room (or one participant) hear it."""
+
         def job() -> None:
-            params = {"AccountSid": conf.account_sid, "ConferenceSid": conf.sid,
-                      "ApiVersion": API_VERSION, "CallSid": call_sid or ""}
+            params = {
+                "AccountSid": conf.account_sid,
+                "ConferenceSid": conf.sid,
+                "ApiVersion": API_VERSION,
+                "CallSid": call_sid or "",
+            }
             record = self.twin.webhook_client.request(url, method, params, "announce")
             try:
                 if not record.ok:
                     raise TwimlError(f"HTTP retrieval failure: status {record.status}")
                 verbs = parse_voice(record.body)
             except TwimlError as exc:
-                self.twin.record_error(TwinError(11200 if not record.ok else exc.code,
-                                                 str(exc), url, call_sid))
+                self.twin.record_error(
+                    TwinError(11200 if not record.ok else exc.code, str(exc), url, call_sid)
+                )
                 with self.cond:
                     self._event(conf, "announcement-fail")
                 return
-            texts = [v.text if v.name == "Say" else f"[play {v.text}]" for v in verbs
-                     if v.name in ("Say", "Play")]
+            texts = [
+                v.text if v.name == "Say" else f"[play {v.text}]"
+                for v in verbs
+                if v.name in ("Say", "Play")
+            ]
             with self.cond:
                 targets = [call_sid] if call_sid else list(conf.participants)
                 for sid in targets:
@@ -190,16 +225,27 @@ class Rooms:
             if call is not None and sid != part.call_sid:
                 call.heard.append("[beep]")
 
-    def _event(self, conf: Conference, name: str, part: Participant | None = None,
-               **extra: str) -> None:
-        params = {"AccountSid": conf.account_sid, "ConferenceSid": conf.sid,
-                  "FriendlyName": conf.friendly_name, "StatusCallbackEvent": name,
-                  "Timestamp": rfc2822(utcnow()) or ""}
+    def _event(
+        self, conf: Conference, name: str, part: Participant | None = None, **extra: str
+    ) -> None:
+        params = {
+            "AccountSid": conf.account_sid,
+            "ConferenceSid": conf.sid,
+            "FriendlyName": conf.friendly_name,
+            "StatusCallbackEvent": name,
+            "Timestamp": rfc2822(utcnow()) or "",
+        }
         if part is not None:
-            params.update({
-                "CallSid": part.call_sid, "Muted": _tf(part.muted), "Hold": _tf(part.hold),
-                "Coaching": "false", "EndConferenceOnExit": _tf(part.end_conference_on_exit),
-                "StartConferenceOnEnter": _tf(part.start_conference_on_enter)})
+            params.update(
+                {
+                    "CallSid": part.call_sid,
+                    "Muted": _tf(part.muted),
+                    "Hold": _tf(part.hold),
+                    "Coaching": "false",
+                    "EndConferenceOnExit": _tf(part.end_conference_on_exit),
+                    "StartConferenceOnEnter": _tf(part.start_conference_on_enter),
+                }
+            )
             if part.label:
                 params["ParticipantLabel"] = part.label
         params.update(extra)
@@ -210,8 +256,10 @@ class Rooms:
         conf.events.append(params)
         if subscribed:
             url, method = conf.status_callback, conf.status_callback_method
-            self.twin.dispatcher.submit(conf.sid, lambda: self.twin.webhook_client.request(
-                url, method, params, "conference-status"))
+            self.twin.dispatcher.submit(
+                conf.sid,
+                lambda: self.twin.webhook_client.request(url, method, params, "conference-status"),
+            )
 
 
 def _tf(value: bool) -> str:

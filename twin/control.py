@@ -12,11 +12,15 @@ if TYPE_CHECKING:
 
 def caller_json(caller: Caller) -> dict:
     """A caller's state as JSON."""
-    return {"sid": caller.sid, "number": caller.number, "status": caller.status,
-            "heard": caller.heard, "conference": caller.conference,
-            "conference_sid": caller.conference_sid,
-            "errors": [{"code": e.code, "message": e.message, "url": e.url}
-                       for e in caller.errors]}
+    return {
+        "sid": caller.sid,
+        "number": caller.number,
+        "status": caller.status,
+        "heard": caller.heard,
+        "conference": caller.conference,
+        "conference_sid": caller.conference_sid,
+        "errors": [{"code": e.code, "message": e.message, "url": e.url} for e in caller.errors],
+    }
 
 
 def register_control(app: Flask, twin: Twin) -> None:
@@ -63,8 +67,14 @@ def register_control(app: Flask, twin: Twin) -> None:
     def sms():
         data = request.get_json(force=True)
         result = twin.send_sms(data["from"], data["body"], data.get("to"))
-        return jsonify({"sid": result.sid, "status": result.status, "replies": result.replies,
-                        "error": str(result.error) if result.error else None})
+        return jsonify(
+            {
+                "sid": result.sid,
+                "status": result.status,
+                "replies": result.replies,
+                "error": str(result.error) if result.error else None,
+            }
+        )
 
     @bp.get("/inbox/<path:number>")
     def inbox(number: str):
@@ -76,8 +86,12 @@ def register_control(app: Flask, twin: Twin) -> None:
 
     @bp.get("/errors")
     def errors():
-        return jsonify([{"code": e.code, "message": e.message, "url": e.url,
-                         "call_sid": e.call_sid} for e in twin.errors])
+        return jsonify(
+            [
+                {"code": e.code, "message": e.message, "url": e.url, "call_sid": e.call_sid}
+                for e in twin.errors
+            ]
+        )
 
     @bp.post("/faults")
     def faults():
@@ -85,8 +99,12 @@ def register_control(app: Flask, twin: Twin) -> None:
         if data.get("clear"):
             twin.rest_faults.clear()
         else:
-            twin.rest_faults.add(int(data["status"]), data.get("times", 1), data.get("method"),
-                                 data.get("path_contains"))
+            twin.rest_faults.add(
+                int(data["status"]),
+                data.get("times", 1),
+                data.get("method"),
+                data.get("path_contains"),
+            )
         return jsonify({"ok": True})
 
     app.register_blueprint(bp)

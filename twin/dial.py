@@ -23,13 +23,17 @@ def join_options(noun: Verb) -> JoinOptions:
     """Read the <Conference> noun's attributes."""
     events = (noun.get("statusCallbackEvent") or "").replace(",", " ").split()
     return JoinOptions(
-        name=noun.text, muted=as_bool(noun.get("muted")), beep=noun.get("beep", "true"),
+        name=noun.text,
+        muted=as_bool(noun.get("muted")),
+        beep=noun.get("beep", "true"),
         start_on_enter=as_bool(noun.get("startConferenceOnEnter"), True),
         end_on_exit=as_bool(noun.get("endConferenceOnExit")),
         max_participants=as_int(noun.get("maxParticipants"), 250),
         status_callback=noun.get("statusCallback"),
         status_callback_method=noun.get("statusCallbackMethod", "POST"),
-        events=frozenset(events) if events else frozenset(), label=noun.get("participantLabel"))
+        events=frozenset(events) if events else frozenset(),
+        label=noun.get("participantLabel"),
+    )
 
 
 def run_dial(runner: CallRunner, verb: Verb, doc: Doc) -> Doc | None:
@@ -51,10 +55,15 @@ def run_dial(runner: CallRunner, verb: Verb, doc: Doc) -> Doc | None:
             runner.twin.rooms.leave(runner.call.sid, "hangup")
             if action:  # Twilio still tells the action URL; the answer is ignored
                 runner.twin.webhook_client.request(
-                    doc.resolve(action), method,
-                    runner.params(CallStatus="completed", DialCallStatus="completed",
-                                  DialCallDuration=str(runner.sim_seconds_since(joined_at))),
-                    "voice")
+                    doc.resolve(action),
+                    method,
+                    runner.params(
+                        CallStatus="completed",
+                        DialCallStatus="completed",
+                        DialCallDuration=str(runner.sim_seconds_since(joined_at)),
+                    ),
+                    "voice",
+                )
             raise
         finally:
             runner.twin.rooms.leave(runner.call.sid, "left")
@@ -62,12 +71,17 @@ def run_dial(runner: CallRunner, verb: Verb, doc: Doc) -> Doc | None:
                 runner.call.digits.clear()
     if not action:
         return None
-    return runner.fetch(doc.resolve(action), method, DialCallStatus=status,
-                        DialCallDuration=str(runner.sim_seconds_since(joined_at)))
+    return runner.fetch(
+        doc.resolve(action),
+        method,
+        DialCallStatus=status,
+        DialCallDuration=str(runner.sim_seconds_since(joined_at)),
+    )
 
 
-def _stay(runner: CallRunner, verb: Verb, noun: Verb, doc: Doc, conf: Conference,
-          part: Participant) -> None:
+def _stay(
+    runner: CallRunner, verb: Verb, noun: Verb, doc: Doc, conf: Conference, part: Participant
+) -> None:
     """Block while the call is in the room; return when its Dial ends."""
     call = runner.call
     hangup_on_star = as_bool(verb.get("hangupOnStar"))
@@ -127,9 +141,12 @@ def _run_hold_doc(runner: CallRunner, hold_doc: Doc) -> tuple[str, str] | None:
         if runner.barge and _locked(runner, runner.barge):
             return None
         if verb.name not in HOLD_VERBS:
-            runner.twin.record_error(runner.fail(
-                12100, f"<{verb.name}> is not allowed in a waitUrl document",
-                hold_doc.url).error, runner.call)
+            runner.twin.record_error(
+                runner.fail(
+                    12100, f"<{verb.name}> is not allowed in a waitUrl document", hold_doc.url
+                ).error,
+                runner.call,
+            )
             return None
         if verb.name == "Redirect":
             return hold_doc.resolve(verb.text), verb.get("method", "POST")

@@ -61,8 +61,14 @@ class Doc:
 class CallRunner:
     """Drives one call: fetch TwiML, run verbs, react to digits, hang-ups and redirects."""
 
-    def __init__(self, twin: Twin, call: Call, url: str | None, method: str = "POST",
-                 twiml: str | None = None) -> None:
+    def __init__(
+        self,
+        twin: Twin,
+        call: Call,
+        url: str | None,
+        method: str = "POST",
+        twiml: str | None = None,
+    ) -> None:
         self.twin = twin
         self.call = call
         self.cond = twin.cond
@@ -148,8 +154,9 @@ class CallRunner:
             self._record_failure(exc.error)
         except Exception as exc:  # noqa: BLE001 - a twin bug must still end the call visibly
             traceback.print_exc()
-            self.twin.record_error(TwinError(0, f"twin internal error: {exc!r}", None,
-                                             self.call.sid), self.call)
+            self.twin.record_error(
+                TwinError(0, f"twin internal error: {exc!r}", None, self.call.sid), self.call
+            )
         finally:
             self.twin.rooms.leave(self.call.sid, "hangup")
             self.twin.finish_call(self.call, status)

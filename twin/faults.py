@@ -5,11 +5,25 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-CODES = {400: 21000, 401: 20003, 403: 20403, 404: 20404, 405: 20004, 409: 20409,
-         429: 20429, 500: 20500, 503: 20503}
-MESSAGES = {401: "Authenticate", 403: "Forbidden", 404: "The requested resource was not found",
-            429: "Too Many Requests", 500: "Internal Server Error",
-            503: "Service Unavailable"}
+CODES = {
+    400: 21000,
+    401: 20003,
+    403: 20403,
+    404: 20404,
+    405: 20004,
+    409: 20409,
+    429: 20429,
+    500: 20500,
+    503: 20503,
+}
+MESSAGES = {
+    401: "Authenticate",
+    403: "Forbidden",
+    404: "The requested resource was not found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 class RestError(Exception):
@@ -23,8 +37,12 @@ class RestError(Exception):
 
     def body(self) -> dict:
         """Twilio's error JSON."""
-        return {"code": self.code, "message": self.message, "status": self.status,
-                "more_info": f"https://www.twilio.com/docs/errors/{self.code}"}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "status": self.status,
+            "more_info": f"https://www.twilio.com/docs/errors/{self.code}",
+        }
 
 
 @dataclass
@@ -53,9 +71,15 @@ class RestFaults:
         self._rules: list[FaultRule] = []
         self._lock = threading.Lock()
 
-    def add(self, status: int, times: int | None = 1, method: str | None = None,
-            path_contains: str | None = None, code: int | None = None,
-            message: str | None = None) -> FaultRule:
+    def add(
+        self,
+        status: int,
+        times: int | None = 1,
+        method: str | None = None,
+        path_contains: str | None = None,
+        code: int | None = None,
+        message: str | None = None,
+    ) -> FaultRule:
         """Make matching requests fail with status for the next `times` matches."""
         rule = FaultRule(status, times, method, path_contains, code, message)
         with self._lock:

@@ -50,5 +50,6 @@ def run_gather(runner: CallRunner, verb: Verb, doc: Doc) -> Doc | None:
     if not action:
         return None
     method = verb.get("method", "POST") if verb.get("action") else doc.method
-    return runner.fetch(doc.resolve(action), method, Digits=digits, FinishedOnKey=finished_on,
-                        msg="Gather End")
+    return runner.fetch(
+        doc.resolve(action), method, Digits=digits, FinishedOnKey=finished_on, msg="Gather End"
+    )

@@ -91,9 +91,11 @@ class Caller:
                     return value
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TimeoutError(f"call {self.sid}: gave up waiting for {what or pred}; "
-                                       f"status={self.call.status} heard={self.call.heard} "
-                                       f"errors={[str(e) for e in self.call.errors]}")
+                    raise TimeoutError(
+                        f"call {self.sid}: gave up waiting for {what or pred}; "
+                        f"status={self.call.status} heard={self.call.heard} "
+                        f"errors={[str(e) for e in self.call.errors]}"
+                    )
                 self.twin.cond.wait(left)
 
     def wait_until_heard(self, text: str, timeout: float = 5.0, since: int = 0) -> str:
@@ -107,6 +109,7 @@ class Caller:
 
     def wait_until_in_conference(self, timeout: float = 5.0, name: str | None = None) -> str:
         """Wait until the call is in a conference (optionally a given one); return its name."""
+
         def inside() -> str | None:
             current = self.call.conference_name
             return current if current and (name is None or current == name) else None
@@ -129,13 +132,23 @@ class Caller:
 class Twin(CallsMixin):
     """An offline Twilio: REST API over HTTP plus simulated phones calling the app."""
 
-    def __init__(self, account_sid: str = "AC" + "0" * 32, auth_token: str = "twin-auth-token",
-                 phone_number: str = "+15550100000", voice_url: str | None = None,
-                 status_callback: str | None = None, sms_url: str | None = None,
-                 time_scale: float = 1.0, host: str = "127.0.0.1", port: int = 0,
-                 voice_method: str = "POST", sms_method: str = "POST",
-                 say_seconds: float = 0.0, callback_workers: int = 4,
-                 log_requests: bool = False) -> None:
+    def __init__(
+        self,
+        account_sid: str = "AC" + "0" * 32,
+        auth_token: str = "twin-auth-token",
+        phone_number: str = "+15550100000",
+        voice_url: str | None = None,
+        status_callback: str | None = None,
+        sms_url: str | None = None,
+        time_scale: float = 1.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        voice_method: str = "POST",
+        sms_method: str = "POST",
+        say_seconds: float = 0.0,
+        callback_workers: int = 4,
+        log_requests: bool = False,
+    ) -> None:
         self.account_sid, self.auth_token = account_sid, auth_token
         self.phone_number, self.phone_number_sid = phone_number, new_sid("PN")
         self.voice_url, self.voice_method = voice_url, voice_method
@@ -204,8 +217,14 @@ class Twin(CallsMixin):
     # ---- phones ---------------------------------------------------------------------
     def dial(self, from_number: str, to: str | None = None) -> Caller:
         """A phone calls the line: the twin POSTs voice_url and runs the TwiML."""
-        call = Call(self.account_sid, from_number, to or self.phone_number, status="ringing",
-                    phone_number_sid=self.phone_number_sid, status_callback=self.status_callback)
+        call = Call(
+            self.account_sid,
+            from_number,
+            to or self.phone_number,
+            status="ringing",
+            phone_number_sid=self.phone_number_sid,
+            status_callback=self.status_callback,
+        )
         return self.start_call(call, self.voice_url, self.voice_method)
 
     def caller(self, sid: str) -> Caller:

@@ -78,11 +78,21 @@ class Call:
     def webhook_params(self, **extra: str) -> dict[str, str]:
         """The form fields Twilio sends with every voice request for this call."""
         frm, to = country_of(self.from_), country_of(self.to)
-        params = {"CallSid": self.sid, "AccountSid": self.account_sid, "From": self.from_,
-                  "To": self.to, "Caller": self.from_, "Called": self.to,
-                  "CallStatus": self.status, "Direction": self.direction,
-                  "ApiVersion": API_VERSION, "FromCountry": frm, "ToCountry": to,
-                  "CallerCountry": frm, "CalledCountry": to}
+        params = {
+            "CallSid": self.sid,
+            "AccountSid": self.account_sid,
+            "From": self.from_,
+            "To": self.to,
+            "Caller": self.from_,
+            "Called": self.to,
+            "CallStatus": self.status,
+            "Direction": self.direction,
+            "ApiVersion": API_VERSION,
+            "FromCountry": frm,
+            "ToCountry": to,
+            "CallerCountry": frm,
+            "CalledCountry": to,
+        }
         for who in ("From", "To", "Caller", "Called"):
             for part in ("City", "State", "Zip"):
                 params[who + part] = ""
@@ -92,19 +102,42 @@ class Call:
     def to_json(self) -> dict:
         """Render the call as Twilio's REST API does."""
         base = self.uri()[: -len(".json")]
-        subs = ("notifications", "recordings", "payments", "events", "siprec", "streams",
-                "transcriptions", "user_defined_message_subscriptions", "user_defined_messages")
+        subs = (
+            "notifications",
+            "recordings",
+            "payments",
+            "events",
+            "siprec",
+            "streams",
+            "transcriptions",
+            "user_defined_message_subscriptions",
+            "user_defined_messages",
+        )
         return {
-            "sid": self.sid, "date_created": rfc2822(self.date_created),
-            "date_updated": rfc2822(self.date_updated), "parent_call_sid": None,
-            "account_sid": self.account_sid, "to": self.to, "to_formatted": self.to,
-            "from": self.from_, "from_formatted": self.from_,
-            "phone_number_sid": self.phone_number_sid, "status": self.status,
-            "start_time": rfc2822(self.start_time), "end_time": rfc2822(self.end_time),
+            "sid": self.sid,
+            "date_created": rfc2822(self.date_created),
+            "date_updated": rfc2822(self.date_updated),
+            "parent_call_sid": None,
+            "account_sid": self.account_sid,
+            "to": self.to,
+            "to_formatted": self.to,
+            "from": self.from_,
+            "from_formatted": self.from_,
+            "phone_number_sid": self.phone_number_sid,
+            "status": self.status,
+            "start_time": rfc2822(self.start_time),
+            "end_time": rfc2822(self.end_time),
             "duration": None if self.duration is None else str(self.duration),
-            "price": None, "price_unit": "USD", "direction": self.direction,
-            "answered_by": None, "api_version": API_VERSION, "forwarded_from": None,
-            "group_sid": None, "caller_name": None, "queue_time": "0", "trunk_sid": None,
+            "price": None,
+            "price_unit": "USD",
+            "direction": self.direction,
+            "answered_by": None,
+            "api_version": API_VERSION,
+            "forwarded_from": None,
+            "group_sid": None,
+            "caller_name": None,
+            "queue_time": "0",
+            "trunk_sid": None,
             "uri": self.uri(),
             "subresource_uris": {name: f"{base}/{_camel(name)}.json" for name in subs},
         }
@@ -130,18 +163,29 @@ class Participant:
 
     def uri(self) -> str:
         """The resource path relative to the API base."""
-        return (f"/{API_VERSION}/Accounts/{self.account_sid}/Conferences/"
-                f"{self.conference_sid}/Participants/{self.call_sid}.json")
+        return (
+            f"/{API_VERSION}/Accounts/{self.account_sid}/Conferences/"
+            f"{self.conference_sid}/Participants/{self.call_sid}.json"
+        )
 
     def to_json(self) -> dict:
         """Render the participant as Twilio's REST API does."""
         return {
-            "account_sid": self.account_sid, "call_sid": self.call_sid, "label": self.label,
-            "call_sid_to_coach": None, "coaching": False, "conference_sid": self.conference_sid,
-            "date_created": rfc2822(self.date_created), "date_updated": rfc2822(self.date_updated),
-            "end_conference_on_exit": self.end_conference_on_exit, "muted": self.muted,
-            "hold": self.hold, "start_conference_on_enter": self.start_conference_on_enter,
-            "status": self.status, "queue_time": "0", "uri": self.uri(),
+            "account_sid": self.account_sid,
+            "call_sid": self.call_sid,
+            "label": self.label,
+            "call_sid_to_coach": None,
+            "coaching": False,
+            "conference_sid": self.conference_sid,
+            "date_created": rfc2822(self.date_created),
+            "date_updated": rfc2822(self.date_updated),
+            "end_conference_on_exit": self.end_conference_on_exit,
+            "muted": self.muted,
+            "hold": self.hold,
+            "start_conference_on_enter": self.start_conference_on_enter,
+            "status": self.status,
+            "queue_time": "0",
+            "uri": self.uri(),
         }
 
 
@@ -174,12 +218,19 @@ class Conference:
         """Render the conference as Twilio's REST API does."""
         base = self.uri()[: -len(".json")]
         return {
-            "account_sid": self.account_sid, "date_created": rfc2822(self.date_created),
-            "date_updated": rfc2822(self.date_updated), "api_version": API_VERSION,
-            "friendly_name": self.friendly_name, "region": "us1", "sid": self.sid,
-            "status": self.status, "uri": self.uri(),
-            "subresource_uris": {"participants": f"{base}/Participants.json",
-                                 "recordings": f"{base}/Recordings.json"},
+            "account_sid": self.account_sid,
+            "date_created": rfc2822(self.date_created),
+            "date_updated": rfc2822(self.date_updated),
+            "api_version": API_VERSION,
+            "friendly_name": self.friendly_name,
+            "region": "us1",
+            "sid": self.sid,
+            "status": self.status,
+            "uri": self.uri(),
+            "subresource_uris": {
+                "participants": f"{base}/Participants.json",
+                "recordings": f"{base}/Recordings.json",
+            },
             "reason_conference_ended": self.reason_ended,
             "call_sid_ending_conference": self.call_sid_ending,
         }
@@ -214,16 +265,29 @@ class Message:
         """Render the message as Twilio's REST API does."""
         base = self.uri()[: -len(".json")]
         return {
-            "body": self.body, "num_segments": str(self.num_segments),
-            "direction": self.direction, "from": self.from_, "to": self.to,
-            "date_updated": rfc2822(self.date_updated), "price": None,
-            "error_message": self.error_message, "uri": self.uri(),
-            "account_sid": self.account_sid, "num_media": "0", "status": self.status,
-            "messaging_service_sid": self.messaging_service_sid, "sid": self.sid,
-            "date_sent": rfc2822(self.date_sent), "date_created": rfc2822(self.date_created),
-            "error_code": self.error_code, "price_unit": "USD", "api_version": API_VERSION,
-            "subresource_uris": {"media": f"{base}/Media.json",
-                                 "feedback": f"{base}/Feedback.json"},
+            "body": self.body,
+            "num_segments": str(self.num_segments),
+            "direction": self.direction,
+            "from": self.from_,
+            "to": self.to,
+            "date_updated": rfc2822(self.date_updated),
+            "price": None,
+            "error_message": self.error_message,
+            "uri": self.uri(),
+            "account_sid": self.account_sid,
+            "num_media": "0",
+            "status": self.status,
+            "messaging_service_sid": self.messaging_service_sid,
+            "sid": self.sid,
+            "date_sent": rfc2822(self.date_sent),
+            "date_created": rfc2822(self.date_created),
+            "error_code": self.error_code,
+            "price_unit": "USD",
+            "api_version": API_VERSION,
+            "subresource_uris": {
+                "media": f"{base}/Media.json",
+                "feedback": f"{base}/Feedback.json",
+            },
         }
 
 

@@ -43,8 +43,9 @@ class RemoteCaller:
         """Hang up the phone."""
         self.state = self.twin.post(f"/_twin/calls/{self.sid}/hangup", {})
 
-    def wait_for(self, pred: Callable[[dict], object], timeout: float = 5.0,
-                 what: str = "") -> object:
+    def wait_for(
+        self, pred: Callable[[dict], object], timeout: float = 5.0, what: str = ""
+    ) -> object:
         """Poll until pred(state) is truthy; return its value."""
         deadline = time.monotonic() + timeout
         while True:
@@ -58,8 +59,11 @@ class RemoteCaller:
     def wait_until_heard(self, text: str, timeout: float = 5.0, since: int = 0) -> str:
         """Wait until something heard (after index since) contains text, case-insensitive."""
         needle = text.lower()
-        return self.wait_for(lambda s: next(
-            (h for h in s["heard"][since:] if needle in h.lower()), None), timeout, repr(text))
+        return self.wait_for(
+            lambda s: next((h for h in s["heard"][since:] if needle in h.lower()), None),
+            timeout,
+            repr(text),
+        )
 
     def wait_until_in_conference(self, timeout: float = 5.0) -> str:
         """Wait until the call is in a conference; return its name."""
@@ -68,8 +72,9 @@ class RemoteCaller:
     def wait_until_ended(self, timeout: float = 5.0) -> str:
         """Wait until the call ended; return its final status."""
         final = {"completed", "busy", "failed", "no-answer", "canceled"}
-        return self.wait_for(lambda s: s["status"] if s["status"] in final else None,
-                             timeout, "the end of the call")
+        return self.wait_for(
+            lambda s: s["status"] if s["status"] in final else None, timeout, "the end of the call"
+        )
 
 
 class RemoteTwin:

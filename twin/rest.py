@@ -35,17 +35,23 @@ def paged(items: list, key: str) -> dict:
     size = max(1, min(1000, int(request.args.get("PageSize", 50))))
     page = max(0, int(request.args.get("Page", 0)))
     start = page * size
-    chunk = items[start:start + size]
+    chunk = items[start : start + size]
     args = {k: v for k, v in request.args.items() if k not in ("Page", "PageSize", "PageToken")}
 
     def uri(number: int) -> str:
         return f"{request.path}?{urlencode({**args, 'PageSize': size, 'Page': number})}"
 
-    return {key: [item.to_json() for item in chunk], "start": start,
-            "end": start + max(len(chunk) - 1, 0), "page": page, "page_size": size,
-            "uri": uri(page), "first_page_uri": uri(0),
-            "next_page_uri": uri(page + 1) if start + size < len(items) else None,
-            "previous_page_uri": uri(page - 1) if page > 0 else None}
+    return {
+        key: [item.to_json() for item in chunk],
+        "start": start,
+        "end": start + max(len(chunk) - 1, 0),
+        "page": page,
+        "page_size": size,
+        "uri": uri(page),
+        "first_page_uri": uri(0),
+        "next_page_uri": uri(page + 1) if start + size < len(items) else None,
+        "previous_page_uri": uri(page - 1) if page > 0 else None,
+    }
 
 
 def create_rest_app(twin: Twin) -> Flask:
@@ -56,16 +62,20 @@ def create_rest_app(twin: Twin) -> Flask:
     def log_auth_faults() -> Response | None:
         if request.path.startswith("/_twin"):
             return None
-        record = RestRecord(request.method, request.path, request.form.to_dict(),
-                            request.args.to_dict())
+        record = RestRecord(
+            request.method, request.path, request.form.to_dict(), request.args.to_dict()
+        )
         request.environ["twin.record"] = record
         with twin.cond:
             twin.requests.append(record)
         auth = request.authorization
         path_account = (request.view_args or {}).get("account_sid")
-        if (auth is None or auth.username != twin.account_sid
-                or auth.password != twin.auth_token
-                or (path_account and path_account != twin.account_sid)):
+        if (
+            auth is None
+            or auth.username != twin.account_sid
+            or auth.password != twin.auth_token
+            or (path_account and path_account != twin.account_sid)
+        ):
             raise RestError(401)
         fault = twin.rest_faults.check(request.method, request.path)
         if fault is not None:
@@ -86,8 +96,13 @@ def create_rest_app(twin: Twin) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response, int]:
-        err = RestError(exc.code or 500, None, f"The requested resource {request.path} "
-                        "was not found" if exc.code == 404 else exc.description)
+        err = RestError(
+            exc.code or 500,
+            None,
+            f"The requested resource {request.path} was not found"
+            if exc.code == 404
+            else exc.description,
+        )
         return jsonify(err.body()), err.status
 
     _call_routes(app, twin)
@@ -112,11 +127,18 @@ def _call_routes(app: Flask, twin: Twin) -> None:
 
     @app.get(f"{ACCOUNT}/Calls.json")
     def list_calls(account_sid: str):
-        filters = {"to": request.args.get("To"), "from_": request.args.get("From"),
-                   "status": request.args.get("Status")}
+        filters = {
+            "to": request.args.get("To"),
+            "from_": request.args.get("From"),
+            "status": request.args.get("Status"),
+        }
         with twin.cond:
-            calls = [c for c in reversed(twin.calls.values()) if not c.deleted and all(
-                v is None or getattr(c, k) == v for k, v in filters.items())]
+            calls = [
+                c
+                for c in reversed(twin.calls.values())
+                if not c.deleted
+                and all(v is None or getattr(c, k) == v for k, v in filters.items())
+            ]
             return jsonify(paged(calls, "calls"))
 
     def find(sid: str):
@@ -157,8 +179,13 @@ def _message_routes(app: Flask, twin: Twin) -> None:
     def list_messages(account_sid: str):
         to, from_ = request.args.get("To"), request.args.get("From")
         with twin.cond:
-            items = [m for m in reversed(twin.sms.messages.values()) if not m.deleted
-                     and (to is None or m.to == to) and (from_ is None or m.from_ == from_)]
+            items = [
+                m
+                for m in reversed(twin.sms.messages.values())
+                if not m.deleted
+                and (to is None or m.to == to)
+                and (from_ is None or m.from_ == from_)
+            ]
             return jsonify(paged(items, "messages"))
 
     def find(sid: str):

@@ -36,9 +36,12 @@ def conference_routes(app: Flask, twin: Twin) -> None:
     def list_conferences(account_sid: str):
         name, status = request.args.get("FriendlyName"), request.args.get("Status")
         with twin.cond:
-            items = [c for c in reversed(rooms.by_sid.values())
-                     if (name is None or c.friendly_name == name)
-                     and (status is None or c.status == status)]
+            items = [
+                c
+                for c in reversed(rooms.by_sid.values())
+                if (name is None or c.friendly_name == name)
+                and (status is None or c.status == status)
+            ]
             return jsonify(paged(items, "conferences"))
 
     @app.get(f"{CONF}.json")
@@ -66,9 +69,12 @@ def conference_routes(app: Flask, twin: Twin) -> None:
     def list_participants(account_sid: str, conference_sid: str):
         muted, hold = request.args.get("Muted"), request.args.get("Hold")
         with twin.cond:
-            items = [p for p in find(conference_sid).participants.values()
-                     if (muted is None or str(p.muted).lower() == muted.lower())
-                     and (hold is None or str(p.hold).lower() == hold.lower())]
+            items = [
+                p
+                for p in find(conference_sid).participants.values()
+                if (muted is None or str(p.muted).lower() == muted.lower())
+                and (hold is None or str(p.hold).lower() == hold.lower())
+            ]
             return jsonify(paged(items, "participants"))
 
     @app.get(f"{CONF}/Participants/<call_sid>.json")

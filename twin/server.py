@@ -21,8 +21,12 @@ class ServerThread:
         handler = QuietHandler if quiet else WSGIRequestHandler
         self.server = make_server(host, port, app, threaded=True, request_handler=handler)
         self.port = self.server.server_port
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                       daemon=True, name=f"twin-http-{self.port}")
+        self.thread = threading.Thread(
+            target=self.server.serve_forever,
+            args=(0.05,),
+            daemon=True,
+            name=f"twin-http-{self.port}",
+        )
 
     def start(self) -> None:
         """Start serving."""

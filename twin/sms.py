@@ -40,8 +40,15 @@ class SmsCenter:
         """A phone texts the line: POST the app's sms_url and deliver its TwiML replies."""
         twin = self.twin
         to = to or twin.phone_number
-        msg = Message(twin.account_sid, from_number, to, body, direction="inbound",
-                      status="received", num_segments=segments(body))
+        msg = Message(
+            twin.account_sid,
+            from_number,
+            to,
+            body,
+            direction="inbound",
+            status="received",
+            num_segments=segments(body),
+        )
         msg.date_sent = utcnow()
         word = body.strip().upper()
         with twin.cond:
@@ -50,11 +57,21 @@ class SmsCenter:
                 self.opted_out.add(from_number)
             elif word in START_WORDS:
                 self.opted_out.discard(from_number)
-        params = {"MessageSid": msg.sid, "SmsMessageSid": msg.sid, "SmsSid": msg.sid,
-                  "AccountSid": twin.account_sid, "From": from_number, "To": to, "Body": body,
-                  "NumSegments": str(msg.num_segments), "NumMedia": "0",
-                  "ApiVersion": API_VERSION, "SmsStatus": "received",
-                  "FromCountry": country_of(from_number), "ToCountry": country_of(to)}
+        params = {
+            "MessageSid": msg.sid,
+            "SmsMessageSid": msg.sid,
+            "SmsSid": msg.sid,
+            "AccountSid": twin.account_sid,
+            "From": from_number,
+            "To": to,
+            "Body": body,
+            "NumSegments": str(msg.num_segments),
+            "NumMedia": "0",
+            "ApiVersion": API_VERSION,
+            "SmsStatus": "received",
+            "FromCountry": country_of(from_number),
+            "ToCountry": country_of(to),
+        }
         record = twin.webhook_client.request(twin.sms_url or "", twin.sms_method, params, "sms")
         result = InboundSms(msg.sid, record.status)
         try:
@@ -62,16 +79,20 @@ class SmsCenter:
                 raise TwimlError(f"HTTP retrieval failure: status {record.status}")
             verbs = parse_messaging(record.body) if record.body.strip() else []
         except TwimlError as exc:
-            result.error = TwinError(11200 if not record.ok else exc.code, str(exc),
-                                     twin.sms_url)
+            result.error = TwinError(11200 if not record.ok else exc.code, str(exc), twin.sms_url)
             twin.record_error(result.error)
             return result
         for verb in verbs:
             if verb.name == "Message":
                 text = verb.text or " ".join(c.text for c in verb.children if c.name == "Body")
-                reply = Message(twin.account_sid, verb.get("from") or to,
-                                verb.get("to") or from_number, text, direction="outbound-reply",
-                                num_segments=segments(text))
+                reply = Message(
+                    twin.account_sid,
+                    verb.get("from") or to,
+                    verb.get("to") or from_number,
+                    text,
+                    direction="outbound-reply",
+                    num_segments=segments(text),
+                )
                 with twin.cond:
                     self.messages[reply.sid] = reply
                 self._deliver(reply)
@@ -81,8 +102,9 @@ class SmsCenter:
     def create(self, form: dict[str, str]) -> Message:
         """Handle REST Messages.json POST."""
         to, body = form.get("To", ""), form.get("Body", "")
-        from_ = form.get("From") or (self.twin.phone_number if form.get("MessagingServiceSid")
-                                     else "")
+        from_ = form.get("From") or (
+            self.twin.phone_number if form.get("MessagingServiceSid") else ""
+        )
         if not to:
             raise RestError(400, 21604, "A 'To' phone number is required.")
         if not is_e164(to):
@@ -94,16 +116,22 @@ class SmsCenter:
         with self.twin.cond:
             if to in self.opted_out:
                 raise RestError(400, 21610, "Attempt to send to unsubscribed recipient")
-            msg = Message(self.twin.account_sid, from_, to, body,
-                          status_callback=form.get("StatusCallback"),
-                          messaging_service_sid=form.get("MessagingServiceSid"),
-                          num_segments=segments(body))
+            msg = Message(
+                self.twin.account_sid,
+                from_,
+                to,
+                body,
+                status_callback=form.get("StatusCallback"),
+                messaging_service_sid=form.get("MessagingServiceSid"),
+                num_segments=segments(body),
+            )
             self.messages[msg.sid] = msg
         self._deliver(msg)
         return msg
 
     def _deliver(self, msg: Message) -> None:
         """Move a message queued -> sent -> delivered, with status callbacks."""
+
         def job() -> None:
             for status in ("sent", "delivered"):
                 with self.twin.cond:
@@ -115,9 +143,20 @@ class SmsCenter:
                         self.inboxes.setdefault(msg.to, []).append(msg)
                     self.twin.cond.notify_all()
                 if msg.status_callback:
-                    self.twin.webhook_client.request(msg.status_callback, "POST", {
-                        "MessageSid": msg.sid, "SmsSid": msg.sid, "MessageStatus": status,
-                        "SmsStatus": status, "AccountSid": msg.account_sid, "From": msg.from_,
-                        "To": msg.to, "ApiVersion": API_VERSION}, "sms-status")
+                    self.twin.webhook_client.request(
+                        msg.status_callback,
+                        "POST",
+                        {
+                            "MessageSid": msg.sid,
+                            "SmsSid": msg.sid,
+                            "MessageStatus": status,
+                            "SmsStatus": status,
+                            "AccountSid": msg.account_sid,
+                            "From": msg.from_,
+                            "To": msg.to,
+                            "ApiVersion": API_VERSION,
+                        },
+                        "sms-status",
+                    )
 
         self.twin.dispatcher.submit(msg.sid, job)

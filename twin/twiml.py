@@ -31,17 +31,36 @@ VOICE_CHILDREN: dict[str, set[str]] = {
     "Response": {"Say", "Play", "Pause", "Gather", "Redirect", "Hangup", "Reject", "Dial"},
     "Gather": {"Say", "Play", "Pause"},
     "Dial": {"Conference"},
-    "Say": set(), "Play": set(), "Pause": set(), "Redirect": set(), "Hangup": set(),
-    "Reject": set(), "Conference": set(),
+    "Say": set(),
+    "Play": set(),
+    "Pause": set(),
+    "Redirect": set(),
+    "Hangup": set(),
+    "Reject": set(),
+    "Conference": set(),
 }
 MESSAGING_CHILDREN: dict[str, set[str]] = {
     "Response": {"Message", "Redirect"},
     "Message": {"Body", "Media"},
-    "Body": set(), "Media": set(), "Redirect": set(),
+    "Body": set(),
+    "Media": set(),
+    "Redirect": set(),
 }
 TEXT_REQUIRED = {"Redirect", "Conference"}
-SSML_TAGS = {"break", "emphasis", "lang", "p", "phoneme", "prosody", "s", "say-as", "sub", "w",
-             "amazon:effect", "amazon:domain"}
+SSML_TAGS = {
+    "break",
+    "emphasis",
+    "lang",
+    "p",
+    "phoneme",
+    "prosody",
+    "s",
+    "say-as",
+    "sub",
+    "w",
+    "amazon:effect",
+    "amazon:domain",
+}
 INT_ATTRS = {"length", "numDigits", "timeout", "timeLimit", "maxParticipants", "loop"}
 
 

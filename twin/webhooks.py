@@ -49,8 +49,12 @@ class WebhookClient:
         method = (method or "POST").upper()
         record = WebhookRecord(url=url, method=method, params=dict(params), kind=kind)
         # one connection per request: idle keep-alive sockets would pin app server threads
-        headers = {"User-Agent": "TwilioProxy/1.1", "Accept": "*/*", "Connection": "close",
-                   "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+        headers = {
+            "User-Agent": "TwilioProxy/1.1",
+            "Accept": "*/*",
+            "Connection": "close",
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+        }
         try:
             if method == "GET":
                 target = _with_query(url, params)
@@ -93,8 +97,9 @@ class Dispatcher:
     def start(self) -> None:
         """Start the worker threads."""
         for index, q in enumerate(self._queues):
-            thread = threading.Thread(target=self._run, args=(q,), daemon=True,
-                                      name=f"twin-callbacks-{index}")
+            thread = threading.Thread(
+                target=self._run, args=(q,), daemon=True, name=f"twin-callbacks-{index}"
+            )
             thread.start()
             self._threads.append(thread)
 

@@ -81,9 +81,15 @@ def fake_app() -> Iterator[FakeApp]:
 @pytest.fixture
 def twin(fake_app: FakeApp) -> Iterator[Twin]:
     """A running twin whose number points at fake_app; fast simulated time."""
-    tw = Twin(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, phone_number=LINE,
-              voice_url=fake_app.url("/voice"), status_callback=fake_app.url("/status"),
-              sms_url=fake_app.url("/sms"), time_scale=0.02)
+    tw = Twin(
+        account_sid=ACCOUNT_SID,
+        auth_token=AUTH_TOKEN,
+        phone_number=LINE,
+        voice_url=fake_app.url("/voice"),
+        status_callback=fake_app.url("/status"),
+        sms_url=fake_app.url("/sms"),
+        time_scale=0.02,
+    )
     tw.start()
     yield tw
     tw.stop()

@@ -19,7 +19,8 @@ def room(fake_app, name="room-1", **dial):
         f"<Dial {dial_attrs}>"
         f'<Conference waitUrl="{fake_app.url("/hold")}" maxParticipants="2" '
         f'endConferenceOnExit="true" beep="false" statusCallback="/conf-events" '
-        f'statusCallbackEvent="{EVENTS}">{name}</Conference></Dial>')
+        f'statusCallbackEvent="{EVENTS}">{name}</Conference></Dial>'
+    )
 
 
 @pytest.fixture
@@ -27,8 +28,12 @@ def line(twin, fake_app):
     """The fake app: everyone goes to room-1; the Dial action says a menu."""
     fake_app.on("/voice", room(fake_app, hangupOnStar="true"))
     fake_app.on("/hold", twiml('<Say>Please wait.</Say><Play loop="0">http://music/x.mp3</Play>'))
-    fake_app.on("/after", lambda form: twiml(f"<Say>Menu after {form['DialCallStatus']}.</Say>"
-                                             '<Pause length="1000"/>'))
+    fake_app.on(
+        "/after",
+        lambda form: twiml(
+            f'<Say>Menu after {form["DialCallStatus"]}.</Say><Pause length="1000"/>'
+        ),
+    )
     return fake_app
 
 
@@ -50,20 +55,26 @@ def test_two_callers_meet_and_events_are_sequenced(twin, line):
     twin.wait_idle()
     events = line.hits_for("/conf-events")
     names = [(e["StatusCallbackEvent"], e.get("CallSid")) for e in events]
-    assert names == [("participant-join", alice.sid), ("participant-join", bob.sid),
-                     ("conference-start", None), ("participant-leave", bob.sid),
-                     ("participant-leave", alice.sid), ("conference-end", None)]
+    assert names == [
+        ("participant-join", alice.sid),
+        ("participant-join", bob.sid),
+        ("conference-start", None),
+        ("participant-leave", bob.sid),
+        ("participant-leave", alice.sid),
+        ("conference-end", None),
+    ]
     assert [int(e["SequenceNumber"]) for e in events] == [1, 2, 3, 4, 5, 6]
     assert {e["ConferenceSid"] for e in events} == {conf.sid}
     assert {e["FriendlyName"] for e in events} == {"room-1"}
     assert events[0]["EndConferenceOnExit"] == "true" and events[0]["Muted"] == "false"
-    assert events[-1]["ReasonConferenceEnded"] == (
-        "participant-with-end-conference-on-exit-left")
+    assert events[-1]["ReasonConferenceEnded"] == ("participant-with-end-conference-on-exit-left")
     assert events[-1]["CallSidEndingConference"] == bob.sid
     # Bob hung up inside the Dial: Twilio still requests the action, with CallStatus=completed
     after = line.hits_for("/after")
     assert {(a["CallSid"], a["CallStatus"]) for a in after} == {
-        (bob.sid, "completed"), (alice.sid, "in-progress")}
+        (bob.sid, "completed"),
+        (alice.sid, "in-progress"),
+    }
 
 
 def test_hangup_on_star_leaves_to_the_action(twin, line):
@@ -79,8 +90,10 @@ def test_hangup_on_star_leaves_to_the_action(twin, line):
 def test_time_limit_ends_the_dial(twin, fake_app):
     fake_app.on("/voice", room(fake_app, name="short", timeLimit="30"))
     fake_app.on("/hold", twiml(""))
-    fake_app.on("/after", lambda form: twiml(f"<Say>Time is up after {form['DialCallDuration']}"
-                                             " seconds.</Say>"))
+    fake_app.on(
+        "/after",
+        lambda form: twiml(f"<Say>Time is up after {form['DialCallDuration']} seconds.</Say>"),
+    )
     alice, bob = twin.dial(ALICE), twin.dial(BOB)
     bob.wait_until_in_conference()
     alice.wait_until_heard("time is up", timeout=5)  # 30 simulated s = 0.6 s real
@@ -131,7 +144,8 @@ def test_rest_participant_kick_mute_and_announcement(twin, line):
     kinds = [e["StatusCallbackEvent"] for e in line.hits_for("/conf-events")]
     assert "announcement-end" in kinds and "participant-mute" in kinds
     assert twin.conference("room-1").reason_ended == (
-        "participant-with-end-conference-on-exit-kicked")
+        "participant-with-end-conference-on-exit-kicked"
+    )
 
 
 def test_rest_conference_completed_ends_everyones_dial(twin, line):
@@ -148,9 +162,13 @@ def test_rest_conference_completed_ends_everyones_dial(twin, line):
 
 
 def test_queue_timeout_style_redirect_by_url_and_rest_hangup(twin, line):
-    line.on("/timeout", lambda form: twiml(
-        f"<Say>Nobody is free, {form['CallStatus']}.</Say>"
-        '<Gather numDigits="1" timeout="1000"><Say>Press 1 to keep waiting.</Say></Gather>'))
+    line.on(
+        "/timeout",
+        lambda form: twiml(
+            f"<Say>Nobody is free, {form['CallStatus']}.</Say>"
+            '<Gather numDigits="1" timeout="1000"><Say>Press 1 to keep waiting.</Say></Gather>'
+        ),
+    )
     client = twin.client()
     alice, bob = twin.dial(ALICE), twin.dial(CAROL)
     alice.wait_until_in_conference()
@@ -170,7 +188,8 @@ def test_participant_announcement_reaches_only_that_caller(twin, line):
     alice.wait_until_in_conference()
     bob.wait_until_in_conference()
     twin.client().conferences(alice.conference_sid).participants(alice.sid).update(
-        announce_url=line.url("/whisper"))
+        announce_url=line.url("/whisper")
+    )
     alice.wait_until_heard("only for you")
     twin.wait_idle()
     assert not any("only for you" in h.lower() for h in bob.heard)
@@ -183,8 +202,10 @@ def test_wait_url_with_pauses_is_refetched_until_someone_joins(twin, fake_app):
         count["n"] += 1
         return twiml(f'<Say>Countdown {count["n"]}.</Say><Pause length="5"/>')
 
-    fake_app.on("/voice", twiml(
-        f'<Dial><Conference waitUrl="{fake_app.url("/lobby")}">lobby</Conference></Dial>'))
+    fake_app.on(
+        "/voice",
+        twiml(f'<Dial><Conference waitUrl="{fake_app.url("/lobby")}">lobby</Conference></Dial>'),
+    )
     fake_app.on("/lobby", countdown)
     alice = twin.dial(ALICE)
     alice.wait_until_heard("countdown 3", timeout=5)  # 5 simulated s = 0.1 s real each

@@ -40,8 +40,11 @@ def to_json_schema(node, spec: dict, strict: bool):
             # reason_conference_ended while a conference is in progress)
             target["nullable"] = True
         return to_json_schema(target, spec, strict)
-    out = {k: to_json_schema(v, spec, strict) for k, v in node.items()
-           if k not in ("nullable", "x-twilio", "description", "example", "examples")}
+    out = {
+        k: to_json_schema(v, spec, strict)
+        for k, v in node.items()
+        if k not in ("nullable", "x-twilio", "description", "example", "examples")
+    }
     if node.get("nullable"):
         if "type" in out:
             out["type"] = [out["type"], "null"]
@@ -56,8 +59,9 @@ def to_json_schema(node, spec: dict, strict: bool):
 def validator(spec: dict, path: str, method: str, status: str):
     """A validator for one operation's response body."""
     raw = spec["paths"][PREFIX + path][method]["responses"][status]
-    schema = to_json_schema(copy.deepcopy(raw["content"]["application/json"]["schema"]), spec,
-                            strict=True)
+    schema = to_json_schema(
+        copy.deepcopy(raw["content"]["application/json"]["schema"]), spec, strict=True
+    )
     checker = jsonschema.FormatChecker()
 
     @checker.checks("date-time-rfc-2822", raises=(TypeError, ValueError))
@@ -88,29 +92,49 @@ def test_rest_responses_match_the_openapi_schemas(spec, twin, fake_app):
     bob.wait_until_in_conference()
     conf = alice.conference_sid
 
-    created = check(spec, http.post(f"{api}/Calls.json", data={
-        "To": "+15550100043", "From": LINE, "Url": fake_app.url("/say")}), "/Calls.json", "post")
+    created = check(
+        spec,
+        http.post(
+            f"{api}/Calls.json",
+            data={"To": "+15550100043", "From": LINE, "Url": fake_app.url("/say")},
+        ),
+        "/Calls.json",
+        "post",
+    )
     sid = created["sid"]
     check(spec, http.get(f"{api}/Calls.json"), "/Calls.json", "get")
     check(spec, http.get(f"{api}/Calls/{sid}.json"), "/Calls/{Sid}.json", "get")
-    check(spec, http.post(f"{api}/Calls/{sid}.json", data={"Status": "completed"}),
-          "/Calls/{Sid}.json", "post")
+    check(
+        spec,
+        http.post(f"{api}/Calls/{sid}.json", data={"Status": "completed"}),
+        "/Calls/{Sid}.json",
+        "post",
+    )
 
     check(spec, http.get(f"{api}/Conferences.json"), "/Conferences.json", "get")
     check(spec, http.get(f"{api}/Conferences/{conf}.json"), "/Conferences/{Sid}.json", "get")
     parts = f"{api}/Conferences/{conf}/Participants"
-    listed = check(spec, http.get(f"{parts}.json"),
-                   "/Conferences/{ConferenceSid}/Participants.json", "get")
+    listed = check(
+        spec, http.get(f"{parts}.json"), "/Conferences/{ConferenceSid}/Participants.json", "get"
+    )
     assert len(listed["participants"]) == 2
     one = "/Conferences/{ConferenceSid}/Participants/{CallSid}.json"
     check(spec, http.get(f"{parts}/{bob.sid}.json"), one, "get")
     check(spec, http.post(f"{parts}/{bob.sid}.json", data={"Hold": "true"}), one, "post")
     assert http.delete(f"{parts}/{bob.sid}.json").status_code == 204
-    check(spec, http.post(f"{api}/Conferences/{conf}.json", data={"Status": "completed"}),
-          "/Conferences/{Sid}.json", "post")
+    check(
+        spec,
+        http.post(f"{api}/Conferences/{conf}.json", data={"Status": "completed"}),
+        "/Conferences/{Sid}.json",
+        "post",
+    )
 
-    msg = check(spec, http.post(f"{api}/Messages.json", data={
-        "To": "+15550100044", "From": LINE, "Body": "hi"}), "/Messages.json", "post")
+    msg = check(
+        spec,
+        http.post(f"{api}/Messages.json", data={"To": "+15550100044", "From": LINE, "Body": "hi"}),
+        "/Messages.json",
+        "post",
+    )
     check(spec, http.get(f"{api}/Messages.json"), "/Messages.json", "get")
     check(spec, http.get(f"{api}/Messages/{msg['sid']}.json"), "/Messages/{Sid}.json", "get")
     assert http.delete(f"{api}/Messages/{msg['sid']}.json").status_code == 204

@@ -30,12 +30,31 @@ def twin_process(fake_app):
     """A twin process whose number points at fake_app."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "twin", "--port", str(port), "--account-sid", ACCOUNT_SID,
-         "--auth-token", AUTH_TOKEN, "--voice-url", fake_app.url("/voice"),
-         "--status-callback", fake_app.url("/status"), "--sms-url", fake_app.url("/sms"),
-         "--time-scale", "0.02"],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        [
+            sys.executable,
+            "-m",
+            "twin",
+            "--port",
+            str(port),
+            "--account-sid",
+            ACCOUNT_SID,
+            "--auth-token",
+            AUTH_TOKEN,
+            "--voice-url",
+            fake_app.url("/voice"),
+            "--status-callback",
+            fake_app.url("/status"),
+            "--sms-url",
+            fake_app.url("/sms"),
+            "--time-scale",
+            "0.02",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 10
     while True:
@@ -53,8 +72,10 @@ def twin_process(fake_app):
 
 
 def test_remote_caller_through_the_control_api(twin_process, fake_app):
-    fake_app.on("/voice", twiml('<Gather numDigits="1" action="/pick" timeout="100">'
-                                "<Say>Press 1.</Say></Gather>"))
+    fake_app.on(
+        "/voice",
+        twiml('<Gather numDigits="1" action="/pick" timeout="100"><Say>Press 1.</Say></Gather>'),
+    )
     fake_app.on("/pick", lambda form: twiml(f"<Say>Picked {form['Digits']}.</Say>"))
     fake_app.on("/sms", twiml("<Message>Noted.</Message>"))
     remote = RemoteTwin(twin_process)
@@ -65,6 +86,9 @@ def test_remote_caller_through_the_control_api(twin_process, fake_app):
     assert caller.heard == ["Press 1.", "Picked 1."]
     assert remote.send_sms("+15550100051", "hi")["replies"] == ["Noted."]
     assert remote.errors() == []
-    listed = requests.get(f"{twin_process}/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json",
-                          auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=5).json()
+    listed = requests.get(
+        f"{twin_process}/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json",
+        auth=(ACCOUNT_SID, AUTH_TOKEN),
+        timeout=5,
+    ).json()
     assert [c["sid"] for c in listed["calls"]] == [caller.sid]

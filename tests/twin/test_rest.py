@@ -16,9 +16,13 @@ def test_client_creates_updates_and_deletes_a_call(twin, fake_app):
     fake_app.on("/outbound", twiml('<Say>This is the line calling.</Say><Pause length="1000"/>'))
     fake_app.on("/cb", "")
     client = twin.client()
-    call = client.calls.create(to=PHONE, from_=LINE, url=fake_app.url("/outbound"),
-                               status_callback=fake_app.url("/cb"),
-                               status_callback_event=["initiated", "answered", "completed"])
+    call = client.calls.create(
+        to=PHONE,
+        from_=LINE,
+        url=fake_app.url("/outbound"),
+        status_callback=fake_app.url("/cb"),
+        status_callback_event=["initiated", "answered", "completed"],
+    )
     assert call.sid.startswith("CA") and call.status == "queued"
     assert call.direction == "outbound-api"
     phone = twin.caller(call.sid)
@@ -48,8 +52,12 @@ def test_client_creates_updates_and_deletes_a_call(twin, fake_app):
 
 def test_client_sends_lists_and_deletes_a_message(twin, fake_app):
     client = twin.client()
-    msg = client.messages.create(to=PHONE, from_=LINE, body="Fusing Hour starts soon.",
-                                 status_callback=fake_app.url("/sms-status"))
+    msg = client.messages.create(
+        to=PHONE,
+        from_=LINE,
+        body="Fusing Hour starts soon.",
+        status_callback=fake_app.url("/sms-status"),
+    )
     assert msg.sid.startswith("SM") and msg.status == "queued"
     twin.wait_for(lambda: twin.inbox(PHONE))
     assert twin.inbox(PHONE) == ["Fusing Hour starts soon."]
@@ -85,8 +93,7 @@ def test_bad_auth_is_401_with_twilio_error_json(twin):
 
 
 def test_unknown_sid_is_404_json(twin):
-    url = (f"{twin.api_base}/2010-04-01/Accounts/{twin.account_sid}/Calls/"
-           f"CA{'f' * 32}.json")
+    url = f"{twin.api_base}/2010-04-01/Accounts/{twin.account_sid}/Calls/CA{'f' * 32}.json"
     resp = requests.get(url, auth=(twin.account_sid, twin.auth_token), timeout=5)
     body = resp.json()
     assert resp.status_code == 404

@@ -26,11 +26,17 @@ def test_say_and_hangup_sends_signed_fields_and_status_callback(twin, fake_app):
 
 
 def test_gather_digits_go_to_action_and_redirect_is_followed(twin, fake_app):
-    fake_app.on("/voice", twiml(
-        '<Gather numDigits="1" action="/menu" timeout="50"><Say>Press 1 to talk.</Say></Gather>'
-        "<Say>No input.</Say>"))
-    fake_app.on("/menu", lambda form: twiml(
-        f"<Say>You chose {form['Digits']}.</Say><Redirect>/next</Redirect>"))
+    fake_app.on(
+        "/voice",
+        twiml(
+            '<Gather numDigits="1" action="/menu" timeout="50"><Say>Press 1 to talk.</Say></Gather>'
+            "<Say>No input.</Say>"
+        ),
+    )
+    fake_app.on(
+        "/menu",
+        lambda form: twiml(f"<Say>You chose {form['Digits']}.</Say><Redirect>/next</Redirect>"),
+    )
     fake_app.on("/next", twiml("<Say>Goodbye.</Say>"))
     caller = twin.dial(CALLER)
     caller.wait_until_heard("press 1")
@@ -43,9 +49,13 @@ def test_gather_digits_go_to_action_and_redirect_is_followed(twin, fake_app):
 
 
 def test_gather_without_input_falls_through_after_scaled_timeout(twin, fake_app):
-    fake_app.on("/voice", twiml(
-        '<Gather numDigits="1" action="/menu" timeout="5"><Say>Press 1.</Say></Gather>'
-        '<Pause length="10"/><Say>Nothing pressed.</Say>'))
+    fake_app.on(
+        "/voice",
+        twiml(
+            '<Gather numDigits="1" action="/menu" timeout="5"><Say>Press 1.</Say></Gather>'
+            '<Pause length="10"/><Say>Nothing pressed.</Say>'
+        ),
+    )
     caller = twin.dial(CALLER)
     caller.wait_until_heard("nothing pressed", timeout=3)  # 15 simulated s at scale 0.02
     assert caller.wait_until_ended() == "completed"
@@ -53,9 +63,13 @@ def test_gather_without_input_falls_through_after_scaled_timeout(twin, fake_app)
 
 
 def test_gather_collects_until_finish_key_and_keeps_early_digits(twin, fake_app):
-    fake_app.on("/voice", twiml(
-        "<Say>Hello.</Say>"
-        '<Gather action="/pin" finishOnKey="#" timeout="100"><Say>Enter a code.</Say></Gather>'))
+    fake_app.on(
+        "/voice",
+        twiml(
+            "<Say>Hello.</Say>"
+            '<Gather action="/pin" finishOnKey="#" timeout="100"><Say>Enter a code.</Say></Gather>'
+        ),
+    )
     fake_app.on("/pin", twiml("<Hangup/>"))
     caller = twin.dial(CALLER)
     caller.press("12")  # typed ahead: kept for the Gather, and it cuts the prompt short
@@ -133,8 +147,9 @@ def test_rest_redirect_while_the_first_webhook_is_in_flight(twin, fake_app):
 
 
 def test_say_seconds_and_loops(twin, fake_app):
-    fake_app.on("/voice", twiml('<Say loop="2">Hi.</Say><Play>http://x/a.mp3</Play>'
-                                '<Play digits="1w2"/>'))
+    fake_app.on(
+        "/voice", twiml('<Say loop="2">Hi.</Say><Play>http://x/a.mp3</Play><Play digits="1w2"/>')
+    )
     caller = twin.dial(CALLER)
     caller.wait_until_ended()
     assert caller.heard == ["Hi.", "Hi.", "[play http://x/a.mp3]", "[digits 1w2]"]
