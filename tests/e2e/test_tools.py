@@ -1,0 +1,107 @@
+"""The developer commands: `mindfuse demo` runs the whole line, `mindfuse call` dials it."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+from click.testing import CliRunner
+from flask.cli import FlaskGroup
+
+from app import create_app
+from twin.cli import call_command, demo_command
+
+
+def _cli() -> FlaskGroup:
+    """The `mindfuse` group with both commands, whether or not the entry points are installed."""
+    group = FlaskGroup(create_app=create_app, load_dotenv=False)
+    group.add_command(call_command)
+    group.add_command(demo_command)
+    return group
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def twin_process(live_server):
+    """`python -m twin` on a free port, pointed at the live line."""
+    config, port = live_server.app.config, _free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "twin",
+        "--port",
+        str(port),
+        "--account-sid",
+        config["TWILIO_ACCOUNT_SID"],
+        "--auth-token",
+        config["TWILIO_AUTH_TOKEN"],
+        "--phone-number",
+        config["TWILIO_PHONE_NUMBER"],
+        "--voice-url",
+        f"{live_server.url}/twilio/voice",
+        "--status-callback",
+        f"{live_server.url}/twilio/voice/status",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                requests.get(f"{url}/_twin/conferences", timeout=1).raise_for_status()
+                break
+            except requests.RequestException:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the twin process did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_demo_pairs_two_callers_and_times_out_the_third(test_environment):
+    result = CliRunner().invoke(_cli(), ["demo", "--callers", "3", "--wait-timeout", "2"])
+    assert result.exit_code == 0, result.output
+    summary = result.output.strip().splitlines()[-1]
+    assert re.match(r"3 callers: 2 paired in 1 room, 1 timed out, 0 errors, longest wait", summary)
+    lines = [line for line in result.output.splitlines() if line.startswith("  caller ")]
+    assert len(lines) == 3
+    assert "paired with caller 2" in lines[0] and "paired with caller 1" in lines[1]
+    assert "timed out" in lines[2] and "nobody is free" in lines[2]
+    waited = float(re.search(r"waited (\d+\.\d) s", lines[2]).group(1))
+    # RQ keeps scheduled times in whole seconds, so the worker may act up to 1 s early.
+    assert waited >= 1.0
+    assert "+1555" not in result.output and "+44770" not in result.output  # masked only
+
+
+def test_call_hears_the_greeting_and_the_fusing_hour(twin_process):
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        _cli(), ["call", "--twin", twin_process, "--keys", "2", "--seconds", "3"], input=""
+    )
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "line: Welcome to Mindfuse" in out
+    assert "you: press 2" in out
+    assert "the Fusing Hour connects many callers" in out
+    assert out.index("Welcome to Mindfuse") < out.index("you: press 2") < out.index("connects")
+    assert "call ended: completed" in out
+    assert time.monotonic() - started < 10
+
+
+def test_call_without_a_twin_fails_clearly(test_environment):
+    nowhere = f"http://127.0.0.1:{_free_port()}"
+    result = CliRunner().invoke(_cli(), ["call", "--twin", nowhere, "--seconds", "1"])
+    assert result.exit_code == 1
+    assert f"no twin control API at {nowhere}" in result.output
