@@ -31,6 +31,7 @@ from .remote import RemoteCaller, RemoteTwin
 FINAL = {"completed", "busy", "failed", "no-answer", "canceled"}
 KEYS = set("0123456789*#")
 ACCOUNT = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER")  # Twin's order
+WORKER_CLASS = "workers.worker.AppWorker"
 DEMO_TIME_SCALE = 0.05  # Gather timeouts and pauses in the demo run 20 times faster
 
 
@@ -70,14 +71,13 @@ def call_command(twin_url: str | None, from_number: str, keys: str, seconds: flo
             f"no twin control API at {base} ({type(exc).__name__}). Start one with `make run` "
             "or `python -m twin --port 8700 --voice-url <line>/twilio/voice`, or pass --twin."
         ) from exc
-    scripted = bool(keys) or seconds is not None
     typed: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_read_stdin, args=(typed,), daemon=True).start()
     click.echo(f"calling the line from {from_number} (call {caller.sid})")
-    if not scripted:
+    if not keys and seconds is None:
         click.echo("type digits or * and Enter to press them; h or Ctrl-D hangs up")
     try:
-        state = _follow(caller, [k for k in keys if k in KEYS], seconds, typed, scripted)
+        state = _follow(caller, [k for k in keys if k in KEYS], seconds, typed)
     except requests.RequestException as exc:
         raise click.ClickException(f"lost the twin at {base}: {exc}") from exc
     click.echo(f"call ended: {state['status']}")
@@ -87,10 +87,10 @@ def call_command(twin_url: str | None, from_number: str, keys: str, seconds: flo
         raise SystemExit(1)
 
 
-def _follow(caller: RemoteCaller, pending: list[str], seconds: float | None,
-            typed: queue.Queue[str | None], scripted: bool) -> dict:
+def _follow(caller: RemoteCaller, pending: list[str], seconds: float | None, typed) -> dict:
     """Print what the caller hears until the call ends; press keys and hang up as asked."""
     began, printed, prompted, hung_up, room = time.monotonic(), 0, False, False, None
+    scripted = bool(pending) or seconds is not None  # then end of input does not hang up
     state = caller.state
 
     def press(keys: str) -> None:
@@ -170,6 +170,13 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def _listening(redis_url: str, queue_name: str) -> bool:
+    from rq import Worker
+
+    workers = Worker.all(connection=redis.Redis.from_url(redis_url))
+    return any(queue_name in w.queue_names() for w in workers)
+
+
 class DemoLine:
     """Web and worker subprocesses on the line's own configuration, plus an in-process twin."""
 
@@ -185,17 +192,17 @@ class DemoLine:
         self.redis_url = ""
 
     def _run(self, *args: str, env: dict | None = None) -> str:
-        done = subprocess.run([str(self.bin / args[0]), *args[1:]], env=env, text=True,
-                              capture_output=True, timeout=60)
+        command = [str(self.bin / args[0]), *args[1:]]
+        done = subprocess.run(command, env=env, text=True, capture_output=True, timeout=60)
         if done.returncode:
             raise click.ClickException(f"`{' '.join(args)}` failed:\n{done.stderr[-2000:]}")
         return done.stdout
 
     def _spawn(self, name: str, args: list[str], env: dict, ready) -> None:
         log_path = self.logs / f"{name}.log"
-        with open(log_path, "w") as log:
-            proc = subprocess.Popen([str(self.bin / args[0]), *args[1:]], env=env, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+        command, detach = [str(self.bin / args[0]), *args[1:]], {"start_new_session": True}
+        with open(log_path, "w") as log:  # its own session: Ctrl-C reaches only this process
+            proc = subprocess.Popen(command, env=env, stdout=log, stderr=log, **detach)
         self.procs.append(proc)
         deadline = time.monotonic() + 30
         while not ready():
@@ -206,26 +213,32 @@ class DemoLine:
 
     def start(self) -> Twin:
         """Migrate, start the twin, the web server and an RQ worker; wait until all serve."""
-        from rq import Worker
-
         account = {k: self.config[k] for k in ACCOUNT}  # the twin and the line must agree
         self.redis_url = self.config["REDIS_URL"] or self._run("mindfuse", "redis-url").split()[-1]
         web = f"http://127.0.0.1:{_free_port()}"
-        self.twin = Twin(*account.values(), voice_url=f"{web}/twilio/voice",
-                         status_callback=f"{web}/twilio/voice/status",
-                         sms_url=f"{web}/twilio/sms", time_scale=DEMO_TIME_SCALE).start()
-        env = {**os.environ, **account, "REDIS_URL": self.redis_url, "PUBLIC_BASE_URL": web,
-               "REDIS_KEY_PREFIX": self.prefix, "RQ_QUEUE": self.queue,
-               "TWILIO_API_BASE": self.twin.api_base,
-               "WAIT_TIMEOUT_SECONDS": str(self.wait_timeout)}
+        self.twin = Twin(
+            *account.values(),
+            voice_url=f"{web}/twilio/voice",
+            status_callback=f"{web}/twilio/voice/status",
+            sms_url=f"{web}/twilio/sms",
+            time_scale=DEMO_TIME_SCALE,
+        ).start()
+        env = {
+            **os.environ,
+            **account,
+            "REDIS_URL": self.redis_url,
+            "PUBLIC_BASE_URL": web,
+            "REDIS_KEY_PREFIX": self.prefix,
+            "RQ_QUEUE": self.queue,
+            "TWILIO_API_BASE": self.twin.api_base,
+            "WAIT_TIMEOUT_SECONDS": str(self.wait_timeout),
+        }
         self._run("flask", "--app", "app", "db", "upgrade", env=env)
-        self._spawn("web", ["gunicorn", "--bind", web.removeprefix("http://"), "--workers",
-                            "2", "--threads", "8", "app:create_app()"], env, lambda: _healthy(web))
-        conn = redis.Redis.from_url(self.redis_url)
-        self._spawn("worker", ["rq", "worker", "--with-scheduler", "--worker-class",
-                               "workers.worker.AppWorker", "--url", self.redis_url, self.queue],
-                    env, lambda: any(self.queue in w.queue_names()
-                                     for w in Worker.all(connection=conn)))
+        web_args = f"--bind {web[7:]} --workers 2 --threads 8 app:create_app()".split()
+        self._spawn("web", ["gunicorn", *web_args], env, lambda: _healthy(web))
+        rq_args = ["--with-scheduler", "--worker-class", WORKER_CLASS, "--url", self.redis_url]
+        worker = ["rq", "worker", *rq_args, self.queue]
+        self._spawn("worker", worker, env, lambda: _listening(self.redis_url, self.queue))
         return self.twin
 
     def stop(self) -> None:
@@ -302,11 +315,14 @@ def _report(outcomes: list[Outcome], twin: Twin) -> int:
     by_sid = {o.sid: o for o in outcomes if o.sid}
     for o in outcomes:
         partner = by_sid.get(o.partner_sid or "")
-        what = (f"paired with caller {partner.index} ({mask(partner.number)})" if partner
-                else "timed out" if o.timed_out else "not paired")
+        what = "timed out" if o.timed_out else "not paired"
+        if partner:
+            what = f"paired with caller {partner.index} ({mask(partner.number)})"
         waited = "" if o.waited is None else f", waited {o.waited:.1f} s"
-        click.echo(f"  caller {o.index}  {mask(o.number):<16} arrived at {o.arrived:4.1f} s: "
-                   f"{what}{waited}; {o.note or '-'}")
+        click.echo(
+            f"  caller {o.index}  {mask(o.number):<16} arrived at {o.arrived:4.1f} s: "
+            f"{what}{waited}; {o.note or '-'}"
+        )
         for problem in o.problems:
             click.echo(f"      ! {problem}")
     stray = [e for e in twin.errors if e.call_sid not in by_sid]
@@ -316,9 +332,11 @@ def _report(outcomes: list[Outcome], twin: Twin) -> int:
     paired = [o for o in outcomes if o.partner_sid]
     rooms = len({o.room for o in paired})
     longest = max((o.waited for o in outcomes if o.waited is not None), default=0.0)
-    click.echo(f"{len(outcomes)} callers: {len(paired)} paired in {rooms} "
-               f"room{'' if rooms == 1 else 's'}, {sum(o.timed_out for o in outcomes)} timed "
-               f"out, {errors} errors, longest wait {longest:.1f} s")
+    click.echo(
+        f"{len(outcomes)} callers: {len(paired)} paired in {rooms} "
+        f"room{'' if rooms == 1 else 's'}, {sum(o.timed_out for o in outcomes)} timed "
+        f"out, {errors} errors, longest wait {longest:.1f} s"
+    )
     return errors
 
 
@@ -328,8 +346,7 @@ def _interrupt(*_: object) -> None:
 
 @click.command("demo")
 @click.option("--callers", default=5, show_default=True, type=click.IntRange(1, 50))
-@click.option("--wait-timeout", default=4, show_default=True, type=click.IntRange(1, 60),
-              help="WAIT_TIMEOUT_SECONDS for the demo line.")
+@click.option("--wait-timeout", default=4, show_default=True, type=click.IntRange(1, 60))
 @click.option("--talk-seconds", default=3.0, show_default=True, type=float)
 @with_appcontext
 def demo_command(callers: int, wait_timeout: int, talk_seconds: float):
@@ -348,8 +365,8 @@ def demo_command(callers: int, wait_timeout: int, talk_seconds: float):
             if threads:
                 time.sleep(random.uniform(0.5, 1.0))
             out.arrived = time.monotonic() - began
-            threads.append(threading.Thread(target=_run_caller, daemon=True,
-                                            args=(twin, out, talk_seconds, wait_timeout)))
+            args = (twin, out, talk_seconds, wait_timeout)
+            threads.append(threading.Thread(target=_run_caller, args=args, daemon=True))
             threads[-1].start()
         for thread in threads:
             thread.join()
