@@ -29,12 +29,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs request details
 
     from app import cli, db, live  # noqa: PLC0415 - keep import-time side effects out
+    from app.fusing.views import bp as fusing
     from app.voice import bp as voice
 
     db.init_app(app)
     live.init_app(app)
     cli.init_app(app)
     app.register_blueprint(voice)
+    app.register_blueprint(fusing)
 
     @app.get("/healthz")
     def healthz():

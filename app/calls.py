@@ -122,6 +122,8 @@ def end(call: Call, status: str, duration: str | None, at: datetime) -> None:
             pool.leave(call.wait_token)
         if prior == MATCHED:
             live.enqueue("workers.waiting.rescue_partner", call.id)
+        if call.mode == "fusing":
+            live.enqueue("workers.fusing.guest_left", call.id)
         live.enqueue("workers.privacy.after_call", call.id, backoff=PURGE_BACKOFF)
     except Exception:  # noqa: BLE001 - Redis down must not lose the status callback
         log.exception("follow-up work for an ended call could not be queued")

@@ -113,5 +113,6 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "REPORTS_TO_BLOCK": int(env.get("REPORTS_TO_BLOCK", "3")),
         "BLOCK_DAYS": int(env.get("BLOCK_DAYS", "30")),
         "RETENTION_DAYS": int(env.get("RETENTION_DAYS", "90")),
+        "FUSING_MAX_IN_FLIGHT": int(env.get("FUSING_MAX_IN_FLIGHT", "50")),
         "VOICE": env.get("VOICE", "Polly.Joanna"),
     }

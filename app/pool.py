@@ -70,14 +70,24 @@ def _now_ms() -> int:
 
 
 def match_or_wait(
-    token: str, identity: str, room: str, call_id: int, excluded: set[str] = frozenset()
+    token: str,
+    identity: str,
+    room: str,
+    call_id: int,
+    excluded: set[str] = frozenset(),
+    pool_name: str = "pool",
+    stale_after: int | None = None,
 ) -> Placement:
-    """Take the oldest compatible waiting caller, or join the pool waiting in `room`."""
-    stale_seconds = current_app.config["WAIT_TIMEOUT_SECONDS"] + 60
+    """Take the oldest compatible waiting caller, or join the pool waiting in `room`.
+
+    Entries older than `stale_after` seconds (default: the wait timeout and a minute) are
+    dropped as left behind by a call that is gone.
+    """
+    stale_seconds = stale_after or current_app.config["WAIT_TIMEOUT_SECONDS"] + 60
     now = _now_ms()
     match, _ = _scripts()
     result = match(
-        keys=[live.key("pool")],
+        keys=[live.key(pool_name)],
         args=[
             live.key(),
             now,
@@ -95,10 +105,21 @@ def match_or_wait(
     return Placement(False, room, None)
 
 
-def leave(token: str) -> bool:
+def leave(token: str, pool_name: str = "pool") -> bool:
     """Remove a waiting caller; True only for the one caller of this that removed it."""
     _, leave_script = _scripts()
-    return bool(leave_script(keys=[live.key("pool")], args=[live.key(), token]))
+    return bool(leave_script(keys=[live.key(pool_name)], args=[live.key(), token]))
+
+
+def clear(pool_name: str) -> None:
+    """Empty a pool (everyone in it was placed some other way)."""
+    conn = live.connection()
+    tokens = conn.zrange(live.key(pool_name), 0, -1)
+    with conn.pipeline(transaction=True) as pipe:
+        pipe.delete(live.key(pool_name))
+        for token in tokens:
+            pipe.delete(live.key("wait", token.decode()))
+        pipe.execute()
 
 
 def restore(token: str, identity: str, room: str, call_id: int, since_ms: int) -> None:

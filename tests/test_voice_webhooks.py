@@ -69,7 +69,22 @@ def test_menu_two_tells_about_the_fusing_hour(twilio):
     twilio.post("/twilio/voice", form)
     root = twiml(twilio.post("/twilio/voice/menu", {**form, "Digits": "2"}))
     assert "Fusing Hour" in spoken(root)
+    assert "next Fusing Hour is" in spoken(root) and "Central European Time" in spoken(root)
+    assert root.find("Gather").get("action") == PUBLIC + "/twilio/voice/info/choice"
+    root = twiml(twilio.post("/twilio/voice/info/choice", {**form, "Digits": "2"}))
+    assert "would like a reminder" in spoken(root)
+    root = twiml(twilio.post("/twilio/voice/info/choice", {**form, "Digits": "1"}))
+    assert root.find("Dial/Conference") is not None
+
+
+def test_an_unknown_key_repeats_the_menu(twilio, app):
+    form = call_form()
+    twilio.post("/twilio/voice", form)
+    root = twiml(twilio.post("/twilio/voice/menu", {**form, "Digits": "7"}))
+    assert "that key does nothing" in spoken(root) and "Press 1" in spoken(root)
     assert root.find("Gather").get("action") == PUBLIC + "/twilio/voice/menu"
+    with app.app_context():
+        assert pool.waiting_count() == 0
 
 
 def _start(twilio, number, digits="1"):

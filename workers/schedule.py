@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from rq.cron import CronScheduler
 
-from workers import privacy, waiting
+from workers import fusing, privacy, waiting
 
 
 def register_all(cron: CronScheduler, queue_name: str) -> None:
     """Register every recurring job on the scheduler."""
     cron.register(waiting.reconcile_waiting, queue_name, interval=30, job_timeout=120)
     cron.register(privacy.purge_old, queue_name, interval=3600, job_timeout=1800)
+    cron.register(fusing.tick, queue_name, interval=20, job_timeout=60)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from flask import current_app
@@ -32,12 +33,24 @@ def _redirect(call: Call, path: str, kind: str, detail: str) -> str:
 
 def expire_wait(call_id: int, token: str) -> str:
     """WAIT_TIMEOUT_SECONDS after a caller started waiting: time them out if still unpaired."""
+    _not_before_timeout(call_id)
     pairing.expire_wait(call_id, token)
     call = db.session.get(Call, call_id)
     # A retry after a failed redirect finds the call already timed out: redirect it again.
     if call is None or call.wait_token != token or call.state != TIMED_OUT:
         return "not waiting"
     return _redirect(call, urls.TIMEOUT, "timeout_redirect", token)
+
+
+def _not_before_timeout(call_id: int) -> None:
+    # RQ keeps scheduled times in whole seconds and may run a job up to a second early.
+    call = db.session.get(Call, call_id)
+    if call is None or call.wait_started_at is None:
+        return
+    waited = (utcnow() - call.wait_started_at).total_seconds()
+    early = current_app.config["WAIT_TIMEOUT_SECONDS"] - waited
+    if 0 < early <= 2:
+        time.sleep(early)
 
 
 def rescue_partner(call_id: int) -> str:

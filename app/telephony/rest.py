@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from flask import current_app
+from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -42,9 +49,9 @@ def client() -> Client:
     return found
 
 
-def _rest(what: str, action):
+def _rest(what: str, action, using: Client | None = None):
     try:
-        return action(client())
+        return action(using or client())
     except TwilioRestException as exc:
         if exc.status == 404:
             raise Gone(f"{what}: not found", 404) from exc
@@ -87,3 +94,89 @@ def announce_to_conference(sid: str, url: str) -> None:
 def end_conference(sid: str) -> None:
     """End a conference; everyone in it continues after their Dial."""
     _rest("end conference", lambda c: c.conferences(sid).update(status="completed"))
+
+
+class _CountingHttpClient(TwilioHttpClient):
+    """Counts the HTTP requests a burst really made, retries included."""
+
+    def __init__(self, pool_size: int):
+        super().__init__(timeout=10)
+        for scheme in ("http://", "https://"):
+            self.session.mount(scheme, HTTPAdapter(pool_maxsize=pool_size))
+        self.requests = 0
+        self._lock = threading.Lock()
+
+    def request(self, *args, **kwargs):
+        with self._lock:
+            self.requests += 1
+        return super().request(*args, **kwargs)
+
+
+@dataclass
+class Fanout:
+    """What a bounded burst of REST calls did, by key."""
+
+    done: list[str] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    requests: int = 0
+
+
+def fan_out(
+    actions: dict[str, Callable[[Client], object]], in_flight: int, attempts: int = 5
+) -> Fanout:
+    """Run REST actions concurrently, at most `in_flight` at a time.
+
+    429 and 5xx answers are retried with exponential backoff and jitter; a call or conference
+    that ended meanwhile (404) counts as gone, not as a failure.
+    """
+    config = current_app.config
+    http = _CountingHttpClient(pool_size=in_flight)
+    burst = Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http)
+    burst.api.base_url = config["TWILIO_API_BASE"]
+    result = Fanout()
+
+    def run(key: str, action) -> None:
+        for attempt in range(attempts):
+            try:
+                _rest(key, action, burst)
+            except Gone:
+                result.gone.append(key)
+                return
+            except TelephonyError as error:
+                if not error.retryable or attempt == attempts - 1:
+                    log.warning("REST action failed for good: %s", error)
+                    result.failed.append(key)
+                    return
+                time.sleep(min(8.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.5))
+            else:
+                result.done.append(key)
+                return
+
+    with ThreadPoolExecutor(max_workers=max(1, in_flight)) as pool:
+        list(pool.map(lambda item: run(*item), actions.items()))
+    result.requests = http.requests
+    return result
+
+
+def redirect_many(moves: dict[str, str], in_flight: int) -> Fanout:
+    """Redirect many live calls (CallSid -> URL) at once."""
+    return fan_out(
+        {
+            sid: (lambda c, s=sid, u=url: c.calls(s).update(url=u, method="POST"))
+            for sid, url in moves.items()
+        },
+        in_flight,
+    )
+
+
+def announce_many(rooms: list[str], url: str, in_flight: int) -> Fanout:
+    """Play the TwiML at `url` into each named conference that is in progress."""
+
+    def announce(c: Client, room: str) -> None:
+        found = c.conferences.list(friendly_name=room, status="in-progress", limit=1)
+        if not found:
+            raise TwilioRestException(404, "", msg="no such conference")
+        c.conferences(found[0].sid).update(announce_url=url, announce_method="POST")
+
+    return fan_out({room: (lambda c, r=room: announce(c, r)) for room in rooms}, in_flight)

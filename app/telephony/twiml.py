@@ -45,41 +45,52 @@ def menu(prompt: str, action: str, timeout: int = 5, fallthrough: str | None = N
     return reply(response)
 
 
-def say_then_redirect(text: str, url: str) -> Response:
-    """Speak, then continue at another webhook."""
-    response = VoiceResponse()
-    _say(response, text)
-    response.redirect(url, method="POST")
-    return reply(response)
-
-
 def conference_room(
-    room: str, *, intro: str | None, wait_url: str, action: str, status_url: str, time_limit: int
+    room: str,
+    *,
+    intro: str | None,
+    wait_url: str,
+    action: str,
+    time_limit: int,
+    status_url: str | None = None,
+    max_participants: int = 2,
+    start_on_enter: bool = True,
+    end_on_exit: bool = True,
 ) -> Response:
-    """Join a private two-person conference room; alone, the caller hears hold music."""
+    """Join a conference room; while nobody has started it, the caller hears `wait_url`."""
     response = VoiceResponse()
     if intro:
         _say(response, intro)
     dial = Dial(action=action, method="POST", hangup_on_star=True, time_limit=time_limit)
+    callbacks = {}
+    if status_url:
+        callbacks = {
+            "status_callback": status_url,
+            "status_callback_event": CONFERENCE_EVENTS,
+            "status_callback_method": "POST",
+        }
     dial.conference(
         room,
         wait_url=wait_url,
         wait_method="POST",
-        max_participants=2,
-        start_conference_on_enter=True,
-        end_conference_on_exit=True,
+        max_participants=max_participants,
+        start_conference_on_enter=start_on_enter,
+        end_conference_on_exit=end_on_exit,
         beep=False,
-        status_callback=status_url,
-        status_callback_event=CONFERENCE_EVENTS,
-        status_callback_method="POST",
+        **callbacks,
     )
     response.append(dial)
     return reply(response)
 
 
-def hold_music(music_url: str, text: str) -> Response:
-    """What a caller alone in a room hears: a word, then music, looped."""
+def say_and_play(text: str, music_url: str, loops: int = 1) -> Response:
+    """Speak, then play music (a lobby's countdown, fetched again when it ends)."""
     response = VoiceResponse()
     _say(response, text)
-    response.play(music_url, loop=0)
+    response.play(music_url, loop=loops)
     return reply(response)
+
+
+def hold_music(music_url: str, text: str) -> Response:
+    """What a caller alone in a room hears: a word, then music, looped."""
+    return say_and_play(text, music_url, loops=0)

@@ -1,15 +1,16 @@
 """What the line says, in one place."""
 
-GREETING = (
-    "Welcome to Mindfuse. In a moment you will talk to another real person who also called. "
-    "No judgment, no history, no agenda. "
+MENU_CHOICES = (
     "Press 1, or just stay on the line, to talk to someone now. "
     "Press 2 to hear about the Fusing Hour."
 )
+GREETING = (
+    "Welcome to Mindfuse. In a moment you will talk to another real person who also called. "
+    f"No judgment, no history, no agenda. {MENU_CHOICES}"
+)
 FUSING_HOUR_INFO = (
-    "Every Sunday at 10 in the morning, Central European Time, the Fusing Hour connects "
-    "many callers in rounds of short conversations. Just call during the hour to join. "
-    "Press 1 to talk to someone now, or hang up."
+    "Once a week, the Fusing Hour connects many callers in rounds of short conversations. "
+    "Just call during the hour to join."
 )
 UNKNOWN_KEY = "Sorry, that key does nothing here."
 CONNECTING = "Someone is here for you. Connecting you now."
@@ -45,3 +46,32 @@ APOLOGY = (
     "We are sorry, the line is having trouble right now. Please call again in a few minutes. "
     "Goodbye."
 )
+
+FUSING_WELCOME = (
+    "Welcome to the Fusing Hour. You will talk with a new person every round. "
+    "Relax for a moment; we will connect you soon."
+)
+FUSING_BACK_TO_LOBBY = "You are back in the lobby. We will connect you with someone new soon."
+FUSING_NEW_ROUND = "A new round. Say hello to someone new."
+FUSING_LATE_PAIR = "Someone is here for you. Say hello."
+FUSING_ROUND_ENDING = "This round ends in a moment. Time to say goodbye."
+FUSING_CLOSING = (
+    "The Fusing Hour is over for this week. Thank you for being here, and take care. Goodbye."
+)
+FUSING_NEXT = "The next Fusing Hour is {when}."
+FUSING_NONE_PLANNED = "No Fusing Hour is planned right now."
+INFO_MENU = (
+    "Press 1 to talk to someone now. "
+    "Press 2 for a text message reminder before it starts. Or hang up."
+)
+INFO_MENU_WITHHELD = "Press 1 to talk to someone now, or hang up."
+REMINDER_NOTED = "Thank you. We have noted that you would like a reminder."
+FUSING_LAST_ROUND = "This is the last round of the Fusing Hour."
+
+
+def countdown(seconds: float) -> str:
+    """How the lobby says how long until the next round."""
+    if seconds < 60:
+        return "The next round starts in less than a minute."
+    minutes = round(seconds / 60)
+    return f"The next round starts in about {minutes} minute{'s' if minutes != 1 else ''}."

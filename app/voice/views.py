@@ -8,7 +8,10 @@ from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from app import calls, conferences, pairing, safety, urls
-from app.db import db
+from app.db import db, utcnow
+from app.fusing import sessions as fusing_sessions
+from app.fusing import views as fusing_views
+from app.fusing.schedule import spoken_when
 from app.models import Call
 from app.telephony import twiml
 from app.telephony.signature import twilio_request
@@ -49,8 +52,14 @@ def _wait(call: Call, intro: str | None = None):
     )
 
 
-def _fusing_hour_info():
-    return twiml.menu(prompts.FUSING_HOUR_INFO, urls.public(urls.MENU))
+def _fusing_hour_info(call: Call):
+    occurrence = fusing_sessions.upcoming()
+    when = prompts.FUSING_NONE_PLANNED
+    if occurrence is not None:
+        when = prompts.FUSING_NEXT.format(when=spoken_when(occurrence, utcnow()))
+    choices = prompts.INFO_MENU_WITHHELD if call.withheld else prompts.INFO_MENU
+    text = f"{prompts.FUSING_HOUR_INFO} {when} {choices}"
+    return twiml.menu(text, urls.public(urls.INFO_CHOICE))
 
 
 def _goodbye():
@@ -72,7 +81,14 @@ def incoming():
         calls.record(call, "rate_limited")
         db.session.commit()
         return twiml.say_and_hang_up(prompts.SLOW_DOWN)
-    return twiml.menu(prompts.GREETING, urls.public(urls.MENU), fallthrough=urls.public(urls.WAIT))
+    session = fusing_sessions.running_session()
+    if session is not None:  # during the Fusing Hour, callers go straight to its lobby
+        return fusing_views.welcome(call, session)
+    return _greeting_menu(prompts.GREETING)
+
+
+def _greeting_menu(text: str):
+    return twiml.menu(text, urls.public(urls.MENU), fallthrough=urls.public(urls.WAIT))
 
 
 @bp.post("/menu")
@@ -81,9 +97,9 @@ def menu():
     """The greeting menu's answer: 1 talk now, 2 Fusing Hour info."""
     call, digits = _pressed("menu")
     if digits == "2":
-        return _fusing_hour_info()
+        return _fusing_hour_info(call)
     if digits not in ("", "1"):
-        return twiml.say_then_redirect(prompts.UNKNOWN_KEY, urls.public(urls.MENU))
+        return _greeting_menu(f"{prompts.UNKNOWN_KEY} {prompts.MENU_CHOICES}")
     return _wait(call)
 
 
@@ -117,7 +133,23 @@ def timeout_choice():
     if digits == "1":
         return _wait(call)
     if digits == "2":
-        return _fusing_hour_info()
+        return _fusing_hour_info(call)
+    return _goodbye()
+
+
+@bp.post("/info/choice")
+@twilio_request
+def info_choice():
+    """After the Fusing Hour info: 1 talk now, 2 ask for a reminder (not for withheld IDs)."""
+    call, digits = _pressed("info_menu")
+    if digits == "1":
+        return _wait(call)
+    if digits == "2" and not call.withheld:
+        calls.record(call, "reminder_wish")
+        db.session.commit()
+        return twiml.menu(
+            f"{prompts.REMINDER_NOTED} {prompts.INFO_MENU_WITHHELD}", urls.public(urls.MENU)
+        )
     return _goodbye()
 
 

@@ -1,0 +1,1 @@
+"""The Fusing Hour: a weekly hour of rotating conversations."""

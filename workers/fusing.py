@@ -1,0 +1,206 @@
+"""Fusing Hour jobs: schedule a session's rounds, rotate guests, warn, regroup, close."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from app import live, pool, urls
+from app.db import db, utcnow
+from app.fusing import lineup, sessions
+from app.fusing.lineup import Pair
+from app.fusing.models import FusingGuest, FusingRoom, FusingRound, FusingSession
+from app.fusing.views import room_url
+from app.models import ENDED, Call
+from app.telephony import rest
+
+log = logging.getLogger(__name__)
+LOOKAHEAD = timedelta(minutes=5)
+
+
+def tick() -> int | None:
+    """Recurring: when a session is near or running, queue its rotations, warnings and close.
+
+    Times come from the schedule in the session's own zone, converted to UTC here, so a
+    local 10:00 stays 10:00 across daylight-saving changes. Returns the session id, if any.
+    """
+    now = utcnow()
+    occurrence = sessions.running_occurrence(now)
+    if occurrence is None:
+        occurrence = sessions.upcoming(now)
+        if occurrence is None or occurrence.starts_at - now > LOOKAHEAD:
+            return None
+    session = sessions.session_for(occurrence)
+    if session.closed_at or not live.connection().set(
+        live.key("fusing", str(session.id), "scheduled"), 1, nx=True, ex=24 * 3600
+    ):
+        return session.id
+    starts = occurrence.round_starts()
+    for number, start in enumerate(starts):
+        _at(start, "workers.fusing.rotate", session.id, number, f"rotate-{number}")
+        warning = occurrence.round_end(number) - occurrence.gap
+        if number < len(starts) - 1 and warning > start:
+            _at(warning, "workers.fusing.warn_round", session.id, number, f"warn-{number}")
+    _at(occurrence.ends_at, "workers.fusing.close", session.id, None, "close")
+    return session.id
+
+
+def _at(when, func: str, session_id: int, number: int | None, name: str) -> None:
+    args = (session_id,) if number is None else (session_id, number)
+    delay = max(0.0, (when - utcnow()).total_seconds())
+    live.enqueue(func, *args, delay=delay, job_id=f"fusing-{session_id}-{name}", job_timeout=600)
+
+
+def _present(session_id: int) -> list[FusingGuest]:
+    return db.session.scalars(
+        select(FusingGuest)
+        .join(Call, Call.id == FusingGuest.call_id)
+        .where(
+            FusingGuest.session_id == session_id,
+            FusingGuest.state.in_(("lobby", "room")),
+            Call.state != ENDED,
+        )
+        .order_by(FusingGuest.id)
+    ).all()
+
+
+def _guest_pairs_met(session_id: int, guests: list[FusingGuest]) -> set[Pair]:
+    by_identity: dict[str, list[int]] = {}
+    for guest in guests:
+        by_identity.setdefault(guest.identity, []).append(guest.id)
+    met = {Pair((a, b)) for ids in by_identity.values() for a in ids for b in ids if a != b}
+    for pair in sessions.met_in(session_id):
+        first, second = tuple(pair)
+        for a in by_identity.get(first, ()):
+            met.update(Pair((a, b)) for b in by_identity.get(second, ()))
+    return met
+
+
+def rotate(session_id: int, number: int) -> dict:
+    """At a round boundary: everyone present goes to a new room with someone new."""
+    started = time.monotonic()
+    session = db.session.get(FusingSession, session_id)
+    if session is None or session.closed_at:
+        return {"skipped": "closed"}
+    if any(r.number == number for r in session.rounds):
+        return {"skipped": "done"}
+    guests = _present(session_id)
+    groups = lineup.group([g.id for g in guests], _guest_pairs_met(session_id, guests))
+    by_id = {g.id: g for g in guests}
+    record = FusingRound(session_id=session_id, number=number, guests=len(guests))
+    db.session.add(record)
+    moves = {}
+    for group in groups:
+        if len(group) < 2:
+            continue  # a single guest stays in the lobby for a late joiner
+        members = [by_id[i] for i in group]
+        name = sessions.open_room(session_id, number, members)
+        moves.update({db.session.get(Call, m.call_id).sid: room_url(name) for m in members})
+    db.session.commit()
+    pool.clear(sessions.pool_name(session_id))
+    burst = rest.redirect_many(moves, current_app.config["FUSING_MAX_IN_FLIGHT"])
+    _forget(session_id, burst.gone)
+    record.rest_calls, record.seconds = burst.requests, time.monotonic() - started
+    db.session.commit()
+    log.info(
+        "round %d: %d guests, %d rooms, %d REST requests, %.2f s",
+        number,
+        len(guests),
+        len([g for g in groups if len(g) > 1]),
+        burst.requests,
+        record.seconds,
+    )
+    return {
+        "guests": len(guests),
+        "moved": len(burst.done),
+        "gone": len(burst.gone),
+        "failed": len(burst.failed),
+        "requests": burst.requests,
+    }
+
+
+def _forget(session_id: int, sids: list[str]) -> None:
+    if not sids:
+        return
+    calls = db.session.scalars(select(Call.id).where(Call.sid.in_(sids))).all()
+    for guest in db.session.scalars(
+        select(FusingGuest).where(
+            FusingGuest.session_id == session_id, FusingGuest.call_id.in_(calls)
+        )
+    ):
+        guest.state, guest.room, guest.left_at = "gone", None, utcnow()
+
+
+def warn_round(session_id: int, number: int) -> int:
+    """Shortly before a round ends, each of its rooms hears that it is time to say goodbye."""
+    rooms = db.session.scalars(
+        select(FusingRoom.room).where(
+            FusingRoom.session_id == session_id, FusingRoom.round_number == number
+        )
+    ).all()
+    burst = rest.announce_many(
+        list(rooms),
+        urls.public(urls.FUSING_ROUND_ENDING),
+        current_app.config["FUSING_MAX_IN_FLIGHT"],
+    )
+    return len(burst.done)
+
+
+def close(session_id: int) -> int:
+    """The hour is over: everyone still on the line hears the closing message."""
+    session = db.session.get(FusingSession, session_id)
+    if session is None:
+        return 0
+    if session.closed_at is None:
+        session.closed_at = utcnow()
+        db.session.commit()
+    guests = _present(session_id)
+    moves = {db.session.get(Call, g.call_id).sid: urls.public(urls.FUSING_CLOSING) for g in guests}
+    burst = rest.redirect_many(moves, current_app.config["FUSING_MAX_IN_FLIGHT"])
+    for guest in guests:
+        guest.state, guest.room, guest.left_at = "gone", None, utcnow()
+    db.session.commit()
+    return len(burst.done)
+
+
+def move(call_id: int, room: str) -> str:
+    """Send a waiting late joiner to the room another late joiner just opened with them."""
+    call = db.session.get(Call, call_id)
+    if call is None or call.state == ENDED:
+        return "gone"
+    try:
+        rest.redirect_call(call.sid, room_url(room))
+    except rest.Gone:
+        return "gone"
+    return "moved"
+
+
+def regroup(session_id: int, room: str) -> str:
+    """Someone left a room mid-round: a guest now alone there goes back to the lobby."""
+    session = db.session.get(FusingSession, session_id)
+    remaining = sessions.left_in_room(session_id, room)
+    if session is None or session.closed_at or len(remaining) != 1:
+        return "nothing to do"
+    alone = remaining[0]
+    call = db.session.get(Call, alone.call_id)
+    try:
+        rest.redirect_call(call.sid, urls.public(urls.FUSING_LOBBY))
+    except rest.Gone:
+        sessions.leave(alone, "gone")
+        return "gone"
+    return "back to lobby"
+
+
+def guest_left(call_id: int) -> int:
+    """A Fusing Hour call ended: it leaves its session, and its room is regrouped."""
+    guests = db.session.scalars(
+        select(FusingGuest).where(FusingGuest.call_id == call_id, FusingGuest.state != "gone")
+    ).all()
+    for guest in guests:
+        if room := sessions.leave(guest, "gone"):
+            regroup(guest.session_id, room)
+    return len(guests)
