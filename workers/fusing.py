@@ -173,7 +173,7 @@ def move(call_id: int, room: str) -> str:
     if call is None or call.state == ENDED:
         return "gone"
     try:
-        rest.redirect_call(call.sid, room_url(room))
+        rest.redirect_call(call.sid, room_url(room, late=True))
     except rest.Gone:
         return "gone"
     return "moved"

@@ -18,9 +18,9 @@ from app.voice import prompts
 bp = Blueprint("fusing", __name__, url_prefix="/twilio/fusing")
 
 
-def room_url(room: str) -> str:
-    """Where a rotation sends a guest: their new room."""
-    return urls.public(f"{urls.FUSING_ROOM}?room={quote(room)}")
+def room_url(room: str, late: bool = False) -> str:
+    """Where a rotation (or a late joiner's partner) sends a guest: their new room."""
+    return urls.public(f"{urls.FUSING_ROOM}?room={quote(room)}" + ("&late=1" if late else ""))
 
 
 def _seconds_left(session: FusingSession) -> int:
@@ -115,7 +115,8 @@ def room():
         return twiml.say_and_hang_up(prompts.FUSING_CLOSING)
     calls.record(call, "fusing_room", name)
     db.session.commit()
-    return _room(session, name, prompts.FUSING_NEW_ROUND)
+    intro = prompts.FUSING_LATE_PAIR if request.args.get("late") else prompts.FUSING_NEW_ROUND
+    return _room(session, name, intro)
 
 
 @bp.post("/back")
