@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint migrate urls clean
+.PHONY: install run test lint migrate urls bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ run: migrate
 test: install
 	$(BIN)/ruff check app workers twin tests
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks print their figures and append them to bench/RESULTS.md. Point DATABASE_URL and
+# REDIS_URL at PostgreSQL and Redis to measure as in production.
+bench: install
+	$(BIN)/python -m bench.webhook_latency
+	$(BIN)/python -m bench.fusing_rotation 500
 
 lint: install
 	$(BIN)/ruff check app workers twin tests bench

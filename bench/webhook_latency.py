@@ -2,77 +2,59 @@
 
 Runs the app as in production (gunicorn, the configured database and Redis) and a minimal
 Flask app under the same gunicorn settings, and loads both with signed requests at rising
-concurrency. Usage: python bench/webhook_latency.py [requests per level]
+concurrency. Usage: python -m bench.webhook_latency [requests per level]
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 import sys
 
 from twilio.request_validator import RequestValidator
 
-from bench.common import BIN, free_port, gunicorn, load, record
+from bench.common import free_port, gunicorn, load, record
+from bench.stack import Stack
 
 LEVELS = (1, 8, 32)
 
 
 def main(total: int = 400) -> None:
     """Measure and record."""
-    token = secrets.token_hex(16)
-    port, ceiling_port = free_port(), free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "TWILIO_AUTH_TOKEN": token,
-        "PUBLIC_BASE_URL": base,
-        "CALLS_PER_HOUR_LIMIT": "1000000",
-        "REDIS_KEY_PREFIX": f"bench{secrets.token_hex(3)}:",
-    }
-    subprocess.run(
-        [str(BIN / "flask"), "--app", "app", "db", "upgrade"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    validator = RequestValidator(token)
+    with Stack(web_workers=2, web_threads=4) as stack:
+        ceiling_port = free_port()
+        ceiling = gunicorn("bench.ceiling:create_app()", ceiling_port, stack.env, 2, 4)
+        validator = RequestValidator(stack.env["TWILIO_AUTH_TOKEN"])
 
-    def incoming(session, index, url=base + "/twilio/voice"):
-        form = {
-            "CallSid": f"CA{secrets.token_hex(16)}",
-            "From": f"+4915550{index:06d}",
-            "To": "+15550100000",
-            "CallStatus": "ringing",
-            "AccountSid": "AC" + "0" * 32,
-        }
-        signature = validator.compute_signature(url, form)
-        return session.post(url, data=form, headers={"X-Twilio-Signature": signature})
+        def incoming(session, index, url=stack.url + "/twilio/voice"):
+            form = {
+                "CallSid": f"CA{secrets.token_hex(16)}",
+                "From": f"+4915550{index:06d}",
+                "To": "+15550100000",
+                "CallStatus": "ringing",
+                "AccountSid": "AC" + "0" * 32,
+            }
+            signature = validator.compute_signature(url, form)
+            return session.post(url, data=form, headers={"X-Twilio-Signature": signature})
 
-    def constant(session, index, url=f"http://127.0.0.1:{ceiling_port}/twilio/voice"):
-        return session.post(url, data={"CallSid": "CA1"})
+        def constant(session, index, url=f"http://127.0.0.1:{ceiling_port}/twilio/voice"):
+            return session.post(url, data={"CallSid": "CA1"})
 
-    servers = [
-        gunicorn("app:create_app()", port, env),
-        gunicorn("bench.ceiling:create_app()", ceiling_port, env),
-    ]
-    try:
         rows = [
             "| concurrency | /twilio/voice req/s | p50 ms | p99 ms | ceiling req/s | ratio |",
             "| --- | --- | --- | --- | --- | --- |",
         ]
-        for level in LEVELS:
-            line = load(incoming, total, level)
-            top = load(constant, total, level)
-            rows.append(
-                f"| {level} | {line['rps']:.0f} | {line['p50']:.1f} | {line['p99']:.1f} "
-                f"| {top['rps']:.0f} | {line['rps'] / top['rps']:.0%} |"
-            )
-    finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=10)
+        try:
+            for level in LEVELS:
+                line = load(incoming, total, level)
+                top = load(constant, total, level)
+                rows.append(
+                    f"| {level} | {line['rps']:.0f} | {line['p50']:.1f} | {line['p99']:.1f} "
+                    f"| {top['rps']:.0f} | {line['rps'] / top['rps']:.0%} |"
+                )
+        finally:
+            ceiling.terminate()
+            ceiling.wait(timeout=10)
     database = "PostgreSQL" if "postgres" in os.environ.get("DATABASE_URL", "") else "SQLite"
     record(f"Incoming-call webhook (gunicorn 2 workers x 4 threads, {database})", rows)
 

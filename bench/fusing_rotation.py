@@ -1,0 +1,99 @@
+"""Fusing Hour rotation at scale: guests in the lobby, then rounds of REST redirects.
+
+Runs the web app under gunicorn with the twin as the callers' side; the rotation job runs in
+this process as a worker would run it. Usage: python -m bench.fusing_rotation [guests ...]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import timedelta
+
+from app import create_app
+from app.db import db, utcnow
+from app.fusing.models import FusingRule, FusingSession
+from bench.common import record
+from bench.stack import Stack
+from workers.fusing import close, rotate
+
+ROUNDS = 2
+
+
+def _wait(predicate, timeout: float) -> float:
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > timeout:
+            raise TimeoutError("the twin's callers did not get there in time")
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def run(guests: int, in_flight: int) -> list[str]:
+    """One session with `guests` callers; returns table rows."""
+    with Stack(FUSING_MAX_IN_FLIGHT=str(in_flight)) as stack:
+        app = create_app()
+        start = (utcnow() + timedelta(seconds=90)).replace(microsecond=0)
+        with app.app_context():
+            db.session.add(
+                FusingRule(
+                    weekday=start.weekday(),
+                    start_time=start.time(),
+                    timezone="UTC",
+                    duration_seconds=600,
+                    round_seconds=120,
+                )
+            )
+            db.session.commit()
+        twin = stack.twin
+        callers = []
+        arriving = time.monotonic()
+        for index in range(guests):
+            callers.append(twin.dial(f"+4915550{index:06d}"))
+            if index % 50 == 49:
+                time.sleep(0.2)  # arrivals spread a little, as on a Sunday morning
+
+        def everyone_in(kind):
+            rooms = twin.conferences()
+            placed = sum(len(sids) for name, sids in rooms.items() if kind(name))
+            return placed == guests
+
+        _wait(lambda: everyone_in(lambda n: "lobby" in n), 300)
+        lobby_seconds = time.monotonic() - arriving
+        with app.app_context():
+            session_id = db.session.query(FusingSession.id).scalar()
+        rows = []
+        for number in range(ROUNDS):
+            began = time.monotonic()
+            with app.app_context():
+                outcome = rotate(session_id, number)
+            job_seconds = time.monotonic() - began
+            seated = job_seconds + _wait(lambda: everyone_in(lambda n: "lobby" not in n), 300)
+            rows.append(
+                f"| {guests} | {in_flight} | {number} | {outcome['moved']} | "
+                f"{outcome['requests']} | {outcome['failed']} | {job_seconds:.2f} | {seated:.2f} |"
+            )
+        with app.app_context():
+            close(session_id)
+        errors = sum(len(c.errors) for c in callers)
+        rows.append(
+            f"| {guests} | {in_flight} | lobby | {guests} joined in {lobby_seconds:.1f} s"
+            f" | | {errors} twin errors | | |"
+        )
+        return rows
+
+
+def main(sizes: list[int]) -> None:
+    """Measure and record."""
+    rows = [
+        "| guests | in flight | round | moved | REST requests | failed | rotation job s "
+        "| all seated s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for size in sizes:
+        rows += run(size, 50)
+    record("Fusing Hour rotation (gunicorn 2x8, twin on loopback)", rows)
+
+
+if __name__ == "__main__":
+    main([int(arg) for arg in sys.argv[1:]] or [500])
