@@ -40,7 +40,9 @@ def scheduler_command():
 
 def init_app(app: Flask) -> None:
     """Attach the line's commands to the app's CLI."""
-    for command in (redis_url_command, urls_command, scheduler_command):
+    from app.fusing.cli import fusing_cli  # noqa: PLC0415
+
+    for command in (redis_url_command, urls_command, scheduler_command, fusing_cli):
         app.cli.add_command(command)
 
 

@@ -68,3 +68,23 @@ def test_scheduler_registers_the_reconciliation_job(app):
     register_all(recorder, "q")
     assert ("workers.waiting.reconcile_waiting", "q") in [r[:2] for r in recorder.registered]
     assert all(r[2]["interval"] > 0 for r in recorder.registered)
+
+
+def test_fusing_schedule_can_be_shown_and_changed(runner, app):
+    result = runner.invoke(args=["fusing", "show"])
+    assert result.exit_code == 0, result.output
+    assert "Every Sunday at 10:00 Europe/Berlin, 60 min, rounds of 12 min" in result.output
+    assert "Central European Time" in result.output
+    changed = runner.invoke(
+        args=["fusing", "set", "--weekday", "friday", "--time", "19:30", "--zone", "Asia/Tokyo"]
+    )
+    assert changed.exit_code == 0, changed.output
+    assert runner.invoke(args=["fusing", "add-date", "2030-01-02", "18:00"]).exit_code == 0
+    assert runner.invoke(args=["fusing", "cancel-date", "2030-01-04"]).exit_code == 0
+    shown = runner.invoke(args=["fusing", "show"]).output
+    assert "Every Friday at 19:30 Asia/Tokyo" in shown
+    assert "extra: 2030-01-02 18:00" in shown and "cancelled: 2030-01-04" in shown
+    refused = runner.invoke(args=["fusing", "set", "--zone", "Mars/Olympus"])
+    assert (
+        refused.exit_code != 0 and "Every Friday" in runner.invoke(args=["fusing", "show"]).output
+    )

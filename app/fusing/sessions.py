@@ -36,7 +36,8 @@ def rule_row() -> FusingRule:
     return rule
 
 
-def _schedule() -> tuple[Rule, list[Extra], list]:
+def schedule() -> tuple[Rule, list[Extra], list]:
+    """The rule, one-off sessions and cancelled dates, as the schedule module takes them."""
     row = rule_row()
     rule = Rule(
         weekday=row.weekday,
@@ -62,13 +63,13 @@ def _schedule() -> tuple[Rule, list[Extra], list]:
 
 def upcoming(now: datetime | None = None) -> Occurrence | None:
     """The next Fusing Hour that has not started yet."""
-    rule, extras, cancelled = _schedule()
+    rule, extras, cancelled = schedule()
     return next_occurrence(rule, now or utcnow(), extras, cancelled)
 
 
 def running_occurrence(now: datetime | None = None) -> Occurrence | None:
     """The Fusing Hour in progress now, or whose lobby is already open, if any."""
-    rule, extras, cancelled = _schedule()
+    rule, extras, cancelled = schedule()
     now = now or utcnow()
     found = current_occurrence(rule, now, extras, cancelled)
     if found is None:  # early arrivals wait in the lobby for the first round
