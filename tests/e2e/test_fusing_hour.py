@@ -111,6 +111,8 @@ def test_a_compressed_fusing_hour(line):
         assert session.closed_at is not None and len(session.rounds) == 3
         assert all(r.rest_calls >= r.guests for r in session.rounds)
     assert not any(g.errors for g in present)
+    # Shortly before a round ends, its rooms hear that it is time to say goodbye.
+    assert any("time to say goodbye" in " ".join(g.heard).lower() for g in guests)
 
 
 def test_a_call_outside_the_hour_gets_the_normal_line(line):
