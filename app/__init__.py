@@ -29,7 +29,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs request details
 
     from app import cli, db, live  # noqa: PLC0415 - keep import-time side effects out
+    from app.billing import models as _billing_models  # noqa: F401 - tables for migrations
     from app.fusing.views import bp as fusing
+    from app.sms.views import bp as sms
     from app.voice import bp as voice
 
     db.init_app(app)
@@ -37,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
     app.register_blueprint(voice)
     app.register_blueprint(fusing)
+    app.register_blueprint(sms)
 
     @app.get("/healthz")
     def healthz():

@@ -114,5 +114,9 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "BLOCK_DAYS": int(env.get("BLOCK_DAYS", "30")),
         "RETENTION_DAYS": int(env.get("RETENTION_DAYS", "90")),
         "FUSING_MAX_IN_FLIGHT": int(env.get("FUSING_MAX_IN_FLIGHT", "50")),
+        "SMS_PER_SECOND": int(env.get("SMS_PER_SECOND", "30")),
+        "REMINDER_OFFSETS_MINUTES": [
+            int(m) for m in env.get("REMINDER_OFFSETS_MINUTES", "1440,15").split(",") if m.strip()
+        ],
         "VOICE": env.get("VOICE", "Polly.Joanna"),
     }

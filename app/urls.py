@@ -24,6 +24,7 @@ FUSING_CLOSING = "/twilio/fusing/closing"
 FUSING_ROUND_ENDING = "/twilio/fusing/round-ending"
 STATUS = "/twilio/voice/status"
 SMS = "/twilio/sms"
+SMS_STATUS = "/twilio/sms/status"
 
 
 def public(path: str) -> str:

@@ -72,7 +72,7 @@ def test_menu_two_tells_about_the_fusing_hour(twilio):
     assert "next Fusing Hour is" in spoken(root) and "Central European Time" in spoken(root)
     assert root.find("Gather").get("action") == PUBLIC + "/twilio/voice/info/choice"
     root = twiml(twilio.post("/twilio/voice/info/choice", {**form, "Digits": "2"}))
-    assert "would like a reminder" in spoken(root)
+    assert "text to confirm" in spoken(root)
     root = twiml(twilio.post("/twilio/voice/info/choice", {**form, "Digits": "1"}))
     assert root.find("Dial/Conference") is not None
 

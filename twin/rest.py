@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -170,6 +171,14 @@ def _call_routes(app: Flask, twin: Twin) -> None:
         return "", 204
 
 
+def _when(value: str | None) -> datetime | None:
+    """A DateSent filter: ISO 8601 date or date-time, UTC."""
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def _message_routes(app: Flask, twin: Twin) -> None:
     @app.post(f"{ACCOUNT}/Messages.json")
     def create_message(account_sid: str):
@@ -178,6 +187,7 @@ def _message_routes(app: Flask, twin: Twin) -> None:
     @app.get(f"{ACCOUNT}/Messages.json")
     def list_messages(account_sid: str):
         to, from_ = request.args.get("To"), request.args.get("From")
+        sent_after = _when(request.args.get("DateSent>"))
         with twin.cond:
             items = [
                 m
@@ -185,6 +195,7 @@ def _message_routes(app: Flask, twin: Twin) -> None:
                 if not m.deleted
                 and (to is None or m.to == to)
                 and (from_ is None or m.from_ == from_)
+                and (sent_after is None or (m.date_sent and m.date_sent >= sent_after))
             ]
             return jsonify(paged(items, "messages"))
 

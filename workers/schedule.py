@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rq.cron import CronScheduler
 
-from workers import fusing, privacy, waiting
+from workers import fusing, privacy, sms, waiting
 
 
 def register_all(cron: CronScheduler, queue_name: str) -> None:
@@ -12,3 +12,4 @@ def register_all(cron: CronScheduler, queue_name: str) -> None:
     cron.register(waiting.reconcile_waiting, queue_name, interval=30, job_timeout=120)
     cron.register(privacy.purge_old, queue_name, interval=3600, job_timeout=1800)
     cron.register(fusing.tick, queue_name, interval=20, job_timeout=60)
+    cron.register(sms.plan_reminders, queue_name, interval=60, job_timeout=600)

@@ -102,6 +102,11 @@ def session_for(occurrence: Occurrence) -> FusingSession:
     return session
 
 
+def session_at(starts_at: datetime) -> FusingSession | None:
+    """The session that starts at this moment."""
+    return db.session.scalar(select(FusingSession).where(FusingSession.starts_at == starts_at))
+
+
 def running_session(now: datetime | None = None) -> FusingSession | None:
     """The session in progress now (not closed), if any."""
     occurrence = running_occurrence(now)

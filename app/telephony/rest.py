@@ -19,19 +19,24 @@ from twilio.rest import Client
 log = logging.getLogger(__name__)
 EXTENSION = "mindfuse.twilio"
 RETRYABLE = {429, 500, 502, 503, 504}
+OPTED_OUT = 21610
 
 
 class TelephonyError(RuntimeError):
     """Twilio's REST API refused or failed a request; `retryable` says if trying again may help."""
 
-    def __init__(self, message: str, status: int | None):
+    def __init__(self, message: str, status: int | None, code: int | None = None):
         super().__init__(message)
-        self.status = status
+        self.status, self.code = status, code
         self.retryable = status is None or status in RETRYABLE
 
 
 class Gone(TelephonyError):
     """The call or conference no longer exists at Twilio (404): it ended or was deleted."""
+
+
+class OptedOut(TelephonyError):
+    """Twilio error 21610: the recipient replied STOP to this sender."""
 
 
 def client() -> Client:
@@ -55,7 +60,11 @@ def _rest(what: str, action, using: Client | None = None):
     except TwilioRestException as exc:
         if exc.status == 404:
             raise Gone(f"{what}: not found", 404) from exc
-        raise TelephonyError(f"{what}: HTTP {exc.status} code {exc.code}", exc.status) from exc
+        if exc.code == OPTED_OUT:
+            raise OptedOut(f"{what}: the recipient has opted out", exc.status, exc.code) from exc
+        raise TelephonyError(
+            f"{what}: HTTP {exc.status} code {exc.code}", exc.status, exc.code
+        ) from exc
     except OSError as exc:  # connection refused, timeouts
         raise TelephonyError(f"{what}: {type(exc).__name__}", None) from exc
 
@@ -73,6 +82,29 @@ def hang_up_call(sid: str) -> None:
 def delete_call_record(sid: str) -> None:
     """Delete a finished call's record at Twilio."""
     _rest("delete", lambda c: c.calls(sid).delete())
+
+
+def send_sms(to: str, body: str, status_callback: str) -> str:
+    """Send a text from the line's number; returns the message sid."""
+    config = current_app.config
+    message = _rest(
+        "send text",
+        lambda c: c.messages.create(
+            to=to, from_=config["TWILIO_PHONE_NUMBER"], body=body, status_callback=status_callback
+        ),
+    )
+    return message.sid
+
+
+def sent_since(to: str, since) -> bool:
+    """Whether Twilio has a text from the line to this number sent at or after `since`."""
+    found = _rest("list texts", lambda c: c.messages.list(to=to, date_sent_after=since, limit=1))
+    return bool(found)
+
+
+def delete_message_record(sid: str) -> None:
+    """Delete a sent message's record (and body) at Twilio."""
+    _rest("delete message", lambda c: c.messages(sid).delete())
 
 
 def conference_sid(room: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, current_app
+from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 CONFERENCE_EVENTS = "start end join leave"
@@ -94,3 +95,11 @@ def say_and_play(text: str, music_url: str, loops: int = 1) -> Response:
 def hold_music(music_url: str, text: str) -> Response:
     """What a caller alone in a room hears: a word, then music, looped."""
     return say_and_play(text, music_url, loops=0)
+
+
+def text_reply(body: str | None) -> Response:
+    """The answer to an incoming text: one message back, or none."""
+    response = MessagingResponse()
+    if body:
+        response.message(body)
+    return Response(str(response), mimetype="text/xml")

@@ -65,7 +65,10 @@ INFO_MENU = (
     "Press 2 for a text message reminder before it starts. Or hang up."
 )
 INFO_MENU_WITHHELD = "Press 1 to talk to someone now, or hang up."
-REMINDER_NOTED = "Thank you. We have noted that you would like a reminder."
+REMINDER_NOTED = (
+    "Thank you. You will get a text to confirm, and reminders before each Fusing Hour. "
+    "Reply STOP to that text to stop them."
+)
 FUSING_LAST_ROUND = "This is the last round of the Fusing Hour."
 
 

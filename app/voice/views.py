@@ -13,6 +13,7 @@ from app.fusing import sessions as fusing_sessions
 from app.fusing import views as fusing_views
 from app.fusing.schedule import spoken_when
 from app.models import Call
+from app.sms import views as sms_views
 from app.telephony import twiml
 from app.telephony.signature import twilio_request
 from app.voice import prompts
@@ -144,8 +145,8 @@ def info_choice():
     call, digits = _pressed("info_menu")
     if digits == "1":
         return _wait(call)
-    if digits == "2" and not call.withheld:
-        calls.record(call, "reminder_wish")
+    if digits == "2" and sms_views.join(request.form.get("From", ""), call.identity, "call"):
+        calls.record(call, "sms_signup")
         db.session.commit()
         return twiml.menu(
             f"{prompts.REMINDER_NOTED} {prompts.INFO_MENU_WITHHELD}", urls.public(urls.MENU)

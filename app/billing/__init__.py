@@ -1,0 +1,1 @@
+"""Membership: first conversation free, then EUR 4 a month."""

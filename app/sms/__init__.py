@@ -1,0 +1,1 @@
+"""SMS: reminders before the Fusing Hour, keywords and consent."""

@@ -1,0 +1,63 @@
+"""SMS subscribers (the only place a number is kept, encrypted) and the texts sent to them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import UTCDateTime, db, utcnow
+
+ACTIVE, STOPPED = "active", "stopped"
+
+
+class Subscriber(db.Model):
+    """Someone who asked for reminders: HMAC identity, and the number encrypted while active."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity: Mapped[str] = mapped_column(String(64), unique=True)
+    number_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    masked_number: Mapped[str] = mapped_column(String(32))
+    timezone: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=ACTIVE, index=True)
+    source: Mapped[str] = mapped_column(String(16))  # "call" or "text"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    texts: Mapped[list[TextMessage]] = relationship(back_populates="subscriber")
+
+
+class TextMessage(db.Model):
+    """A text sent to a subscriber: its kind and delivery, never its body."""
+
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "kind", "session_starts_at", "offset_minutes"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscriber.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(24))  # confirmation, reminder, payment_link
+    session_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offset_minutes: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="texts")
+
+
+class UnknownTextReply(db.Model):
+    """The day a sender last got the answer to an unknown text (at most one a day)."""
+
+    __table_args__ = (UniqueConstraint("identity", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)

@@ -1,0 +1,38 @@
+"""Texts leave through here: a row per text (its kind, never its body), sent by a worker."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from app import live
+from app.db import db
+from app.sms.models import Subscriber, TextMessage
+
+BACKOFF = (5, 30, 120, 600)
+
+
+def queue_text(
+    subscriber: Subscriber,
+    kind: str,
+    *,
+    session_starts_at: datetime | None = None,
+    offset_minutes: int | None = None,
+    link: str | None = None,
+) -> TextMessage | None:
+    """Record a text to send and queue its job; None if this exact text was already queued."""
+    message = TextMessage(
+        subscriber_id=subscriber.id,
+        kind=kind,
+        session_starts_at=session_starts_at,
+        offset_minutes=offset_minutes,
+    )
+    db.session.add(message)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    live.enqueue("workers.sms.send_batch", [message.id], link, backoff=BACKOFF)
+    return message

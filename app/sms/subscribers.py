@@ -1,0 +1,74 @@
+"""Subscribing and unsubscribing: consent kept with the HMAC identity, the number encrypted."""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import timezone as number_timezones
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.db import db, utcnow
+from app.identity import masked_form, parse_e164
+from app.sms.crypto import encrypt
+from app.sms.models import ACTIVE, STOPPED, Subscriber, UnknownTextReply
+
+
+def _zone_of(number: phonenumbers.PhoneNumber, fallback: str) -> str:
+    zones = [z for z in number_timezones.time_zones_for_number(number) if "/" in z]
+    return zones[0] if zones and "Unknown" not in zones[0] else fallback
+
+
+def by_identity(identity: str) -> Subscriber | None:
+    """The subscriber with this caller identity, active or not."""
+    return db.session.scalar(select(Subscriber).where(Subscriber.identity == identity))
+
+
+def subscribe(raw_number: str, identity: str, source: str, fallback_zone: str) -> Subscriber | None:
+    """Sign a number up (or up again); None when the number cannot receive texts."""
+    number = parse_e164(raw_number)
+    if number is None:
+        return None
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    subscriber = by_identity(identity)
+    if subscriber is None:
+        subscriber = Subscriber(identity=identity, source=source)
+        db.session.add(subscriber)
+    subscriber.number_encrypted = encrypt(e164)
+    subscriber.masked_number = masked_form(number)
+    subscriber.timezone = _zone_of(number, fallback_zone)
+    subscriber.status, subscriber.stopped_at = ACTIVE, None
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same person signed up twice at once
+        db.session.rollback()
+        return subscribe(raw_number, identity, source, fallback_zone)
+    return subscriber
+
+
+def stop(identity: str) -> bool:
+    """Unsubscribe at once and forget the number; False if they were not subscribed."""
+    subscriber = by_identity(identity)
+    if subscriber is None or subscriber.status == STOPPED:
+        return False
+    subscriber.status, subscriber.stopped_at = STOPPED, utcnow()
+    subscriber.number_encrypted = None
+    db.session.commit()
+    return True
+
+
+def active_count() -> int:
+    """How many people get reminders now."""
+    return db.session.scalar(
+        select(func.count()).select_from(Subscriber).where(Subscriber.status == ACTIVE)
+    )
+
+
+def first_unknown_text_today(identity: str) -> bool:
+    """True once a day per sender: whether to answer a text the line does not understand."""
+    db.session.add(UnknownTextReply(identity=identity, day=utcnow().date()))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True

@@ -1,0 +1,202 @@
+"""Text jobs: send at a bounded rate, plan reminder waves exactly once, purge at Twilio."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_, insert, select, update
+
+from app import live, urls
+from app.db import db, utcnow
+from app.fusing import sessions as fusing_sessions
+from app.fusing.schedule import Occurrence, spoken_when
+from app.sms import texts
+from app.sms.crypto import decrypt
+from app.sms.models import ACTIVE, STOPPED, Subscriber, TextMessage
+from app.telephony import rest
+
+log = logging.getLogger(__name__)
+BATCH = 200
+STUCK = timedelta(minutes=2)
+
+
+def _wait_for_rate() -> None:
+    # A shared fixed window in Redis: every worker together stays under SMS_PER_SECOND.
+    limit = current_app.config["SMS_PER_SECOND"]
+    conn = live.connection()
+    while True:
+        second = int(time.time())
+        window = live.key("sms", "rate", str(second))
+        with conn.pipeline() as pipe:
+            used, _ = pipe.incr(window).expire(window, 5).execute()
+        if used <= limit:
+            return
+        time.sleep(max(0.0, second + 1 - time.time()))
+
+
+def _body(message: TextMessage, link: str | None) -> str:
+    line = current_app.config["TWILIO_PHONE_NUMBER"]
+    if message.kind == "reminder":
+        session = fusing_sessions.session_at(message.session_starts_at)
+        local = Occurrence(
+            starts_at=session.starts_at,
+            ends_at=session.ends_at,
+            tz=message.subscriber.timezone,
+            round_length=timedelta(seconds=session.round_seconds),
+            gap=timedelta(seconds=session.gap_seconds),
+        )  # the same moment, said in the subscriber's own zone
+        return texts.REMINDER.format(when=spoken_when(local, utcnow()), line=line)
+    if message.kind == "payment_link":
+        return texts.PAYMENT_LINK.format(link=link)
+    return texts.CONFIRMATION
+
+
+def send_batch(message_ids: list[int], link: str | None = None) -> dict[str, int]:
+    """Send queued texts; each is claimed first, so no text is ever sent twice."""
+    counts = {"sent": 0, "skipped": 0, "opted_out": 0, "failed": 0}
+    for message_id in message_ids:
+        counts[_send_one(message_id, link)] += 1
+    return counts
+
+
+def _send_one(message_id: int, link: str | None) -> str:
+    claimed = db.session.execute(
+        update(TextMessage)
+        .where(TextMessage.id == message_id, TextMessage.status == "queued")
+        .values(status="sending", claimed_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return "skipped"
+    message = db.session.get(TextMessage, message_id)
+    subscriber = message.subscriber
+    if subscriber.status != ACTIVE or subscriber.number_encrypted is None:
+        message.status = "cancelled"
+        db.session.commit()
+        return "skipped"
+    _wait_for_rate()
+    try:
+        sid = rest.send_sms(
+            decrypt(subscriber.number_encrypted), _body(message, link), urls.public(urls.SMS_STATUS)
+        )
+    except rest.OptedOut:
+        message.status, message.error_code = "failed", rest.OPTED_OUT
+        subscriber.status, subscriber.stopped_at = STOPPED, utcnow()
+        subscriber.number_encrypted = None
+        db.session.commit()
+        return "opted_out"
+    except rest.TelephonyError as error:
+        if error.retryable:  # give it back, and let RQ retry the batch with backoff
+            message.status, message.claimed_at = "queued", None
+            db.session.commit()
+            raise
+        message.status, message.error_code = "failed", error.code
+        db.session.commit()
+        return "failed"
+    message.sid, message.status, message.sent_at = sid, "sent", utcnow()
+    db.session.commit()
+    return "sent"
+
+
+def plan_reminders() -> int:
+    """Recurring: queue each due reminder once per subscriber, session and offset."""
+    now = utcnow()
+    queued = 0
+    upcoming = fusing_sessions.upcoming(now)
+    if upcoming is not None:
+        session = fusing_sessions.session_for(upcoming)
+        for minutes in current_app.config["REMINDER_OFFSETS_MINUTES"]:
+            due = upcoming.starts_at - timedelta(minutes=minutes)
+            if due <= now < upcoming.starts_at:
+                queued += _plan_wave(session.starts_at, minutes)
+    _requeue_stuck(now)
+    return queued
+
+
+def _plan_wave(starts_at, minutes: int) -> int:
+    already = select(TextMessage.id).where(
+        TextMessage.subscriber_id == Subscriber.id,
+        TextMessage.kind == "reminder",
+        TextMessage.session_starts_at == starts_at,
+        TextMessage.offset_minutes == minutes,
+    )
+    missing = select(Subscriber.id, "reminder", starts_at, minutes, "queued", utcnow()).where(
+        Subscriber.status == ACTIVE, ~already.exists()
+    )
+    db.session.execute(
+        insert(TextMessage).from_select(
+            [
+                "subscriber_id",
+                "kind",
+                "session_starts_at",
+                "offset_minutes",
+                "status",
+                "created_at",
+            ],
+            missing,
+        )
+    )
+    db.session.commit()
+    ids = db.session.scalars(
+        select(TextMessage.id)
+        .where(
+            and_(
+                TextMessage.kind == "reminder",
+                TextMessage.session_starts_at == starts_at,
+                TextMessage.offset_minutes == minutes,
+                TextMessage.status == "queued",
+            )
+        )
+        .order_by(TextMessage.id)
+    ).all()
+    _enqueue(ids)
+    return len(ids)
+
+
+def _enqueue(ids: list[int]) -> None:
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        live.enqueue(
+            "workers.sms.send_batch",
+            chunk,
+            job_id=f"sms-{chunk[0]}-{chunk[-1]}",
+            job_timeout=1800,
+            backoff=(5, 30, 120, 600),
+        )
+
+
+def _requeue_stuck(now) -> None:
+    """Texts a dead worker left behind: queued ones are sent again; claimed ones are checked."""
+    stale = now - STUCK
+    stuck = db.session.scalars(
+        select(TextMessage).where(TextMessage.status == "sending", TextMessage.claimed_at < stale)
+    ).all()
+    for message in stuck:  # a claimed text may or may not have left: ask Twilio before resending
+        message.status = "sent" if _was_sent(message) else "queued"
+    db.session.commit()
+    waiting = db.session.scalars(
+        select(TextMessage.id).where(TextMessage.status == "queued", TextMessage.created_at < stale)
+    ).all()
+    _enqueue(list(waiting))
+
+
+def _was_sent(message: TextMessage) -> bool:
+    if message.subscriber.number_encrypted is None:
+        return True  # opted out meanwhile: nothing more to send
+    return rest.sent_since(decrypt(message.subscriber.number_encrypted), message.claimed_at)
+
+
+def purge_message(message_id: int) -> str:
+    """Delete a delivered (or failed) text at Twilio, so no body is kept there."""
+    message = db.session.get(TextMessage, message_id)
+    if message is None or message.purged_at or not message.sid:
+        return "nothing to do"
+    with contextlib.suppress(rest.Gone):  # already gone at Twilio: that is what we wanted
+        rest.delete_message_record(message.sid)
+    message.purged_at = utcnow()
+    db.session.commit()
+    return "purged"
