@@ -1,0 +1,198 @@
+"""Hostile input over every Twilio webhook: never a 500, never a change without a signature.
+
+The routes come from the app's url_map, so a new webhook is covered as soon as it exists.
+"""
+
+from __future__ import annotations
+
+import string
+import xml.etree.ElementTree as ET
+from urllib.parse import quote
+
+import pytest
+import redis
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from app import create_app
+from app.db import db
+from tests.support import AUTH_TOKEN, PUBLIC, sign
+
+FIELDS = (
+    "CallSid",
+    "AccountSid",
+    "From",
+    "To",
+    "CallStatus",
+    "Digits",
+    "SequenceNumber",
+    "StatusCallbackEvent",
+    "FriendlyName",
+    "ConferenceSid",
+    "Timestamp",
+    "CallDuration",
+    "DialCallStatus",
+    "Body",
+    "MessageSid",
+    "MessageStatus",
+)
+ODD_VALUES = (
+    "",
+    " ",
+    "-1",
+    "0",
+    "NaN",
+    "1e309",
+    "99999999999999999999999999",
+    "+15550100001",
+    "+447700900123",
+    "+4915550123456",
+    "anonymous",
+    "restricted",
+    "+266696687",
+    "completed",
+    "participant-join",
+    "participant-leave",
+    "conference-end",
+    "*",
+    "1",
+    "2",
+    "<Response><Hangup/></Response>",
+    "'; DROP TABLE call; --",
+    "\x00",
+    "%00",
+    "Tue, 31 Feb 2099 25:61:61 +9999",
+    "ünïcødé ☎ 電話 🙂",
+)
+ODD_QUERIES = ("", "?", "?%", "?%zz=1", "?a=b=c", "?&&&", "?room=%3Cx%3E", "?session=-1")
+
+
+def _sid(prefix: str) -> st.SearchStrategy[str]:
+    return st.text(string.hexdigits.lower(), min_size=32, max_size=32).map(lambda h: prefix + h)
+
+
+def _huge(size: int) -> str:
+    return "9" * size
+
+
+values = st.one_of(
+    st.sampled_from(ODD_VALUES),
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=40),
+    st.integers().map(str),
+    st.floats().map(str),
+    st.sampled_from((10_000, 300_000, 700_000)).map(_huge),
+    _sid("CA"),
+    _sid("CF"),
+)
+keys = st.one_of(
+    st.sampled_from(FIELDS), st.text(st.characters(exclude_categories=("Cs",)), max_size=20)
+)
+forms = st.lists(st.tuples(keys, values), max_size=12).map(MultiDict)
+query_pairs = st.lists(
+    st.tuples(
+        st.sampled_from(("room", "session", "late", "x")), values.filter(lambda v: len(v) < 200)
+    ),
+    max_size=3,
+).map(
+    lambda pairs: (
+        "?" + "&".join(f"{quote(k)}={quote(v, safe='')}" for k, v in pairs) if pairs else ""
+    )
+)
+queries = st.one_of(st.sampled_from(ODD_QUERIES), query_pairs)
+bad_signatures = st.one_of(
+    st.none(),
+    st.just(""),
+    st.text(string.ascii_letters + string.digits + "+/=", max_size=60),
+    st.text(st.characters(codec="latin-1", exclude_categories=("Cc",)), max_size=30),
+)
+
+
+def webhook_paths() -> list[str]:
+    """Every POST route under /twilio in the app, arguments filled with a dummy value."""
+    app = create_app({"TESTING": True})
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/twilio") and "POST" in rule.methods:
+            paths.append(rule.build(dict.fromkeys(rule.arguments, "x"), append_unknown=False)[1])
+    return sorted(paths)
+
+
+PATHS = webhook_paths()
+FUZZ = settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def _state(app) -> tuple[dict[str, int], set[bytes]]:
+    """Row counts per table and the Redis keys in the app's namespace and queue."""
+    with app.app_context():
+        rows = {
+            table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables
+        }
+        db.session.remove()
+    conn = redis.Redis.from_url(app.config["REDIS_URL"])
+    names = set(conn.scan_iter(app.config["REDIS_KEY_PREFIX"] + "*"))
+    names |= set(conn.scan_iter(f"rq:*{app.config['RQ_QUEUE']}*"))
+    return rows, names
+
+
+def _post(client, path: str, form: MultiDict, signature: str | None):
+    headers = {} if signature is None else {"X-Twilio-Signature": signature}
+    return client.post(path, data=form, headers=headers)
+
+
+def test_every_twilio_webhook_is_covered():
+    assert "/twilio/voice" in PATHS and "/twilio/voice/status" in PATHS
+    assert any(path.startswith("/twilio/fusing/") for path in PATHS)
+
+
+@FUZZ
+@given(path=st.sampled_from(PATHS), query=queries, form=forms, signature=bad_signatures)
+def test_unsigned_or_forged_requests_change_nothing(app, client, path, query, form, signature):
+    before = _state(app)
+    response = _post(client, path + query, form, signature)
+    assert response.status_code in (400, 403, 413), response.status_code
+    assert _state(app) == before
+
+
+@FUZZ
+@given(path=st.sampled_from(PATHS), query=queries, form=forms)
+def test_signed_for_another_url_or_token_changes_nothing(app, client, path, query, form):
+    before = _state(app)
+    elsewhere = sign("http://elsewhere.test" + path + query, form)
+    wrong_token = sign(PUBLIC + path + query, form, token=AUTH_TOKEN + "x")
+    for signature in (elsewhere, wrong_token):
+        assert _post(client, path + query, form, signature).status_code in (400, 403, 413)
+    assert _state(app) == before
+
+
+def _check_answer(response) -> None:
+    assert response.status_code < 500, (response.status_code, response.data[:300])
+    if not response.data.strip():
+        assert 200 <= response.status_code < 500
+        return
+    if response.status_code >= 400:
+        return  # werkzeug's own error pages (400, 413) are HTML; Twilio only reads the status
+    assert response.mimetype in ("text/xml", "application/xml"), response.mimetype
+    assert ET.fromstring(response.data).tag == "Response"
+
+
+@FUZZ
+@given(path=st.sampled_from(PATHS), query=queries, form=forms)
+@example(path="/twilio/fusing/countdown", query="?session=", form=MultiDict())
+@example(path="/twilio/voice/status", query="", form=MultiDict({"SequenceNumber": "abc"}))
+@example(path="/twilio/fusing/back", query="", form=MultiDict({"CallSid": "CA" + "0" * 80}))
+def test_signed_hostile_requests_never_fail(app, client, path, query, form):
+    _check_answer(_post(client, path + query, form, sign(PUBLIC + path + query, form)))
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_repeated_keys_and_missing_fields_are_answered(app, client, path):
+    form = MultiDict([("CallSid", "CA" + "1" * 32), ("CallSid", "CA" + "2" * 32), ("Digits", "1")])
+    for data in (form, MultiDict()):
+        _check_answer(_post(client, path, data, sign(PUBLIC + path, data)))
