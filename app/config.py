@@ -115,6 +115,7 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "RETENTION_DAYS": int(env.get("RETENTION_DAYS", "90")),
         "FUSING_MAX_IN_FLIGHT": int(env.get("FUSING_MAX_IN_FLIGHT", "50")),
         "SMS_PER_SECOND": int(env.get("SMS_PER_SECOND", "30")),
+        "SMS_STUCK_SECONDS": int(env.get("SMS_STUCK_SECONDS", "120")),
         "REMINDER_OFFSETS_MINUTES": [
             int(m) for m in env.get("REMINDER_OFFSETS_MINUTES", "1440,15").split(",") if m.strip()
         ],

@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, insert, literal, select, update
 
 from app import live, urls
-from app.db import db, utcnow
+from app.db import UTCDateTime, db, utcnow
 from app.fusing import sessions as fusing_sessions
 from app.fusing.schedule import Occurrence, spoken_when
 from app.sms import texts
@@ -21,7 +21,6 @@ from app.telephony import rest
 
 log = logging.getLogger(__name__)
 BATCH = 200
-STUCK = timedelta(minutes=2)
 
 
 def _wait_for_rate() -> None:
@@ -49,7 +48,9 @@ def _body(message: TextMessage, link: str | None) -> str:
             round_length=timedelta(seconds=session.round_seconds),
             gap=timedelta(seconds=session.gap_seconds),
         )  # the same moment, said in the subscriber's own zone
-        return texts.REMINDER.format(when=spoken_when(local, utcnow()), line=line)
+        # Worded as of when it is due, so a text sent a little late still says "tomorrow".
+        due = session.starts_at - timedelta(minutes=message.offset_minutes)
+        return texts.REMINDER.format(when=spoken_when(local, due), line=line)
     if message.kind == "payment_link":
         return texts.PAYMENT_LINK.format(link=link)
     return texts.CONFIRMATION
@@ -102,44 +103,48 @@ def _send_one(message_id: int, link: str | None) -> str:
     return "sent"
 
 
-def plan_reminders() -> int:
+def plan_reminders(now: datetime | None = None) -> int:
     """Recurring: queue each due reminder once per subscriber, session and offset."""
-    now = utcnow()
+    now = now or utcnow()
     queued = 0
     upcoming = fusing_sessions.upcoming(now)
     if upcoming is not None:
         session = fusing_sessions.session_for(upcoming)
         for minutes in current_app.config["REMINDER_OFFSETS_MINUTES"]:
             due = upcoming.starts_at - timedelta(minutes=minutes)
-            if due <= now < upcoming.starts_at:
+            # A reminder missed by more than half its lead (scheduler down) is not sent late.
+            if due <= now < due + timedelta(minutes=minutes / 2):
                 queued += _plan_wave(session.starts_at, minutes)
     _requeue_stuck(now)
     return queued
 
 
 def _plan_wave(starts_at, minutes: int) -> int:
+    """Add the missing reminders of one wave and queue them; returns how many were added."""
     already = select(TextMessage.id).where(
         TextMessage.subscriber_id == Subscriber.id,
         TextMessage.kind == "reminder",
         TextMessage.session_starts_at == starts_at,
         TextMessage.offset_minutes == minutes,
     )
-    missing = select(Subscriber.id, "reminder", starts_at, minutes, "queued", utcnow()).where(
-        Subscriber.status == ACTIVE, ~already.exists()
-    )
-    db.session.execute(
-        insert(TextMessage).from_select(
-            [
-                "subscriber_id",
-                "kind",
-                "session_starts_at",
-                "offset_minutes",
-                "status",
-                "created_at",
-            ],
-            missing,
-        )
-    )
+    planned_at = utcnow()  # marks this run's rows
+    missing = select(
+        Subscriber.id,
+        literal("reminder"),
+        literal(starts_at, UTCDateTime),
+        literal(minutes),
+        literal("queued"),
+        literal(planned_at, UTCDateTime),
+    ).where(Subscriber.status == ACTIVE, ~already.exists())
+    columns = [
+        "subscriber_id",
+        "kind",
+        "session_starts_at",
+        "offset_minutes",
+        "status",
+        "created_at",
+    ]
+    db.session.execute(insert(TextMessage).from_select(columns, missing))
     db.session.commit()
     ids = db.session.scalars(
         select(TextMessage.id)
@@ -148,7 +153,7 @@ def _plan_wave(starts_at, minutes: int) -> int:
                 TextMessage.kind == "reminder",
                 TextMessage.session_starts_at == starts_at,
                 TextMessage.offset_minutes == minutes,
-                TextMessage.status == "queued",
+                TextMessage.created_at == planned_at,
             )
         )
         .order_by(TextMessage.id)
@@ -171,7 +176,7 @@ def _enqueue(ids: list[int]) -> None:
 
 def _requeue_stuck(now) -> None:
     """Texts a dead worker left behind: queued ones are sent again; claimed ones are checked."""
-    stale = now - STUCK
+    stale = now - timedelta(seconds=current_app.config["SMS_STUCK_SECONDS"])
     stuck = db.session.scalars(
         select(TextMessage).where(TextMessage.status == "sending", TextMessage.claimed_at < stale)
     ).all()

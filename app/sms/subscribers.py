@@ -8,14 +8,25 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
-from app.identity import masked_form, parse_e164
+from app.identity import country_of, masked_form, parse_e164
 from app.sms.crypto import encrypt
 from app.sms.models import ACTIVE, STOPPED, Subscriber, UnknownTextReply
 
 
 def _zone_of(number: phonenumbers.PhoneNumber, fallback: str) -> str:
-    zones = [z for z in number_timezones.time_zones_for_number(number) if "/" in z]
-    return zones[0] if zones and "Unknown" not in zones[0] else fallback
+    """The number's own time zone; for an unassigned range, its country's (or `fallback`)."""
+    for candidate in (number, _example_in_country(number)):
+        if candidate is None:
+            continue
+        zones = [z for z in number_timezones.time_zones_for_number(candidate) if "Unknown" not in z]
+        if zones:
+            return zones[0]
+    return fallback
+
+
+def _example_in_country(number: phonenumbers.PhoneNumber) -> phonenumbers.PhoneNumber | None:
+    region = country_of(number)
+    return phonenumbers.example_number(region) if region else None
 
 
 def by_identity(identity: str) -> Subscriber | None:

@@ -22,13 +22,28 @@ TIME_SCALE = 0.05  # Gather timeouts and pauses run 20 times faster than real ti
 class Line:
     """The running line, as the tests see it."""
 
-    def __init__(self, server: LiveServer, twin: Twin, worker_log: Path):
+    def __init__(self, server: LiveServer, twin: Twin, environment: dict, worker_log: Path):
         self.server, self.twin, self.app = server, twin, server.app
-        self.worker_log = worker_log
+        self.environment, self.worker_log = environment, worker_log
+        self.worker = _start_worker(environment, worker_log)
 
     def dial(self, number: str):
         """A simulated caller dialling the line."""
         return self.twin.dial(number)
+
+    def kill_worker(self) -> None:
+        """SIGKILL the worker, as a crash would, wherever it is in its work."""
+        self.worker.kill()
+        self.worker.wait(timeout=10)
+
+    def start_worker(self) -> None:
+        """Start a fresh worker (after a crash)."""
+        self.worker = _start_worker(self.environment, self.worker_log)
+
+    def stop(self) -> None:
+        """Stop the worker gracefully."""
+        self.worker.terminate()
+        self.worker.wait(timeout=10)
 
 
 def _start_worker(environment: dict[str, str], log: Path) -> subprocess.Popen:
@@ -43,7 +58,7 @@ def _start_worker(environment: dict[str, str], log: Path) -> subprocess.Popen:
         environment["REDIS_URL"],
         environment["RQ_QUEUE"],
     ]
-    with log.open("w") as output:  # kept for tests that read what the worker logged
+    with log.open("a") as output:  # kept for tests that read what the worker logged
         process = subprocess.Popen(command, env=environment, stdout=output, stderr=output)
     connection = redis.Redis.from_url(environment["REDIS_URL"])
     deadline = time.monotonic() + 20
@@ -79,12 +94,11 @@ def running_line(request, test_environment, tmp_path_factory):
                 **{name: str(value) for name, value in overrides.items()},
             }
             worker_log = tmp_path_factory.mktemp("worker") / "worker.log"
-            worker = _start_worker(environment, worker_log)
+            line = Line(server, twin, environment, worker_log)
             try:
-                yield Line(server, twin, worker_log)
+                yield line
             finally:
-                worker.terminate()
-                worker.wait(timeout=10)
+                line.stop()
 
 
 @pytest.fixture
