@@ -144,3 +144,17 @@ def test_keys_rotate_and_old_tokens_still_decrypt(app):
         assert crypto.decrypt(rotated) == NUMBER
         with pytest.raises(ValueError):
             crypto.decrypt(token)
+
+
+def test_rotate_keys_command_re_encrypts_every_number(twilio, app, runner):
+    _text(twilio, "JOIN")
+    old, new = app.config["NUMBER_ENCRYPTION_KEY"], Fernet.generate_key().decode()
+    app.config["NUMBER_ENCRYPTION_KEY"] = f"{new},{old}"
+    app.extensions.pop(crypto.EXTENSION, None)
+    result = runner.invoke(args=["sms", "rotate-keys"])
+    assert "Re-encrypted 1 numbers" in result.output
+    app.config["NUMBER_ENCRYPTION_KEY"] = new  # the old key can now be retired
+    app.extensions.pop(crypto.EXTENSION, None)
+    with app.app_context():
+        assert crypto.decrypt(db.session.scalar(select(Subscriber.number_encrypted))) == NUMBER
+    assert runner.invoke(args=["sms", "count"]).output.strip() == "1"

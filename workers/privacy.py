@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from app.calls import record
 from app.db import db, utcnow
 from app.models import Block, Call, Conversation, DailyStats, Report
+from app.sms.models import TextMessage, UnknownTextReply
 from app.telephony import rest
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ def purge_old() -> int:
     db.session.execute(delete(Conversation).where(Conversation.created_at < cutoff))
     db.session.execute(delete(Report).where(Report.created_at < cutoff))
     db.session.execute(delete(Block).where(Block.expires_at < cutoff))
+    db.session.execute(delete(TextMessage).where(TextMessage.created_at < cutoff))
+    yesterday = utcnow().date() - timedelta(days=1)
+    db.session.execute(delete(UnknownTextReply).where(UnknownTextReply.day < yesterday))
     db.session.commit()
     return removed
 
