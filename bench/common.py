@@ -8,6 +8,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -60,13 +61,20 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def _session(local: threading.local) -> requests.Session:
+    """One keep-alive HTTP session per load thread."""
+    if not hasattr(local, "session"):
+        local.session = requests.Session()
+    return local.session
+
+
 def load(make_request, total: int, concurrency: int) -> dict[str, float]:
     """Send `total` requests from `concurrency` threads; return throughput and latencies in ms."""
-    sessions = [requests.Session() for _ in range(concurrency)]
+    local = threading.local()
 
     def one(index: int) -> float:
         started = time.perf_counter()
-        response = make_request(sessions[index % concurrency], index)
+        response = make_request(_session(local), index)
         elapsed = time.perf_counter() - started
         if response.status_code >= 400:
             raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
@@ -80,6 +88,35 @@ def load(make_request, total: int, concurrency: int) -> dict[str, float]:
         "rps": total / wall,
         "p50": statistics.median(latencies),
         "p99": percentile(latencies, 0.99),
+    }
+
+
+def paced(make_request, rate: float, seconds: float, threads: int = 32) -> dict[str, float]:
+    """Open-loop load: start one request every 1/rate s; latency counts from its planned start."""
+    total = int(rate * seconds)
+    local = threading.local()
+    origin = time.perf_counter() + 0.2
+    errors: list[int] = []
+
+    def one(index: int) -> float:
+        planned = origin + index / rate
+        delay = planned - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        response = make_request(_session(local), index)
+        if response.status_code >= 400:
+            errors.append(response.status_code)
+        return (time.perf_counter() - planned) * 1000
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        latencies = list(pool.map(one, range(total)))
+    wall = time.perf_counter() - origin
+    return {
+        "rps": total / wall,
+        "p50": statistics.median(latencies),
+        "p99": percentile(latencies, 0.99),
+        "max": max(latencies),
+        "errors": len(errors),
     }
 
 

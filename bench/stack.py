@@ -6,10 +6,13 @@ import os
 import secrets
 import subprocess
 import tempfile
+import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
+import redis
 from cryptography.fernet import Fernet
+from rq import Worker
 from sqlalchemy import create_engine, text
 
 from app.config import database_uri
@@ -20,13 +23,20 @@ from twin import Twin
 class Stack:
     """A fresh database schema, a Redis namespace, the twin and a gunicorn web process."""
 
-    def __init__(self, web_workers: int = 2, web_threads: int = 8, **settings: str):
+    def __init__(
+        self,
+        web_workers: int = 2,
+        web_threads: int = 8,
+        db_port: int | None = None,
+        **settings: str,
+    ):
         self.run = secrets.token_hex(3)
         self.tmp = Path(tempfile.mkdtemp(prefix="mindfuse-bench-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.schema: str | None = None
         self.admin_url = os.environ.get("DATABASE_URL")
+        self.db_port = db_port  # the app reaches PostgreSQL through this port (a drill's proxy)
         self.settings = {
             "DATABASE_URL": self._database(),
             "REDIS_KEY_PREFIX": f"bench{self.run}:",
@@ -44,6 +54,7 @@ class Stack:
         self.web_options = (web_workers, web_threads)
         self.twin: Twin | None = None
         self.web = None
+        self.workers: list[subprocess.Popen] = []
 
     def _database(self) -> str:
         url = self.admin_url
@@ -54,6 +65,11 @@ class Stack:
         with engine.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
         engine.dispose()
+        if self.db_port:
+            parts = urlsplit(url)
+            url = urlunsplit(
+                parts._replace(netloc=f"{parts.netloc.rsplit(':', 1)[0]}:{self.db_port}")
+            )
         joiner = "&" if "?" in url else "?"
         return f"{url}{joiner}options={quote(f'-csearch_path={self.schema}')}"
 
@@ -79,7 +95,60 @@ class Stack:
         self.web = gunicorn("app:create_app()", self.port, self.env, *self.web_options)
         return self
 
+    def worker(self, *options: str, log_name: str = "worker.log") -> subprocess.Popen:
+        """Start an RQ worker (with its scheduler) on the stack's queue and wait until it runs.
+
+        It gets its own process group, so a drill can kill it together with its work horse.
+        """
+        log = (self.tmp / log_name).open("w")
+        process = subprocess.Popen(
+            [
+                str(BIN / "rq"),
+                "worker",
+                "--with-scheduler",
+                "--worker-class",
+                "workers.worker.AppWorker",
+                "--url",
+                self.env["REDIS_URL"],
+                *options,
+                self.env["RQ_QUEUE"],
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.workers.append(process)
+        connection = redis.Redis.from_url(self.env["REDIS_URL"])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if any(w.pid == process.pid for w in Worker.all(connection=connection)):
+                return process
+            if process.poll() is not None:
+                raise RuntimeError(f"the RQ worker exited at start; see {log.name}")
+            time.sleep(0.1)
+        raise RuntimeError("the RQ worker did not start")
+
+    def _forget_redis(self) -> None:
+        url = self.env.get("REDIS_URL")
+        if not url:
+            return
+        conn = redis.Redis.from_url(url)
+        for pattern in (
+            self.settings["REDIS_KEY_PREFIX"] + "*",
+            f"rq:*{self.settings['RQ_QUEUE']}*",
+        ):
+            for name in conn.scan_iter(pattern, count=1000):
+                conn.delete(name)
+
     def __exit__(self, *exc) -> None:
+        for process in self.workers:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
         for name, value in self._saved.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -90,6 +159,7 @@ class Stack:
         if self.web is not None:
             self.web.terminate()
             self.web.wait(timeout=10)
+        self._forget_redis()
         if self.schema:
             engine = create_engine(database_uri(self.admin_url))
             with engine.begin() as conn:

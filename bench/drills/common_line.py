@@ -1,0 +1,71 @@
+"""Helpers the drills share: a throwaway Redis, dialling callers, reading the line's state."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import redis
+from sqlalchemy import func, select
+
+from app.db import db
+from app.models import Call
+from bench.common import free_port
+
+
+class ThrowawayRedis:
+    """A redis-server of the drill's own on a free loopback port, never the shared one."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/4"
+
+    def start(self) -> ThrowawayRedis:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+            + ["--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis(port=self.port).ping()
+                return self
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("the drill's redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # no save configured: everything in memory is gone
+            self.process.wait(timeout=10)
+
+
+def dial_and_press(twin, number: str, digits: str = "1"):
+    """A caller who hears the greeting and presses a key."""
+    caller = twin.dial(number)
+    caller.wait_until_heard("press 1", timeout=20)
+    caller.press(digits)
+    return caller
+
+
+def states(app) -> dict[str, int]:
+    """How many calls are in each state, from the database."""
+    with app.app_context():
+        rows = db.session.execute(select(Call.state, func.count()).group_by(Call.state)).all()
+        db.session.remove()
+    return {state: count for state, count in rows}
+
+
+def wait_until(predicate, timeout: float, step: float = 0.2) -> bool:
+    """Poll until the predicate holds or the time is up; True if it held."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return bool(predicate())
