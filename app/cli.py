@@ -40,10 +40,12 @@ def scheduler_command():
 
 def init_app(app: Flask) -> None:
     """Attach the line's commands to the app's CLI."""
+    from app.admin.cli import admin_cli  # noqa: PLC0415
     from app.fusing.cli import fusing_cli  # noqa: PLC0415
     from app.sms.cli import sms_cli  # noqa: PLC0415
 
-    for command in (redis_url_command, urls_command, scheduler_command, fusing_cli, sms_cli):
+    commands = (redis_url_command, urls_command, scheduler_command, fusing_cli, sms_cli)
+    for command in (*commands, admin_cli):
         app.cli.add_command(command)
 
 

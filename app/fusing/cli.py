@@ -39,8 +39,12 @@ def show(count: int) -> None:
 @click.option("--weekday", type=click.Choice(WEEKDAYS, case_sensitive=False))
 @click.option("--time", "start", type=click.DateTime(["%H:%M"]), help="Local start, HH:MM.")
 @click.option("--zone", help="IANA time zone, e.g. Europe/Berlin.")
-@click.option("--minutes", type=click.IntRange(5, 600), help="Length of the session.")
-@click.option("--round-minutes", type=click.IntRange(2, 120), help="Length of a round.")
+@click.option(
+    "--minutes", type=click.IntRange(*sessions.DURATION_MINUTES), help="Length of the session."
+)
+@click.option(
+    "--round-minutes", type=click.IntRange(*sessions.ROUND_MINUTES), help="Length of a round."
+)
 def set_rule(weekday, start, zone, minutes, round_minutes) -> None:
     """Change the weekly rule."""
     rule = sessions.rule_row()
@@ -60,7 +64,11 @@ def set_rule(weekday, start, zone, minutes, round_minutes) -> None:
 @fusing_cli.command("add-date")
 @click.argument("day", type=click.DateTime(["%Y-%m-%d"]))
 @click.argument("start", type=click.DateTime(["%H:%M"]))
-@click.option("--minutes", type=click.IntRange(5, 600), help="Length (default: the rule's).")
+@click.option(
+    "--minutes",
+    type=click.IntRange(*sessions.DURATION_MINUTES),
+    help="Length (default: the rule's).",
+)
 def add_date(day, start, minutes) -> None:
     """Add a one-off session on DAY at local START."""
     db.session.add(
@@ -84,9 +92,7 @@ def cancel_date(day) -> None:
 
 def _save() -> None:
     try:
-        sessions.schedule()  # refuses an impossible rule (unknown zone, rounds too long...)
+        sessions.save_schedule()
     except ValueError as error:
-        db.session.rollback()
         raise click.ClickException(str(error)) from error
-    db.session.commit()
     click.echo("Saved.")

@@ -24,6 +24,9 @@ from app.models import Call
 
 LOBBY_SIZE = 200  # Twilio conferences hold 250; lobbies fill to 200 and then shard
 LOBBY_OPENS_BEFORE = timedelta(minutes=2)
+# What an admin may set, in minutes (inclusive): the CLI and the admin form both use these.
+DURATION_MINUTES = (5, 600)
+ROUND_MINUTES = (2, 120)
 
 
 def rule_row() -> FusingRule:
@@ -59,6 +62,16 @@ def schedule() -> tuple[Rule, list[Extra], list]:
     ]
     cancelled = [d.day for d in dates if d.kind == "cancelled"]
     return rule, extras, cancelled
+
+
+def save_schedule() -> None:
+    """Commit pending rule and date changes, or roll back and raise ValueError if impossible."""
+    try:
+        schedule()  # refuses an impossible rule (unknown zone, rounds too long...)
+    except ValueError:
+        db.session.rollback()
+        raise
+    db.session.commit()
 
 
 def upcoming(now: datetime | None = None) -> Occurrence | None:

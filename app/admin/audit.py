@@ -1,0 +1,59 @@
+"""The audit log: every admin change, who made it and when."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.admin import bp
+from app.admin.models import AdminUser, AuditLog
+from app.db import db
+
+PER_PAGE = 50
+LABELS = {
+    "login": "Logged in",
+    "login_failed": "Failed login",
+    "logout": "Logged out",
+    "admin_created": "Admin created",
+    "block_lifted": "Block lifted",
+    "schedule_changed": "Schedule changed",
+    "date_added": "One-off date added",
+    "date_cancelled": "Date cancelled",
+    "date_removed": "Date exception removed",
+    "membership_granted": "Membership granted",
+    "membership_revoked": "Membership revoked",
+}
+
+
+def audit(
+    action: str,
+    target: str | int | None = None,
+    detail: str | None = None,
+    admin: AdminUser | None = None,
+    email: str | None = None,
+) -> None:
+    """Record an admin action (committed with the caller's transaction)."""
+    if admin is None and current_user and current_user.is_authenticated:
+        admin = current_user
+    db.session.add(
+        AuditLog(
+            admin_id=admin.id if admin else None,
+            admin_email=(admin.email if admin else email),
+            action=action,
+            target=None if target is None else str(target)[:64],
+            detail=detail[:200] if detail else None,
+        )
+    )
+
+
+@bp.get("/audit")
+def audit_log():
+    """The audit log, newest first."""
+    page = db.paginate(
+        select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc()),
+        page=request.args.get("page", 1, type=int),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
+    return render_template("admin/audit.html", page=page, labels=LABELS)

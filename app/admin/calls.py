@@ -1,0 +1,82 @@
+"""Call log views: the filtered table, one call's timeline, and the CSV export."""
+
+from __future__ import annotations
+
+from flask import Response, abort, render_template, request, stream_with_context
+
+from app.admin import bp, membership, zones
+from app.admin.calllog import MODE_LABELS, Filters, csv_lines, outcome_choices, talk_seconds
+from app.admin.forms import ActionForm
+from app.db import db
+from app.models import Call
+
+PER_PAGE = 50
+EVENT_LABELS = {
+    "arrived": "Arrived",
+    "menu": "Menu choice",
+    "waiting": "Started waiting",
+    "matched": "Matched",
+    "joined": "Joined the room",
+    "left_room": "Left the room",
+    "left": "Left the conversation",
+    "timed_out": "Nobody came in time",
+    "timeout_menu": "Timeout menu choice",
+    "after_menu": "After-conversation choice",
+    "partner_gone": "Partner left",
+    "fusing_lobby": "Fusing Hour lobby",
+    "fusing_room": "Fusing Hour room",
+    "blocked": "Turned away: blocked",
+    "rate_limited": "Turned away: too many calls",
+    "sms_signup": "Asked for SMS reminders",
+    "ended": "Call ended",
+    "masked": "Record checked: masked only",
+    "purged": "Purged at Twilio",
+    "purge_failed": "Purge at Twilio failed",
+}
+
+
+@bp.get("/calls")
+def calls():
+    """The call log, newest first, filtered by date range, outcome and mode."""
+    filters = Filters.from_args(request.args)
+    page = db.paginate(
+        filters.query(),
+        page=request.args.get("page", 1, type=int),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
+    return render_template(
+        "admin/calls.html",
+        page=page,
+        filters=filters,
+        talked=talk_seconds(c.id for c in page.items),
+        outcomes=outcome_choices(),
+        modes=MODE_LABELS,
+        today=zones.today(),
+    )
+
+
+@bp.get("/calls/<int:call_id>")
+def call_detail(call_id: int):
+    """One call: its facts, its timeline in time order, and its caller's membership."""
+    call = db.session.get(Call, call_id) or abort(404)
+    return render_template(
+        "admin/call.html",
+        call=call,
+        talked=talk_seconds([call.id])[call.id],
+        labels=EVENT_LABELS,
+        member=None if call.withheld else membership.status_of(call.identity),
+        form=ActionForm(),
+    )
+
+
+@bp.get("/calls.csv")
+def calls_csv():
+    """The filtered call log as CSV (masked numbers only)."""
+    filters = Filters.from_args(request.args)
+    stamp = zones.today().isoformat()
+    return Response(
+        stream_with_context(csv_lines(filters)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="mindfuse-calls-{stamp}.csv"'},
+    )

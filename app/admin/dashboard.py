@@ -1,0 +1,100 @@
+"""Line health: what is happening right now, today's summary, and the charts."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app, render_template, request
+from sqlalchemy import func, select
+
+from app import pool
+from app.admin import bp, membership, stats, zones
+from app.db import db, utcnow
+from app.fusing import sessions
+from app.fusing.models import FusingGuest
+from app.fusing.schedule import spoken_when
+from app.models import Call, Conversation
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FusingStatus:
+    """The Fusing Hour now: running with its guests, or when the next one is."""
+
+    running: bool
+    guests: int = 0
+    ends_at: object = None
+    next_at: object = None
+    next_spoken: str | None = None
+
+
+def waiting_now() -> int | None:
+    """Callers in the waiting pool, or None when Redis cannot be reached."""
+    try:
+        return pool.waiting_count()
+    except Exception:  # noqa: BLE001 - the dashboard still shows the database's view
+        log.warning("the waiting pool could not be read")
+        return None
+
+
+def talking_now() -> int:
+    """Conversations that started and have not ended (ignoring any past the time limit)."""
+    limit = current_app.config["CONVERSATION_LIMIT_SECONDS"] + 300
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Conversation)
+        .where(
+            Conversation.started_at.is_not(None),
+            Conversation.ended_at.is_(None),
+            Conversation.started_at > utcnow() - timedelta(seconds=limit),
+        )
+    )
+
+
+def fusing_status() -> FusingStatus:
+    """The running session and its guests, else the next session (without creating rows)."""
+    now = utcnow()
+    occurrence = sessions.running_occurrence(now)
+    session = sessions.session_at(occurrence.starts_at) if occurrence else None
+    if session is not None and session.closed_at is None:
+        guests = db.session.scalar(
+            select(func.count())
+            .select_from(FusingGuest)
+            .where(FusingGuest.session_id == session.id, FusingGuest.state != "gone")
+        )
+        return FusingStatus(True, guests=guests, ends_at=session.ends_at)
+    upcoming = sessions.upcoming(now)
+    if upcoming is None:
+        return FusingStatus(False)
+    return FusingStatus(False, next_at=upcoming.starts_at, next_spoken=spoken_when(upcoming, now))
+
+
+def today_summary() -> dict:
+    """Calls since local midnight: how many, how many met someone."""
+    start, _ = zones.day_bounds(zones.today(), zones.today())
+    rows = db.session.execute(
+        select(Call.outcome, func.count()).where(Call.arrived_at >= start).group_by(Call.outcome)
+    ).all()
+    counts = {outcome: n for outcome, n in rows}
+    return {"calls": sum(counts.values()), "paired": counts.get("paired", 0)}
+
+
+@bp.get("/")
+def dashboard():
+    """Line health at a glance, with charts over the chosen period."""
+    period = stats.PERIODS.get(request.args.get("period", ""), stats.PERIODS["7d"])
+    return render_template(
+        "admin/dashboard.html",
+        waiting=waiting_now(),
+        talking=talking_now(),
+        fusing=fusing_status(),
+        today=today_summary(),
+        members=membership.counts(),
+        subscribers=membership.active_subscribers(),
+        period=period,
+        periods=stats.PERIODS.values(),
+        charts=stats.chart_data(period),
+    )

@@ -1,0 +1,80 @@
+"""Admin forms: every one carries a CSRF token (Flask-WTF)."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TimeField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from app.fusing.sessions import DURATION_MINUTES, ROUND_MINUTES
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _known_zone(_form, field) -> None:
+    if field.data not in available_timezones():
+        raise ValidationError("Unknown time zone; use an IANA name such as Europe/Berlin.")
+
+
+class LoginForm(FlaskForm):
+    """Email and password."""
+
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired()])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class ZoneForm(FlaskForm):
+    """The time zone the admin reads times in."""
+
+    zone = StringField("Time zone", validators=[DataRequired(), _known_zone])
+
+
+class RuleForm(FlaskForm):
+    """The weekly Fusing Hour rule."""
+
+    weekday = SelectField("Weekday", choices=list(enumerate(WEEKDAYS)), coerce=int)
+    start = TimeField("Local start", validators=[InputRequired()])
+    zone = StringField("Time zone", validators=[DataRequired(), _known_zone])
+    minutes = IntegerField(
+        "Length (minutes)", validators=[InputRequired(), NumberRange(*DURATION_MINUTES)]
+    )
+    round_minutes = IntegerField(
+        "Round (minutes)", validators=[InputRequired(), NumberRange(*ROUND_MINUTES)]
+    )
+
+
+class ExtraDateForm(FlaskForm):
+    """A one-off Fusing Hour on a local date."""
+
+    day = DateField("Date", validators=[InputRequired()])
+    start = TimeField("Local start", validators=[InputRequired()])
+    minutes = IntegerField(
+        "Length (minutes)", validators=[Optional(), NumberRange(*DURATION_MINUTES)]
+    )
+
+
+class CancelDateForm(FlaskForm):
+    """Cancel the Fusing Hour on a local date."""
+
+    day = DateField("Date", validators=[InputRequired()])

@@ -1,0 +1,152 @@
+"""Line health figures for the charts: volume, waits, outcomes, conversations, attendance."""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from app.admin import zones
+from app.admin.calllog import outcome_label
+from app.db import db, utcnow
+from app.fusing.models import FusingGuest, FusingSession
+from app.models import Call, Conversation, DailyStats
+
+LENGTH_BINS = ((60, "< 1 min"), (300, "1–5 min"), (600, "5–10 min"), (1200, "10–20 min"))
+LENGTH_BINS += ((1800, "20–30 min"), (math.inf, "30+ min"))
+SHARE_GROUPS = ("paired", "timed_out", "hung_up_waiting")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A chart period: how far back, and whether it is counted per hour or per day."""
+
+    key: str
+    label: str
+    days: int
+    hourly: bool = False
+
+
+PERIODS = {
+    p.key: p
+    for p in (
+        Period("24h", "Last 24 hours", 1, hourly=True),
+        Period("7d", "Last 7 days", 7),
+        Period("30d", "Last 30 days", 30),
+        Period("90d", "Last 90 days", 90),
+        Period("365d", "Last 12 months", 365),
+    )
+}
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile, or None without values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(math.ceil(q * len(ordered)) - 1, 0)]
+
+
+def _buckets(period: Period) -> list[datetime]:
+    """UTC starts of the period's buckets: hours, or local midnights."""
+    if period.hourly:
+        top = utcnow().replace(minute=0, second=0, microsecond=0)
+        return [top - timedelta(hours=h) for h in range(23, -1, -1)]
+    today, tz = zones.today(), zones.zone()
+    days = [today - timedelta(days=d) for d in range(period.days - 1, -1, -1)]
+    return [datetime.combine(d, time(), tzinfo=tz).astimezone(UTC) for d in days]
+
+
+def _index(starts: list[datetime], moment: datetime) -> int | None:
+    found = bisect.bisect_right(starts, moment) - 1
+    return found if found >= 0 else None
+
+
+def _group(outcome: str | None) -> str:
+    return outcome if outcome in SHARE_GROUPS else "other"
+
+
+def chart_data(period: Period) -> dict:
+    """Everything the dashboard charts draw, as JSON-ready lists."""
+    starts = _buckets(period)
+    fmt = "%H:%M" if period.hourly else "%d %b"
+    volume = {g: [0] * len(starts) for g in (*SHARE_GROUPS, "other")}
+    waits: list[list[float]] = [[] for _ in starts]
+    share: Counter[str] = Counter()
+    rows = db.session.execute(
+        select(
+            Call.arrived_at, Call.outcome, Call.wait_started_at, Call.matched_at, Call.ended_at
+        ).where(Call.arrived_at >= starts[0])
+    )
+    for arrived, outcome, waited_from, matched, ended in rows:
+        i = _index(starts, arrived)
+        if i is None:
+            continue
+        volume[_group(outcome)][i] += 1
+        share[_group(outcome)] += 1
+        end = matched or ended
+        if waited_from and end:
+            waits[i].append((end - waited_from).total_seconds())
+    retained = _retained(period, starts, volume, share)
+    return {
+        "labels": [zones.local(s, fmt) for s in starts],
+        "volume": {outcome_label(g) if g != "other" else "Other": v for g, v in volume.items()},
+        "p50": [percentile(w, 0.5) for w in waits],
+        "p90": [percentile(w, 0.9) for w in waits],
+        "share": {outcome_label(g) if g != "other" else "Other": n for g, n in share.items()},
+        "lengths": _lengths(starts[0]),
+        "attendance": _attendance(starts[0]),
+        "retained": retained,
+        "total": sum(share.values()),
+    }
+
+
+def _retained(period: Period, starts: list[datetime], volume: dict, share: Counter) -> bool:
+    """Add the daily counts kept for days older than the raw calls; whether there were any."""
+    if period.hourly:
+        return False
+    oldest = db.session.scalar(select(func.min(Call.arrived_at)))
+    first_raw = zones.local(oldest, "%Y-%m-%d") if oldest else None
+    days = [zones.local(s, "%Y-%m-%d") for s in starts]
+    query = select(DailyStats.day, DailyStats.outcome, func.sum(DailyStats.calls)).where(
+        DailyStats.day >= date.fromisoformat(days[0])
+    )
+    used = False
+    for day, outcome, calls in db.session.execute(
+        query.group_by(DailyStats.day, DailyStats.outcome)
+    ):
+        text = day.isoformat()
+        if text in days and (first_raw is None or text < first_raw):
+            volume[_group(outcome)][days.index(text)] += calls
+            share[_group(outcome)] += calls
+            used = True
+    return used
+
+
+def _lengths(since: datetime) -> dict[str, int]:
+    counts = dict.fromkeys((label for _, label in LENGTH_BINS), 0)
+    rows = db.session.execute(
+        select(Conversation.started_at, Conversation.ended_at).where(
+            Conversation.started_at >= since, Conversation.ended_at.is_not(None)
+        )
+    )
+    for started, ended in rows:
+        seconds = (ended - started).total_seconds()
+        label = next(label for limit, label in LENGTH_BINS if seconds < limit)
+        counts[label] += 1
+    return counts
+
+
+def _attendance(since: datetime) -> dict[str, int]:
+    rows = db.session.execute(
+        select(FusingSession.starts_at, func.count(func.distinct(FusingGuest.call_id)))
+        .join(FusingGuest, FusingGuest.session_id == FusingSession.id, isouter=True)
+        .where(FusingSession.starts_at >= since)
+        .group_by(FusingSession.id, FusingSession.starts_at)
+        .order_by(FusingSession.starts_at)
+    )
+    return {zones.local(starts_at, "%d %b %H:%M"): guests for starts_at, guests in rows}
