@@ -10,6 +10,7 @@ from wtforms import (
     EmailField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TimeField,
@@ -53,7 +54,9 @@ class ZoneForm(FlaskForm):
 class RuleForm(FlaskForm):
     """The weekly Fusing Hour rule."""
 
-    weekday = SelectField("Weekday", choices=list(enumerate(WEEKDAYS)), coerce=int)
+    weekday = SelectField(
+        "Weekday", choices=[SelectChoice(i, name) for i, name in enumerate(WEEKDAYS)], coerce=int
+    )
     start = TimeField("Local start", validators=[InputRequired()])
     zone = StringField("Time zone", validators=[DataRequired(), _known_zone])
     minutes = IntegerField(

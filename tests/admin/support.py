@@ -1,0 +1,74 @@
+"""Helpers for the admin tests: accounts, CSRF tokens, logging in, seeded rows."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import timedelta
+
+import phonenumbers
+
+from app.admin.models import AdminUser
+from app.db import db, utcnow
+from app.identity import country_of, masked_form
+from app.models import Call
+
+EMAIL = "ops@example.test"
+PASSWORD = "a long admin passphrase"
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def make_admin(app, email: str = EMAIL, password: str = PASSWORD) -> int:
+    """Create an admin account; returns its id."""
+    with app.app_context():
+        user = AdminUser(email=email)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user.id
+
+
+def csrf_token(client, path: str = "/admin/login") -> str:
+    """The CSRF token of the client's session, read from a page's form."""
+    found = TOKEN.search(client.get(path).get_data(as_text=True))
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def login(client, email: str = EMAIL, password: str = PASSWORD, **extra):
+    """Post the login form the way a browser does (with its CSRF token)."""
+    data = {"email": email, "password": password, "csrf_token": csrf_token(client), **extra}
+    return client.post("/admin/login", data=data)
+
+
+def add_call(app, number: str, outcome: str | None, mode: str = "pairing", **fields) -> int:
+    """A call row as the line stores it: masked number only; returns its id."""
+    parsed = phonenumbers.parse(number)
+    arrived = fields.pop("arrived_at", utcnow())
+    with app.app_context():
+        call = Call(
+            sid="CA" + secrets.token_hex(16),
+            identity=f"id-{number[1:]}",
+            masked_number=masked_form(parsed),
+            country=country_of(parsed),
+            mode=mode,
+            state="ended",
+            outcome=outcome,
+            arrived_at=arrived,
+            wait_started_at=arrived + timedelta(seconds=5),
+            ended_at=arrived + timedelta(seconds=65),
+            **fields,
+        )
+        db.session.add(call)
+        db.session.commit()
+        return call.id
+
+
+def number_forms(number: str) -> set[str]:
+    """A raw number as it could leak: E.164, international, national and digits only."""
+    parsed = phonenumbers.parse(number)
+    fmt = phonenumbers.PhoneNumberFormat
+    forms = {phonenumbers.format_number(parsed, f) for f in (fmt.E164, fmt.INTERNATIONAL)}
+    national = phonenumbers.format_number(parsed, fmt.NATIONAL)
+    forms |= {national, re.sub(r"\D", "", number), str(parsed.national_number)}
+    return {f for f in forms if f}
