@@ -8,7 +8,7 @@ from app.admin import bp, membership, zones
 from app.admin.calllog import MODE_LABELS, Filters, csv_lines, outcome_choices, talk_seconds
 from app.admin.forms import ActionForm
 from app.db import db
-from app.models import Call
+from app.models import Call, CallEvent
 
 PER_PAGE = 50
 EVENT_LABELS = {
@@ -64,10 +64,20 @@ def call_detail(call_id: int):
         "admin/call.html",
         call=call,
         talked=talk_seconds([call.id])[call.id],
+        events=timeline(call),
         labels=EVENT_LABELS,
         member=None if call.withheld else membership.status_of(call.identity),
         form=ActionForm(),
     )
+
+
+def timeline(call: Call) -> list[CallEvent]:
+    """The call's steps in time order.
+
+    Twilio's callbacks carry whole-second timestamps while the line stamps its own steps
+    to the microsecond, so steps within one second keep the order they were recorded in.
+    """
+    return sorted(call.events, key=lambda e: (e.at.replace(microsecond=0), e.id))
 
 
 @bp.get("/calls.csv")

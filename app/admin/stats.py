@@ -66,6 +66,10 @@ def _index(starts: list[datetime], moment: datetime) -> int | None:
     return found if found >= 0 else None
 
 
+def _label(group: str) -> str:
+    return "Other" if group == "other" else outcome_label(group)
+
+
 def _group(outcome: str | None) -> str:
     return outcome if outcome in SHARE_GROUPS else "other"
 
@@ -94,12 +98,12 @@ def chart_data(period: Period) -> dict:
     retained = _retained(period, starts, volume, share)
     return {
         "labels": [zones.local(s, fmt) for s in starts],
-        "volume": {outcome_label(g) if g != "other" else "Other": v for g, v in volume.items()},
+        "volume": [[_label(g), v] for g, v in volume.items()],
         "p50": [percentile(w, 0.5) for w in waits],
         "p90": [percentile(w, 0.9) for w in waits],
-        "share": {outcome_label(g) if g != "other" else "Other": n for g, n in share.items()},
-        "lengths": _lengths(starts[0]),
-        "attendance": _attendance(starts[0]),
+        "share": [[_label(g), share[g]] for g in (*SHARE_GROUPS, "other") if share[g]],
+        "lengths": list(_lengths(starts[0]).items()),
+        "attendance": list(_attendance(starts[0]).items()),
         "retained": retained,
         "total": sum(share.values()),
     }

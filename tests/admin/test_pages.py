@@ -178,7 +178,9 @@ def test_charts_count_calls_waits_and_retained_days(app, admin_client):
     with app.test_request_context():
         hourly = stats.chart_data(stats.PERIODS["24h"])
         yearly = stats.chart_data(stats.PERIODS["365d"])
-    assert sum(hourly["volume"]["Paired"]) == 2 and sum(hourly["volume"]["Timed out"]) == 1
+    volume = dict(hourly["volume"])
+    assert sum(volume["Paired"]) == 2 and sum(volume["Timed out"]) == 1
+    assert hourly["share"] == [["Paired", 2], ["Timed out", 1]]
     assert hourly["p50"][-1] == 20 and hourly["p90"][-1] == 50
     assert yearly["total"] == 3 + 7 and yearly["retained"] is True
     assert stats.percentile([], 0.5) is None

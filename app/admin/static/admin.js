@@ -4,7 +4,7 @@
   var source = document.getElementById("chart-data");
   if (!source || !window.Chart) { return; }
   var data = JSON.parse(source.textContent);
-  var palette = ["#5b4bdb", "#e39b2d", "#c23b3b", "#94a3b8", "#1f9d6a", "#0ea5e9"];
+  var palette = ["#5b4bdb", "#e39b2d", "#c23b3b", "#94a3b8", "#1f9d6a"];
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.maintainAspectRatio = false;
   Chart.defaults.animation = false;
@@ -13,15 +13,16 @@
     var canvas = document.getElementById(id);
     if (canvas) { canvas.chart = new Chart(canvas, config); }
   }
-  function minutes(seconds) { return seconds === null ? null : Math.round(seconds / 6) / 10; }
-
-  var groups = Object.keys(data.volume);
+  function labels(pairs) { return pairs.map(function (p) { return p[0]; }); }
+  function values(pairs) { return pairs.map(function (p) { return p[1]; }); }
+  function seconds(value) { return value === null ? null : Math.round(value); }
+  var colours = { "Paired": "#5b4bdb", "Timed out": "#e39b2d", "Hung up while waiting": "#c23b3b", "Other": "#94a3b8" };
   draw("chart-volume", {
     type: "bar",
     data: {
       labels: data.labels,
-      datasets: groups.map(function (name, i) {
-        return { label: name, data: data.volume[name], backgroundColor: palette[i % palette.length], stack: "calls" };
+      datasets: data.volume.map(function (pair) {
+        return { label: pair[0], data: pair[1], backgroundColor: colours[pair[0]] || "#94a3b8", stack: "calls" };
       })
     },
     options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }
@@ -31,33 +32,33 @@
     data: {
       labels: data.labels,
       datasets: [
-        { label: "p50 (minutes)", data: data.p50.map(minutes), borderColor: palette[0], backgroundColor: palette[0], spanGaps: true },
-        { label: "p90 (minutes)", data: data.p90.map(minutes), borderColor: palette[1], backgroundColor: palette[1], spanGaps: true }
+        { label: "p50", data: data.p50.map(seconds), borderColor: palette[0], backgroundColor: palette[0], spanGaps: true },
+        { label: "p90", data: data.p90.map(seconds), borderColor: palette[1], backgroundColor: palette[1], spanGaps: true }
       ]
     },
-    options: { scales: { y: { beginAtZero: true, title: { display: true, text: "minutes" } } } }
+    options: { scales: { y: { beginAtZero: true, title: { display: true, text: "seconds" } } } }
   });
   draw("chart-share", {
     type: "doughnut",
     data: {
-      labels: Object.keys(data.share),
-      datasets: [{ data: Object.values(data.share), backgroundColor: palette }]
+      labels: labels(data.share),
+      datasets: [{ data: values(data.share), backgroundColor: labels(data.share).map(function (l) { return colours[l] || "#94a3b8"; }) }]
     },
     options: { plugins: { legend: { position: "right" } } }
   });
   draw("chart-lengths", {
     type: "bar",
     data: {
-      labels: Object.keys(data.lengths),
-      datasets: [{ label: "Conversations", data: Object.values(data.lengths), backgroundColor: palette[4] }]
+      labels: labels(data.lengths),
+      datasets: [{ label: "Conversations", data: values(data.lengths), backgroundColor: palette[4], maxBarThickness: 64 }]
     },
     options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
   });
   draw("chart-attendance", {
     type: "bar",
     data: {
-      labels: Object.keys(data.attendance),
-      datasets: [{ label: "Guests", data: Object.values(data.attendance), backgroundColor: palette[0] }]
+      labels: labels(data.attendance),
+      datasets: [{ label: "Guests", data: values(data.attendance), backgroundColor: palette[0], maxBarThickness: 64 }]
     },
     options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
   });
