@@ -29,7 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs request details
 
     from app import admin, cli, db, live  # noqa: PLC0415 - keep import-time side effects out
-    from app.billing import models as _billing_models  # noqa: F401 - tables for migrations
+    from app.billing.views import bp as payments
     from app.fusing.views import bp as fusing
     from app.sms.views import bp as sms
     from app.voice import bp as voice
@@ -40,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(voice)
     app.register_blueprint(fusing)
     app.register_blueprint(sms)
+    app.register_blueprint(payments)
     admin.init_app(app)  # the admin blueprint, Flask-Login and CSRF (webhooks exempt)
 
     @app.get("/healthz")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app import live
+from app.billing import membership
 from app.calls import by_sid, parse_timestamp, record
 from app.db import db, utcnow
 from app.models import ConferenceEvent, Conversation
@@ -43,6 +44,7 @@ def event_received(form) -> bool:
         if call is not None:
             record(call, "joined" if event == "participant-join" else "left_room", room, at=at)
     had_started = conversation.started_at is not None
+    had_ended = conversation.ended_at is not None
     fold(conversation)
     try:
         db.session.commit()
@@ -51,6 +53,8 @@ def event_received(form) -> bool:
         return False
     if conversation.started_at is not None and not had_started:
         _schedule_time_limit(conversation)
+    if conversation.ended_at is not None and not had_ended:
+        membership.conversation_ended(conversation)
     return True
 
 

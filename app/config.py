@@ -15,6 +15,8 @@ SECRET_NAMES = (
     "NUMBER_ENCRYPTION_KEY",
     "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
 )
 REQUIRED_IN_PRODUCTION = (
     *SECRET_NAMES,
@@ -43,6 +45,10 @@ def _generate(name: str) -> str:
         return Fernet.generate_key().decode()
     if name == "TWILIO_ACCOUNT_SID":
         return "AC" + secrets.token_hex(16)
+    if name == "STRIPE_SECRET_KEY":
+        return "sk_test_local" + secrets.token_hex(12)
+    if name == "STRIPE_WEBHOOK_SECRET":
+        return "whsec_" + secrets.token_hex(16)
     return secrets.token_hex(32)
 
 
@@ -89,6 +95,8 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
     # Generated credentials cannot reach Twilio: they mean the offline twin on this machine.
     local_twilio = not production and not env.get("TWILIO_ACCOUNT_SID")
     api_default = "http://127.0.0.1:8700" if local_twilio else "https://api.twilio.com"
+    local_stripe = not production and not env.get("STRIPE_SECRET_KEY")
+    stripe_default = "http://127.0.0.1:8700" if local_stripe else "https://api.stripe.com"
     db_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'mindfuse.db'}"
     return {
         "ENV_NAME": "production" if production else "development",
@@ -114,6 +122,11 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
         "BLOCK_DAYS": int(env.get("BLOCK_DAYS", "30")),
         "RETENTION_DAYS": int(env.get("RETENTION_DAYS", "90")),
         "FUSING_MAX_IN_FLIGHT": int(env.get("FUSING_MAX_IN_FLIGHT", "50")),
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE", stripe_default).rstrip("/"),
+        "STRIPE_PRICE_ID": env.get("STRIPE_PRICE_ID") or None,
+        "MEMBERSHIP_PRICE_CENTS": int(env.get("MEMBERSHIP_PRICE_CENTS", "400")),
+        "FREE_CONVERSATION_MIN_SECONDS": int(env.get("FREE_CONVERSATION_MIN_SECONDS", "60")),
+        "FUSING_OPEN_TO_ALL": _flag(env.get("FUSING_OPEN_TO_ALL"), False),
         "SMS_PER_SECOND": int(env.get("SMS_PER_SECOND", "30")),
         "SMS_STUCK_SECONDS": int(env.get("SMS_STUCK_SECONDS", "120")),
         "REMINDER_OFFSETS_MINUTES": [

@@ -11,6 +11,7 @@ from .calls import CallsMixin
 from .conference import Rooms
 from .faults import RestFaults
 from .models import Call, Conference, Message, TwinError
+from .payments import CheckoutDesk
 from .sms import InboundSms, SmsCenter
 from .util import new_sid
 from .webhooks import Dispatcher, WebhookClient, WebhookRecord
@@ -165,6 +166,7 @@ class Twin(CallsMixin):
         self.rooms = Rooms(self)
         self.sms = SmsCenter(self)
         self.rest_faults = RestFaults()
+        self.checkout = CheckoutDesk()
         self._server: ServerThread | None = None
         from .rest import create_rest_app
 

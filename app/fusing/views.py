@@ -93,7 +93,8 @@ def lobby():
 @twilio_request
 def countdown():
     """The lobby's wait music, with how long until the next round; fetched again when done."""
-    session = db.session.get(FusingSession, int(request.args.get("session", 0)))
+    number = request.args.get("session", "")
+    session = db.session.get(FusingSession, int(number)) if number.isdigit() else None
     music = current_app.config["HOLD_MUSIC_URL"]
     if session is None:
         return twiml.say_and_play(prompts.HOLD, music)

@@ -37,6 +37,16 @@ BLOCKED = (
 )
 ONE_MINUTE_LEFT = "One minute left in this conversation. Time to say goodbye soon."
 PARTNER_GONE = "The other person left before you could talk. Let's find someone else."
+NOT_MEMBER = (
+    "Your first conversation with Mindfuse was free. To keep talking, membership costs "
+    "4 euros a month."
+)
+LINK_SENT = "We are sending you a text with a link to join. Thank you, and take care."
+JOIN_OFFER = (
+    "Press 1 to get texts from us: a link to join now, and reminders before the Fusing Hour. "
+    "Or hang up."
+)
+HOW_TO_JOIN = "To join, text JOIN to this number, then call again. Take care."
 GOODBYE = "Thank you for calling Mindfuse. Take care."
 SLOW_DOWN = (
     "You have called many times in the last hour. Please take a break and call again later. "

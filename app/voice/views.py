@@ -7,7 +7,8 @@ import logging
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from app import calls, conferences, pairing, safety, urls
+from app import calls, conferences, live, pairing, safety, urls
+from app.billing import membership
 from app.db import db, utcnow
 from app.fusing import sessions as fusing_sessions
 from app.fusing import views as fusing_views
@@ -37,7 +38,22 @@ def _pressed(menu_name: str) -> tuple[Call, str]:
     return call, digits
 
 
+def _not_a_member(call: Call):
+    """The free conversation is used and there is no membership: how to join."""
+    calls.set_outcome(call, "not_member")
+    calls.record(call, "not_member")
+    db.session.commit()
+    if sms_views.subscribed(call.identity):
+        live.enqueue("workers.billing.send_payment_link", call.identity)
+        return twiml.say_and_hang_up(f"{prompts.NOT_MEMBER} {prompts.LINK_SENT}")
+    if call.withheld:
+        return twiml.say_and_hang_up(f"{prompts.NOT_MEMBER} {prompts.HOW_TO_JOIN}")
+    return twiml.menu(f"{prompts.NOT_MEMBER} {prompts.JOIN_OFFER}", urls.public(urls.JOIN_CHOICE))
+
+
 def _wait(call: Call, intro: str | None = None):
+    if not membership.entitled(call):
+        return _not_a_member(call)
     seat = pairing.start_waiting(call)
     # The REST end job closes the room at the limit; the Dial's own limit is only a backstop.
     limit = current_app.config["CONVERSATION_LIMIT_SECONDS"] + 30
@@ -84,6 +100,8 @@ def incoming():
         return twiml.say_and_hang_up(prompts.SLOW_DOWN)
     session = fusing_sessions.running_session()
     if session is not None:  # during the Fusing Hour, callers go straight to its lobby
+        if not (current_app.config["FUSING_OPEN_TO_ALL"] or membership.entitled(call)):
+            return _not_a_member(call)
         return fusing_views.welcome(call, session)
     return _greeting_menu(prompts.GREETING)
 
@@ -182,6 +200,17 @@ def after_choice():
     return _goodbye()
 
 
+@bp.post("/join/choice")
+@twilio_request
+def join_choice():
+    """1: agree to texts, and get the payment link by text; anything else: goodbye."""
+    call, digits = _pressed("join_menu")
+    if digits == "1" and sms_views.join(request.form.get("From", ""), call.identity, "call"):
+        live.enqueue("workers.billing.send_payment_link", call.identity)
+        return twiml.say_and_hang_up(prompts.LINK_SENT)
+    return _goodbye()
+
+
 @bp.post("/announce/limit")
 @twilio_request
 def announce_limit():
@@ -214,7 +243,6 @@ def conference():
     return "", 204
 
 
-@bp.errorhandler(Exception)
 def apologise(error: Exception):
     """Redis, the database or Twilio failed: the caller hears an apology, never an error."""
     if isinstance(error, HTTPException):
@@ -227,3 +255,7 @@ def apologise(error: Exception):
     if request.endpoint in CALLBACKS:
         return "", 503  # Twilio may retry a callback; nothing to say to anyone
     return twiml.say_and_hang_up(prompts.APOLOGY)
+
+
+bp.register_error_handler(Exception, apologise)
+fusing_views.bp.register_error_handler(Exception, apologise)

@@ -1,0 +1,118 @@
+"""Entitlement and membership state: the first conversation is free, then EUR 4 a month."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.billing.models import ACTIVE, CANCELLED, NONE, PAST_DUE, Membership, PaymentEvent
+from app.db import db
+from app.models import Call, Conversation
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BillingEvent:
+    """A provider's event, reduced to what the line needs."""
+
+    ref: str
+    kind: str  # started, renewed, payment_failed, cancelled
+    identity: str | None
+    customer_ref: str | None = None
+    subscription_ref: str | None = None
+    paid_until: datetime | None = None
+
+
+def _row(identity: str) -> Membership:
+    found = db.session.scalar(select(Membership).where(Membership.identity == identity))
+    if found is None:
+        found = Membership(identity=identity, status=NONE)
+        db.session.add(found)
+    return found
+
+
+def entitled(call: Call) -> bool:
+    """Whether this caller may be connected: free conversation left, or an active member."""
+    if call.withheld:
+        return True  # no lasting identity to count a free conversation against
+    found = db.session.scalar(select(Membership).where(Membership.identity == call.identity))
+    return found is None or found.free_used_at is None or found.status == ACTIVE
+
+
+def conversation_ended(conversation: Conversation) -> None:
+    """A conversation long enough to count uses up each caller's free conversation."""
+    seconds = conversation.duration_seconds
+    if seconds is None or seconds < current_app.config["FREE_CONVERSATION_MIN_SECONDS"]:
+        return
+    for participant in conversation.participants:
+        call = participant.call
+        if not call.withheld:
+            row = _row(call.identity)
+            row.free_used_at = row.free_used_at or conversation.ended_at
+    db.session.commit()
+
+
+def apply(event: BillingEvent) -> bool:
+    """Apply a provider event once; a replayed event changes nothing and returns False."""
+    db.session.add(PaymentEvent(event_ref=event.ref, kind=event.kind))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    row = _find(event)
+    if row is None:
+        log.warning("payment event %s for an unknown member ignored", event.kind)
+        db.session.commit()
+        return True
+    row.source = "stripe"
+    row.customer_ref = event.customer_ref or row.customer_ref
+    row.subscription_ref = event.subscription_ref or row.subscription_ref
+    row.status = {
+        "started": ACTIVE,
+        "renewed": ACTIVE,
+        "payment_failed": PAST_DUE,
+        "cancelled": CANCELLED,
+    }[event.kind]
+    if event.paid_until:
+        row.paid_until = event.paid_until
+    db.session.commit()
+    return True
+
+
+def _find(event: BillingEvent) -> Membership | None:
+    if event.identity:
+        return _row(event.identity)
+    if event.subscription_ref:
+        return db.session.scalar(
+            select(Membership).where(Membership.subscription_ref == event.subscription_ref)
+        )
+    return None
+
+
+def grant(identity: str) -> Membership:
+    """Make a caller a member by hand (an admin's decision)."""
+    row = _row(identity)
+    row.status, row.source = ACTIVE, "manual"
+    db.session.commit()
+    return row
+
+
+def revoke(identity: str) -> Membership:
+    """End a membership by hand."""
+    row = _row(identity)
+    row.status = CANCELLED
+    db.session.commit()
+    return row
+
+
+def counts() -> dict[str, int]:
+    """Members by status."""
+    rows = db.session.execute(select(Membership.status, func.count()).group_by(Membership.status))
+    return dict(rows.all())

@@ -1,0 +1,34 @@
+"""The payment provider behind one small interface; Stripe is the implementation in use."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from flask import current_app
+
+from app.billing.membership import BillingEvent
+
+
+class PaymentError(RuntimeError):
+    """The provider could not be reached or refused the request."""
+
+
+class ForgedEvent(ValueError):
+    """A webhook whose signature does not verify."""
+
+
+class PaymentProvider(Protocol):
+    """What the line needs from a payment provider."""
+
+    def checkout_link(self, identity: str) -> str:
+        """A link where this caller can start a EUR 4 monthly membership."""
+
+    def verify(self, payload: bytes, signature: str) -> BillingEvent | None:
+        """The event in a signed webhook (None for kinds the line ignores); ForgedEvent if not."""
+
+
+def provider() -> PaymentProvider:
+    """The configured provider."""
+    from app.billing.stripe_provider import StripeProvider  # noqa: PLC0415
+
+    return StripeProvider(current_app.config)
