@@ -35,7 +35,8 @@ run: migrate
 	  && $(BIN)/honcho start -f Procfile web worker scheduler
 
 test: install
-	$(BIN)/ruff check app workers twin tests
+	$(BIN)/ruff check app workers twin tests bench
+	@scripts/ensure-chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks print their figures and append them to bench/RESULTS.md. Point DATABASE_URL and
