@@ -147,3 +147,11 @@ def closing():
 def round_ending():
     """Announced into each room shortly before a round ends."""
     return twiml.say(prompts.FUSING_ROUND_ENDING)
+
+
+@bp.errorhandler(Exception)
+def failed(error: Exception):
+    """A guest on the line hears the same apology as any caller, never an error."""
+    from app.voice.views import apologise  # noqa: PLC0415 - the voice views import this module
+
+    return apologise(error)

@@ -258,4 +258,3 @@ def apologise(error: Exception):
 
 
 bp.register_error_handler(Exception, apologise)
-fusing_views.bp.register_error_handler(Exception, apologise)
