@@ -105,11 +105,13 @@ def test_after_the_free_conversation_a_non_member_hears_how_to_join(twilio, app)
 def test_members_and_granted_callers_are_connected(twilio, app):
     _talked(app, [NUMBER, "+4915550100702"], seconds=90)
     with app.app_context():
-        membership.grant(_identity(app))
+        membership.set_manual(_identity(app), active=True)
+        db.session.commit()
     _, root = _ask_to_talk(twilio)
     assert root.find("Dial/Conference") is not None
     with app.app_context():
-        membership.revoke(_identity(app))
+        membership.set_manual(_identity(app), active=False)
+        db.session.commit()
     _, root = _ask_to_talk(twilio)
     assert root.find("Dial") is None
 

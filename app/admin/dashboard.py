@@ -10,12 +10,14 @@ from flask import current_app, render_template, request
 from sqlalchemy import func, select
 
 from app import pool
-from app.admin import bp, membership, stats, zones
+from app.admin import bp, stats, zones
+from app.billing import membership as billing
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingGuest
 from app.fusing.schedule import spoken_when
 from app.models import Call, Conversation
+from app.sms import subscribers
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +94,8 @@ def dashboard():
         talking=talking_now(),
         fusing=fusing_status(),
         today=today_summary(),
-        members=membership.counts(),
-        subscribers=membership.active_subscribers(),
+        members=billing.counts(),
+        subscribers=subscribers.active_count(),
         period=period,
         periods=stats.PERIODS.values(),
         charts=stats.chart_data(period),

@@ -7,46 +7,18 @@ from sqlalchemy import func, select
 
 from app.admin import bp
 from app.admin.audit import audit
-from app.billing.models import ACTIVE, CANCELLED, NONE, PAST_DUE, Membership
+from app.billing import membership
+from app.billing.models import Membership
 from app.db import db
 from app.models import Call
-from app.sms.models import ACTIVE as SMS_ACTIVE
-from app.sms.models import Subscriber
+from app.sms import subscribers
 
-STATUSES = (ACTIVE, PAST_DUE, CANCELLED, NONE)
 MANUAL = "manual"
 
 
 def status_of(identity: str) -> Membership | None:
     """The membership row of an identity, if the line has one."""
     return db.session.scalar(select(Membership).where(Membership.identity == identity))
-
-
-def set_manual_membership(identity: str, active: bool) -> Membership:
-    """Make a membership active (or cancelled) by hand, creating its row if missing."""
-    member = status_of(identity)
-    if member is None:
-        member = Membership(identity=identity)
-        db.session.add(member)
-    member.status = ACTIVE if active else CANCELLED
-    member.source = MANUAL
-    db.session.flush()
-    return member
-
-
-def counts() -> dict[str, int]:
-    """Memberships per status (every status listed, zero when none)."""
-    rows = db.session.execute(select(Membership.status, func.count()).group_by(Membership.status))
-    found = dict.fromkeys(STATUSES, 0)
-    found.update({status: count for status, count in rows})
-    return found
-
-
-def active_subscribers() -> int:
-    """SMS subscribers who get reminders now."""
-    return db.session.scalar(
-        select(func.count()).select_from(Subscriber).where(Subscriber.status == SMS_ACTIVE)
-    )
 
 
 @bp.get("/members")
@@ -56,7 +28,10 @@ def members():
         select(func.count()).select_from(Membership).where(Membership.source == MANUAL)
     )
     return render_template(
-        "admin/members.html", counts=counts(), manual=manual, subscribers=active_subscribers()
+        "admin/members.html",
+        counts=membership.counts(),
+        manual=manual,
+        subscribers=subscribers.active_count(),
     )
 
 
@@ -67,7 +42,7 @@ def change_membership(call_id: int, change: str):
     if call.withheld:
         flash("A withheld number has no lasting identity to give a membership to.", "error")
         return redirect(url_for("admin.call_detail", call_id=call.id))
-    member = set_manual_membership(call.identity, active=change == "grant")
+    member = membership.set_manual(call.identity, active=change == "grant")
     action = "membership_granted" if change == "grant" else "membership_revoked"
     audit(action, target=member.id, detail=f"caller {call.identity[:10]} (call {call.id})")
     db.session.commit()

@@ -96,23 +96,17 @@ def _find(event: BillingEvent) -> Membership | None:
     return None
 
 
-def grant(identity: str) -> Membership:
-    """Make a caller a member by hand (an admin's decision)."""
+def set_manual(identity: str, active: bool) -> Membership:
+    """Make a membership active (or cancelled) by hand; the caller commits (with its audit)."""
     row = _row(identity)
-    row.status, row.source = ACTIVE, "manual"
-    db.session.commit()
-    return row
-
-
-def revoke(identity: str) -> Membership:
-    """End a membership by hand."""
-    row = _row(identity)
-    row.status = CANCELLED
-    db.session.commit()
+    row.status, row.source = (ACTIVE if active else CANCELLED), "manual"
+    db.session.flush()
     return row
 
 
 def counts() -> dict[str, int]:
-    """Members by status."""
+    """Memberships per status, every status listed (zero when none)."""
     rows = db.session.execute(select(Membership.status, func.count()).group_by(Membership.status))
-    return dict(rows.all())
+    found = dict.fromkeys((ACTIVE, PAST_DUE, CANCELLED, NONE), 0)
+    found.update(dict(rows.all()))
+    return found
