@@ -91,7 +91,7 @@ def run(callers: int, seconds: float) -> list[str]:
         watcher.join()
         told = {p.sid for p in phones if any("nobody is free" in h.lower() for h in p.heard)}
         waits = [watcher.paired_at[s] - t for s, t in dialled.items() if s in watcher.paired_at]
-        history = twin.conference_history()
+        history = twin.conference_history
         rooms_of = Counter(sid for conf in history for sid in set(conf.members_ever))
         crowded = sum(1 for conf in history if len(set(conf.members_ever)) > 2)
         with app.app_context():
