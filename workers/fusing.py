@@ -81,41 +81,65 @@ def _guest_pairs_met(session_id: int, guests: list[FusingGuest]) -> set[Pair]:
 
 
 def rotate(session_id: int, number: int) -> dict:
-    """At a round boundary: everyone present goes to a new room with someone new."""
+    """At a round boundary: everyone present goes to a new room with someone new.
+
+    The rooms are decided and committed first; the moves follow. A retry after a crash
+    finds the rooms made and moves only the guests who have not reached theirs.
+    """
     started = time.monotonic()
     session = db.session.get(FusingSession, session_id)
     if session is None or session.closed_at:
         return {"skipped": "closed"}
-    if any(r.number == number for r in session.rounds):
+    record = next((r for r in session.rounds if r.number == number), None)
+    if record is None:
+        record = _plan_round(session_id, number)
+    elif record.seconds is not None:
         return {"skipped": "done"}
+    return _seat_everyone(record, started)
+
+
+def _plan_round(session_id: int, number: int) -> FusingRound:
     guests = _present(session_id)
     groups = lineup.group([g.id for g in guests], _guest_pairs_met(session_id, guests))
     by_id = {g.id: g for g in guests}
-    record = FusingRound(session_id=session_id, number=number, guests=len(guests))
+    record = FusingRound(session_id=session_id, number=number, guests=len(guests), rest_calls=0)
     db.session.add(record)
-    moves = {}
     for group in groups:
-        if len(group) < 2:
-            continue  # a single guest stays in the lobby for a late joiner
-        members = [by_id[i] for i in group]
-        name = sessions.open_room(session_id, number, members)
-        moves.update({db.session.get(Call, m.call_id).sid: room_url(name) for m in members})
+        if len(group) > 1:  # a single guest stays in the lobby for a late joiner
+            sessions.open_room(session_id, number, [by_id[i] for i in group])
     db.session.commit()
     pool.clear(sessions.pool_name(session_id))
+    return record
+
+
+def _seat_everyone(record: FusingRound, started: float) -> dict:
+    rooms = db.session.scalars(
+        select(FusingRoom).where(
+            FusingRoom.session_id == record.session_id, FusingRoom.round_number == record.number
+        )
+    ).all()
+    moves = {}
+    for room in rooms:
+        for seat in room.seats:
+            call = db.session.get(Call, seat.call_id)
+            arrived = any(e.kind == "fusing_room" and e.detail == room.room for e in call.events)
+            if call.state != ENDED and not arrived:
+                moves[call.sid] = room_url(room.room)
     burst = rest.redirect_many(moves, current_app.config["FUSING_MAX_IN_FLIGHT"])
-    _forget(session_id, burst.gone)
-    record.rest_calls, record.seconds = burst.requests, time.monotonic() - started
+    _forget(record.session_id, burst.gone)
+    record.rest_calls += burst.requests
+    record.seconds = time.monotonic() - started
     db.session.commit()
     log.info(
-        "round %d: %d guests, %d rooms, %d REST requests, %.2f s",
-        number,
-        len(guests),
-        len([g for g in groups if len(g) > 1]),
+        "round %d: %d guests in %d rooms, %d REST requests, %.2f s",
+        record.number,
+        record.guests,
+        len(rooms),
         burst.requests,
         record.seconds,
     )
     return {
-        "guests": len(guests),
+        "guests": record.guests,
         "moved": len(burst.done),
         "gone": len(burst.gone),
         "failed": len(burst.failed),

@@ -7,11 +7,12 @@ import time
 from datetime import timedelta
 
 from flask import current_app
+from rq import get_current_job
 from sqlalchemy import select
 
 from app import calls, live, pairing, pool, urls
 from app.db import db, utcnow
-from app.models import MATCHED, TIMED_OUT, WAITING, Call
+from app.models import ENDED, MATCHED, TIMED_OUT, WAITING, Call
 from app.telephony import rest
 
 log = logging.getLogger(__name__)
@@ -26,9 +27,21 @@ def _redirect(call: Call, path: str, kind: str, detail: str) -> str:
     except rest.Gone:
         calls.end(call, "completed", None, utcnow())
         return "gone"
+    except rest.TelephonyError as error:
+        if error.retryable and retries_left():
+            raise  # RQ tries again after its backoff
+        calls.record(call, "redirect_failed", f"{kind}: HTTP {error.status}")
+        db.session.commit()
+        raise  # the job is kept among the failed ones, and the call's record says why
     calls.record(call, kind, detail)
     db.session.commit()
     return "redirected"
+
+
+def retries_left() -> bool:
+    """Whether RQ will run the current job again if it fails now."""
+    job = get_current_job()
+    return bool(job and job.retries_left)
 
 
 def expire_wait(call_id: int, token: str) -> str:
@@ -91,3 +104,35 @@ def reconcile_waiting() -> dict[str, int]:
         )
         counts["expired" if overdue else "restored"] += 1
     return counts
+
+
+def reconcile_calls() -> dict[str, int]:
+    """Close calls whose end the line missed (a status callback lost while the database was down).
+
+    Each call the database still thinks is live is checked with Twilio at most every few
+    minutes; a call Twilio reports as finished (or no longer knows) is ended here.
+    """
+    quiet = utcnow() - timedelta(seconds=60)
+    candidates = db.session.scalars(
+        select(Call).where(Call.state != ENDED, Call.arrived_at < quiet)
+    ).all()
+    conn = live.connection()
+    due = [c for c in candidates if conn.set(live.key("checked", str(c.id)), 1, nx=True, ex=300)]
+    found: dict[str, object] = {}
+    burst = rest.fan_out(
+        {
+            c.sid: (lambda client, sid=c.sid: found.__setitem__(sid, client.calls(sid).fetch()))
+            for c in due
+        },
+        current_app.config["FUSING_MAX_IN_FLIGHT"],
+    )
+    ended = 0
+    for call in due:
+        remote = found.get(call.sid)
+        if call.sid in burst.gone or (
+            remote is not None and remote.status in calls.TERMINAL_STATUSES
+        ):
+            duration = getattr(remote, "duration", None)
+            calls.end(call, getattr(remote, "status", "completed"), duration, utcnow())
+            ended += 1
+    return {"checked": len(due), "ended": ended}
