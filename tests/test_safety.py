@@ -25,6 +25,7 @@ def test_reports_exclude_the_pair_both_ways_and_enough_reporters_block(app):
         target, first, second = _call("t"), _call("a"), _call("b")
         room = Conversation(room="r1")
         db.session.add(room)
+        db.session.commit()
         assert safety.report(first, target, room)
         assert not safety.report(first, target, room)  # the same report twice counts once
         assert safety.excluded_partners("a") == {"a", "t"}
