@@ -158,7 +158,11 @@ class Stack:
             self.twin.stop()
         if self.web is not None:
             self.web.terminate()
-            self.web.wait(timeout=10)
+            try:
+                self.web.wait(timeout=20)
+            except subprocess.TimeoutExpired:  # still draining a herd's callbacks
+                self.web.kill()
+                self.web.wait(timeout=10)
         self._forget_redis()
         if self.schema:
             engine = create_engine(database_uri(self.admin_url))
