@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint migrate urls bench clean
+.PHONY: install run test lint migrate urls bench drills clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,11 +39,20 @@ test: install
 	@scripts/ensure-chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Benchmarks print their figures and append them to bench/RESULTS.md. Point DATABASE_URL and
-# REDIS_URL at PostgreSQL and Redis to measure as in production.
+# Benchmarks and fault drills print their figures and append them to bench/RESULTS.md. Point
+# DATABASE_URL at PostgreSQL and REDIS_URL at a spare Redis db index to measure as in production:
+#   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/4 make bench
 bench: install
 	$(BIN)/python -m bench.webhook_latency
-	$(BIN)/python -m bench.fusing_rotation 500
+	$(BIN)/python -m bench.profile_incoming
+	$(BIN)/python -m bench.herd 2000 60
+	$(BIN)/python -m bench.fusing_rotation 500 2000
+
+drills: install
+	$(BIN)/python -m bench.drills.redis_restart
+	$(BIN)/python -m bench.drills.worker_killed
+	$(BIN)/python -m bench.drills.postgres_cut
+	$(BIN)/python -m bench.drills.twilio_errors
 
 lint: install
 	$(BIN)/ruff check app workers twin tests bench

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
-from flask import current_app
+from flask import abort, current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +19,7 @@ from app.models import ARRIVED, ENDED, MATCHED, WAITING, Call, CallEvent
 log = logging.getLogger(__name__)
 TERMINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 PURGE_BACKOFF = (5, 30, 120, 600, 1800)
+CALL_SID = re.compile(r"CA[0-9a-f]{32}")
 
 
 def record(call: Call, kind: str, detail: str | None = None, at: datetime | None = None) -> None:
@@ -38,6 +40,8 @@ def by_sid(sid: str) -> Call | None:
 
 def arrive(sid: str, from_number: str | None) -> Call:
     """Record a new call (or return it, when Twilio retries the webhook)."""
+    if not CALL_SID.fullmatch(sid):
+        abort(400, "not a Twilio CallSid")
     call = by_sid(sid)
     if call is not None:
         return call
@@ -88,7 +92,7 @@ def status_changed(form) -> None:
         log.info("status callback for a call the line never answered")
         return
     status = form.get("CallStatus", "")
-    sequence = int(form.get("SequenceNumber") or 0)
+    sequence = whole_number(form.get("SequenceNumber"))
     if call.state == ENDED or (sequence and sequence <= call.status_sequence):
         return
     if status in TERMINAL_STATUSES:
@@ -99,13 +103,21 @@ def status_changed(form) -> None:
     db.session.commit()
 
 
+def whole_number(value) -> int:
+    """A counter or duration from a callback; anything that is not one counts as 0."""
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
 def end(call: Call, status: str, duration: str | None, at: datetime) -> None:
     """Close a call wherever it was: leave the pool, settle the outcome, rescue a partner."""
     prior = call.state
     done = db.session.execute(
         update(Call)
         .where(Call.id == call.id, Call.state != ENDED)
-        .values(state=ENDED, ended_at=at, duration_seconds=int(duration or 0))
+        .values(state=ENDED, ended_at=at, duration_seconds=whole_number(duration))
     ).rowcount
     if not done:
         db.session.rollback()

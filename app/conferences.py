@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import live
 from app.billing import membership
-from app.calls import by_sid, parse_timestamp, record
+from app.calls import by_sid, parse_timestamp, record, whole_number
 from app.db import db, utcnow
 from app.models import ConferenceEvent, Conversation
 
@@ -26,7 +26,7 @@ def event_received(form) -> bool:
     if conversation is None or event not in KNOWN_EVENTS:
         log.info("conference event %s for an unknown room ignored", event)
         return False
-    sequence = int(form.get("SequenceNumber") or 0)
+    sequence = whole_number(form.get("SequenceNumber"))
     if any(e.sequence == sequence for e in conversation.events):
         return False  # Twilio retried an event we already have
     at = parse_timestamp(form.get("Timestamp"))

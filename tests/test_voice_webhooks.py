@@ -159,3 +159,10 @@ def test_hourly_limit_slows_down_a_repeat_caller(twilio, app):
     root = twiml(twilio.post("/twilio/voice", call_form("+15550100011")))
     assert "take a break" in spoken(root) and root.find("Hangup") is not None
     assert twiml(twilio.post("/twilio/voice", call_form("+15550100012"))).find("Gather") is not None
+
+
+def test_a_call_sid_that_is_not_twilios_gets_400(twilio, app):
+    for sid in ("CA" + "0" * 200, "XX" + "0" * 32, "", "CA12"):
+        assert twilio.post("/twilio/voice", {**call_form(), "CallSid": sid}).status_code == 400
+    with app.app_context():
+        assert pool.waiting_count() == 0

@@ -52,7 +52,14 @@ def expire_wait(call_id: int, token: str) -> str:
     # A retry after a failed redirect finds the call already timed out: redirect it again.
     if call is None or call.wait_token != token or call.state != TIMED_OUT:
         return "not waiting"
-    return _redirect(call, urls.TIMEOUT, "timeout_redirect", token)
+    try:
+        return _redirect(call, urls.TIMEOUT, "timeout_redirect", token)
+    except rest.TelephonyError:
+        if not retries_left():  # Twilio stays unreachable: let them be paired meanwhile
+            call.state = WAITING
+            pairing.restore_waiting(call)
+            db.session.commit()
+        raise
 
 
 def _not_before_timeout(call_id: int) -> None:
