@@ -10,6 +10,7 @@ from pathlib import Path
 from rq.job import Job, JobStatus
 
 from app import live
+from app.db import db
 from workers.schedule import register_all
 
 BIN = Path(sys.executable).parent
@@ -88,3 +89,15 @@ def test_fusing_schedule_can_be_shown_and_changed(runner, app):
     assert (
         refused.exit_code != 0 and "Every Friday" in runner.invoke(args=["fusing", "show"]).output
     )
+
+
+def test_the_schedule_is_cached_until_it_changes(app):
+    from app.fusing import sessions  # noqa: PLC0415
+
+    with app.app_context():
+        first = sessions.schedule()
+        assert sessions.schedule() is first  # no queries while nothing changed
+        rule = sessions.rule_row()
+        rule.weekday = 2
+        db.session.commit()  # any commit touching the schedule moves its version
+        assert sessions.schedule()[0].weekday == 2

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import pool
 from app.db import db, utcnow
+from app.fusing import schedule_cache
 from app.fusing.lineup import Pair, met_pairs
 from app.fusing.models import (
     FusingDate,
@@ -22,6 +23,7 @@ from app.fusing.models import (
 from app.fusing.schedule import Extra, Occurrence, Rule, current_occurrence, next_occurrence
 from app.models import Call
 
+schedule_cache.watch(FusingRule, FusingDate)
 LOBBY_SIZE = 200  # Twilio conferences hold 250; lobbies fill to 200 and then shard
 LOBBY_OPENS_BEFORE = timedelta(minutes=2)
 # What an admin may set, in minutes (inclusive): the CLI and the admin form both use these.
@@ -41,6 +43,10 @@ def rule_row() -> FusingRule:
 
 def schedule() -> tuple[Rule, list[Extra], list]:
     """The rule, one-off sessions and cancelled dates, as the schedule module takes them."""
+    return schedule_cache.cached(_load_schedule)
+
+
+def _load_schedule() -> tuple[Rule, list[Extra], list]:
     row = rule_row()
     rule = Rule(
         weekday=row.weekday,
@@ -67,7 +73,8 @@ def schedule() -> tuple[Rule, list[Extra], list]:
 def save_schedule() -> None:
     """Commit pending rule and date changes, or roll back and raise ValueError if impossible."""
     try:
-        schedule()  # refuses an impossible rule (unknown zone, rounds too long...)
+        # Built from the pending rows, not the cache: refuses an impossible rule.
+        _load_schedule()
     except ValueError:
         db.session.rollback()
         raise
