@@ -86,11 +86,13 @@ def running_line(request, test_environment, tmp_path_factory):
             sms_url=server.url + "/twilio/sms",
             time_scale=getattr(request.module, "TWIN_TIME_SCALE", TIME_SCALE),
         ) as twin:
-            config["TWILIO_API_BASE"] = twin.api_base
+            # The twin stands in for Twilio's REST API and the payment provider's alike.
+            config["TWILIO_API_BASE"] = config["STRIPE_API_BASE"] = twin.api_base
             environment = {
                 **os.environ,
                 "PUBLIC_BASE_URL": server.url,
                 "TWILIO_API_BASE": twin.api_base,
+                "STRIPE_API_BASE": twin.api_base,
                 **{name: str(value) for name, value in overrides.items()},
             }
             worker_log = tmp_path_factory.mktemp("worker") / "worker.log"
