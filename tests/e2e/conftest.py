@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import sys
@@ -60,6 +61,7 @@ def _start_worker(environment: dict[str, str], log: Path) -> subprocess.Popen:
     ]
     with log.open("a") as output:  # kept for tests that read what the worker logged
         process = subprocess.Popen(command, env=environment, stdout=output, stderr=output)
+    atexit.register(process.kill)  # even if the run is interrupted before teardown
     connection = redis.Redis.from_url(environment["REDIS_URL"])
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
