@@ -20,6 +20,22 @@ from workers.fusing import close, rotate
 ROUNDS = 2
 
 
+def plan_session(app) -> None:
+    """A Fusing Hour whose lobby opens now: 10 minutes, rounds of 2, starting in 90 s."""
+    start = (utcnow() + timedelta(seconds=90)).replace(microsecond=0)
+    with app.app_context():
+        db.session.add(
+            FusingRule(
+                weekday=start.weekday(),
+                start_time=start.time(),
+                timezone="UTC",
+                duration_seconds=600,
+                round_seconds=120,
+            )
+        )
+        db.session.commit()
+
+
 def _wait(predicate, timeout: float) -> float:
     started = time.monotonic()
     while not predicate():
@@ -33,18 +49,7 @@ def run(guests: int, in_flight: int) -> list[str]:
     """One session with `guests` callers; returns table rows."""
     with Stack(FUSING_MAX_IN_FLIGHT=str(in_flight)) as stack:
         app = create_app()
-        start = (utcnow() + timedelta(seconds=90)).replace(microsecond=0)
-        with app.app_context():
-            db.session.add(
-                FusingRule(
-                    weekday=start.weekday(),
-                    start_time=start.time(),
-                    timezone="UTC",
-                    duration_seconds=600,
-                    round_seconds=120,
-                )
-            )
-            db.session.commit()
+        plan_session(app)
         twin = stack.twin
         callers = []
         arriving = time.monotonic()

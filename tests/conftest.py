@@ -163,3 +163,16 @@ def live_server():
     """The app on a real HTTP server; PUBLIC_BASE_URL is its loopback address."""
     with LiveServer() as server:
         yield server
+
+
+@pytest.fixture
+def twin_api(app):
+    """A twin in this process answering the app's REST calls (no phones dialling)."""
+    from twin import Twin  # noqa: PLC0415
+
+    config = app.config
+    with Twin(
+        account_sid=config["TWILIO_ACCOUNT_SID"], auth_token=config["TWILIO_AUTH_TOKEN"]
+    ) as tw:
+        config["TWILIO_API_BASE"] = tw.api_base
+        yield tw

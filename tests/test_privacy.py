@@ -12,7 +12,6 @@ from app.db import db, utcnow
 from app.models import Call, CallEvent, Conversation, DailyStats
 from app.privacy import redact
 from app.telephony.rest import TelephonyError
-from twin import Twin
 from workers.privacy import after_call, purge_old
 
 
@@ -65,20 +64,10 @@ def _ended_call(sid: str, **fields) -> Call:
     return call
 
 
-@pytest.fixture
-def twin(app):
-    config = app.config
-    with Twin(
-        account_sid=config["TWILIO_ACCOUNT_SID"], auth_token=config["TWILIO_AUTH_TOKEN"]
-    ) as tw:
-        config["TWILIO_API_BASE"] = tw.api_base
-        yield tw
-
-
-def test_purge_retries_on_server_errors_and_treats_404_as_done(app, twin):
+def test_purge_retries_on_server_errors_and_treats_404_as_done(app, twin_api):
     with app.app_context():
         call = _ended_call("CA" + "7" * 32)
-        twin.rest_faults.add(status=503, times=1, method="DELETE")
+        twin_api.rest_faults.add(status=503, times=1, method="DELETE")
         with pytest.raises(TelephonyError) as raised:
             after_call(call.id)  # RQ retries the job with backoff
         assert raised.value.retryable
@@ -86,24 +75,24 @@ def test_purge_retries_on_server_errors_and_treats_404_as_done(app, twin):
         assert after_call(call.id) == "purged"  # unknown at Twilio: 404, which is done
         assert call.purged_at is not None
         assert after_call(call.id) == "masked"  # idempotent: nothing more to do
-        deletes = [r for r in twin.requests if r.method == "DELETE"]
+        deletes = [r for r in twin_api.requests if r.method == "DELETE"]
         assert len(deletes) == 2
 
 
-def test_purge_gives_up_on_a_client_error_and_records_it(app, twin):
+def test_purge_gives_up_on_a_client_error_and_records_it(app, twin_api):
     with app.app_context():
         call = _ended_call("CA" + "8" * 32)
-        twin.rest_faults.add(status=400, times=1, method="DELETE")
+        twin_api.rest_faults.add(status=400, times=1, method="DELETE")
         assert after_call(call.id) == "failed"
         assert [e.kind for e in call.events][-1] == "purge_failed"
 
 
-def test_no_purge_when_switched_off(app, twin):
+def test_no_purge_when_switched_off(app, twin_api):
     app.config["PURGE_TWILIO_RECORDS"] = False
     with app.app_context():
         call = _ended_call("CA" + "9" * 32)
         assert after_call(call.id) == "masked"
-    assert not [r for r in twin.requests if r.method == "DELETE"]
+    assert not [r for r in twin_api.requests if r.method == "DELETE"]
 
 
 def test_retention_folds_old_calls_into_daily_counts_once(app):

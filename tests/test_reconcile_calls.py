@@ -12,18 +12,7 @@ from app.db import db, utcnow
 from app.models import Call
 from app.pairing import restore_waiting
 from app.telephony.rest import TelephonyError
-from twin import Twin
 from workers.waiting import expire_wait, reconcile_calls
-
-
-@pytest.fixture
-def twin(app):
-    config = app.config
-    with Twin(
-        account_sid=config["TWILIO_ACCOUNT_SID"], auth_token=config["TWILIO_AUTH_TOKEN"]
-    ) as tw:
-        config["TWILIO_API_BASE"] = tw.api_base
-        yield tw
 
 
 def _call(state: str, **fields) -> Call:
@@ -40,21 +29,21 @@ def _call(state: str, **fields) -> Call:
     return call
 
 
-def test_a_call_whose_end_was_missed_is_closed_after_asking_twilio(app, twin):
+def test_a_call_whose_end_was_missed_is_closed_after_asking_twilio(app, twin_api):
     with app.app_context():
         call = _call("matched")
         assert reconcile_calls() == {"checked": 1, "ended": 1}
         assert call.state == "ended" and call.ended_at is not None
-        assert any(r.method == "GET" and call.sid in r.path for r in twin.requests)
+        assert any(r.method == "GET" and call.sid in r.path for r in twin_api.requests)
         assert reconcile_calls() == {"checked": 0, "ended": 0}
 
 
-def test_a_redirect_that_keeps_failing_is_recorded_on_the_call(app, twin):
+def test_a_redirect_that_keeps_failing_is_recorded_on_the_call(app, twin_api):
     with app.app_context():
         started = utcnow() - timedelta(minutes=2)
         call = _call("waiting", wait_token="t" * 16, room="room-t", wait_started_at=started)
         restore_waiting(call)  # in the pool, as a waiting caller is
-        twin.rest_faults.add(status=500, times=5, method="POST")
+        twin_api.rest_faults.add(status=500, times=5, method="POST")
         with pytest.raises(TelephonyError):
             expire_wait(call.id, call.wait_token)
         call = db.session.scalar(select(Call))

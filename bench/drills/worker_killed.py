@@ -12,37 +12,22 @@ import os
 import signal
 import time
 from collections import Counter
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from rq.job import Job
 
 from app import create_app, live
-from app.db import db, utcnow
-from app.fusing.models import FusingRule, FusingSession
+from app.db import db
+from app.fusing.models import FusingSession
 from bench.drills import Drill
 from bench.drills.common_line import wait_until
 from bench.drills.proxy import Proxy
+from bench.fusing_rotation import plan_session
 from bench.stack import Stack
 
 GUESTS = 20
 DELAY = 0.4  # seconds per REST request; two in flight: about 4 s for the whole burst
 FAST = ("--job-monitoring-interval", "5", "--maintenance-interval", "10", "--worker-ttl", "30")
-
-
-def _plan_session(app) -> None:
-    start = (utcnow() + timedelta(seconds=90)).replace(microsecond=0)
-    with app.app_context():
-        db.session.add(
-            FusingRule(
-                weekday=start.weekday(),
-                start_time=start.time(),
-                timezone="UTC",
-                duration_seconds=600,
-                round_seconds=120,
-            )
-        )
-        db.session.commit()
 
 
 def _redirects(twin, sids: set[str]) -> Counter:
@@ -64,7 +49,7 @@ def main() -> None:
     drill = Drill("RQ worker killed mid-rotation")
     with Stack(FUSING_MAX_IN_FLIGHT="2") as stack:
         app = create_app()
-        _plan_session(app)
+        plan_session(app)
         twin = stack.twin
         guests = [twin.dial(f"+4477009001{n:02d}") for n in range(GUESTS)]
         sids = {g.sid for g in guests}
