@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from app import versioned
 from app.db import db, utcnow
 from app.models import Block, Call, Conversation, Report
 
@@ -24,6 +25,27 @@ def active_block(identity: str) -> Block | None:
             Block.identity == identity, Block.lifted_at.is_(None), Block.expires_at > now
         )
     )
+
+
+def is_blocked(identity: str) -> bool:
+    """Whether a block keeps this identity off the line now (from the per-process cache)."""
+    expires = versioned.cached("blocks", _active_blocks).get(identity)
+    return expires is not None and expires > utcnow()
+
+
+def _active_blocks() -> dict[str, datetime]:
+    rows = db.session.execute(
+        select(Block.identity, Block.expires_at).where(
+            Block.lifted_at.is_(None), Block.expires_at > utcnow()
+        )
+    )
+    found: dict[str, datetime] = {}
+    for identity, expires in rows:
+        found[identity] = max(expires, found.get(identity, expires))
+    return found
+
+
+versioned.watch("blocks", Block)
 
 
 def excluded_partners(identity: str) -> set[str]:

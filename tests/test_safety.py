@@ -52,11 +52,12 @@ def test_blocks_expire_and_can_be_lifted(app):
         active = Block(identity="y", reason="test", expires_at=utcnow() + timedelta(days=1))
         db.session.add_all([expired, active])
         db.session.commit()
-        assert safety.active_block("x") is None
-        assert safety.active_block("y") is not None
+        assert safety.active_block("x") is None and not safety.is_blocked("x")
+        assert safety.active_block("y") is not None and safety.is_blocked("y")
         assert safety.lift(active.id)
         assert not safety.lift(active.id)
         assert safety.active_block("y") is None
+        assert not safety.is_blocked("y")  # the lift moved the cached blocks' version
 
 
 def test_a_blocked_caller_hears_why_and_is_hung_up(twilio, app):

@@ -8,9 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import pool
+from app import pool, versioned
 from app.db import db, utcnow
-from app.fusing import schedule_cache
 from app.fusing.lineup import Pair, met_pairs
 from app.fusing.models import (
     FusingDate,
@@ -23,7 +22,7 @@ from app.fusing.models import (
 from app.fusing.schedule import Extra, Occurrence, Rule, current_occurrence, next_occurrence
 from app.models import Call
 
-schedule_cache.watch(FusingRule, FusingDate)
+versioned.watch("schedule", FusingRule, FusingDate)
 LOBBY_SIZE = 200  # Twilio conferences hold 250; lobbies fill to 200 and then shard
 LOBBY_OPENS_BEFORE = timedelta(minutes=2)
 # What an admin may set, in minutes (inclusive): the CLI and the admin form both use these.
@@ -43,7 +42,7 @@ def rule_row() -> FusingRule:
 
 def schedule() -> tuple[Rule, list[Extra], list]:
     """The rule, one-off sessions and cancelled dates, as the schedule module takes them."""
-    return schedule_cache.cached(_load_schedule)
+    return versioned.cached("schedule", _load_schedule)
 
 
 def _load_schedule() -> tuple[Rule, list[Extra], list]:

@@ -88,7 +88,7 @@ def _goodbye():
 def incoming():
     """A new call: greeting and the one-key menu."""
     call = _current_call()
-    if safety.active_block(call.identity):
+    if safety.is_blocked(call.identity):
         calls.set_outcome(call, "blocked")
         calls.record(call, "blocked")
         db.session.commit()

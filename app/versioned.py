@@ -1,0 +1,71 @@
+"""Per-process caches of small, rarely changed tables, kept until a commit changes them.
+
+Every incoming call asks whether a Fusing Hour is on and whether the caller is blocked;
+reading those rows each time costs queries on the hot path. Instead each cache has a
+version number in Redis, bumped after any commit that touches its tables, and a process
+reloads only when the version moves (or, as a safety net, after a minute).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from itertools import chain
+
+from flask import current_app
+from redis import RedisError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app import live
+
+log = logging.getLogger(__name__)
+MAX_AGE = 60.0
+CHANGED = "mindfuse.changed_caches"
+_watched: dict[str, tuple[type, ...]] = {}
+
+
+def _version_key(name: str) -> str:
+    return live.key("version", name)
+
+
+def cached(name: str, load):
+    """The named value from this process's cache, or from `load()` when it has changed."""
+    try:
+        version = live.connection().get(_version_key(name))
+    except RedisError:
+        return load()
+    found = current_app.extensions.get(f"mindfuse.cache.{name}")
+    now = time.monotonic()
+    if found and found[0] == version and now - found[1] < MAX_AGE:
+        return found[2]
+    value = load()
+    current_app.extensions[f"mindfuse.cache.{name}"] = (version, now, value)
+    return value
+
+
+def watch(name: str, *models: type) -> None:
+    """Move the named version after any commit that added, changed or removed these rows."""
+    _watched[name] = models
+
+
+@event.listens_for(Session, "after_flush")
+def _note(session, _context) -> None:
+    touched = list(chain(session.new, session.dirty, session.deleted))
+    for name, models in _watched.items():
+        if any(isinstance(row, models) for row in touched):
+            session.info.setdefault(CHANGED, set()).add(name)
+
+
+@event.listens_for(Session, "after_commit")
+def _bump(session) -> None:
+    for name in session.info.pop(CHANGED, ()):
+        try:
+            live.connection().incr(_version_key(name))
+        except RedisError:
+            log.warning("%s changed but its version could not be moved", name)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session) -> None:
+    session.info.pop(CHANGED, None)
