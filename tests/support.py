@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import socket
 import time
 import xml.etree.ElementTree as ET
 
@@ -97,3 +98,10 @@ def dump_database(app) -> str:
             for table in db.metadata.sorted_tables
             for row in db.session.execute(select(table))
         )
+
+
+def free_port() -> int:
+    """An unused TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

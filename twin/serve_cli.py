@@ -13,6 +13,19 @@ from .__main__ import main as serve
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
+def line_args(config) -> list[str]:
+    """`python -m twin` options for a line with this Flask config (account, number, webhooks)."""
+    line = config["PUBLIC_BASE_URL"]
+    return [
+        "--account-sid", config["TWILIO_ACCOUNT_SID"],
+        "--auth-token", config["TWILIO_AUTH_TOKEN"],
+        "--phone-number", config["TWILIO_PHONE_NUMBER"],
+        "--voice-url", f"{line}/twilio/voice",
+        "--status-callback", f"{line}/twilio/voice/status",
+        "--sms-url", f"{line}/twilio/sms",
+    ]  # fmt: skip
+
+
 @click.command("twin")
 @with_appcontext
 def twin_command() -> None:
@@ -22,24 +35,4 @@ def twin_command() -> None:
     if api.hostname not in LOOPBACK:
         click.echo(f"twin: not needed, the line talks to {config['TWILIO_API_BASE']}")
         return
-    line = config["PUBLIC_BASE_URL"]
-    serve(
-        [
-            "--host",
-            api.hostname,
-            "--port",
-            str(api.port or 80),
-            "--account-sid",
-            config["TWILIO_ACCOUNT_SID"],
-            "--auth-token",
-            config["TWILIO_AUTH_TOKEN"],
-            "--phone-number",
-            config["TWILIO_PHONE_NUMBER"],
-            "--voice-url",
-            f"{line}/twilio/voice",
-            "--status-callback",
-            f"{line}/twilio/voice/status",
-            "--sms-url",
-            f"{line}/twilio/sms",
-        ]
-    )
+    serve(["--host", api.hostname, "--port", str(api.port or 80), *line_args(config)])

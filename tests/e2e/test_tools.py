@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,9 @@ from click.testing import CliRunner
 from flask.cli import FlaskGroup
 
 from app import create_app
+from tests.support import free_port
 from twin.cli import call_command, demo_command
+from twin.serve_cli import line_args
 
 
 def _cli() -> FlaskGroup:
@@ -25,33 +26,11 @@ def _cli() -> FlaskGroup:
     return group
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def twin_process(live_server):
     """`python -m twin` on a free port, pointed at the live line."""
-    config, port = live_server.app.config, _free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "twin",
-        "--port",
-        str(port),
-        "--account-sid",
-        config["TWILIO_ACCOUNT_SID"],
-        "--auth-token",
-        config["TWILIO_AUTH_TOKEN"],
-        "--phone-number",
-        config["TWILIO_PHONE_NUMBER"],
-        "--voice-url",
-        f"{live_server.url}/twilio/voice",
-        "--status-callback",
-        f"{live_server.url}/twilio/voice/status",
-    ]
+    config, port = live_server.app.config, free_port()
+    command = [sys.executable, "-m", "twin", "--port", str(port), *line_args(config)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -101,7 +80,7 @@ def test_call_hears_the_greeting_and_the_fusing_hour(twin_process):
 
 
 def test_call_without_a_twin_fails_clearly(test_environment):
-    nowhere = f"http://127.0.0.1:{_free_port()}"
+    nowhere = f"http://127.0.0.1:{free_port()}"
     result = CliRunner().invoke(_cli(), ["call", "--twin", nowhere, "--seconds", "1"])
     assert result.exit_code == 1
     assert f"no twin control API at {nowhere}" in result.output

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,17 +11,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support import free_port
 from tests.twin.conftest import ACCOUNT_SID, AUTH_TOKEN, twiml
 from twin.remote import RemoteTwin
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    """An unused local TCP port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
