@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -34,17 +36,24 @@ class Line:
 
     def kill_worker(self) -> None:
         """SIGKILL the worker, as a crash would, wherever it is in its work."""
-        self.worker.kill()
-        self.worker.wait(timeout=10)
+        _kill_group(self.worker)
 
     def start_worker(self) -> None:
         """Start a fresh worker (after a crash)."""
         self.worker = _start_worker(self.environment, self.worker_log)
 
     def stop(self) -> None:
-        """Stop the worker gracefully."""
+        """Stop the worker gracefully, then make sure nothing it forked is left."""
         self.worker.terminate()
         self.worker.wait(timeout=10)
+        _kill_group(self.worker)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL a worker and everything it forked."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
 
 
 def _start_worker(environment: dict[str, str], log: Path) -> subprocess.Popen:
@@ -60,8 +69,11 @@ def _start_worker(environment: dict[str, str], log: Path) -> subprocess.Popen:
         environment["RQ_QUEUE"],
     ]
     with log.open("a") as output:  # kept for tests that read what the worker logged
-        process = subprocess.Popen(command, env=environment, stdout=output, stderr=output)
-    atexit.register(process.kill)  # even if the run is interrupted before teardown
+        # Its own process group: the scheduler and work horses it forks go with it.
+        process = subprocess.Popen(
+            command, env=environment, stdout=output, stderr=output, start_new_session=True
+        )
+    atexit.register(_kill_group, process)  # even if the run is interrupted before teardown
     connection = redis.Redis.from_url(environment["REDIS_URL"])
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
