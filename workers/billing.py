@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from app.billing.provider import provider
 from app.sms import outbox, subscribers
-from app.sms.models import ACTIVE
 
 
 def send_payment_link(identity: str) -> str:
     """Create a checkout link for this caller and text it (only with their consent)."""
-    subscriber = subscribers.by_identity(identity)
-    if subscriber is None or subscriber.status != ACTIVE:
+    subscriber = subscribers.consenting(identity)
+    if subscriber is None:
         return "no consent to text"
     link = provider().checkout_link(identity)  # PaymentError: RQ retries with backoff
     outbox.queue_text(subscriber, "payment_link", link=link)

@@ -34,6 +34,12 @@ def by_identity(identity: str) -> Subscriber | None:
     return db.session.scalar(select(Subscriber).where(Subscriber.identity == identity))
 
 
+def consenting(identity: str) -> Subscriber | None:
+    """The subscriber with this identity if they agreed to get texts and still do."""
+    found = by_identity(identity)
+    return found if found is not None and found.status == ACTIVE else None
+
+
 def subscribe(raw_number: str, identity: str, source: str, fallback_zone: str) -> Subscriber | None:
     """Sign a number up (or up again); None when the number cannot receive texts."""
     number = parse_e164(raw_number)

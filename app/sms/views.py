@@ -26,12 +26,6 @@ def _fallback_zone() -> str:
     return fusing_sessions.rule_row().timezone
 
 
-def subscribed(identity: str) -> bool:
-    """Whether this caller agreed to get texts (and still does)."""
-    found = subscribers.by_identity(identity)
-    return found is not None and found.status == "active"
-
-
 def join(raw_number: str, identity: str, source: str) -> bool:
     """Sign a caller or texter up for reminders; False if their number cannot get texts."""
     subscriber = subscribers.subscribe(raw_number, identity, source, _fallback_zone())

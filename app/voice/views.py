@@ -14,6 +14,7 @@ from app.fusing import sessions as fusing_sessions
 from app.fusing import views as fusing_views
 from app.fusing.schedule import spoken_when
 from app.models import Call
+from app.sms import subscribers
 from app.sms import views as sms_views
 from app.telephony import twiml
 from app.telephony.signature import twilio_request
@@ -43,7 +44,7 @@ def _not_a_member(call: Call):
     calls.set_outcome(call, "not_member")
     calls.record(call, "not_member")
     db.session.commit()
-    if sms_views.subscribed(call.identity):
+    if subscribers.consenting(call.identity):
         live.enqueue("workers.billing.send_payment_link", call.identity)
         return twiml.say_and_hang_up(f"{prompts.NOT_MEMBER} {prompts.LINK_SENT}")
     if call.withheld:
