@@ -13,9 +13,9 @@ from app import live, pool, urls
 from app.db import db, utcnow
 from app.fusing import lineup, sessions
 from app.fusing.lineup import Pair
-from app.fusing.models import FusingGuest, FusingRoom, FusingRound, FusingSession
+from app.fusing.models import FusingGuest, FusingRoom, FusingRound, FusingSeat, FusingSession
 from app.fusing.views import room_url
-from app.models import ENDED, Call
+from app.models import ENDED, Call, CallEvent
 from app.telephony import rest
 
 log = logging.getLogger(__name__)
@@ -113,18 +113,27 @@ def _plan_round(session_id: int, number: int) -> FusingRound:
 
 
 def _seat_everyone(record: FusingRound, started: float) -> dict:
-    rooms = db.session.scalars(
-        select(FusingRoom).where(
-            FusingRoom.session_id == record.session_id, FusingRoom.round_number == record.number
+    # Two queries for the whole round, not two per guest: this runs at the round boundary.
+    seats = db.session.execute(
+        select(FusingRoom.room, Call.id, Call.sid)
+        .join(FusingSeat, FusingSeat.room_id == FusingRoom.id)
+        .join(Call, Call.id == FusingSeat.call_id)
+        .where(
+            FusingRoom.session_id == record.session_id,
+            FusingRoom.round_number == record.number,
+            Call.state != ENDED,
         )
     ).all()
-    moves = {}
-    for room in rooms:
-        for seat in room.seats:
-            call = db.session.get(Call, seat.call_id)
-            arrived = any(e.kind == "fusing_room" and e.detail == room.room for e in call.events)
-            if call.state != ENDED and not arrived:
-                moves[call.sid] = room_url(room.room)
+    arrived = set(
+        db.session.execute(
+            select(CallEvent.call_id, CallEvent.detail).where(
+                CallEvent.call_id.in_([call_id for _, call_id, _ in seats]),
+                CallEvent.kind == "fusing_room",
+            )
+        ).all()
+    )
+    moves = {sid: room_url(room) for room, call_id, sid in seats if (call_id, room) not in arrived}
+    rooms = {room for room, _, _ in seats}
     burst = rest.redirect_many(moves, current_app.config["FUSING_MAX_IN_FLIGHT"])
     _forget(record.session_id, burst.gone)
     record.rest_calls += burst.requests
@@ -183,7 +192,8 @@ def close(session_id: int) -> int:
         session.closed_at = utcnow()
         db.session.commit()
     guests = _present(session_id)
-    moves = {db.session.get(Call, g.call_id).sid: urls.public(urls.FUSING_CLOSING) for g in guests}
+    sids = db.session.scalars(select(Call.sid).where(Call.id.in_([g.call_id for g in guests])))
+    moves = dict.fromkeys(sids, urls.public(urls.FUSING_CLOSING))
     burst = rest.redirect_many(moves, current_app.config["FUSING_MAX_IN_FLIGHT"])
     for guest in guests:
         guest.state, guest.room, guest.left_at = "gone", None, utcnow()
