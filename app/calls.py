@@ -33,6 +33,13 @@ def set_outcome(call: Call, outcome: str) -> None:
         call.outcome = outcome
 
 
+def turn_away(call: Call, outcome: str) -> None:
+    """Record that the line did not connect this call, and why (blocked, rate limited...)."""
+    set_outcome(call, outcome)
+    record(call, outcome)
+    db.session.commit()
+
+
 def by_sid(sid: str) -> Call | None:
     """The call with this Twilio CallSid, if the line has seen it."""
     return db.session.scalar(select(Call).where(Call.sid == sid))

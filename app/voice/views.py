@@ -41,9 +41,7 @@ def _pressed(menu_name: str) -> tuple[Call, str]:
 
 def _not_a_member(call: Call):
     """The free conversation is used and there is no membership: how to join."""
-    calls.set_outcome(call, "not_member")
-    calls.record(call, "not_member")
-    db.session.commit()
+    calls.turn_away(call, "not_member")
     if subscribers.consenting(call.identity):
         live.enqueue("workers.billing.send_payment_link", call.identity)
         return twiml.say_and_hang_up(f"{prompts.NOT_MEMBER} {prompts.LINK_SENT}")
@@ -90,14 +88,10 @@ def incoming():
     """A new call: greeting and the one-key menu."""
     call = _current_call()
     if safety.is_blocked(call.identity):
-        calls.set_outcome(call, "blocked")
-        calls.record(call, "blocked")
-        db.session.commit()
+        calls.turn_away(call, "blocked")
         return twiml.say_and_hang_up(prompts.BLOCKED)
     if calls.over_hourly_limit(call.identity):
-        calls.set_outcome(call, "rate_limited")
-        calls.record(call, "rate_limited")
-        db.session.commit()
+        calls.turn_away(call, "rate_limited")
         return twiml.say_and_hang_up(prompts.SLOW_DOWN)
     session = fusing_sessions.running_session()
     if session is not None:  # during the Fusing Hour, callers go straight to its lobby
