@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import select
 from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import Pool
 from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -67,6 +69,26 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.close()
 
 
+@event.listens_for(Pool, "checkout")
+def _closed_by_server(dbapi_connection, _record, _proxy):
+    """Replace a pooled connection the server (or a proxy) has closed, without a round trip.
+
+    An idle connection has nothing to read unless its peer hung up: a readable socket means
+    EOF, or an error the server sent before closing. Pinging instead would cost every
+    request a round trip to the database. The pool retries the checkout on a new connection.
+    """
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if fileno is None or type(dbapi_connection).__module__.startswith("sqlite3"):
+        return
+    poller = select.poll()
+    try:
+        poller.register(fileno(), select.POLLIN)
+    except (OSError, ValueError) as error:  # already closed on our side
+        raise exc.DisconnectionError() from error
+    if poller.poll(0):  # readable, hung up or in error: not a connection to use
+        raise exc.DisconnectionError()
+
+
 def init_app(app: Flask) -> None:
     """Bind the database and the migration commands to the app."""
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -74,7 +96,6 @@ def init_app(app: Flask) -> None:
     if uri.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
     else:
-        options.setdefault("pool_pre_ping", True)
         options.setdefault("connect_args", {"connect_timeout": 3})
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from app import create_app
+from app.db import db
 from tests.support import Twilio, call_form, dump_database, dump_redis, spoken, twiml
 
 
@@ -58,3 +62,23 @@ def test_no_raw_number_is_kept_in_the_database_or_redis(twilio, app):
     assert "rq:job" in live and "+44 ••• •••• 77" in stored
     for needle in needles:
         assert needle not in stored and needle not in live
+
+
+def test_a_pooled_connection_the_server_closed_is_replaced_unnoticed(app):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("a server that closes connections needs PostgreSQL")
+        first = db.session.scalar(text("SELECT pg_backend_pid()"))
+        db.session.remove()  # back to the pool, idle
+        outside = create_engine(db.engine.url, poolclass=NullPool)
+        with outside.connect() as conn:
+            assert conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+            deadline = time.monotonic() + 5  # until the server has let it go
+            while time.monotonic() < deadline and conn.scalar(_ALIVE, {"pid": first}):
+                time.sleep(0.05)
+        outside.dispose()
+        second = db.session.scalar(text("SELECT pg_backend_pid()"))  # no error: a new connection
+        assert second != first
+
+
+_ALIVE = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
