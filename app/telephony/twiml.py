@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Response, current_app
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
@@ -35,15 +37,22 @@ def say_and_hang_up(text: str) -> Response:
 
 def menu(prompt: str, action: str, timeout: int = 5, fallthrough: str | None = None) -> Response:
     """A one-key menu; with no input the call goes on to `fallthrough` (or hangs up)."""
+    voice = current_app.config["VOICE"]
+    return Response(_menu_xml(voice, prompt, action, timeout, fallthrough), mimetype="text/xml")
+
+
+@lru_cache(maxsize=512)
+def _menu_xml(voice: str, prompt: str, action: str, timeout: int, fallthrough: str | None) -> str:
+    # The line has a few dozen distinct menus: each is built once per process.
     response = VoiceResponse()
     gather = Gather(num_digits=1, action=action, method="POST", timeout=timeout)
-    _say(gather, prompt)
+    gather.say(prompt, voice=voice)
     response.append(gather)
     if fallthrough:
         response.redirect(fallthrough, method="POST")
     else:
         response.hangup()
-    return reply(response)
+    return str(response)
 
 
 def conference_room(
