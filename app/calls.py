@@ -9,9 +9,10 @@ from email.utils import parsedate_to_datetime
 
 from flask import abort, current_app
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 
-from app import live, pool
+from app import live, pool, versioned
 from app.db import db, utcnow
 from app.identity import identify
 from app.models import ARRIVED, ENDED, MATCHED, WAITING, Call, CallEvent
@@ -45,40 +46,72 @@ def by_sid(sid: str) -> Call | None:
     return db.session.scalar(select(Call).where(Call.sid == sid))
 
 
-def arrive(sid: str, from_number: str | None) -> Call:
-    """Record a new call (or return it, when Twilio retries the webhook)."""
+def _valid_sid(sid: str) -> str:
     if not CALL_SID.fullmatch(sid):
         abort(400, "not a Twilio CallSid")
-    call = by_sid(sid)
-    if call is not None:
-        return call
-    caller = identify(from_number, current_app.config["NUMBER_HASH_KEY"], sid)
-    call = Call(
-        sid=sid,
-        identity=caller.identity,
-        masked_number=caller.masked,
-        country=caller.country,
-        withheld=caller.withheld,
-    )
-    db.session.add(call)
-    record(call, "arrived", "withheld" if caller.withheld else None)
-    try:
-        db.session.commit()
-    except IntegrityError:  # the same webhook, retried concurrently
-        db.session.rollback()
+    return sid
+
+
+_ARRIVALS: dict[str, object] = {}
+
+
+def _arrival_statement():
+    """INSERT .. ON CONFLICT (sid) DO NOTHING RETURNING the row, built once per dialect."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in _ARRIVALS:
+        table = Call.__table__
+        module = postgresql if dialect == "postgresql" else sqlite
+        insert = module.insert(table).on_conflict_do_nothing(index_elements=[table.c.sid])
+        _ARRIVALS[dialect] = insert.returning(*table.c)
+    return _ARRIVALS[dialect]
+
+
+def arrive(sid: str, from_number: str | None) -> Call:
+    """Record a new call, or return it when Twilio retries the webhook: one statement.
+
+    Its arrival on the timeline is the row itself (arrived_at, withheld). As the first
+    statement of a request it runs on its own, without BEGIN and COMMIT round trips, and
+    the inserted row becomes the session's Call without another SELECT.
+    """
+    caller = identify(from_number, current_app.config["NUMBER_HASH_KEY"], _valid_sid(sid))
+    values = {
+        "sid": sid,
+        "identity": caller.identity,
+        "masked_number": caller.masked,
+        "country": caller.country,
+        "withheld": caller.withheld,
+        "arrived_at": utcnow(),
+    }
+    options = {} if db.session().get_transaction() else {"isolation_level": "AUTOCOMMIT"}
+    row = db.session.connection(execution_options=options).execute(_arrival_statement(), values)
+    found = row.mappings().first()
+    if found is None:  # the same webhook again: the row is there already
         call = by_sid(sid)
-        if call is None:
-            raise
+    else:
+        call = Call(**found)
+        make_transient_to_detached(call)  # as if loaded: no pending changes
+        db.session.add(call)
+    db.session.commit()  # ends the autocommit connection's use: later writes get a transaction
     return call
 
 
+def current(sid: str, from_number: str | None) -> Call:
+    """The call a later webhook is about (recorded now, should its first webhook be lost)."""
+    return by_sid(_valid_sid(sid)) or arrive(sid, from_number)
+
+
 def over_hourly_limit(identity: str) -> bool:
-    """Count this call against the caller's hourly allowance (kept in Redis)."""
+    """Count this call against the caller's hourly allowance (kept in Redis).
+
+    The same round trip reads the versions of the per-process caches the call needs next.
+    """
     hour = int(utcnow().timestamp() // 3600)
     counter = live.key("calls", identity, str(hour))
-    conn = live.connection()
-    with conn.pipeline() as pipe:
-        count, _ = pipe.incr(counter).expire(counter, 7200).execute()
+    with live.connection().pipeline(transaction=False) as pipe:
+        pipe.incr(counter).expire(counter, 7200)
+        keep = versioned.prefetch(pipe)
+        count, _, versions = pipe.execute()
+    keep(versions)
     return count > current_app.config["CALLS_PER_HOUR_LIMIT"]
 
 

@@ -3,16 +3,18 @@
 Every incoming call asks whether a Fusing Hour is on and whether the caller is blocked;
 reading those rows each time costs queries on the hot path. Instead each cache has a
 version number in Redis, bumped after any commit that touches its tables, and a process
-reloads only when the version moves (or, as a safety net, after a minute).
+reloads only when the version moves (or, as a safety net, after a minute). A request reads
+all the versions at once, and can do so on a pipeline it sends anyway (`prefetch`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from itertools import chain
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from redis import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -22,6 +24,7 @@ from app import live
 log = logging.getLogger(__name__)
 MAX_AGE = 60.0
 CHANGED = "mindfuse.changed_caches"
+MEMO = "mindfuse_cache_versions"
 _watched: dict[str, tuple[type, ...]] = {}
 
 
@@ -29,10 +32,33 @@ def _version_key(name: str) -> str:
     return live.key("version", name)
 
 
+def _remember(versions: dict) -> dict:
+    if has_request_context():
+        setattr(g, MEMO, versions)
+    return versions
+
+
+def _versions() -> dict:
+    """Every cache's version: one MGET per request (per call outside a request)."""
+    known = g.get(MEMO) if has_request_context() else None
+    if known is None or len(known) != len(_watched):
+        names = sorted(_watched)
+        values = live.connection().mget([_version_key(name) for name in names])
+        known = _remember(dict(zip(names, values, strict=True)))
+    return known
+
+
+def prefetch(pipe) -> Callable[[list], None]:
+    """Queue the read of every version on `pipe`; call the result with that command's answer."""
+    names = sorted(_watched)
+    pipe.mget([_version_key(name) for name in names])
+    return lambda values: _remember(dict(zip(names, values, strict=True)))
+
+
 def cached(name: str, load):
     """The named value from this process's cache, or from `load()` when it has changed."""
     try:
-        version = live.connection().get(_version_key(name))
+        version = _versions()[name]
     except RedisError:
         return load()
     found = current_app.extensions.get(f"mindfuse.cache.{name}")
@@ -59,7 +85,10 @@ def _note(session, _context) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _bump(session) -> None:
-    for name in session.info.pop(CHANGED, ()):
+    changed = session.info.pop(CHANGED, ())
+    if changed and has_request_context():
+        g.pop(MEMO, None)  # read the versions again, this request's own change included
+    for name in changed:
         try:
             live.connection().incr(_version_key(name))
         except RedisError:

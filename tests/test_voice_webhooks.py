@@ -22,6 +22,18 @@ def test_incoming_call_gets_greeting_and_one_key_menu(twilio, app):
         assert call.masked_number == "+1 ••• •••• 01"
 
 
+def test_a_retried_incoming_webhook_keeps_one_call(twilio, app):
+    form = call_form()
+    first = twilio.post("/twilio/voice", form)
+    again = twilio.post("/twilio/voice", form)
+    assert first.status_code == again.status_code == 200
+    assert twiml(again).find("Gather") is not None
+    with app.app_context():
+        calls = db.session.scalars(select(Call)).all()
+        assert [c.sid for c in calls] == [form["CallSid"]]
+        assert calls[0].events == []  # its arrival is the row itself
+
+
 def test_forged_or_unsigned_requests_get_403_and_change_nothing(twilio, client, app):
     form = call_form()
     assert client.post("/twilio/voice", data=form).status_code == 403

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NamedTuple
+
 from flask import Response, abort, render_template, request, stream_with_context
 
 from app.admin import bp, membership, zones
 from app.admin.calllog import MODE_LABELS, Filters, csv_lines, outcome_choices, talk_seconds
 from app.admin.forms import ActionForm
 from app.db import db
-from app.models import Call, CallEvent
+from app.models import Call
 
 PER_PAGE = 50
 EVENT_LABELS = {
@@ -71,13 +74,23 @@ def call_detail(call_id: int):
     )
 
 
-def timeline(call: Call) -> list[CallEvent]:
-    """The call's steps in time order.
+class Step(NamedTuple):
+    """One line of a call's timeline."""
+
+    kind: str
+    at: datetime
+    detail: str | None = None
+
+
+def timeline(call: Call) -> list[Step]:
+    """The call's steps in time order, starting with its arrival (kept on the call's row).
 
     Twilio's callbacks carry whole-second timestamps while the line stamps its own steps
     to the microsecond, so steps within one second keep the order they were recorded in.
     """
-    return sorted(call.events, key=lambda e: (e.at.replace(microsecond=0), e.id))
+    arrived = Step("arrived", call.arrived_at, "withheld" if call.withheld else None)
+    steps = sorted(call.events, key=lambda e: (e.at.replace(microsecond=0), e.id))
+    return [arrived, *(Step(e.kind, e.at, e.detail) for e in steps)]
 
 
 @bp.get("/calls.csv")

@@ -75,7 +75,7 @@ def welcome(call: Call, session: FusingSession) -> Response:
 
 
 def _call_and_session() -> tuple[Call, FusingSession | None]:
-    call = calls.arrive(request.form["CallSid"], request.form.get("From"))
+    call = calls.current(request.form["CallSid"], request.form.get("From"))
     return call, sessions.running_session()
 
 

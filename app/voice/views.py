@@ -26,7 +26,7 @@ CALLBACKS = {"voice.status", "voice.conference"}
 
 
 def _current_call() -> Call:
-    return calls.arrive(request.form["CallSid"], request.form.get("From"))
+    return calls.current(request.form["CallSid"], request.form.get("From"))
 
 
 def _pressed(menu_name: str) -> tuple[Call, str]:
@@ -86,11 +86,12 @@ def _goodbye():
 @twilio_request
 def incoming():
     """A new call: greeting and the one-key menu."""
-    call = _current_call()
+    call = calls.arrive(request.form["CallSid"], request.form.get("From"))
+    over_limit = calls.over_hourly_limit(call.identity)
     if safety.is_blocked(call.identity):
         calls.turn_away(call, "blocked")
         return twiml.say_and_hang_up(prompts.BLOCKED)
-    if calls.over_hourly_limit(call.identity):
+    if over_limit:
         calls.turn_away(call, "rate_limited")
         return twiml.say_and_hang_up(prompts.SLOW_DOWN)
     session = fusing_sessions.running_session()

@@ -63,7 +63,7 @@ def test_call_detail_shows_the_timeline_in_order(app, admin_client):
     with app.app_context():
         call = db.session.get(Call, call_id)
         start = call.arrived_at
-        for offset, kind, detail in ((0, "arrived", None), (2, "menu", "1"), (3, "waiting", None)):
+        for offset, kind, detail in ((2, "menu", "1"), (3, "waiting", None)):
             record(call, kind, detail, at=start + timedelta(seconds=offset))
         record(call, "purged", at=start + timedelta(seconds=90))
         record(call, "matched", "room-1", at=start + timedelta(seconds=9))
@@ -72,6 +72,7 @@ def test_call_detail_shows_the_timeline_in_order(app, admin_client):
     page = page[page.index('<ol class="timeline">') :]
     steps = ["Arrived", "Menu choice", "Started waiting", "Matched", "Purged at Twilio"]
     assert [page.index(s) for s in steps] == sorted(page.index(s) for s in steps)
+    assert page.count("Arrived") == 1  # the arrival is the call's own row, shown first
     assert admin_client.get("/admin/calls/999999").status_code == 404
 
 
