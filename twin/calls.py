@@ -78,7 +78,7 @@ class CallsMixin:
             if form.get("StatusCallback"):
                 call.status_callback = form["StatusCallback"]
             call.touch()
-            self.cond.notify_all()
+            self.wake(call.sid)
 
     def finish_call(self: Twin, call: Call, status: str) -> None:
         """Mark a call ended and send its `completed` status callback."""
@@ -93,7 +93,7 @@ class CallsMixin:
                 call.duration = runner.sim_seconds_since(call.answered_mono)
             call.touch()
             self.call_event(call, "completed")
-            self.cond.notify_all()
+            self.wake(call.sid)
 
     def call_event(self: Twin, call: Call, event: str) -> None:
         """Send a call progress status callback if the call asked for that event."""

@@ -96,7 +96,7 @@ class Rooms:
             ):
                 conf.status = "in-progress"
                 self._event(conf, "conference-start")
-            self.cond.notify_all()
+            self.twin.wake(*conf.members_ever)
             return conf, part
 
     def leave(self, call_sid: str, reason: str) -> None:
@@ -137,7 +137,7 @@ class Rooms:
                 Reason=reason,
                 CallSidEndingConference=ending_call or "",
             )
-            self.cond.notify_all()
+            self.twin.wake(*conf.members_ever)
 
     def update_participant(self, conf: Conference, part: Participant, form: dict) -> None:
         """Apply a REST participant update (Muted, Hold, EndConferenceOnExit, AnnounceUrl)."""
@@ -192,7 +192,7 @@ class Rooms:
                     if call is not None and sid in conf.participants:
                         call.heard.extend(texts)
                 self._event(conf, "announcement-end")
-                self.cond.notify_all()
+                self.twin.wake(*targets)
 
         self.twin.dispatcher.submit(conf.sid, job)
 
@@ -209,7 +209,7 @@ class Rooms:
         self._forget(part.call_sid)
         self._beep(conf, part, ("true", "onExit"))
         self._event(conf, "participant-leave", part)
-        self.cond.notify_all()
+        self.twin.wake(*conf.members_ever)
 
     def _forget(self, call_sid: str) -> None:
         self.of_call.pop(call_sid, None)

@@ -71,7 +71,7 @@ class CallRunner:
     ) -> None:
         self.twin = twin
         self.call = call
-        self.cond = twin.cond
+        self.cond = threading.Condition(twin.lock)  # this call's runner waits here
         self.start = (url, method, twiml)
         self.barge: Callable[[], bool] | None = None
         self.media_seconds = 0.0
@@ -117,7 +117,7 @@ class CallRunner:
         """Record something the caller hears."""
         with self.cond:
             self.call.heard.append(text)
-            self.cond.notify_all()
+            self.twin.cond.notify_all()
 
     def fail(self, code: int, message: str, url: str | None) -> CallFailed:
         """Build the exception for an application error on this call."""
@@ -206,7 +206,7 @@ class CallRunner:
             self.call.start_time = utcnow()
             self.call.answered_mono = time.monotonic()
             self.call.touch()
-            self.cond.notify_all()
+            self.twin.cond.notify_all()
         self.twin.call_event(self.call, "answered")
 
     # ---- verbs ----------------------------------------------------------------------

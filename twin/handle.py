@@ -74,13 +74,13 @@ class Caller:
         """Press keys on the phone (DTMF)."""
         with self.twin.cond:
             self.call.digits.extend(digits)
-            self.twin.cond.notify_all()
+            self.twin.wake(self.sid)
 
     def hang_up(self) -> None:
         """Hang up the phone."""
         with self.twin.cond:
             self.call.hangup_requested = True
-            self.twin.cond.notify_all()
+            self.twin.wake(self.sid)
 
     def wait_for(self, pred: Callable[[], object], timeout: float = 5.0, what: str = "") -> object:
         """Wait until pred() is truthy (checked under the twin's lock); return its value."""
@@ -156,7 +156,11 @@ class Twin(CallsMixin):
         self.status_callback, self.sms_url, self.sms_method = status_callback, sms_url, sms_method
         self.time_scale, self.say_seconds = time_scale, say_seconds
         self.host, self.port, self.log_requests = host, port, log_requests
-        self.cond = threading.Condition(threading.RLock())
+        # One lock for all of the twin's state. Each call's runner waits on a condition of
+        # its own (so an event wakes only the calls it concerns); `cond` is for observers:
+        # test handles, the control API, wait_idle.
+        self.lock = threading.RLock()
+        self.cond = threading.Condition(self.lock)
         self.calls: dict[str, Call] = {}
         self.callers: dict[str, Caller] = {}
         self.requests: list[RestRecord] = []
@@ -171,6 +175,17 @@ class Twin(CallsMixin):
         from .rest import create_rest_app
 
         self.app = create_rest_app(self)
+
+    def wake(self, *sids: str) -> None:
+        """Something changed for these calls: wake their runners and every observer.
+
+        The caller holds the twin's lock.
+        """
+        for sid in sids:
+            caller = self.callers.get(sid)
+            if caller is not None:
+                caller.runner.cond.notify_all()
+        self.cond.notify_all()
 
     # ---- running --------------------------------------------------------------------
     def start(self) -> Twin:
