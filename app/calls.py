@@ -9,11 +9,10 @@ from email.utils import parsedate_to_datetime
 
 from flask import abort, current_app
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 
 from app import live, pool, versioned
-from app.db import db, utcnow
+from app.db import db, dialect_insert, utcnow
 from app.identity import identify
 from app.models import ARRIVED, ENDED, MATCHED, WAITING, Call, CallEvent
 
@@ -60,8 +59,7 @@ def _arrival_statement():
     dialect = db.session.get_bind().dialect.name
     if dialect not in _ARRIVALS:
         table = Call.__table__
-        module = postgresql if dialect == "postgresql" else sqlite
-        insert = module.insert(table).on_conflict_do_nothing(index_elements=[table.c.sid])
+        insert = dialect_insert(table).on_conflict_do_nothing(index_elements=[table.c.sid])
         _ARRIVALS[dialect] = insert.returning(*table.c)
     return _ARRIVALS[dialect]
 

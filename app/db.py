@@ -10,6 +10,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event, exc
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import Pool
@@ -51,6 +52,15 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+def dialect_insert(target):
+    """An INSERT in the bound database's own dialect, which has ON CONFLICT (upsert) clauses.
+
+    The line runs on PostgreSQL or SQLite; both spell it the same way.
+    """
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(target)
 
 
 def utcnow() -> datetime:

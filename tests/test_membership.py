@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from rq.registry import ScheduledJobRegistry
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import live
 from app.billing import membership
@@ -47,7 +48,7 @@ def _status(app, identity: str) -> Membership | None:
         return found
 
 
-def _talked(app, numbers: list[str], seconds: int) -> None:
+def _talked(app, numbers: list[str], seconds: int, report: bool = True) -> None:
     """Record a finished conversation of `seconds` between callers with these numbers."""
     with app.app_context():
         start = utcnow() - timedelta(seconds=seconds + 5)
@@ -65,7 +66,8 @@ def _talked(app, numbers: list[str], seconds: int) -> None:
             )
             db.session.add(Participant(conversation=conversation, call=call))
         db.session.commit()
-        membership.conversation_ended(conversation)
+        if report:
+            membership.conversation_ended(conversation)
 
 
 def _ask_to_talk(twilio, number: str = NUMBER):
@@ -166,3 +168,30 @@ def test_unrelated_event_kinds_are_acknowledged_and_ignored(client, app):
     )
     response = _post(client, payload, signature)
     assert response.status_code == 200 and response.json["applied"] is False
+
+
+def test_the_end_of_a_room_reported_at_once_by_several_callbacks_counts_once(app):
+    _talked(app, [NUMBER, "+4915550100703"], seconds=90, report=False)
+    with app.app_context():
+        conversation_id = db.session.scalar(select(Conversation.id))
+        ended = db.session.scalar(select(Conversation.ended_at))
+    errors: list[Exception] = []
+    start = threading.Barrier(4)
+
+    def report_end() -> None:
+        with app.app_context():
+            try:
+                start.wait()
+                membership.conversation_ended(db.session.get(Conversation, conversation_id))
+            except Exception as error:  # noqa: BLE001 - collected for the assertion
+                errors.append(error)
+
+    threads = [threading.Thread(target=report_end) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert _status(app, _identity(app)).free_used_at == ended
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Membership)) == 2

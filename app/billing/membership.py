@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.billing.models import ACTIVE, CANCELLED, NONE, PAST_DUE, Membership, PaymentEvent
-from app.db import db
+from app.db import db, dialect_insert, utcnow
 from app.models import Call, Conversation
 
 log = logging.getLogger(__name__)
@@ -50,11 +50,18 @@ def conversation_ended(conversation: Conversation) -> None:
     seconds = conversation.duration_seconds
     if seconds is None or seconds < current_app.config["FREE_CONVERSATION_MIN_SECONDS"]:
         return
-    for participant in conversation.participants:
-        call = participant.call
-        if not call.withheld:
-            row = _row(call.identity)
-            row.free_used_at = row.free_used_at or conversation.ended_at
+    ended = conversation.ended_at
+    identities = {p.call.identity for p in conversation.participants if not p.call.withheld}
+    for identity in sorted(identities):  # one order for all: concurrent callbacks never deadlock
+        # An upsert: the end of a room is reported by several callbacks, maybe at once.
+        db.session.execute(
+            dialect_insert(Membership)
+            .values(identity=identity, status=NONE, free_used_at=ended, updated_at=utcnow())
+            .on_conflict_do_update(
+                index_elements=[Membership.identity],
+                set_={"free_used_at": func.coalesce(Membership.free_used_at, ended)},
+            )
+        )
     db.session.commit()
 
 
