@@ -49,10 +49,35 @@ def gunicorn(target: str, port: int, env: dict[str, str], workers: int = 2, thre
         try:
             requests.get(f"http://127.0.0.1:{port}/", timeout=1)
             return process
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still loading the app
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"gunicorn {target} did not start")
+
+
+def server_cpu(*needles: str) -> float:
+    """CPU seconds used so far by the processes whose command line holds any of `needles`.
+
+    Read from /proc (Linux); elsewhere 0. Used to show what a request costs the server side
+    (gunicorn, PostgreSQL, Redis) apart from the load generator sharing the same cores.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0.0
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not any(needle in command for needle in needles):
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def percentile(values: list[float], share: float) -> float:

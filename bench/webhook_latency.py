@@ -14,15 +14,18 @@ import os
 import re
 import secrets
 import sys
+from functools import partial
 
 from twilio.request_validator import RequestValidator
 
-from bench.common import free_port, gunicorn, load, paced, record
+from bench.common import free_port, gunicorn, load, paced, record, server_cpu
 from bench.stack import Stack
 
 LEVELS = (1, 8, 32)
 WORKERS, THREADS = 2, 4
 ROOM = re.compile(rb"<Conference[^>]*>([^<]+)</Conference>")
+STORES = ("postgres", "redis-server")
+APP, CEILING = "app:create_app()", "bench.ceiling:create_app()"
 _numbers = itertools.count(1)
 
 
@@ -63,7 +66,16 @@ class Line:
                 keep[index] = response.content
             return response
 
-        return load(one, len(forms), concurrency)
+        return measured(lambda: load(one, len(forms), concurrency), len(forms), APP)
+
+
+def measured(run, count: int, server: str) -> dict:
+    """Run a load and add the server side's CPU per request (the gunicorn app, PostgreSQL and
+    Redis; not the load generator, which shares the cores)."""
+    before = server_cpu(server, *STORES)
+    figures = run()
+    figures["cpu"] = (server_cpu(server, *STORES) - before) / count * 1000
+    return figures
 
 
 def _rooms(bodies: list[bytes]) -> list[str]:
@@ -146,21 +158,28 @@ def main(total: int = 400, rate: float = 100, seconds: float = 10) -> None:
     with Stack(web_workers=WORKERS, web_threads=THREADS, WAIT_TIMEOUT_SECONDS="3600") as stack:
         ceiling_port = free_port()
         ceiling_url = f"http://127.0.0.1:{ceiling_port}/twilio/voice"
-        ceiling = gunicorn("bench.ceiling:create_app()", ceiling_port, stack.env, WORKERS, THREADS)
+        ceiling = gunicorn(CEILING, ceiling_port, stack.env, WORKERS, THREADS)
         line = Line(stack)
+
+        def ceiling_post(session, _index):
+            return session.post(ceiling_url, data={"CallSid": "CA1"})
+
         rows = [
-            f"{total} requests per webhook and level, each on fresh calls.",
+            f"{total} requests per webhook and level, each on fresh calls. Server CPU is what",
+            "gunicorn, PostgreSQL and Redis spent per request; the load generator (Python,",
+            "on the same 2 cores) is not counted in it, and it bounds the ceiling's req/s.",
             "",
-            "| webhook | concurrency | req/s | p50 ms | p99 ms | ceiling req/s | ratio |",
+            "| webhook | concurrency | req/s | p50 ms | p99 ms | server CPU ms/req | ratio |",
             "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         try:
             for level in LEVELS:
-                top = load(lambda s, i: s.post(ceiling_url, data={"CallSid": "CA1"}), total, level)
-                for name, got in _level(line, total, level).items():
+                top = measured(partial(load, ceiling_post, total, level), total, CEILING)
+                figures = {"ceiling (constant TwiML)": top, **_level(line, total, level)}
+                for name, got in figures.items():
                     rows.append(
                         f"| {name} | {level} | {got['rps']:.0f} | {got['p50']:.1f} "
-                        f"| {got['p99']:.1f} | {top['rps']:.0f} | {got['rps'] / top['rps']:.0%} |"
+                        f"| {got['p99']:.1f} | {got['cpu']:.2f} | {got['rps'] / top['rps']:.0%} |"
                     )
             rows += ["", *_paced_rows(line, ceiling_url, rate, seconds)]
         finally:
