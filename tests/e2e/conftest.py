@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from rq import Worker
+from rq import Queue, Worker
 
 from tests.conftest import LiveServer, _clean
 from twin import Twin
@@ -128,3 +128,21 @@ def line(running_line):
     for caller in live:
         caller.wait_until_ended(timeout=5)
     running_line.twin.wait_idle(timeout=5)
+    _drain(running_line)
+
+
+def _drain(line: Line, timeout: float = 15.0) -> None:
+    """Let the worker finish the jobs this test left it before the next test empties the tables.
+
+    SQLite hands out the ids of deleted rows again, so a job running late (a rescue after a
+    hang-up, a purge) would otherwise act on the next test's call or text of the same id.
+    """
+    connection = redis.Redis.from_url(line.app.config["REDIS_URL"])
+    queue = Queue(line.app.config["RQ_QUEUE"], connection=connection)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        workers = [w for w in Worker.all(connection=connection) if w.pid == line.worker.pid]
+        busy = any(w.get_state() == "busy" for w in workers)
+        if not busy and (queue.count == 0 or not workers):
+            return
+        time.sleep(0.05)
