@@ -30,11 +30,14 @@ class BillingEvent:
 
 
 def _row(identity: str) -> Membership:
-    found = db.session.scalar(select(Membership).where(Membership.identity == identity))
-    if found is None:
-        found = Membership(identity=identity, status=NONE)
-        db.session.add(found)
-    return found
+    """The caller's membership row, created if missing: safe when two requests create it at once
+    (the end of a room is reported by several callbacks, maybe at the same moment)."""
+    db.session.execute(
+        dialect_insert(Membership)
+        .values(identity=identity, status=NONE, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[Membership.identity])
+    )
+    return db.session.scalar(select(Membership).where(Membership.identity == identity))
 
 
 def entitled(call: Call) -> bool:
@@ -50,18 +53,10 @@ def conversation_ended(conversation: Conversation) -> None:
     seconds = conversation.duration_seconds
     if seconds is None or seconds < current_app.config["FREE_CONVERSATION_MIN_SECONDS"]:
         return
-    ended = conversation.ended_at
     identities = {p.call.identity for p in conversation.participants if not p.call.withheld}
     for identity in sorted(identities):  # one order for all: concurrent callbacks never deadlock
-        # An upsert: the end of a room is reported by several callbacks, maybe at once.
-        db.session.execute(
-            dialect_insert(Membership)
-            .values(identity=identity, status=NONE, free_used_at=ended, updated_at=utcnow())
-            .on_conflict_do_update(
-                index_elements=[Membership.identity],
-                set_={"free_used_at": func.coalesce(Membership.free_used_at, ended)},
-            )
-        )
+        row = _row(identity)
+        row.free_used_at = row.free_used_at or conversation.ended_at
     db.session.commit()
 
 
