@@ -42,13 +42,13 @@ def _versions() -> dict:
     """Every cache's version: one MGET per request (per call outside a request)."""
     known = g.get(MEMO) if has_request_context() else None
     if known is None or len(known) != len(_watched):
-        names = sorted(_watched)
-        values = live.connection().mget([_version_key(name) for name in names])
-        known = _remember(dict(zip(names, values, strict=True)))
+        with live.connection().pipeline(transaction=False) as pipe:
+            keep = prefetch(pipe)
+            known = keep(*pipe.execute())
     return known
 
 
-def prefetch(pipe) -> Callable[[list], None]:
+def prefetch(pipe) -> Callable[[list], dict]:
     """Queue the read of every version on `pipe`; call the result with that command's answer."""
     names = sorted(_watched)
     pipe.mget([_version_key(name) for name in names])
