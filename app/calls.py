@@ -78,7 +78,6 @@ def arrive(sid: str, from_number: str | None) -> Call:
         "masked_number": caller.masked,
         "country": caller.country,
         "withheld": caller.withheld,
-        "arrived_at": utcnow(),
     }
     options = {} if db.session().get_transaction() else {"isolation_level": "AUTOCOMMIT"}
     row = db.session.connection(execution_options=options).execute(_arrival_statement(), values)
