@@ -76,6 +76,14 @@ class Stack:
     def __enter__(self) -> Stack:
         self._saved = {name: os.environ.get(name) for name in self.settings}
         os.environ.update(self.settings)  # the benchmark's own app instance reads these too
+        try:
+            self._start()
+        except BaseException:  # a failed start leaves no process, schema or keys behind
+            self.__exit__()
+            raise
+        return self
+
+    def _start(self) -> None:
         subprocess.run(
             [str(BIN / "flask"), "--app", "app", "db", "upgrade"],
             env=self.env,
@@ -93,7 +101,6 @@ class Stack:
         self._saved.setdefault("TWILIO_API_BASE", os.environ.get("TWILIO_API_BASE"))
         self.env["TWILIO_API_BASE"] = os.environ["TWILIO_API_BASE"] = self.twin.api_base
         self.web = gunicorn("app:create_app()", self.port, self.env, *self.web_options)
-        return self
 
     def worker(self, *options: str, log_name: str = "worker.log") -> subprocess.Popen:
         """Start an RQ worker (with its scheduler) on the stack's queue and wait until it runs.
