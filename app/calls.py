@@ -55,12 +55,12 @@ _ARRIVALS: dict[str, object] = {}
 
 
 def _arrival_statement():
-    """INSERT .. ON CONFLICT (sid) DO NOTHING RETURNING the row, built once per dialect."""
+    """INSERT .. ON CONFLICT (sid) DO NOTHING RETURNING the new id, built once per dialect."""
     dialect = db.session.get_bind().dialect.name
     if dialect not in _ARRIVALS:
         table = Call.__table__
         insert = dialect_insert(table).on_conflict_do_nothing(index_elements=[table.c.sid])
-        _ARRIVALS[dialect] = insert.returning(*table.c)
+        _ARRIVALS[dialect] = insert.returning(table.c.id)
     return _ARRIVALS[dialect]
 
 
@@ -69,7 +69,8 @@ def arrive(sid: str, from_number: str | None) -> Call:
 
     Its arrival on the timeline is the row itself (arrived_at, withheld). As the first
     statement of a request it runs on its own, without BEGIN and COMMIT round trips, and
-    the inserted row becomes the session's Call without another SELECT.
+    the inserted row becomes the session's Call without another SELECT: it holds what was
+    sent, and the columns left to their defaults are loaded only if something reads them.
     """
     caller = identify(from_number, current_app.config["NUMBER_HASH_KEY"], _valid_sid(sid))
     values = {
@@ -81,12 +82,12 @@ def arrive(sid: str, from_number: str | None) -> Call:
     }
     options = {} if db.session().get_transaction() else {"isolation_level": "AUTOCOMMIT"}
     row = db.session.connection(execution_options=options).execute(_arrival_statement(), values)
-    found = row.mappings().first()
-    if found is None:  # the same webhook again: the row is there already
+    new_id = row.scalar()
+    if new_id is None:  # the same webhook again: the row is there already
         call = by_sid(sid)
     else:
-        call = Call(**found)
-        make_transient_to_detached(call)  # as if loaded: no pending changes
+        call = Call(id=new_id, **values)
+        make_transient_to_detached(call)  # as if loaded; the columns not set are expired
         db.session.add(call)
     db.session.commit()  # ends the autocommit connection's use: later writes get a transaction
     return call

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app import pool
+from app import calls, pool
 from app.db import db
-from app.models import Call, Conversation
+from app.models import ARRIVED, Call, Conversation
 from tests.support import PUBLIC, call_form, sign, spoken, twiml
 
 
@@ -32,6 +32,17 @@ def test_a_retried_incoming_webhook_keeps_one_call(twilio, app):
         calls = db.session.scalars(select(Call)).all()
         assert [c.sid for c in calls] == [form["CallSid"]]
         assert calls[0].events == []  # its arrival is the row itself
+
+
+def test_an_arrival_is_the_stored_row_with_its_defaults_read_on_demand(app):
+    sid = call_form()["CallSid"]
+    with app.test_request_context():
+        call = calls.arrive(sid, "+15550100042")
+        assert not db.session.dirty and not db.session.new
+        assert call.masked_number == "+1 ••• •••• 42" and call.withheld is False
+        assert call.state == ARRIVED and call.arrived_at is not None and call.outcome is None
+        assert db.session.scalar(select(Call).where(Call.sid == sid)) is call
+        assert calls.arrive(sid, "+15550100042") is call  # a retry finds the same row
 
 
 def test_forged_or_unsigned_requests_get_403_and_change_nothing(twilio, client, app):
