@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -25,6 +26,7 @@ from app.models import Call
 versioned.watch("schedule", FusingRule, FusingDate)
 LOBBY_SIZE = 200  # Twilio conferences hold 250; lobbies fill to 200 and then shard
 LOBBY_OPENS_BEFORE = timedelta(minutes=2)
+QUIET = "mindfuse.fusing.quiet_until"  # (schedule, from, until): no Fusing Hour in between
 # What an admin may set, in minutes (inclusive): the CLI and the admin form both use these.
 DURATION_MINUTES = (5, 600)
 ROUND_MINUTES = (2, 120)
@@ -87,13 +89,23 @@ def upcoming(now: datetime | None = None) -> Occurrence | None:
 
 
 def running_occurrence(now: datetime | None = None) -> Occurrence | None:
-    """The Fusing Hour in progress now, or whose lobby is already open, if any."""
-    rule, extras, cancelled = schedule()
+    """The Fusing Hour in progress now, or whose lobby is already open, if any.
+
+    Every incoming call asks. Between Fusing Hours the answer stays "none" until the next
+    lobby opens, so the process notes that moment and skips the computation until then
+    (or until the schedule it was computed from is reloaded).
+    """
+    plan = schedule()
     now = now or utcnow()
+    quiet = current_app.extensions.get(QUIET)
+    if quiet and quiet[0] is plan and quiet[1] <= now < quiet[2]:
+        return None
+    rule, extras, cancelled = plan
     found = current_occurrence(rule, now, extras, cancelled)
     if found is None:  # early arrivals wait in the lobby for the first round
         found = next_occurrence(rule, now, extras, cancelled)
-        if found is not None and found.starts_at - now > LOBBY_OPENS_BEFORE:
+        if found is not None and now < found.starts_at - LOBBY_OPENS_BEFORE:
+            current_app.extensions[QUIET] = (plan, now, found.starts_at - LOBBY_OPENS_BEFORE)
             found = None
     return found
 
