@@ -86,40 +86,76 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def _session(local: threading.local) -> requests.Session:
-    """One keep-alive HTTP session per load thread."""
-    if not hasattr(local, "session"):
-        local.session = requests.Session()
-    return local.session
+class _Sessions:
+    """Keep-alive HTTP sessions, one per load thread, handed on from one load to the next:
+    a load run in chunks opens its connections once, not once per chunk."""
+
+    idle: list[requests.Session] = []
+    lock = threading.Lock()
+
+    def __init__(self):
+        self.local = threading.local()
+        self.taken: list[requests.Session] = []
+
+    def __call__(self) -> requests.Session:
+        if not hasattr(self.local, "session"):
+            with self.lock:
+                self.local.session = self.idle.pop() if self.idle else requests.Session()
+                self.taken.append(self.local.session)
+        return self.local.session
+
+    def __enter__(self) -> _Sessions:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self.lock:
+            self.idle.extend(self.taken)
 
 
 def load(make_request, total: int, concurrency: int) -> dict[str, float]:
     """Send `total` requests from `concurrency` threads; return throughput and latencies in ms."""
-    local = threading.local()
+    session = _Sessions()
 
     def one(index: int) -> float:
         started = time.perf_counter()
-        response = make_request(_session(local), index)
+        response = make_request(session(), index)
         elapsed = time.perf_counter() - started
         if response.status_code >= 400:
             raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
         return elapsed * 1000
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+    with session, ThreadPoolExecutor(max_workers=concurrency) as pool:
         latencies = list(pool.map(one, range(total)))
-    wall = time.perf_counter() - started
+        wall = time.perf_counter() - started
     return {
         "rps": total / wall,
         "p50": statistics.median(latencies),
         "p99": percentile(latencies, 0.99),
+        "wall": wall,
+        "latencies": latencies,
     }
+
+
+def merged(parts: list[dict]) -> dict[str, float]:
+    """The figures of loads run one after another, as if they were one run: throughput over
+    their summed time, percentiles over all latencies, CPU per request (when measured)."""
+    latencies = [ms for part in parts for ms in part["latencies"]]
+    figures = {
+        "rps": len(latencies) / sum(part["wall"] for part in parts),
+        "p50": statistics.median(latencies),
+        "p99": percentile(latencies, 0.99),
+    }
+    if all("cpu" in part for part in parts):
+        cpu = sum(part["cpu"] * len(part["latencies"]) for part in parts)
+        figures["cpu"] = cpu / len(latencies)
+    return figures
 
 
 def paced(make_request, rate: float, seconds: float, threads: int = 32) -> dict[str, float]:
     """Open-loop load: start one request every 1/rate s; latency counts from its planned start."""
     total = int(rate * seconds)
-    local = threading.local()
+    session = _Sessions()
     origin = time.perf_counter() + 0.2
     errors: list[int] = []
 
@@ -128,12 +164,12 @@ def paced(make_request, rate: float, seconds: float, threads: int = 32) -> dict[
         delay = planned - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
-        response = make_request(_session(local), index)
+        response = make_request(session(), index)
         if response.status_code >= 400:
             errors.append(response.status_code)
         return (time.perf_counter() - planned) * 1000
 
-    with ThreadPoolExecutor(max_workers=threads) as pool:
+    with session, ThreadPoolExecutor(max_workers=threads) as pool:
         latencies = list(pool.map(one, range(total)))
     wall = time.perf_counter() - origin
     return {
