@@ -43,7 +43,8 @@ def start_waiting(call: Call) -> Seat:
         return Seat(call.room, False)
     token = secrets.token_hex(8)
     room = "room-" + secrets.token_hex(10)
-    own = Conversation(room=room)
+    # Known empty: if a partner is found at once, this row is deleted without reading them.
+    own = Conversation(room=room, participants=[], events=[])
     db.session.add(own)
     call.state, call.wait_token, call.wait_started_at = WAITING, token, utcnow()
     call.room = room
