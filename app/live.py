@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import redis
@@ -11,6 +12,7 @@ from rq import Queue, Retry
 from app.embedded import ensure_running
 
 EXTENSION = "mindfuse.redis"
+_building = threading.Lock()
 
 
 def init_app(app: Flask) -> None:
@@ -27,13 +29,23 @@ def redis_url(app: Flask | None = None) -> str:
 
 
 def connection() -> redis.Redis:
-    """The app's Redis client, built on first use."""
+    """The app's Redis client, built on first use by one thread only.
+
+    A second client built by a racing thread would be dropped, and a dropped client closes
+    its pool's connections, then in use by the requests that picked it up meanwhile.
+    """
     client = current_app.extensions.get(EXTENSION)
     if client is None:
-        client = redis.Redis.from_url(
-            redis_url(), socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
-        )
-        current_app.extensions[EXTENSION] = client
+        with _building:
+            client = current_app.extensions.get(EXTENSION)
+            if client is None:
+                client = redis.Redis.from_url(
+                    redis_url(),
+                    socket_timeout=2,
+                    socket_connect_timeout=2,
+                    health_check_interval=30,
+                )
+                current_app.extensions[EXTENSION] = client
     return client
 
 
