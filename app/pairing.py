@@ -41,6 +41,14 @@ def start_waiting(call: Call) -> Seat:
     """Pair the caller with a compatible waiting caller, or have them wait in a new room."""
     if call.state == WAITING:  # a repeated request: keep the seat already given
         return Seat(call.room, False)
+    excluded = safety.excluded_partners(call.identity)
+    # When someone is waiting already (as in a busy hour), pair without a room of one's own.
+    for _ in range(MAX_ATTEMPTS):
+        placement = pool.take(call.identity, excluded)
+        if placement is None:
+            break
+        if _claim(call, placement.partner_call_id, placement.room):
+            return Seat(placement.room, True)
     token = secrets.token_hex(8)
     room = "room-" + secrets.token_hex(10)
     # Known empty: if a partner is found at once, this row is deleted without reading them.
@@ -51,7 +59,6 @@ def start_waiting(call: Call) -> Seat:
     record(call, "waiting")
     # Committed before touching the pool, so whoever pairs with us finds our row and room.
     db.session.commit()
-    excluded = safety.excluded_partners(call.identity)
     for _ in range(MAX_ATTEMPTS):
         placement = pool.match_or_wait(token, call.identity, room, call.id, excluded)
         if not placement.paired:
@@ -68,8 +75,12 @@ def start_waiting(call: Call) -> Seat:
     raise RuntimeError("no usable partner after many stale pool entries")
 
 
-def _claim(call: Call, partner_id: int, room: str, own: Conversation) -> bool:
-    """Move both calls into the partner's room, if the partner is still waiting."""
+def _claim(call: Call, partner_id: int, room: str, own: Conversation | None = None) -> bool:
+    """Move both calls into the partner's room, if the partner is still waiting.
+
+    `own` is the room the caller opened to wait in, given up now; a caller paired at once
+    had none, and waited no time at all.
+    """
     now = utcnow()
     claimed = db.session.execute(
         update(Call)
@@ -87,7 +98,10 @@ def _claim(call: Call, partner_id: int, room: str, own: Conversation) -> bool:
     )
     record(call, "matched", room, at=now)
     record(partner, "matched", room, at=now)
-    db.session.delete(own)
+    if own is None:
+        call.wait_started_at = now
+    else:
+        db.session.delete(own)
     db.session.commit()
     return True
 

@@ -10,13 +10,14 @@ from flask import current_app
 from app import live
 
 # KEYS[1] pool (sorted set of tokens by arrival, ms). ARGV: prefix, now, stale_before,
-# token, identity, room, call_id, then identities this caller must not meet.
+# token, identity, room, call_id, '1' to wait when nobody matches ('0': only take), then
+# identities this caller must not meet.
 MATCH_OR_WAIT = """
 local pool, prefix = KEYS[1], ARGV[1]
 local now, stale = tonumber(ARGV[2]), tonumber(ARGV[3])
 local token, identity, room, call_id = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local excluded = {}
-for i = 8, #ARGV do excluded[ARGV[i]] = true end
+for i = 9, #ARGV do excluded[ARGV[i]] = true end
 for _, other in ipairs(redis.call('ZRANGE', pool, 0, 199)) do
   local entry = prefix .. 'wait:' .. other
   local data = redis.call('HMGET', entry, 'identity', 'room', 'call_id', 'since')
@@ -29,6 +30,7 @@ for _, other in ipairs(redis.call('ZRANGE', pool, 0, 199)) do
     return {'paired', other, data[2], data[3]}
   end
 end
+if ARGV[8] ~= '1' then return {'none', '', '', ''} end
 redis.call('ZADD', pool, now, token)
 redis.call('HSET', prefix .. 'wait:' .. token,
   'identity', identity, 'room', room, 'call_id', call_id, 'since', now)
@@ -83,6 +85,21 @@ def match_or_wait(
     Entries older than `stale_after` seconds (default: the wait timeout and a minute) are
     dropped as left behind by a call that is gone.
     """
+    found = _match(pool_name, stale_after, excluded, [token, identity, room, call_id, "1"])
+    return found or Placement(False, room, None)
+
+
+def take(
+    identity: str, excluded: set[str] = frozenset(), pool_name: str = "pool"
+) -> Placement | None:
+    """Take the oldest compatible waiting caller, if any, without joining the pool."""
+    return _match(pool_name, None, excluded, ["", identity, "", 0, "0"])
+
+
+def _match(
+    pool_name: str, stale_after: int | None, excluded: set[str], caller: list
+) -> Placement | None:
+    """Run MATCH_OR_WAIT for `caller` (token, identity, room, call_id, wait flag)."""
     stale_seconds = stale_after or current_app.config["WAIT_TIMEOUT_SECONDS"] + 60
     now = _now_ms()
     match, _ = _scripts()
@@ -92,17 +109,14 @@ def match_or_wait(
             live.key(),
             now,
             now - stale_seconds * 1000,
-            token,
-            identity,
-            room,
-            call_id,
+            *caller,
             *sorted(excluded),
         ],
     )
     kind, _token, found_room, found_call = (x.decode() for x in result)
     if kind == "paired":
         return Placement(True, found_room, int(found_call))
-    return Placement(False, room, None)
+    return None
 
 
 def leave(token: str, pool_name: str = "pool") -> bool:

@@ -140,6 +140,11 @@ def test_first_caller_waits_alone_and_second_joins_the_same_room(twilio, app):
             second["CallSid"],
         }
         assert pool.waiting_count() == 0
+        # The second caller found someone waiting: no room of their own, no wait at all.
+        assert db.session.scalar(select(func.count()).select_from(Conversation)) == 1
+        assert [e.kind for e in calls[1].events] == ["menu", "matched"]
+        assert calls[1].wait_seconds == 0 and calls[1].wait_token is None
+        assert [e.kind for e in calls[0].events] == ["menu", "waiting", "matched"]
 
 
 def test_no_input_at_the_greeting_means_talk_now(twilio):
