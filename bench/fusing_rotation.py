@@ -12,7 +12,8 @@ from datetime import timedelta
 
 from app import create_app
 from app.db import db, utcnow
-from app.fusing.models import FusingRule, FusingSession
+from app.fusing import sessions
+from app.fusing.models import FusingSession
 from bench.common import record
 from bench.stack import Stack
 from workers.fusing import close, rotate
@@ -24,16 +25,13 @@ def plan_session(app) -> None:
     """A Fusing Hour whose lobby opens now: 10 minutes, rounds of 2, starting in 90 s."""
     start = (utcnow() + timedelta(seconds=90)).replace(microsecond=0)
     with app.app_context():
-        db.session.add(
-            FusingRule(
-                weekday=start.weekday(),
-                start_time=start.time(),
-                timezone="UTC",
-                duration_seconds=600,
-                round_seconds=120,
-            )
+        sessions.change_rule(
+            weekday=start.weekday(),
+            start_time=start.time(),
+            timezone="UTC",
+            duration_seconds=600,
+            round_seconds=120,
         )
-        db.session.commit()
 
 
 def _wait(predicate, timeout: float) -> float:

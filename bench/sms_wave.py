@@ -17,7 +17,7 @@ from sqlalchemy import insert
 
 from app import create_app
 from app.db import db, utcnow
-from app.fusing.models import FusingRule
+from app.fusing import sessions
 from app.identity import identify
 from app.sms.crypto import encrypt
 from app.sms.models import Subscriber
@@ -64,10 +64,7 @@ def run(count: int, workers: int) -> list[str]:
         app = create_app()
         start = (utcnow() + timedelta(hours=30)).replace(microsecond=0)
         with app.app_context():
-            db.session.add(
-                FusingRule(weekday=start.weekday(), start_time=start.time(), timezone="UTC")
-            )
-            db.session.commit()
+            sessions.change_rule(weekday=start.weekday(), start_time=start.time(), timezone="UTC")
             _subscribe(count, app.config["NUMBER_HASH_KEY"])
         processes = [psutil.Process(stack.worker().pid) for _ in range(workers)]
         began = time.monotonic()

@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 from rq.job import Job, JobStatus
+from sqlalchemy import delete
 
 from app import live
 from app.db import db
+from app.fusing.models import FusingRule
 from workers.schedule import register_all
 
 BIN = Path(sys.executable).parent
@@ -72,6 +74,9 @@ def test_scheduler_registers_the_reconciliation_job(app):
 
 
 def test_fusing_schedule_can_be_shown_and_changed(runner, app):
+    with app.app_context():  # a fresh install: no rule yet, the defaults apply
+        db.session.execute(delete(FusingRule))
+        db.session.commit()
     result = runner.invoke(args=["fusing", "show"])
     assert result.exit_code == 0, result.output
     assert "Every Sunday at 10:00 Europe/Berlin, 60 min, rounds of 12 min" in result.output

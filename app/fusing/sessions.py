@@ -71,6 +71,15 @@ def _load_schedule() -> tuple[Rule, list[Extra], list]:
     return rule, extras, cancelled
 
 
+def change_rule(**fields) -> FusingRule:
+    """Set fields of the weekly rule and save it (ValueError, nothing saved, if impossible)."""
+    rule = rule_row()
+    for name, value in fields.items():
+        setattr(rule, name, value)
+    save_schedule()
+    return rule
+
+
 def save_schedule() -> None:
     """Commit pending rule and date changes, or roll back and raise ValueError if impossible."""
     try:

@@ -145,6 +145,8 @@ def test_schedule_rule_is_validated_and_saved(app, admin_client):
 
 
 def test_one_off_and_cancelled_dates(app, admin_client):
+    with app.app_context():
+        sessions.change_rule(weekday=6)  # Sundays
     token = csrf_token(admin_client, "/admin/schedule")
     extra = date.today() + timedelta(days=3)
     data = {"day": extra.isoformat(), "start": "20:00", "minutes": "", "csrf_token": token}

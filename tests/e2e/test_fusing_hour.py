@@ -9,7 +9,8 @@ from itertools import combinations
 from sqlalchemy import select
 
 from app.db import db, utcnow
-from app.fusing.models import FusingGuest, FusingRoom, FusingRound, FusingRule, FusingSession
+from app.fusing import sessions
+from app.fusing.models import FusingGuest, FusingRoom, FusingRound, FusingSession
 from app.models import Call
 from tests.support import eventually
 from workers.fusing import tick
@@ -25,17 +26,14 @@ def _sleep_until(moment: datetime) -> None:
 def _start_hour_soon(line, rounds: int = 3) -> datetime:
     start = (utcnow() + timedelta(seconds=4)).replace(microsecond=0)
     with line.app.app_context():
-        db.session.add(
-            FusingRule(
-                weekday=start.weekday(),
-                start_time=start.time(),
-                timezone="UTC",
-                duration_seconds=rounds * ROUND,
-                round_seconds=ROUND,
-                gap_seconds=1,
-            )
+        sessions.change_rule(
+            weekday=start.weekday(),
+            start_time=start.time(),
+            timezone="UTC",
+            duration_seconds=rounds * ROUND,
+            round_seconds=ROUND,
+            gap_seconds=1,
         )
-        db.session.commit()
         assert tick() is not None  # the scheduler's recurring job queues the rotations
     return start
 
@@ -118,8 +116,7 @@ def test_a_compressed_fusing_hour(line):
 def test_a_call_outside_the_hour_gets_the_normal_line(line):
     with line.app.app_context():
         now = utcnow()
-        db.session.add(FusingRule(weekday=(now.weekday() + 3) % 7, timezone="UTC"))
-        db.session.commit()
+        sessions.change_rule(weekday=(now.weekday() + 3) % 7, timezone="UTC")
     caller = line.dial("+4915550400001")
     caller.wait_until_heard("press 2 to hear about the fusing hour")
     caller.press("2")

@@ -9,7 +9,7 @@ from datetime import time as clock
 from sqlalchemy import select
 
 from app.db import db
-from app.fusing.models import FusingRule
+from app.fusing import sessions
 from app.sms.models import Subscriber, TextMessage
 from tests.support import eventually
 from workers.sms import plan_reminders
@@ -21,8 +21,7 @@ SESSION = datetime(2026, 10, 25, 9, 0, tzinfo=UTC)
 
 def _berlin_sunday(line):
     with line.app.app_context():
-        db.session.add(FusingRule(weekday=6, start_time=clock(10, 0), timezone="Europe/Berlin"))
-        db.session.commit()
+        sessions.change_rule(weekday=6, start_time=clock(10, 0), timezone="Europe/Berlin")
 
 
 def _join(line, number: str):
