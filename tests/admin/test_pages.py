@@ -184,7 +184,9 @@ def test_charts_count_calls_waits_and_retained_days(app, admin_client):
     volume = dict(hourly["volume"])
     assert sum(volume["Paired"]) == 2 and sum(volume["Timed out"]) == 1
     assert hourly["share"] == [["Paired", 2], ["Timed out", 1]]
-    assert hourly["p50"][-1] == 20 and hourly["p90"][-1] == 50
+    # All three fall in one hourly bucket: the last, or the one before just after the hour.
+    assert [p for p in hourly["p50"] if p is not None] == [20]
+    assert [p for p in hourly["p90"] if p is not None] == [50]
     assert yearly["total"] == 3 + 7 and yearly["retained"] is True
     assert stats.percentile([], 0.5) is None
     page = admin_client.get("/admin/?period=30d").get_data(as_text=True)
