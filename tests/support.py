@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import socket
+import threading
 import time
 import xml.etree.ElementTree as ET
 
@@ -62,6 +64,23 @@ class Twilio:
     def post(self, path: str, data: dict, signature: str | None = None):
         header = signature if signature is not None else sign(PUBLIC + path, data)
         return self.client.post(path, data=data, headers={"X-Twilio-Signature": header})
+
+
+def together(count: int, action, within=contextlib.nullcontext) -> None:
+    """Run `action` in `count` threads released at the same moment (each already inside
+    `within()`, an app context say), and wait for them all."""
+    start = threading.Barrier(count)
+
+    def released() -> None:
+        with within():
+            start.wait()
+            action()
+
+    threads = [threading.Thread(target=released) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def eventually(predicate, timeout: float = 10.0, interval: float = 0.02):

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import threading
 import time
 
 import redis
 
 from app import live
+from tests.support import together
 
 
 def test_threads_racing_to_the_first_redis_use_share_one_client(app, monkeypatch):
@@ -20,19 +20,13 @@ def test_threads_racing_to_the_first_redis_use_share_one_client(app, monkeypatch
 
     monkeypatch.setattr(redis.Redis, "from_url", slow_from_url)
     app.extensions[live.EXTENSION] = None  # as in a web process before its first request
-    start, used = threading.Barrier(8), []
+    used = []
 
     def first_request() -> None:
-        with app.app_context():
-            start.wait()
-            client = live.connection()
-            client.ping()
-            used.append(client)
+        client = live.connection()
+        client.ping()
+        used.append(client)
 
-    threads = [threading.Thread(target=first_request) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    together(8, first_request, app.app_context)
     assert len(built) == 1
     assert len(used) == 8 and all(client is built[0] for client in used)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from app.billing.models import Membership
 from app.db import db, utcnow
 from app.identity import identify
 from app.models import Call, Conversation, Participant
-from tests.support import call_form, spoken, twiml
+from tests.support import call_form, spoken, together, twiml
 from twin.payments import signed_event
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stripe"
@@ -176,21 +175,14 @@ def test_the_end_of_a_room_reported_at_once_by_several_callbacks_counts_once(app
         conversation_id = db.session.scalar(select(Conversation.id))
         ended = db.session.scalar(select(Conversation.ended_at))
     errors: list[Exception] = []
-    start = threading.Barrier(4)
 
     def report_end() -> None:
-        with app.app_context():
-            try:
-                start.wait()
-                membership.conversation_ended(db.session.get(Conversation, conversation_id))
-            except Exception as error:  # noqa: BLE001 - collected for the assertion
-                errors.append(error)
+        try:
+            membership.conversation_ended(db.session.get(Conversation, conversation_id))
+        except Exception as error:  # noqa: BLE001 - collected for the assertion
+            errors.append(error)
 
-    threads = [threading.Thread(target=report_end) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    together(4, report_end, app.app_context)
     assert errors == []
     assert _status(app, _identity(app)).free_used_at == ended
     with app.app_context():
