@@ -2,14 +2,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from app.db import db, utcnow
+from app.db import utcnow
 from app.fusing import sessions
 
 
 def _weekly_at(start: datetime) -> None:
-    rule = sessions.rule_row()
-    rule.weekday, rule.start_time, rule.timezone = start.weekday(), start.time(), "UTC"
-    db.session.commit()
+    sessions.change_rule(weekday=start.weekday(), start_time=start.time(), timezone="UTC")
 
 
 def test_between_hours_the_line_skips_the_schedule_until_the_next_lobby_opens(app, monkeypatch):
