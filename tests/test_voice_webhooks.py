@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app import calls, pool
 from app.db import db
@@ -145,6 +145,21 @@ def test_first_caller_waits_alone_and_second_joins_the_same_room(twilio, app):
         assert [e.kind for e in calls[1].events] == ["menu", "matched"]
         assert calls[1].wait_seconds == 0 and calls[1].wait_token is None
         assert [e.kind for e in calls[0].events] == ["menu", "waiting", "matched"]
+
+
+def test_a_caller_whose_partner_left_keeps_that_on_the_timeline_past_a_stale_waiter(twilio, app):
+    stale, _ = _start(twilio, "+15550100003")
+    with app.app_context():  # still in the pool, but no longer waiting
+        db.session.execute(update(Call).where(Call.sid == stale["CallSid"]).values(state="ended"))
+        db.session.commit()
+    form = call_form("+15550100004")
+    twilio.post("/twilio/voice", form)
+    root = twiml(twilio.post("/twilio/voice/partner-gone", form))
+    assert root.find("Dial/Conference") is not None
+    with app.app_context():
+        call = db.session.scalar(select(Call).where(Call.sid == form["CallSid"]))
+        assert call.state == "waiting"
+        assert [e.kind for e in call.events] == ["partner_gone", "waiting"]
 
 
 def test_no_input_at_the_greeting_means_talk_now(twilio):

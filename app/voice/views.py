@@ -220,6 +220,7 @@ def partner_gone():
     """Reached by REST redirect when the matched partner hung up before the room met."""
     call = _current_call()
     calls.record(call, "partner_gone")
+    db.session.commit()  # kept even if a partner found next is gone too (a rolled-back claim)
     return _wait(call, intro=prompts.PARTNER_GONE)
 
 
