@@ -38,7 +38,11 @@ class Seat:
 
 
 def start_waiting(call: Call) -> Seat:
-    """Pair the caller with a compatible waiting caller, or have them wait in a new room."""
+    """Pair the caller with a compatible waiting caller, or have them wait in a new room.
+
+    Commit what the request recorded before calling: a claim that finds its partner gone
+    rolls the session back.
+    """
     if call.state == WAITING:  # a repeated request: keep the seat already given
         return Seat(call.room, False)
     excluded = safety.excluded_partners(call.identity)
