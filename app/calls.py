@@ -19,6 +19,7 @@ from app.models import ARRIVED, ENDED, MATCHED, WAITING, Call, CallEvent
 log = logging.getLogger(__name__)
 TERMINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 PURGE_BACKOFF = (5, 30, 120, 600, 1800)
+STATE_RACES = 10  # how often an end may find the call's state moved before it gives up
 CALL_SID = re.compile(r"CA[0-9a-f]{32}")
 
 
@@ -151,15 +152,22 @@ def whole_number(value) -> int:
 
 def end(call: Call, status: str, duration: str | None, at: datetime) -> None:
     """Close a call wherever it was: leave the pool, settle the outcome, rescue a partner."""
-    prior = call.state
-    done = db.session.execute(
-        update(Call)
-        .where(Call.id == call.id, Call.state != ENDED)
-        .values(state=ENDED, ended_at=at, duration_seconds=whole_number(duration))
-    ).rowcount
-    if not done:
-        db.session.rollback()
-        return
+    for _ in range(STATE_RACES):
+        prior = call.state
+        if prior == ENDED:
+            db.session.rollback()
+            return
+        # From the state read only: a pairing committed meanwhile is seen, not overwritten.
+        done = db.session.execute(
+            update(Call)
+            .where(Call.id == call.id, Call.state == prior)
+            .values(state=ENDED, ended_at=at, duration_seconds=whole_number(duration))
+        ).rowcount
+        if done:
+            break
+        db.session.rollback()  # its state moved meanwhile: read it again
+    else:
+        raise RuntimeError(f"call {call.id} kept changing state while it ended")
     if prior == WAITING:
         set_outcome(call, "hung_up_waiting")
     elif prior == ARRIVED:

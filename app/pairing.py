@@ -37,8 +37,9 @@ class Seat:
     paired: bool
 
 
-def start_waiting(call: Call) -> Seat:
-    """Pair the caller with a compatible waiting caller, or have them wait in a new room.
+def start_waiting(call: Call) -> Seat | None:
+    """Pair the caller with a compatible waiting caller, or have them wait in a new room;
+    None if the caller hung up meanwhile.
 
     Commit what the request recorded before calling: a claim that finds its partner gone
     rolls the session back.
@@ -51,8 +52,9 @@ def start_waiting(call: Call) -> Seat:
         placement = pool.take(call.identity, excluded)
         if placement is None:
             break
-        if _claim(call, placement.partner_call_id, placement.room):
-            return Seat(placement.room, True)
+        claimed = _claim(call, placement.partner_call_id, placement.room)
+        if claimed is not False:
+            return Seat(placement.room, True) if claimed else None
     token = secrets.token_hex(8)
     room = "room-" + secrets.token_hex(10)
     # Known empty: if a partner is found at once, this row is deleted without reading them.
@@ -74,13 +76,15 @@ def start_waiting(call: Call) -> Seat:
                 job_id=f"expire-{token}",
             )
             return Seat(room, False)
-        if _claim(call, placement.partner_call_id, placement.room, own):
-            return Seat(placement.room, True)
+        claimed = _claim(call, placement.partner_call_id, placement.room, own)
+        if claimed is not False:
+            return Seat(placement.room, True) if claimed else None
     raise RuntimeError("no usable partner after many stale pool entries")
 
 
-def _claim(call: Call, partner_id: int, room: str, own: Conversation | None = None) -> bool:
-    """Move both calls into the partner's room, if the partner is still waiting.
+def _claim(call: Call, partner_id: int, room: str, own: Conversation | None = None) -> bool | None:
+    """Move both calls into the partner's room: True. False if the partner is no longer
+    waiting; None if the caller hung up meanwhile (the partner is put back to wait).
 
     `own` is the room the caller opened to wait in, given up now; a caller paired at once
     had none, and waited no time at all.
@@ -94,17 +98,25 @@ def _claim(call: Call, partner_id: int, room: str, own: Conversation | None = No
     if not claimed:  # the partner hung up or timed out a moment ago: try the next one
         db.session.rollback()
         return False
+    mine = {"state": MATCHED, "matched_at": now, "outcome": "paired", "room": room}
+    if own is None:
+        mine["wait_started_at"] = now
+    # Only while the caller is on the line: an end recorded meanwhile must not be undone.
+    stayed = db.session.execute(
+        update(Call).where(Call.id == call.id, Call.state != ENDED).values(**mine)
+    ).rowcount
+    if not stayed:
+        db.session.rollback()
+        restore_waiting(db.session.get(Call, partner_id))
+        return None
     conversation = db.session.scalar(select(Conversation).where(Conversation.room == room))
     partner = db.session.get(Call, partner_id)
-    call.state, call.matched_at, call.outcome, call.room = MATCHED, now, "paired", room
     db.session.add_all(
         [Participant(conversation=conversation, call=c, matched_at=now) for c in (partner, call)]
     )
     record(call, "matched", room, at=now)
     record(partner, "matched", room, at=now)
-    if own is None:
-        call.wait_started_at = now
-    else:
+    if own is not None:
         db.session.delete(own)
     db.session.commit()
     return True

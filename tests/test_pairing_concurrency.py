@@ -8,11 +8,11 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app import pairing, pool
-from app.db import db
-from app.models import Call
+from app import calls, live, pairing, pool
+from app.db import db, utcnow
+from app.models import Call, Participant
 from tests.support import call_form, sign
 
 CALLERS = 200
@@ -92,3 +92,46 @@ def test_timeout_and_pairing_race_has_exactly_one_winner(live_server):
                 assert partner.room == call.room and partner.id not in tokens  # a newcomer
         assert not any(pool.is_waiting(token) for token in tokens.values())
     assert len({room for _, room in first}) == waiters  # each waited in a room of their own
+
+
+def _arrive(twilio, number: str, digits: str | None = None) -> dict:
+    form = call_form(number)
+    twilio.post("/twilio/voice", form)
+    if digits:
+        twilio.post("/twilio/voice/menu", {**form, "Digits": digits})
+    return form
+
+
+def _call(sid: str) -> Call:
+    return db.session.scalar(select(Call).where(Call.sid == sid))
+
+
+def test_an_end_sees_a_pairing_committed_after_it_read_the_call(twilio, app):
+    waiter = _arrive(twilio, "+15550100061", "1")
+    second = _arrive(twilio, "+15550100062")
+    with app.test_request_context():
+        read_before = _call(second["CallSid"])  # the status callback has read it: at the menu
+        with app.app_context():  # then the menu press, with a session of its own, pairs it
+            twilio.post("/twilio/voice/menu", {**second, "Digits": "1"})
+        calls.end(read_before, "completed", "3", utcnow())
+        jobs = [job.func_name for job in live.queue().jobs]
+    assert "workers.waiting.rescue_partner" in jobs  # the waiter is not left alone in the room
+    with app.app_context():
+        ended = _call(second["CallSid"])
+        assert (ended.state, ended.outcome) == ("ended", "paired")
+        assert _call(waiter["CallSid"]).state == "matched"
+
+
+def test_a_caller_who_hangs_up_while_being_paired_leaves_the_partner_waiting(twilio, app):
+    waiter = _arrive(twilio, "+15550100063", "1")
+    second = _arrive(twilio, "+15550100064")
+    with app.test_request_context():
+        pressing = _call(second["CallSid"])  # the menu press has read it
+        with app.app_context():  # the status callback ends it meanwhile
+            calls.end(_call(second["CallSid"]), "completed", "2", utcnow())
+        assert pairing.start_waiting(pressing) is None
+    with app.app_context():
+        partner = _call(waiter["CallSid"])
+        assert partner.state == "waiting" and pool.is_waiting(partner.wait_token)
+        assert _call(second["CallSid"]).state == "ended"
+        assert db.session.scalar(select(func.count()).select_from(Participant)) == 0

@@ -54,6 +54,8 @@ def _wait(call: Call, intro: str | None = None):
     if not membership.entitled(call):
         return _not_a_member(call)
     seat = pairing.start_waiting(call)
+    if seat is None:  # hung up while being paired: nobody is there to hear
+        return _goodbye()
     # The REST end job closes the room at the limit; the Dial's own limit is only a backstop.
     limit = current_app.config["CONVERSATION_LIMIT_SECONDS"] + 30
     if not seat.paired:
