@@ -30,19 +30,16 @@ def event_received(form) -> bool:
     if any(e.sequence == sequence for e in conversation.events):
         return False  # Twilio retried an event we already have
     at = parse_timestamp(form.get("Timestamp"))
+    call_sid = form.get("CallSid")
+    # Read before anything changes, so that all the changes go out in one flush.
+    call = by_sid(call_sid) if call_sid and event.startswith("participant-") else None
     stored = ConferenceEvent(
-        conversation=conversation,
-        sequence=sequence,
-        event=event,
-        call_sid=form.get("CallSid"),
-        at=at,
+        conversation=conversation, sequence=sequence, event=event, call_sid=call_sid, at=at
     )
     conversation.conference_sid = form.get("ConferenceSid") or conversation.conference_sid
     db.session.add(stored)
-    if event in ("participant-join", "participant-leave") and stored.call_sid:
-        call = by_sid(stored.call_sid)
-        if call is not None:
-            record(call, "joined" if event == "participant-join" else "left_room", room, at=at)
+    if call is not None:
+        record(call, "joined" if event == "participant-join" else "left_room", room, at=at)
     had_started = conversation.started_at is not None
     had_ended = conversation.ended_at is not None
     fold(conversation)
