@@ -141,7 +141,7 @@ def _level(line: Line, ceiling_post, total: int, level: int) -> dict[str, dict]:
     return figures
 
 
-def _paced_rows(line: Line, ceiling_url: str, rate: float, seconds: float) -> list[str]:
+def _paced_rows(line: Line, ceiling_post, rate: float, seconds: float) -> list[str]:
     count = int(rate * seconds)
     arrivals = [Line.call(_number()) for _ in range(count)]
     presses = [{**Line.call(_number()), "Digits": "1"} for _ in range(count)]
@@ -155,9 +155,7 @@ def _paced_rows(line: Line, ceiling_url: str, rate: float, seconds: float) -> li
         "menu 1 (half wait, half pair)": paced(
             lambda s, i: line.post(s, "/twilio/voice/menu", presses[i]), rate, seconds
         ),
-        "ceiling (constant TwiML)": paced(
-            lambda s, i: s.post(ceiling_url, data={"CallSid": "CA1"}), rate, seconds
-        ),
+        "ceiling (constant TwiML)": paced(ceiling_post, rate, seconds),
     }
     rows = [
         f"Open loop at {rate:.0f} requests/s for {seconds:.0f} s (latency from the planned send):",
@@ -206,7 +204,7 @@ def main(total: int = 400, rate: float = 100, seconds: float = 10) -> None:
                         f"| {got['p99']:.1f} | {got['cpu']:.2f} | {got['rps'] / top['rps']:.0%} "
                         f"| {top['cpu'] / got['cpu']:.0%} |"
                     )
-            rows += ["", *_paced_rows(line, ceiling_url, rate, seconds)]
+            rows += ["", *_paced_rows(line, ceiling_post, rate, seconds)]
         finally:
             ceiling.terminate()
             ceiling.wait(timeout=10)
