@@ -15,8 +15,8 @@ def _say(node, text: str) -> None:
     node.say(text, voice=current_app.config["VOICE"])
 
 
-def reply(response: VoiceResponse) -> Response:
-    """A TwiML document as an HTTP response."""
+def reply(response: VoiceResponse | str) -> Response:
+    """A TwiML document (or its text) as an HTTP response."""
     return Response(str(response), mimetype="text/xml")
 
 
@@ -37,8 +37,7 @@ def say_and_hang_up(text: str) -> Response:
 
 def menu(prompt: str, action: str, timeout: int = 5, fallthrough: str | None = None) -> Response:
     """A one-key menu; with no input the call goes on to `fallthrough` (or hangs up)."""
-    voice = current_app.config["VOICE"]
-    return Response(_menu_xml(voice, prompt, action, timeout, fallthrough), mimetype="text/xml")
+    return reply(_menu_xml(current_app.config["VOICE"], prompt, action, timeout, fallthrough))
 
 
 @lru_cache(maxsize=512)
