@@ -179,7 +179,7 @@ def end(call: Call, status: str, duration: str | None, at: datetime) -> None:
         if prior == WAITING and call.wait_token:
             pool.leave(call.wait_token)
         if prior == MATCHED:
-            live.enqueue("workers.waiting.rescue_partner", call.id)
+            live.enqueue("workers.waiting.rescue_partner", call.id, call.room)
         if call.mode == "fusing":
             live.enqueue("workers.fusing.guest_left", call.id)
         live.enqueue("workers.privacy.after_call", call.id, backoff=PURGE_BACKOFF)

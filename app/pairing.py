@@ -155,7 +155,7 @@ def leave_room(call: Call, dial_status: str, hung_up: bool) -> str:
             set_outcome(call, "hung_up_waiting")
     elif call.state in (WAITING, MATCHED):
         # Matched, perhaps a moment ago: if the two never met, the other one must not wait alone.
-        live.enqueue("workers.waiting.rescue_partner", call.id)
+        live.enqueue("workers.waiting.rescue_partner", call.id, call.room)
         reason = _why_room_ended(call)
     call.state = AFTER
     record(call, "left", f"{reason} ({dial_status})")

@@ -43,10 +43,15 @@ class WebhookClient:
         self.validator = RequestValidator(auth_token)
         self.log: list[WebhookRecord] = []
         self._log_lock = threading.Lock()
+        # Seconds to hold back requests of a kind, e.g. {"conference-status": 1.0}: Twilio
+        # sends its callbacks independently, so one kind may arrive well after another.
+        self.lag: dict[str, float] = {}
 
     def request(self, url: str, method: str, params: dict[str, str], kind: str) -> WebhookRecord:
         """Send params to url (form body for POST, query string for GET), signed."""
         method = (method or "POST").upper()
+        if self.lag.get(kind):
+            time.sleep(self.lag[kind])
         record = WebhookRecord(url=url, method=method, params=dict(params), kind=kind)
         # one connection per request: idle keep-alive sockets would pin app server threads
         headers = {

@@ -16,6 +16,8 @@ from app.models import ENDED, MATCHED, TIMED_OUT, WAITING, Call
 from app.telephony import rest
 
 log = logging.getLogger(__name__)
+RESCUE_LOOKS = 5  # how often a rescue looks into the room before it acts anyway
+RESCUE_LOOK_SECONDS = 1
 
 
 def _redirect(call: Call, path: str, kind: str, detail: str) -> str:
@@ -73,17 +75,37 @@ def _not_before_timeout(call_id: int) -> None:
         time.sleep(early)
 
 
-def rescue_partner(call_id: int) -> str:
-    """A matched caller hung up before the room met: send the other one to find someone else."""
+def rescue_partner(call_id: int, room: str | None = None, look: int = 1) -> str:
+    """A matched caller left: if the two never met, send the other one to find someone else.
+
+    Whether they met is asked of Twilio (who is in the room now), since the conference's
+    callbacks may reach the line after the call's end. `room` guards a later look against a
+    call id handed out again.
+    """
     call = db.session.get(Call, call_id)
     if call is None or not call.participations:
         return "no conversation"
     conversation = call.participations[-1].conversation
+    if room is not None and conversation.room != room:
+        return "no conversation"
     if conversation.started_at is not None:
         return "they met"
     partner = pairing.partner_of(call)
     if partner is None or partner.state != MATCHED or partner.room != conversation.room:
         return "partner moved on"
+    present = rest.room_members(conversation.room)
+    if (present is None or call.sid in present) and look < RESCUE_LOOKS:
+        # On the way into the room, or out of a room that is ending: look again shortly.
+        live.enqueue(
+            "workers.waiting.rescue_partner",
+            call_id,
+            conversation.room,
+            look + 1,
+            delay=RESCUE_LOOK_SECONDS,
+        )
+        return "looking again"
+    if present and present != [partner.sid]:
+        return "they are together"
     return _redirect(partner, urls.PARTNER_GONE, "rescued", conversation.room)
 
 

@@ -118,6 +118,19 @@ def conference_sid(room: str) -> str:
     return found[0].sid
 
 
+def room_members(room: str) -> list[str] | None:
+    """The CallSids in this room's live conference (one caller waiting alone counts);
+    None when no conference of that name is live."""
+
+    def look(c: Client) -> list[str] | None:
+        for conference in c.conferences.list(friendly_name=room, limit=20):  # newest first
+            if conference.status != "completed":
+                return [p.call_sid for p in c.conferences(conference.sid).participants.list()]
+        return None
+
+    return _rest("room members", look)
+
+
 def announce_to_conference(sid: str, url: str) -> None:
     """Play the TwiML at `url` to everyone in a conference."""
     _rest("announce", lambda c: c.conferences(sid).update(announce_url=url, announce_method="POST"))

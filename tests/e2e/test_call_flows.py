@@ -5,9 +5,9 @@ from __future__ import annotations
 import requests
 from sqlalchemy import select
 
-from app import pool
+from app import live, pool
 from app.db import db
-from app.models import Call, Conversation
+from app.models import Call, CallEvent, Conversation
 from tests.support import call_form, eventually, sign
 
 
@@ -52,6 +52,39 @@ def test_two_callers_meet_in_one_private_room(line):
         assert call.state == "ended" and call.outcome == "paired"
         assert call.duration_seconds is not None
     assert not alice.errors and not bob.errors
+
+
+def test_a_partner_who_leaves_at_once_is_not_taken_for_one_who_never_came(line):
+    # Twilio sends conference callbacks apart from call status callbacks: here Bob's join
+    # reaches the line only after his hang-up. Alice was with him, so she hears that he left.
+    line.twin.webhook_client.lag["conference-status"] = 1.0
+    try:
+        alice = _talk_now(line, "+15550100105")
+        room = alice.wait_until_in_conference()
+        alice.wait_until_heard("finding someone")
+        bob = _talk_now(line, "+447700900105")
+        assert bob.wait_until_in_conference() == room
+        mark = alice.mark()
+        bob.hang_up()
+        alice.wait_until_heard("left the conversation", since=mark, timeout=10)
+        eventually(lambda: not _rescues_pending(line), timeout=15)
+    finally:
+        line.twin.webhook_client.lag.clear()
+    assert not any("before you could talk" in text for text in alice.heard[mark:])
+    with line.app.app_context():
+        kinds = db.session.scalars(
+            select(CallEvent.kind).join(Call).where(Call.sid == alice.sid)
+        ).all()
+    assert "left" in kinds and "rescued" not in kinds
+
+
+def _rescues_pending(line) -> bool:
+    with line.app.app_context():
+        queue = live.queue()
+        later = queue.scheduled_job_registry.get_job_ids()
+        running = queue.started_job_registry.get_job_ids()
+        jobs = queue.jobs + [queue.fetch_job(job_id) for job_id in later + running]
+        return any(job and job.func_name.endswith("rescue_partner") for job in jobs)
 
 
 def test_no_input_at_the_greeting_means_talk_now(line):
