@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from flask import abort, current_app
@@ -13,7 +13,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from app import live, pool, versioned
 from app.db import db, dialect_insert, utcnow
-from app.identity import identify
+from app.identity import Caller, identify
 from app.models import ARRIVED, ENDED, MATCHED, WAITING, Call, CallEvent
 
 log = logging.getLogger(__name__)
@@ -65,15 +65,20 @@ def _arrival_statement():
     return _ARRIVALS[dialect]
 
 
-def arrive(sid: str, from_number: str | None) -> Call:
-    """Record a new call, or return it when Twilio retries the webhook: one statement.
+def caller_of(sid: str, from_number: str | None) -> Caller:
+    """Who is calling on this CallSid (400 for a malformed sid); touches no store."""
+    return identify(from_number, current_app.config["NUMBER_HASH_KEY"], _valid_sid(sid))
 
-    Its arrival on the timeline is the row itself (arrived_at, withheld). As the first
-    statement of a request it runs on its own, without BEGIN and COMMIT round trips, and
-    the inserted row becomes the session's Call without another SELECT: it holds what was
-    sent, and the columns left to their defaults are loaded only if something reads them.
+
+def arrive(sid: str, caller: Caller, arrived_at: datetime | None = None) -> Call:
+    """Record a call, or return it when it is recorded already: one statement.
+
+    The greeting writes nothing; the first webhook that needs the call's row writes it,
+    with the arrival time the greeting handed on. Its arrival on the timeline is the row
+    itself (arrived_at, withheld). As the first statement of a request it runs on its own,
+    without BEGIN and COMMIT round trips, and the inserted row becomes the session's Call
+    without another SELECT: the columns left to their defaults load only if read.
     """
-    caller = identify(from_number, current_app.config["NUMBER_HASH_KEY"], _valid_sid(sid))
     values = {
         "sid": sid,
         "identity": caller.identity,
@@ -81,10 +86,12 @@ def arrive(sid: str, from_number: str | None) -> Call:
         "country": caller.country,
         "withheld": caller.withheld,
     }
+    if arrived_at is not None:
+        values["arrived_at"] = arrived_at
     options = {} if db.session().get_transaction() else {"isolation_level": "AUTOCOMMIT"}
     row = db.session.connection(execution_options=options).execute(_arrival_statement(), values)
     new_id = row.scalar()
-    if new_id is None:  # the same webhook again: the row is there already
+    if new_id is None:  # another webhook of the same call wrote it first
         call = by_sid(sid)
     else:
         call = Call(id=new_id, **values)
@@ -94,9 +101,28 @@ def arrive(sid: str, from_number: str | None) -> Call:
     return call
 
 
-def current(sid: str, from_number: str | None) -> Call:
-    """The call a later webhook is about (recorded now, should its first webhook be lost)."""
-    return by_sid(_valid_sid(sid)) or arrive(sid, from_number)
+def current(sid: str, from_number: str | None, arrived_at: datetime | None = None) -> Call:
+    """The call a webhook is about, recorded now if this is the first webhook to need it.
+
+    Straight from the greeting (`arrived_at` given) the row is most likely not written yet:
+    the insert comes first and finds the row itself if it is there.
+    """
+    if arrived_at is not None:
+        return arrive(sid, caller_of(sid, from_number), arrived_at)
+    return by_sid(_valid_sid(sid)) or arrive(sid, caller_of(sid, from_number))
+
+
+def arrival_stamp() -> str:
+    """Now, as the greeting passes it on to the call's next webhook."""
+    return str(int(utcnow().timestamp() * 1000))
+
+
+def arrival_time(stamp: str | None) -> datetime | None:
+    """The arrival time the greeting put in its URLs (milliseconds since the epoch)."""
+    try:
+        return datetime.fromtimestamp(int(stamp or "") / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def over_hourly_limit(identity: str) -> bool:
@@ -127,10 +153,15 @@ def parse_timestamp(value: str | None) -> datetime:
 def status_changed(form) -> None:
     """Apply a call status callback; duplicates and stale ones change nothing."""
     call = by_sid(form.get("CallSid", ""))
-    if call is None:
-        log.info("status callback for a call the line never answered")
-        return
     status = form.get("CallStatus", "")
+    if call is None:
+        if status not in TERMINAL_STATUSES:
+            return
+        # It ended at the greeting, which writes nothing: its end is its first record.
+        at = parse_timestamp(form.get("Timestamp"))
+        began = at - timedelta(seconds=whole_number(form.get("CallDuration")))
+        sid = form.get("CallSid", "")
+        call = arrive(sid, caller_of(sid, form.get("From")), began)
     sequence = whole_number(form.get("SequenceNumber"))
     if call.state == ENDED or (sequence and sequence <= call.status_sequence):
         return

@@ -43,10 +43,17 @@ def test_hanging_up_while_waiting_leaves_the_pool_at_once(twilio, app):
 def test_hanging_up_in_the_greeting_is_recorded(twilio, app):
     form = call_form()
     twilio.post("/twilio/voice", form)
-    _status(twilio, form, "completed", 1, duration="3")
+    with app.app_context():  # the greeting writes nothing
+        assert db.session.scalar(select(func.count()).select_from(Call)) == 0
+    ended = START + timedelta(minutes=1)
+    data = {**form, "CallStatus": "completed", "CallDuration": "3"}
+    data |= {"SequenceNumber": "1", "Timestamp": format_datetime(ended)}
+    assert twilio.post("/twilio/voice/status", data).status_code == 204
     with app.app_context():
         call = db.session.scalar(select(Call))
         assert call.outcome == "hung_up_menu" and call.state == "ended"
+        assert call.arrived_at == ended - timedelta(seconds=3) and call.ended_at == ended
+        assert call.masked_number == "+1 ••• •••• 01" and call.duration_seconds == 3
 
 
 def test_duplicate_and_late_status_callbacks_change_nothing(twilio, app):
@@ -63,8 +70,8 @@ def test_duplicate_and_late_status_callbacks_change_nothing(twilio, app):
         assert after.duration_seconds == 30
 
 
-def test_status_for_an_unknown_call_is_accepted_and_ignored(twilio, app):
-    assert _status(twilio, call_form(), "completed", 1).status_code == 204
+def test_progress_of_a_call_in_its_greeting_is_accepted_and_writes_nothing(twilio, app):
+    assert _status(twilio, call_form(), "in-progress", 1).status_code == 204
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Call)) == 0
 

@@ -97,8 +97,8 @@ def test_timeout_and_pairing_race_has_exactly_one_winner(live_server):
 def _arrive(twilio, number: str, digits: str | None = None) -> dict:
     form = call_form(number)
     twilio.post("/twilio/voice", form)
-    if digits:
-        twilio.post("/twilio/voice/menu", {**form, "Digits": digits})
+    # Without a key to press, the caller hears about the Fusing Hour: recorded, still at a menu.
+    twilio.post("/twilio/voice/menu", {**form, "Digits": digits or "2"})
     return form
 
 

@@ -63,12 +63,17 @@ def test_blocks_expire_and_can_be_lifted(app):
 def test_a_blocked_caller_hears_why_and_is_hung_up(twilio, app):
     form = call_form("+15550100401")
     twilio.post("/twilio/voice", form)
+    twilio.post("/twilio/voice/menu", {**form, "Digits": "2"})
     with app.app_context():
         identity = db.session.scalar(select(Call.identity))
         db.session.add(Block(identity=identity, reason="t", expires_at=utcnow() + timedelta(1)))
         db.session.commit()
-    root = twiml(twilio.post("/twilio/voice", call_form("+15550100401")))
+    again = call_form("+15550100401")
+    root = twiml(twilio.post("/twilio/voice", again))
     assert "closed to you" in spoken(root) and root[-1].tag == "Hangup"
+    with app.app_context():  # a call turned away is recorded at once: no webhook follows
+        turned_away = db.session.scalar(select(Call).where(Call.sid == again["CallSid"]))
+        assert turned_away.outcome == "blocked" and turned_away.identity == identity
 
 
 def test_hourly_limit_is_kept_in_redis_across_web_restarts(app):

@@ -1,48 +1,67 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import func, select, update
 
 from app import calls, pool
-from app.db import db
+from app.db import db, utcnow
 from app.models import ARRIVED, Call, Conversation
 from tests.support import PUBLIC, call_form, sign, spoken, twiml
 
 
 def test_incoming_call_gets_greeting_and_one_key_menu(twilio, app):
     form = call_form()
+    before = utcnow()
     root = twiml(twilio.post("/twilio/voice", form))
     gather = root.find("Gather")
     assert gather.get("numDigits") == "1"
-    assert gather.get("action") == PUBLIC + "/twilio/voice/menu"
+    action, stamp = gather.get("action").split("?arrived=")
+    assert action == PUBLIC + "/twilio/voice/menu"
     assert "Press 1" in spoken(root) and "Press 2" in spoken(root)
-    assert root.find("Redirect").text == PUBLIC + "/twilio/voice/wait"
+    assert root.find("Redirect").text == f"{PUBLIC}/twilio/voice/wait?arrived={stamp}"
+    with app.app_context():  # the greeting writes nothing: the next webhook records the call
+        assert db.session.scalar(select(func.count()).select_from(Call)) == 0
+    twiml(twilio.post(f"/twilio/voice/menu?arrived={stamp}", {**form, "Digits": "2"}))
     with app.app_context():
         call = db.session.scalar(select(Call))
         assert call.sid == form["CallSid"] and call.state == "arrived"
-        assert call.masked_number == "+1 ••• •••• 01"
+        assert call.masked_number == "+1 ••• •••• 01" and call.menu_choice == "2"
+        arrived = call.arrived_at
+        assert arrived == datetime.fromtimestamp(int(stamp) / 1000, UTC)
+        assert before - timedelta(seconds=1) <= arrived <= utcnow()
 
 
-def test_a_retried_incoming_webhook_keeps_one_call(twilio, app):
+def test_a_retried_greeting_and_a_retried_key_keep_one_call(twilio, app):
     form = call_form()
     first = twilio.post("/twilio/voice", form)
     again = twilio.post("/twilio/voice", form)
     assert first.status_code == again.status_code == 200
-    assert twiml(again).find("Gather") is not None
+    action = twiml(again).find("Gather").get("action").removeprefix(PUBLIC)
+    for _ in range(2):  # the key's webhook retried: the second finds the row the first wrote
+        twilio.post(action, {**form, "Digits": "2"})
     with app.app_context():
         calls = db.session.scalars(select(Call)).all()
         assert [c.sid for c in calls] == [form["CallSid"]]
-        assert calls[0].events == []  # its arrival is the row itself
+        assert [e.kind for e in calls[0].events] == ["menu", "menu"]  # arrival: the row itself
 
 
 def test_an_arrival_is_the_stored_row_with_its_defaults_read_on_demand(app):
     sid = call_form()["CallSid"]
     with app.test_request_context():
-        call = calls.arrive(sid, "+15550100042")
+        caller = calls.caller_of(sid, "+15550100042")
+        call = calls.arrive(sid, caller)
         assert not db.session.dirty and not db.session.new
         assert call.masked_number == "+1 ••• •••• 42" and call.withheld is False
         assert call.state == ARRIVED and call.arrived_at is not None and call.outcome is None
         assert db.session.scalar(select(Call).where(Call.sid == sid)) is call
-        assert calls.arrive(sid, "+15550100042") is call  # a retry finds the same row
+        assert calls.arrive(sid, caller) is call  # a retry finds the same row
+
+
+def test_an_arrival_time_that_is_not_one_is_ignored():
+    assert calls.arrival_time("1796000000123") == datetime(2026, 11, 30, 0, 53, 20, 123000, UTC)
+    for stamp in (None, "", "soon", "1.5e12", "9" * 40):
+        assert calls.arrival_time(stamp) is None
 
 
 def test_forged_or_unsigned_requests_get_403_and_change_nothing(twilio, client, app):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from xml.sax.saxutils import escape
 
 from flask import Response, current_app
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 CONFERENCE_EVENTS = "start end join leave"
+QUERY = "?__query__"  # where a menu's per-call query string goes in its cached TwiML
 
 
 def _say(node, text: str) -> None:
@@ -35,9 +37,22 @@ def say_and_hang_up(text: str) -> Response:
     return reply(response)
 
 
-def menu(prompt: str, action: str, timeout: int = 5, fallthrough: str | None = None) -> Response:
-    """A one-key menu; with no input the call goes on to `fallthrough` (or hangs up)."""
-    return reply(_menu_xml(current_app.config["VOICE"], prompt, action, timeout, fallthrough))
+def menu(
+    prompt: str,
+    action: str,
+    timeout: int = 5,
+    fallthrough: str | None = None,
+    query: str | None = None,
+) -> Response:
+    """A one-key menu; with no input the call goes on to `fallthrough` (or hangs up).
+
+    `query` (say "arrived=...") is added to both URLs without building the menu again.
+    """
+    voice = current_app.config["VOICE"]
+    if query is None:
+        return reply(_menu_xml(voice, prompt, action, timeout, fallthrough))
+    marked = _menu_xml(voice, prompt, action + QUERY, timeout, fallthrough and fallthrough + QUERY)
+    return reply(marked.replace(QUERY, "?" + escape(query, {'"': "&quot;"})))
 
 
 @lru_cache(maxsize=512)

@@ -23,10 +23,12 @@ from app.voice import prompts
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
 CALLBACKS = {"voice.status", "voice.conference"}
+ARRIVED = "arrived"  # the greeting's URLs carry the arrival time under this name
 
 
 def _current_call() -> Call:
-    return calls.current(request.form["CallSid"], request.form.get("From"))
+    arrived = calls.arrival_time(request.args.get(ARRIVED))
+    return calls.current(request.form["CallSid"], request.form.get("From"), arrived)
 
 
 def _pressed(menu_name: str) -> tuple[Call, str]:
@@ -87,25 +89,29 @@ def _goodbye():
 @bp.post("")
 @twilio_request
 def incoming():
-    """A new call: greeting and the one-key menu."""
-    call = calls.arrive(request.form["CallSid"], request.form.get("From"))
-    over_limit = calls.over_hourly_limit(call.identity)
-    if safety.is_blocked(call.identity):
-        calls.turn_away(call, "blocked")
+    """A new call: greeting and the one-key menu; nothing is written unless it is turned away."""
+    sid, number = request.form["CallSid"], request.form.get("From")
+    caller = calls.caller_of(sid, number)
+    over_limit = calls.over_hourly_limit(caller.identity)
+    if safety.is_blocked(caller.identity):
+        calls.turn_away(calls.arrive(sid, caller), "blocked")
         return twiml.say_and_hang_up(prompts.BLOCKED)
     if over_limit:
-        calls.turn_away(call, "rate_limited")
+        calls.turn_away(calls.arrive(sid, caller), "rate_limited")
         return twiml.say_and_hang_up(prompts.SLOW_DOWN)
     session = fusing_sessions.running_session()
     if session is not None:  # during the Fusing Hour, callers go straight to its lobby
+        call = calls.arrive(sid, caller)
         if not (current_app.config["FUSING_OPEN_TO_ALL"] or membership.entitled(call)):
             return _not_a_member(call)
         return fusing_views.welcome(call, session)
-    return _greeting_menu(prompts.GREETING)
+    # The call's row is written by the next webhook (a key, no key, or the hang-up).
+    return _greeting_menu(prompts.GREETING, f"{ARRIVED}={calls.arrival_stamp()}")
 
 
-def _greeting_menu(text: str):
-    return twiml.menu(text, urls.public(urls.MENU), fallthrough=urls.public(urls.WAIT))
+def _greeting_menu(text: str, query: str | None = None):
+    menu_url, wait_url = urls.public(urls.MENU), urls.public(urls.WAIT)
+    return twiml.menu(text, menu_url, fallthrough=wait_url, query=query)
 
 
 @bp.post("/menu")
