@@ -12,12 +12,12 @@ from sqlalchemy import select
 
 from app import calls, live, pairing, pool, urls
 from app.db import db, utcnow
-from app.models import ENDED, MATCHED, TIMED_OUT, WAITING, Call
+from app.models import ENDED, MATCHED, TIMED_OUT, WAITING, Call, Conversation
 from app.telephony import rest
 
 log = logging.getLogger(__name__)
 RESCUE_LOOKS = 5  # how often a rescue looks into the room before it acts anyway
-RESCUE_LOOK_SECONDS = 1
+RESCUE_PAUSE = 2  # seconds between looks (RQ schedules in whole seconds)
 
 
 def _redirect(call: Call, path: str, kind: str, detail: str) -> str:
@@ -75,38 +75,32 @@ def _not_before_timeout(call_id: int) -> None:
         time.sleep(early)
 
 
-def rescue_partner(call_id: int, room: str | None = None, look: int = 1) -> str:
-    """A matched caller left: if the two never met, send the other one to find someone else.
+def rescue_partner(call_id: int, room: str, look: int = 1) -> str:
+    """A matched caller left `room`: if the two never met, send the other one to find
+    someone else.
 
-    Whether they met is asked of Twilio (who is in the room now), since the conference's
-    callbacks may reach the line after the call's end. `room` guards a later look against a
-    call id handed out again.
+    Whether they met is asked of Twilio (the room's conference), since the conference's
+    callbacks may reach the line after the call's end.
     """
-    call = db.session.get(Call, call_id)
-    if call is None or not call.participations:
-        return "no conversation"
-    conversation = call.participations[-1].conversation
-    if room is not None and conversation.room != room:
-        return "no conversation"
+    conversation = db.session.scalar(select(Conversation).where(Conversation.room == room))
+    if conversation is None or call_id not in {p.call_id for p in conversation.participants}:
+        return "no conversation"  # also when the id was handed out again (SQLite)
     if conversation.started_at is not None:
         return "they met"
-    partner = pairing.partner_of(call)
-    if partner is None or partner.state != MATCHED or partner.room != conversation.room:
+    partner = next((p.call for p in conversation.participants if p.call_id != call_id), None)
+    if partner is None or partner.state != MATCHED or partner.room != room:
         return "partner moved on"
-    present = rest.room_members(conversation.room)
-    if (present is None or call.sid in present) and look < RESCUE_LOOKS:
-        # On the way into the room, or out of a room that is ending: look again shortly.
-        live.enqueue(
-            "workers.waiting.rescue_partner",
-            call_id,
-            conversation.room,
-            look + 1,
-            delay=RESCUE_LOOK_SECONDS,
-        )
-        return "looking again"
-    if present and present != [partner.sid]:
-        return "they are together"
-    return _redirect(partner, urls.PARTNER_GONE, "rescued", conversation.room)
+    found = rest.live_room(room)
+    if found is not None and found.started:
+        return "they met"  # the room is ending: the partner's Dial action takes over
+    if found is None or found.members != [partner.sid]:
+        if look < RESCUE_LOOKS:  # the partner is on the way into the room, or out of it
+            live.enqueue(
+                "workers.waiting.rescue_partner", call_id, room, look + 1, delay=RESCUE_PAUSE
+            )
+            return "looking again"
+        log.warning("rescue: the partner was not alone in the room in time; moving them")
+    return _redirect(partner, urls.PARTNER_GONE, "rescued", room)
 
 
 def reconcile_waiting() -> dict[str, int]:

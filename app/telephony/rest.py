@@ -118,14 +118,23 @@ def conference_sid(room: str) -> str:
     return found[0].sid
 
 
-def room_members(room: str) -> list[str] | None:
-    """The CallSids in this room's live conference (one caller waiting alone counts);
-    None when no conference of that name is live."""
+@dataclass(frozen=True)
+class LiveRoom:
+    """A conference now live under a room name: `started` once two people were in it
+    together (a caller alone waits in one that has not started), and who is in it now."""
 
-    def look(c: Client) -> list[str] | None:
+    started: bool
+    members: list[str]
+
+
+def live_room(room: str) -> LiveRoom | None:
+    """The live conference of this room name, or None when none is live."""
+
+    def look(c: Client) -> LiveRoom | None:
         for conference in c.conferences.list(friendly_name=room, limit=20):  # newest first
             if conference.status != "completed":
-                return [p.call_sid for p in c.conferences(conference.sid).participants.list()]
+                members = c.conferences(conference.sid).participants.list()
+                return LiveRoom(conference.status == "in-progress", [p.call_sid for p in members])
         return None
 
     return _rest("room members", look)
