@@ -21,6 +21,7 @@ TERMINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 PURGE_BACKOFF = (5, 30, 120, 600, 1800)
 STATE_RACES = 10  # how often an end may find the call's state moved before it gives up
 CALL_SID = re.compile(r"CA[0-9a-f]{32}")
+GREETED = "greeted"  # CallSids the greeting answered, by time: workers.greetings finds the lost
 
 
 def record(call: Call, kind: str, detail: str | None = None, at: datetime | None = None) -> None:
@@ -125,17 +126,19 @@ def arrival_time(stamp: str | None) -> datetime | None:
         return None
 
 
-def over_hourly_limit(identity: str) -> bool:
-    """Count this call against the caller's hourly allowance (kept in Redis).
+def count_arrival(sid: str, identity: str) -> bool:
+    """Count this call against the caller's hourly allowance (kept in Redis) and note its
+    CallSid as greeted; True when the caller is over the allowance.
 
     The same round trip reads the versions of the per-process caches the call needs next.
     """
-    hour = int(utcnow().timestamp() // 3600)
-    counter = live.key("calls", identity, str(hour))
+    now = utcnow().timestamp()
+    counter = live.key("calls", identity, str(int(now // 3600)))
     with live.connection().pipeline(transaction=False) as pipe:
         pipe.incr(counter).expire(counter, 7200)
+        pipe.zadd(live.key(GREETED), {sid: int(now * 1000)})
         keep = versioned.prefetch(pipe)
-        count, _, versions = pipe.execute()
+        count, _, _, versions = pipe.execute()
     keep(versions)
     return count > current_app.config["CALLS_PER_HOUR_LIMIT"]
 

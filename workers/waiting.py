@@ -141,21 +141,13 @@ def reconcile_calls() -> dict[str, int]:
     ).all()
     conn = live.connection()
     due = [c for c in candidates if conn.set(live.key("checked", str(c.id)), 1, nx=True, ex=300)]
-    found: dict[str, object] = {}
-    burst = rest.fan_out(
-        {
-            c.sid: (lambda client, sid=c.sid: found.__setitem__(sid, client.calls(sid).fetch()))
-            for c in due
-        },
-        current_app.config["FUSING_MAX_IN_FLIGHT"],
-    )
+    in_flight = current_app.config["FUSING_MAX_IN_FLIGHT"]
+    found, gone = rest.fetch_calls([c.sid for c in due], in_flight)
     ended = 0
     for call in due:
         remote = found.get(call.sid)
-        if call.sid in burst.gone or (
-            remote is not None and remote.status in calls.TERMINAL_STATUSES
-        ):
-            duration = getattr(remote, "duration", None)
-            calls.end(call, getattr(remote, "status", "completed"), duration, utcnow())
+        if call.sid in gone or (remote is not None and remote.status in calls.TERMINAL_STATUSES):
+            duration = remote.duration if remote else None
+            calls.end(call, remote.status if remote else "completed", duration, utcnow())
             ended += 1
     return {"checked": len(due), "ended": ended}

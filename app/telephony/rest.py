@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import current_app
 from requests.adapters import HTTPAdapter
@@ -211,6 +212,31 @@ def fan_out(
         list(pool.map(lambda item: run(*item), actions.items()))
     result.requests = http.requests
     return result
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """What Twilio knows of a call: its status, who called, and when."""
+
+    status: str
+    from_number: str | None
+    started: datetime | None
+    ended: datetime | None
+    duration: str | None
+
+
+def fetch_calls(sids: list[str], in_flight: int) -> tuple[dict[str, CallRecord], list[str]]:
+    """Twilio's record of each call, fetched at most `in_flight` at a time; and the sids
+    Twilio no longer knows (404)."""
+    found: dict[str, CallRecord] = {}
+
+    def fetch(c: Client, sid: str) -> None:
+        call = c.calls(sid).fetch()
+        caller = call._from  # the library's documented name for "from"
+        found[sid] = CallRecord(call.status, caller, call.start_time, call.end_time, call.duration)
+
+    burst = fan_out({sid: (lambda c, s=sid: fetch(c, s)) for sid in sids}, in_flight)
+    return found, burst.gone
 
 
 def redirect_many(moves: dict[str, str], in_flight: int) -> Fanout:

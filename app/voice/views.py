@@ -92,7 +92,7 @@ def incoming():
     """A new call: greeting and the one-key menu; nothing is written unless it is turned away."""
     sid, number = request.form["CallSid"], request.form.get("From")
     caller = calls.caller_of(sid, number)
-    over_limit = calls.over_hourly_limit(caller.identity)
+    over_limit = calls.count_arrival(sid, caller.identity)
     if safety.is_blocked(caller.identity):
         calls.turn_away(calls.arrive(sid, caller), "blocked")
         return twiml.say_and_hang_up(prompts.BLOCKED)

@@ -1,0 +1,67 @@
+"""A call that ends at the greeting is recorded even when its status callback is lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app import calls, live
+from app.db import db, utcnow
+from app.models import Call
+from tests.support import LINE, call_form
+from twin.models import Call as TwinCall
+from workers.greetings import reconcile_greetings
+
+
+def _greeted(twilio, twin_api, number: str, status: str, **times) -> str:
+    """A call the greeting answered, with the record Twilio keeps of it; its CallSid."""
+    remote = TwinCall(twin_api.account_sid, number, LINE, status=status, **times)
+    with twin_api.cond:
+        twin_api.calls[remote.sid] = remote
+    assert twilio.post("/twilio/voice", call_form(number, sid=remote.sid)).status_code == 200
+    return remote.sid
+
+
+def _greeted_ago(app, seconds: int) -> list[str]:
+    """Make every noted greeting `seconds` old; the CallSids noted."""
+    with app.app_context():
+        conn, key = live.connection(), live.key(calls.GREETED)
+        at = int((utcnow() - timedelta(seconds=seconds)).timestamp() * 1000)
+        sids = [s.decode() for s in conn.zrange(key, 0, -1)]
+        conn.zadd(key, dict.fromkeys(sids, at))
+        return sids
+
+
+def _row(sid: str) -> Call | None:
+    return db.session.scalar(select(Call).where(Call.sid == sid))
+
+
+def test_a_call_that_left_at_the_greeting_is_recorded_when_its_callback_is_lost(
+    app, twilio, twin_api
+):
+    start = utcnow().replace(microsecond=0) - timedelta(minutes=3)
+    ended = start + timedelta(seconds=7)
+    lost = _greeted(
+        twilio, twin_api, "+15550100131", "completed", start_time=start, end_time=ended, duration=7
+    )
+    still_on = _greeted(twilio, twin_api, "+15550100132", "in-progress", start_time=start)
+    pressed = call_form("+15550100133")
+    twilio.post("/twilio/voice", pressed)
+    twilio.post("/twilio/voice/menu", {**pressed, "Digits": "2"})
+    with app.app_context():  # just greeted: their next webhooks may still come
+        assert reconcile_greetings() == {"checked": 0, "recorded": 0}
+        assert _row(lost) is None
+    assert sorted(_greeted_ago(app, 180)) == sorted([lost, still_on, pressed["CallSid"]])
+    with app.app_context():
+        assert reconcile_greetings() == {"checked": 3, "recorded": 1}
+        call = _row(lost)
+        assert (call.state, call.outcome, call.duration_seconds) == ("ended", "hung_up_menu", 7)
+        assert call.arrived_at == start and call.ended_at == ended
+        assert call.masked_number == "+1 ••• •••• 31"
+        assert "workers.privacy.after_call" in [job.func_name for job in live.queue().jobs]
+        assert _row(still_on) is None  # still on the line: its own webhook will write it
+        conn = live.connection()
+        assert [s.decode() for s in conn.zrange(live.key(calls.GREETED), 0, -1)] == [still_on]
+        asked = [r.path for r in twin_api.requests if r.method == "GET"]
+        assert not any(pressed["CallSid"] in path for path in asked)  # written: not asked
