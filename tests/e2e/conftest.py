@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,12 @@ class Line:
     def stop(self) -> None:
         """Stop the worker gracefully, then make sure nothing it forked is left."""
         self.worker.terminate()
-        self.worker.wait(timeout=10)
+        try:
+            self.worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # killed below; the log says what it was doing
+            tail = self.worker_log.read_text(errors="replace")[-3000:]
+            message = f"the RQ worker did not stop within 10 s; its log ends:\n{tail}"
+            warnings.warn(message, stacklevel=2)
         _kill_group(self.worker)
 
 
