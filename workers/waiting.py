@@ -16,7 +16,7 @@ from app.models import ENDED, MATCHED, TIMED_OUT, WAITING, Call, Conversation
 from app.telephony import rest
 
 log = logging.getLogger(__name__)
-RESCUE_LOOKS = 5  # how often a rescue looks into the room before it acts anyway
+RESCUE_LOOKS = 5  # how often a rescue looks for the partner alone in the room
 RESCUE_PAUSE = 2  # seconds between looks (RQ schedules in whole seconds)
 
 
@@ -93,14 +93,14 @@ def rescue_partner(call_id: int, room: str, look: int = 1) -> str:
     found = rest.live_room(room)
     if found is not None and found.started:
         return "they met"  # the room is ending: the partner's Dial action takes over
-    if found is None or found.members != [partner.sid]:
-        if look < RESCUE_LOOKS:  # the partner is on the way into the room, or out of it
-            live.enqueue(
-                "workers.waiting.rescue_partner", call_id, room, look + 1, delay=RESCUE_PAUSE
-            )
-            return "looking again"
-        log.warning("rescue: the partner was not alone in the room in time; moving them")
-    return _redirect(partner, urls.PARTNER_GONE, "rescued", room)
+    if found is not None and found.members == [partner.sid]:
+        return _redirect(partner, urls.PARTNER_GONE, "rescued", room)
+    if look < RESCUE_LOOKS:  # the partner is on the way into the room, or out of it
+        live.enqueue("workers.waiting.rescue_partner", call_id, room, look + 1, delay=RESCUE_PAUSE)
+        return "looking again"
+    # Not alone in a room: somewhere in their TwiML (a menu), not waiting in silence.
+    log.warning("rescue: call %s never showed up alone in %s; left where it is", partner.id, room)
+    return "not alone in the room"
 
 
 def reconcile_waiting() -> dict[str, int]:
