@@ -11,6 +11,7 @@ from app.db import db, utcnow
 from app.models import Call
 from tests.support import LINE, call_form
 from twin.models import Call as TwinCall
+from workers import greetings
 from workers.greetings import reconcile_greetings
 
 
@@ -38,30 +39,56 @@ def _row(sid: str) -> Call | None:
 
 
 def test_a_call_that_left_at_the_greeting_is_recorded_when_its_callback_is_lost(
-    app, twilio, twin_api
+    app, twilio, twin_api, monkeypatch
 ):
+    monkeypatch.setattr(greetings, "BATCH", 2)  # five entries: the sweep pages through them
     start = utcnow().replace(microsecond=0) - timedelta(minutes=3)
     ended = start + timedelta(seconds=7)
     lost = _greeted(
         twilio, twin_api, "+15550100131", "completed", start_time=start, end_time=ended, duration=7
     )
     still_on = _greeted(twilio, twin_api, "+15550100132", "in-progress", start_time=start)
+    hidden = _greeted(twilio, twin_api, "+15550100134", "completed", start_time=start)
+    twin_api.rest_faults.add(status=403, times=None, method="GET", path_contains=hidden)
+    unknown = call_form("+15550100135")  # Twilio no longer has it (deleted): nothing to do
+    twilio.post("/twilio/voice", unknown)
     pressed = call_form("+15550100133")
     twilio.post("/twilio/voice", pressed)
     twilio.post("/twilio/voice/menu", {**pressed, "Digits": "2"})
     with app.app_context():  # just greeted: their next webhooks may still come
-        assert reconcile_greetings() == {"checked": 0, "recorded": 0}
+        assert reconcile_greetings()["checked"] == 0
         assert _row(lost) is None
-    assert sorted(_greeted_ago(app, 180)) == sorted([lost, still_on, pressed["CallSid"]])
+    greeted = [lost, still_on, hidden, unknown["CallSid"], pressed["CallSid"]]
+    assert sorted(_greeted_ago(app, 180)) == sorted(greeted)
     with app.app_context():
-        assert reconcile_greetings() == {"checked": 3, "recorded": 1}
+        assert reconcile_greetings() == {
+            "checked": 5,
+            "recorded": 1,
+            "unknown": 1,
+            "unreachable": 1,
+            "forgotten": 0,
+        }
+        db.session.expire_all()  # read back what was stored
         call = _row(lost)
         assert (call.state, call.outcome, call.duration_seconds) == ("ended", "hung_up_menu", 7)
         assert call.arrived_at == start and call.ended_at == ended
         assert call.masked_number == "+1 ••• •••• 31"
         assert "workers.privacy.after_call" in [job.func_name for job in live.queue().jobs]
-        assert _row(still_on) is None  # still on the line: its own webhook will write it
+        assert _row(still_on) is None and _row(unknown["CallSid"]) is None
         conn = live.connection()
-        assert [s.decode() for s in conn.zrange(live.key(calls.GREETED), 0, -1)] == [still_on]
+        kept = sorted(s.decode() for s in conn.zrange(live.key(calls.GREETED), 0, -1))
+        assert kept == sorted([still_on, hidden])  # looked up again next time
         asked = [r.path for r in twin_api.requests if r.method == "GET"]
         assert not any(pressed["CallSid"] in path for path in asked)  # written: not asked
+
+
+def test_sweeps_do_not_overlap_and_forget_after_a_day(app, twilio):
+    twilio.post("/twilio/voice", call_form("+15550100136"))
+    _greeted_ago(app, 2 * 86400)
+    with app.app_context():
+        conn = live.connection()
+        conn.set(live.key("greetings-sweep"), 1)  # a sweep is running
+        assert reconcile_greetings() == {"busy": 1}
+        conn.delete(live.key("greetings-sweep"))
+        assert reconcile_greetings()["forgotten"] == 1
+        assert conn.zcard(live.key(calls.GREETED)) == 0

@@ -9,6 +9,7 @@ and ended like any call, so it is logged and its record at Twilio is purged.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import timedelta
 
 from flask import current_app
@@ -23,35 +24,57 @@ log = logging.getLogger(__name__)
 SETTLED_SECONDS = 120  # by then a call still on the line has pressed a key or fallen through
 FORGET_SECONDS = 86400  # a CallSid Twilio keeps reporting as live is not looked up for ever
 BATCH = 500
+LOCK_SECONDS = 300  # the job's timeout: sweeps must not overlap (their offsets would shift)
 
 
 def reconcile_greetings() -> dict[str, int]:
     """Write and end the greeted calls that no webhook wrote; forget the rest."""
     conn = live.connection()
-    key = live.key(calls.GREETED)
+    lock = live.key("greetings-sweep")
+    if not conn.set(lock, 1, nx=True, ex=LOCK_SECONDS):
+        return {"busy": 1}  # the last sweep is still running
+    try:
+        return _sweep(conn, live.key(calls.GREETED))
+    finally:
+        conn.delete(lock)
+
+
+def _sweep(conn, key: str) -> dict[str, int]:
     now = utcnow()
-    conn.zremrangebyscore(key, 0, _ms(now - timedelta(seconds=FORGET_SECONDS)))
+    counts = Counter(dict.fromkeys(("checked", "recorded", "unknown", "unreachable"), 0))
+    counts["forgotten"] = conn.zremrangebyscore(
+        key, 0, _ms(now - timedelta(seconds=FORGET_SECONDS))
+    )
+    if counts["forgotten"]:
+        log.warning(
+            "%d greeted calls could not be looked up at Twilio for a day", counts["forgotten"]
+        )
     settled = _ms(now - timedelta(seconds=SETTLED_SECONDS))
-    counts = {"checked": 0, "recorded": 0}
     offset = 0
-    while sids := [_text(s) for s in conn.zrangebyscore(key, 0, settled, offset, BATCH)]:
+    while sids := [s.decode() for s in conn.zrangebyscore(key, 0, settled, offset, BATCH)]:
         counts["checked"] += len(sids)
         written = set(db.session.scalars(select(Call.sid).where(Call.sid.in_(sids))))
-        done, recorded = _record_lost([s for s in sids if s not in written])
-        counts["recorded"] += recorded
-        finished = written | done
-        if finished:
-            conn.zrem(key, *finished)
-        offset += len(sids) - len(finished)  # those still live stay for the next sweep
-    return counts
+        done = written | _record_lost([s for s in sids if s not in written], counts)
+        if done:
+            conn.zrem(key, *done)
+        offset += len(sids) - len(done)  # those still live, or not fetched, stay for next time
+    if counts["unknown"] or counts["unreachable"]:
+        log.warning(
+            "greeted calls not found at Twilio: %d; not fetched: %d (kept)",
+            counts["unknown"],
+            counts["unreachable"],
+        )
+    return dict(counts)
 
 
-def _record_lost(sids: list[str]) -> tuple[set[str], int]:
-    """Write and end those of `sids` that ended at Twilio; which are done, how many written."""
+def _record_lost(sids: list[str], counts: Counter) -> set[str]:
+    """Write and end those of `sids` that ended at Twilio; the ones done with."""
     if not sids:
-        return set(), 0
+        return set()
     found, gone = rest.fetch_calls(sids, current_app.config["FUSING_MAX_IN_FLIGHT"])
-    done, recorded = set(gone), 0
+    counts["unknown"] += len(gone)  # deleted at Twilio already: nothing left to purge
+    counts["unreachable"] += len(sids) - len(found) - len(gone)
+    done = set(gone)
     for sid, remote in found.items():
         if remote.status not in calls.TERMINAL_STATUSES:
             continue  # still on the line: its next webhook will write it
@@ -59,13 +82,9 @@ def _record_lost(sids: list[str]) -> tuple[set[str], int]:
         call = calls.arrive(sid, calls.caller_of(sid, remote.from_number), remote.started or ended)
         calls.end(call, remote.status, remote.duration, ended)
         done.add(sid)
-        recorded += 1
-    return done, recorded
+        counts["recorded"] += 1
+    return done
 
 
 def _ms(moment) -> int:
     return int(moment.timestamp() * 1000)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

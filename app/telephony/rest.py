@@ -227,7 +227,7 @@ class CallRecord:
 
 def fetch_calls(sids: list[str], in_flight: int) -> tuple[dict[str, CallRecord], list[str]]:
     """Twilio's record of each call, fetched at most `in_flight` at a time; and the sids
-    Twilio no longer knows (404)."""
+    Twilio no longer knows (404). Those that failed otherwise are in neither."""
     found: dict[str, CallRecord] = {}
 
     def fetch(c: Client, sid: str) -> None:
