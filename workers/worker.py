@@ -18,6 +18,16 @@ class _AppContextMixin:
         with self.flask_app.app_context():
             return super().perform_job(*args, **kwargs)
 
+    def request_stop(self, signum, frame):
+        """Stop after the job at hand (warm shutdown), even if the signal lands in a log call.
+
+        RQ stops an idle worker by raising StopRequested from this signal handler; raised
+        inside a logging call, logging reports and swallows it, and the worker went on until
+        killed. The flag is what RQ's loop checks before taking the next job.
+        """
+        self._stop_requested = True
+        super().request_stop(signum, frame)
+
 
 class AppWorker(_AppContextMixin, Worker):
     """Forks a work horse per job, like `rq worker`."""
