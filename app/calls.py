@@ -158,13 +158,12 @@ def status_changed(form) -> None:
     call = by_sid(form.get("CallSid", ""))
     status = form.get("CallStatus", "")
     if call is None:
-        if status not in TERMINAL_STATUSES:
-            return
-        # It ended at the greeting, which writes nothing: its end is its first record.
-        at = parse_timestamp(form.get("Timestamp"))
-        began = at - timedelta(seconds=whole_number(form.get("CallDuration")))
-        sid = form.get("CallSid", "")
-        call = arrive(sid, caller_of(sid, form.get("From")), began)
+        if status in TERMINAL_STATUSES:  # it ended at the greeting, which writes nothing
+            at = parse_timestamp(form.get("Timestamp"))
+            end_unseen(
+                form.get("CallSid", ""), form.get("From"), status, form.get("CallDuration"), at
+            )
+        return
     sequence = whole_number(form.get("SequenceNumber"))
     if call.state == ENDED or (sequence and sequence <= call.status_sequence):
         return
@@ -182,6 +181,14 @@ def whole_number(value) -> int:
         return max(0, int(value or 0))
     except (TypeError, ValueError):
         return 0
+
+
+def end_unseen(
+    sid: str, from_number: str | None, status: str, duration: str | None, at: datetime
+) -> None:
+    """Record and end a call that ended before any webhook wrote it (at the greeting)."""
+    began = at - timedelta(seconds=whole_number(duration))
+    end(arrive(sid, caller_of(sid, from_number), began), status, duration, at)
 
 
 def end(call: Call, status: str, duration: str | None, at: datetime) -> None:

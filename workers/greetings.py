@@ -79,8 +79,7 @@ def _record_lost(sids: list[str], counts: Counter) -> set[str]:
         if remote.status not in calls.TERMINAL_STATUSES:
             continue  # still on the line: its next webhook will write it
         ended = remote.ended or utcnow()
-        call = calls.arrive(sid, calls.caller_of(sid, remote.from_number), remote.started or ended)
-        calls.end(call, remote.status, remote.duration, ended)
+        calls.end_unseen(sid, remote.from_number, remote.status, remote.duration, ended)
         done.add(sid)
         counts["recorded"] += 1
     return done

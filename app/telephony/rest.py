@@ -216,11 +216,10 @@ def fan_out(
 
 @dataclass(frozen=True)
 class CallRecord:
-    """What Twilio knows of a call: its status, who called, and when."""
+    """What Twilio knows of a call: its status, who called, when it ended and its length."""
 
     status: str
     from_number: str | None
-    started: datetime | None
     ended: datetime | None
     duration: str | None
 
@@ -233,7 +232,7 @@ def fetch_calls(sids: list[str], in_flight: int) -> tuple[dict[str, CallRecord],
     def fetch(c: Client, sid: str) -> None:
         call = c.calls(sid).fetch()
         caller = call._from  # the library's documented name for "from"
-        found[sid] = CallRecord(call.status, caller, call.start_time, call.end_time, call.duration)
+        found[sid] = CallRecord(call.status, caller, call.end_time, call.duration)
 
     burst = fan_out({sid: (lambda c, s=sid: fetch(c, s)) for sid in sids}, in_flight)
     return found, burst.gone

@@ -89,7 +89,8 @@ def _goodbye():
 @bp.post("")
 @twilio_request
 def incoming():
-    """A new call: greeting and the one-key menu; nothing is written unless it is turned away."""
+    """A new call: greeting and the one-key menu. Its row is written here only when it is
+    turned away or goes to the Fusing Hour; otherwise by its next webhook."""
     sid, number = request.form["CallSid"], request.form.get("From")
     caller = calls.caller_of(sid, number)
     over_limit = calls.count_arrival(sid, caller.identity)
