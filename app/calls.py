@@ -113,9 +113,9 @@ def current(sid: str, from_number: str | None, arrived_at: datetime | None = Non
     return by_sid(_valid_sid(sid)) or arrive(sid, caller_of(sid, from_number))
 
 
-def arrival_stamp() -> str:
-    """Now, as the greeting passes it on to the call's next webhook."""
-    return str(int(utcnow().timestamp() * 1000))
+def epoch_ms(moment: datetime) -> int:
+    """A moment as whole milliseconds since the epoch (the greeting's stamps and notes)."""
+    return int(moment.timestamp() * 1000)
 
 
 def arrival_time(stamp: str | None) -> datetime | None:
@@ -126,17 +126,16 @@ def arrival_time(stamp: str | None) -> datetime | None:
         return None
 
 
-def count_arrival(sid: str, identity: str) -> bool:
-    """Count this call against the caller's hourly allowance (kept in Redis) and note its
-    CallSid as greeted; True when the caller is over the allowance.
+def count_arrival(sid: str, identity: str, at: datetime) -> bool:
+    """Count this call, arrived `at`, against the caller's hourly allowance (kept in Redis)
+    and note its CallSid as greeted; True when the caller is over the allowance.
 
     The same round trip reads the versions of the per-process caches the call needs next.
     """
-    now = utcnow().timestamp()
-    counter = live.key("calls", identity, str(int(now // 3600)))
+    counter = live.key("calls", identity, str(int(at.timestamp() // 3600)))
     with live.connection().pipeline(transaction=False) as pipe:
         pipe.incr(counter).expire(counter, 7200)
-        pipe.zadd(live.key(GREETED), {sid: int(now * 1000)})
+        pipe.zadd(live.key(GREETED), {sid: epoch_ms(at)})
         keep = versioned.prefetch(pipe)
         count, _, _, versions = pipe.execute()
     keep(versions)

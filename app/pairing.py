@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from app import live, pool, safety
-from app.calls import record, set_outcome
+from app.calls import epoch_ms, record, set_outcome
 from app.db import db, utcnow
 from app.models import (
     AFTER,
@@ -209,5 +209,5 @@ def partner_of(call: Call) -> Call | None:
 
 def restore_waiting(call: Call) -> None:
     """Put a waiting call back into the pool after Redis lost it."""
-    since = int(call.wait_started_at.timestamp() * 1000)
+    since = epoch_ms(call.wait_started_at)
     pool.restore(call.wait_token, call.identity, call.room, call.id, since)

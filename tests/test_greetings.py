@@ -28,7 +28,7 @@ def _greeted_ago(app, seconds: int) -> list[str]:
     """Make every noted greeting `seconds` old; the CallSids noted."""
     with app.app_context():
         conn, key = live.connection(), live.key(calls.GREETED)
-        at = int((utcnow() - timedelta(seconds=seconds)).timestamp() * 1000)
+        at = calls.epoch_ms(utcnow() - timedelta(seconds=seconds))
         sids = [s.decode() for s in conn.zrange(key, 0, -1)]
         conn.zadd(key, dict.fromkeys(sids, at))
         return sids

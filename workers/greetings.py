@@ -43,13 +43,13 @@ def _sweep(conn, key: str) -> dict[str, int]:
     now = utcnow()
     counts = Counter(dict.fromkeys(("checked", "recorded", "unknown", "unreachable"), 0))
     counts["forgotten"] = conn.zremrangebyscore(
-        key, 0, _ms(now - timedelta(seconds=FORGET_SECONDS))
+        key, 0, calls.epoch_ms(now - timedelta(seconds=FORGET_SECONDS))
     )
     if counts["forgotten"]:
         log.warning(
             "%d greeted calls could not be looked up at Twilio for a day", counts["forgotten"]
         )
-    settled = _ms(now - timedelta(seconds=SETTLED_SECONDS))
+    settled = calls.epoch_ms(now - timedelta(seconds=SETTLED_SECONDS))
     offset = 0
     while sids := [s.decode() for s in conn.zrangebyscore(key, 0, settled, offset, BATCH)]:
         counts["checked"] += len(sids)
@@ -83,7 +83,3 @@ def _record_lost(sids: list[str], counts: Counter) -> set[str]:
         done.add(sid)
         counts["recorded"] += 1
     return done
-
-
-def _ms(moment) -> int:
-    return int(moment.timestamp() * 1000)

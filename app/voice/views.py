@@ -92,8 +92,8 @@ def incoming():
     """A new call: greeting and the one-key menu. Its row is written here only when it is
     turned away or goes to the Fusing Hour; otherwise by its next webhook."""
     sid, number = request.form["CallSid"], request.form.get("From")
-    caller = calls.caller_of(sid, number)
-    over_limit = calls.count_arrival(sid, caller.identity)
+    caller, now = calls.caller_of(sid, number), utcnow()
+    over_limit = calls.count_arrival(sid, caller.identity, now)
     if safety.is_blocked(caller.identity):
         calls.turn_away(calls.arrive(sid, caller), "blocked")
         return twiml.say_and_hang_up(prompts.BLOCKED)
@@ -107,7 +107,7 @@ def incoming():
             return _not_a_member(call)
         return fusing_views.welcome(call, session)
     # The call's row is written by the next webhook (a key, no key, or the hang-up).
-    return _greeting_menu(prompts.GREETING, f"{ARRIVED}={calls.arrival_stamp()}")
+    return _greeting_menu(prompts.GREETING, f"{ARRIVED}={calls.epoch_ms(now)}")
 
 
 def _greeting_menu(text: str, query: str | None = None):
