@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import from_environment
-from app.privacy import install_log_redaction
+from app.infra.log_redaction import install_log_redaction
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -28,14 +28,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs request details
 
-    from app import admin, cli, db, live  # noqa: PLC0415 - keep import-time side effects out
+    from app import admin, cli, db  # noqa: PLC0415 - keep import-time side effects out
     from app.billing.views import bp as payments
     from app.fusing.views import bp as fusing
+    from app.infra import redis
     from app.sms.views import bp as sms
     from app.voice import bp as voice
 
     db.init_app(app)
-    live.init_app(app)
+    redis.init_app(app)
     cli.init_app(app)
     app.register_blueprint(voice)
     app.register_blueprint(fusing)

@@ -11,9 +11,10 @@ from flask import abort, current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import make_transient_to_detached
 
-from app import live, pool, versioned
+from app import pool
 from app.db import db, dialect_insert, utcnow
 from app.identity import Caller, identify
+from app.infra import redis, table_cache
 from app.models import ARRIVED, ENDED, MATCHED, WAITING, Call, CallEvent
 
 log = logging.getLogger(__name__)
@@ -132,11 +133,11 @@ def count_arrival(sid: str, identity: str, at: datetime) -> bool:
 
     The same round trip reads the versions of the per-process caches the call needs next.
     """
-    counter = live.key("calls", identity, str(int(at.timestamp() // 3600)))
-    with live.connection().pipeline(transaction=False) as pipe:
+    counter = redis.key("calls", identity, str(int(at.timestamp() // 3600)))
+    with redis.connection().pipeline(transaction=False) as pipe:
         pipe.incr(counter).expire(counter, 7200)
-        pipe.zadd(live.key(GREETED), {sid: epoch_ms(at)})
-        keep = versioned.prefetch(pipe)
+        pipe.zadd(redis.key(GREETED), {sid: epoch_ms(at)})
+        keep = table_cache.prefetch(pipe)
         count, _, _, versions = pipe.execute()
     keep(versions)
     return count > current_app.config["CALLS_PER_HOUR_LIMIT"]
@@ -219,9 +220,9 @@ def end(call: Call, status: str, duration: str | None, at: datetime) -> None:
         if prior == WAITING and call.wait_token:
             pool.leave(call.wait_token)
         if prior == MATCHED:
-            live.enqueue("workers.waiting.rescue_partner", call.id, call.room)
+            redis.enqueue("workers.waiting.rescue_partner", call.id, call.room)
         if call.mode == "fusing":
-            live.enqueue("workers.fusing.guest_left", call.id)
-        live.enqueue("workers.privacy.after_call", call.id, backoff=PURGE_BACKOFF)
+            redis.enqueue("workers.fusing.guest_left", call.id)
+        redis.enqueue("workers.privacy.after_call", call.id, backoff=PURGE_BACKOFF)
     except Exception:  # noqa: BLE001 - Redis down must not lose the status callback
         log.exception("follow-up work for an ended call could not be queued")

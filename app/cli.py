@@ -6,14 +6,15 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from app import live, urls
+from app import urls
+from app.infra import redis
 
 
 @click.command("redis-url")
 @with_appcontext
 def redis_url_command():
     """Print the Redis URL in use, starting the embedded local server if none is configured."""
-    click.echo(live.redis_url())
+    click.echo(redis.redis_url())
 
 
 @click.command("urls")
@@ -33,7 +34,7 @@ def scheduler_command():
 
     from workers.schedule import register_all  # noqa: PLC0415
 
-    cron = CronScheduler(connection=live.connection(), logging_level="INFO")
+    cron = CronScheduler(connection=redis.connection(), logging_level="INFO")
     register_all(cron, current_app.config["RQ_QUEUE"])
     cron.start()
 

@@ -8,10 +8,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app import live
 from app.billing import membership
 from app.calls import by_sid, parse_timestamp, record, whole_number
 from app.db import db, utcnow
+from app.infra import redis
 from app.models import ConferenceEvent, Conversation
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,9 @@ def _schedule_time_limit(conversation: Conversation) -> None:
         ("workers.conversations.warn_limit", warn_in, "warn"),
         ("workers.conversations.end_at_limit", limit - elapsed, "end"),
     ):
-        live.enqueue(func, conversation.id, delay=max(delay, 0), job_id=f"{name}-{conversation.id}")
+        redis.enqueue(
+            func, conversation.id, delay=max(delay, 0), job_id=f"{name}-{conversation.id}"
+        )
 
 
 def fold(conversation: Conversation) -> None:

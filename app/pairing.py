@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select, update
 
-from app import live, pool, safety
+from app import pool, safety
 from app.calls import epoch_ms, record, set_outcome
 from app.db import db, utcnow
+from app.infra import redis
 from app.models import (
     AFTER,
     ENDED,
@@ -68,7 +69,7 @@ def start_waiting(call: Call) -> Seat | None:
     for _ in range(MAX_ATTEMPTS):
         placement = pool.match_or_wait(token, call.identity, room, call.id, excluded)
         if not placement.paired:
-            live.enqueue(
+            redis.enqueue(
                 "workers.waiting.expire_wait",
                 call.id,
                 token,
@@ -155,7 +156,7 @@ def leave_room(call: Call, dial_status: str, hung_up: bool) -> str:
             set_outcome(call, "hung_up_waiting")
     elif call.state in (WAITING, MATCHED):
         # Matched, perhaps a moment ago: if the two never met, the other one must not wait alone.
-        live.enqueue("workers.waiting.rescue_partner", call.id, call.room)
+        redis.enqueue("workers.waiting.rescue_partner", call.id, call.room)
         reason = _why_room_ended(call)
     call.state = AFTER
     record(call, "left", f"{reason} ({dial_status})")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from app import live
+from app.infra import redis
 
 # KEYS[1] pool (sorted set of tokens by arrival, ms). ARGV: prefix, now, stale_before,
 # token, identity, room, call_id, '1' to wait when nobody matches ('0': only take), then
@@ -61,7 +61,7 @@ class Placement:
 def _scripts():
     scripts = current_app.extensions.get(SCRIPTS)
     if scripts is None:
-        conn = live.connection()
+        conn = redis.connection()
         scripts = (conn.register_script(MATCH_OR_WAIT), conn.register_script(LEAVE))
         current_app.extensions[SCRIPTS] = scripts
     return scripts
@@ -104,9 +104,9 @@ def _match(
     now = _now_ms()
     match, _ = _scripts()
     result = match(
-        keys=[live.key(pool_name)],
+        keys=[redis.key(pool_name)],
         args=[
-            live.key(),
+            redis.key(),
             now,
             now - stale_seconds * 1000,
             *caller,
@@ -122,37 +122,37 @@ def _match(
 def leave(token: str, pool_name: str = "pool") -> bool:
     """Remove a waiting caller; True only for the one caller of this that removed it."""
     _, leave_script = _scripts()
-    return bool(leave_script(keys=[live.key(pool_name)], args=[live.key(), token]))
+    return bool(leave_script(keys=[redis.key(pool_name)], args=[redis.key(), token]))
 
 
 def clear(pool_name: str) -> None:
     """Empty a pool (everyone in it was placed some other way)."""
-    conn = live.connection()
-    tokens = conn.zrange(live.key(pool_name), 0, -1)
+    conn = redis.connection()
+    tokens = conn.zrange(redis.key(pool_name), 0, -1)
     with conn.pipeline(transaction=True) as pipe:
-        pipe.delete(live.key(pool_name))
+        pipe.delete(redis.key(pool_name))
         for token in tokens:
-            pipe.delete(live.key("wait", token.decode()))
+            pipe.delete(redis.key("wait", token.decode()))
         pipe.execute()
 
 
 def restore(token: str, identity: str, room: str, call_id: int, since_ms: int) -> None:
     """Re-add a waiting caller with their original arrival time (after a Redis restart)."""
-    conn = live.connection()
+    conn = redis.connection()
     with conn.pipeline(transaction=True) as pipe:
         pipe.hset(
-            live.key("wait", token),
+            redis.key("wait", token),
             mapping={"identity": identity, "room": room, "call_id": call_id, "since": since_ms},
         )
-        pipe.zadd(live.key("pool"), {token: since_ms})
+        pipe.zadd(redis.key("pool"), {token: since_ms})
         pipe.execute()
 
 
 def waiting_count() -> int:
     """How many callers are waiting in the pool now."""
-    return int(live.connection().zcard(live.key("pool")))
+    return int(redis.connection().zcard(redis.key("pool")))
 
 
 def is_waiting(token: str) -> bool:
     """Whether a token is in the pool."""
-    return live.connection().zscore(live.key("pool"), token) is not None
+    return redis.connection().zscore(redis.key("pool"), token) is not None

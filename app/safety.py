@@ -9,8 +9,8 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from app import versioned
 from app.db import db, utcnow
+from app.infra import table_cache
 from app.models import Block, Call, Conversation, Report
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def active_block(identity: str) -> Block | None:
 
 def is_blocked(identity: str) -> bool:
     """Whether a block keeps this identity off the line now (from the per-process cache)."""
-    expires = versioned.cached("blocks", _active_blocks).get(identity)
+    expires = table_cache.cached("blocks", _active_blocks).get(identity)
     return expires is not None and expires > utcnow()
 
 
@@ -45,7 +45,7 @@ def _active_blocks() -> dict[str, datetime]:
     return found
 
 
-versioned.watch("blocks", Block)
+table_cache.watch("blocks", Block)
 
 
 def excluded_partners(identity: str) -> set[str]:

@@ -25,8 +25,8 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.config import database_uri
 from app.db import db, utcnow
-from app.embedded import ensure_running
 from app.fusing import sessions
+from app.infra.local_redis import ensure_running
 from tests.support import AUTH_TOKEN, PUBLIC, RUN, Twilio
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from rq.job import Job, JobStatus
 from sqlalchemy import delete
 
-from app import live
 from app.db import db
 from app.fusing.models import FusingRule
+from app.infra import redis
 from workers.schedule import register_all
 
 BIN = Path(sys.executable).parent
@@ -36,7 +36,7 @@ def test_mindfuse_script_is_the_flask_cli():
 
 def test_burst_worker_runs_jobs_in_the_app_context(app):
     with app.app_context():
-        job = live.enqueue("workers.waiting.reconcile_waiting")
+        job = redis.enqueue("workers.waiting.reconcile_waiting")
         url, queue = app.config["REDIS_URL"], app.config["RQ_QUEUE"]
         subprocess.run(
             [
@@ -54,7 +54,7 @@ def test_burst_worker_runs_jobs_in_the_app_context(app):
             capture_output=True,
             timeout=60,
         )
-        done = Job.fetch(job.id, connection=live.connection())
+        done = Job.fetch(job.id, connection=redis.connection())
         assert done.get_status() == JobStatus.FINISHED
         assert done.return_value() == {"restored": 0, "expired": 0}
 

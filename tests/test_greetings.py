@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app import calls, live
+from app import calls
 from app.db import db, utcnow
+from app.infra import redis
 from app.models import Call
 from tests.support import LINE, call_form
 from twin.models import Call as TwinCall
@@ -27,7 +28,7 @@ def _greeted(twilio, twin_api, number: str, status: str, **times) -> str:
 def _greeted_ago(app, seconds: int) -> list[str]:
     """Make every noted greeting `seconds` old; the CallSids noted."""
     with app.app_context():
-        conn, key = live.connection(), live.key(calls.GREETED)
+        conn, key = redis.connection(), redis.key(calls.GREETED)
         at = calls.epoch_ms(utcnow() - timedelta(seconds=seconds))
         sids = [s.decode() for s in conn.zrange(key, 0, -1)]
         conn.zadd(key, dict.fromkeys(sids, at))
@@ -73,10 +74,10 @@ def test_a_call_that_left_at_the_greeting_is_recorded_when_its_callback_is_lost(
         assert (call.state, call.outcome, call.duration_seconds) == ("ended", "hung_up_menu", 7)
         assert call.arrived_at == start and call.ended_at == ended
         assert call.masked_number == "+1 ••• •••• 31"
-        assert "workers.privacy.after_call" in [job.func_name for job in live.queue().jobs]
+        assert "workers.privacy.after_call" in [job.func_name for job in redis.queue().jobs]
         assert _row(still_on) is None and _row(unknown["CallSid"]) is None
-        conn = live.connection()
-        kept = sorted(s.decode() for s in conn.zrange(live.key(calls.GREETED), 0, -1))
+        conn = redis.connection()
+        kept = sorted(s.decode() for s in conn.zrange(redis.key(calls.GREETED), 0, -1))
         assert kept == sorted([still_on, hidden])  # looked up again next time
         asked = [r.path for r in twin_api.requests if r.method == "GET"]
         assert not any(pressed["CallSid"] in path for path in asked)  # written: not asked
@@ -86,9 +87,9 @@ def test_sweeps_do_not_overlap_and_forget_after_a_day(app, twilio):
     twilio.post("/twilio/voice", call_form("+15550100136"))
     _greeted_ago(app, 2 * 86400)
     with app.app_context():
-        conn = live.connection()
-        conn.set(live.key("greetings-sweep"), 1)  # a sweep is running
+        conn = redis.connection()
+        conn.set(redis.key("greetings-sweep"), 1)  # a sweep is running
         assert reconcile_greetings() == {"busy": 1}
-        conn.delete(live.key("greetings-sweep"))
+        conn.delete(redis.key("greetings-sweep"))
         assert reconcile_greetings()["forgotten"] == 1
-        assert conn.zcard(live.key(calls.GREETED)) == 0
+        assert conn.zcard(redis.key(calls.GREETED)) == 0

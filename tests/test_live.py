@@ -4,7 +4,7 @@ import time
 
 import redis
 
-from app import live
+from app.infra import redis as line_redis
 from tests.support import together
 
 
@@ -19,11 +19,11 @@ def test_threads_racing_to_the_first_redis_use_share_one_client(app, monkeypatch
         return client
 
     monkeypatch.setattr(redis.Redis, "from_url", slow_from_url)
-    app.extensions[live.EXTENSION] = None  # as in a web process before its first request
+    app.extensions[line_redis.EXTENSION] = None  # as in a web process before its first request
     used = []
 
     def first_request() -> None:
-        client = live.connection()
+        client = line_redis.connection()
         client.ping()
         used.append(client)
 

@@ -10,11 +10,11 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
-from app import live
 from app.billing import membership
 from app.billing.models import Membership
 from app.db import db, utcnow
 from app.identity import identify
+from app.infra import redis
 from app.models import Call, Conversation, Participant
 from tests.support import call_form, spoken, together, twiml
 from twin.payments import signed_event
@@ -98,9 +98,9 @@ def test_after_the_free_conversation_a_non_member_hears_how_to_join(twilio, app)
     with app.app_context():
         call = db.session.scalar(select(Call).where(Call.sid == form["CallSid"]))
         assert call.outcome == "not_member"
-        queued = [job.func_name for job in live.queue().jobs]
+        queued = [job.func_name for job in redis.queue().jobs]
         assert "workers.billing.send_payment_link" in queued
-        assert ScheduledJobRegistry(queue=live.queue()).count == 0
+        assert ScheduledJobRegistry(queue=redis.queue()).count == 0
 
 
 def test_members_and_granted_callers_are_connected(twilio, app):

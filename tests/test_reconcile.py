@@ -7,8 +7,9 @@ from datetime import timedelta
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from app import live, pool
+from app import pool
 from app.db import db, utcnow
+from app.infra import redis
 from app.models import Call
 from tests.support import call_form, twiml
 from workers.waiting import reconcile_waiting
@@ -31,13 +32,13 @@ def test_lost_pool_is_rebuilt_and_overdue_waits_expire(twilio, app):
         recent.wait_started_at = utcnow() - timedelta(seconds=10)
         overdue.wait_started_at = utcnow() - timedelta(seconds=600)
         db.session.commit()
-        conn = live.connection()
+        conn = redis.connection()
         conn.flushdb()  # Redis restarted with nothing: pool, counters and RQ's jobs are gone
 
         assert reconcile_waiting() == {"restored": 1, "expired": 1}
         assert pool.is_waiting(recent.wait_token) and pool.is_waiting(overdue.wait_token)
-        scheduled = ScheduledJobRegistry(queue=live.queue()).get_job_ids()
-        queued = live.queue().get_job_ids()
+        scheduled = ScheduledJobRegistry(queue=redis.queue()).get_job_ids()
+        queued = redis.queue().get_job_ids()
         assert f"expire-{recent.wait_token}" in scheduled
         assert f"expire-{overdue.wait_token}" in queued + scheduled
         # A second run finds everything in place and changes nothing.

@@ -9,12 +9,13 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from app import live, pool, urls
+from app import pool, urls
 from app.db import db, utcnow
 from app.fusing import lineup, sessions
 from app.fusing.lineup import Pair
 from app.fusing.models import FusingGuest, FusingRoom, FusingRound, FusingSeat, FusingSession
 from app.fusing.views import room_url
+from app.infra import redis
 from app.models import ENDED, Call, CallEvent
 from app.telephony import rest
 
@@ -35,8 +36,8 @@ def tick() -> int | None:
         if occurrence is None or occurrence.starts_at - now > LOOKAHEAD:
             return None
     session = sessions.session_for(occurrence)
-    if session.closed_at or not live.connection().set(
-        live.key("fusing", str(session.id), "scheduled"), 1, nx=True, ex=24 * 3600
+    if session.closed_at or not redis.connection().set(
+        redis.key("fusing", str(session.id), "scheduled"), 1, nx=True, ex=24 * 3600
     ):
         return session.id
     starts = occurrence.round_starts()
@@ -52,7 +53,7 @@ def tick() -> int | None:
 def _at(when, func: str, session_id: int, number: int | None, name: str) -> None:
     args = (session_id,) if number is None else (session_id, number)
     delay = max(0.0, (when - utcnow()).total_seconds())
-    live.enqueue(func, *args, delay=delay, job_id=f"fusing-{session_id}-{name}", job_timeout=600)
+    redis.enqueue(func, *args, delay=delay, job_id=f"fusing-{session_id}-{name}", job_timeout=600)
 
 
 def _present(session_id: int) -> list[FusingGuest]:

@@ -15,8 +15,9 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from app import calls, live
+from app import calls
 from app.db import db, utcnow
+from app.infra import redis
 from app.models import Call
 from app.telephony import rest
 
@@ -29,12 +30,12 @@ LOCK_SECONDS = 300  # the job's timeout: sweeps must not overlap (their offsets 
 
 def reconcile_greetings() -> dict[str, int]:
     """Write and end the greeted calls that no webhook wrote; forget the rest."""
-    conn = live.connection()
-    lock = live.key("greetings-sweep")
+    conn = redis.connection()
+    lock = redis.key("greetings-sweep")
     if not conn.set(lock, 1, nx=True, ex=LOCK_SECONDS):
         return {"busy": 1}  # the last sweep is still running
     try:
-        return _sweep(conn, live.key(calls.GREETED))
+        return _sweep(conn, redis.key(calls.GREETED))
     finally:
         conn.delete(lock)
 

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, insert, literal, select, update
 
-from app import live, urls
+from app import urls
 from app.db import UTCDateTime, db, utcnow
 from app.fusing import sessions as fusing_sessions
 from app.fusing.schedule import Occurrence, spoken_when
+from app.infra import redis
 from app.sms import texts
 from app.sms.crypto import decrypt
 from app.sms.models import ACTIVE, STOPPED, Subscriber, TextMessage
@@ -26,10 +27,10 @@ BATCH = 200
 def _wait_for_rate() -> None:
     # A shared fixed window in Redis: every worker together stays under SMS_PER_SECOND.
     limit = current_app.config["SMS_PER_SECOND"]
-    conn = live.connection()
+    conn = redis.connection()
     while True:
         second = int(time.time())
-        window = live.key("sms", "rate", str(second))
+        window = redis.key("sms", "rate", str(second))
         with conn.pipeline() as pipe:
             used, _ = pipe.incr(window).expire(window, 5).execute()
         if used <= limit:
@@ -165,7 +166,7 @@ def _plan_wave(starts_at, minutes: int) -> int:
 def _enqueue(ids: list[int]) -> None:
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        live.enqueue(
+        redis.enqueue(
             "workers.sms.send_batch",
             chunk,
             job_id=f"sms-{chunk[0]}-{chunk[-1]}",

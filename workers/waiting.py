@@ -10,8 +10,9 @@ from flask import current_app
 from rq import get_current_job
 from sqlalchemy import select
 
-from app import calls, live, pairing, pool, urls
+from app import calls, pairing, pool, urls
 from app.db import db, utcnow
+from app.infra import redis
 from app.models import ENDED, MATCHED, TIMED_OUT, WAITING, Call, Conversation
 from app.telephony import rest
 
@@ -96,7 +97,7 @@ def rescue_partner(call_id: int, room: str, look: int = 1) -> str:
     if found is not None and found.members == [partner.sid]:
         return _redirect(partner, urls.PARTNER_GONE, "rescued", room)
     if look < RESCUE_LOOKS:  # the partner is on the way into the room, or out of it
-        live.enqueue("workers.waiting.rescue_partner", call_id, room, look + 1, delay=RESCUE_PAUSE)
+        redis.enqueue("workers.waiting.rescue_partner", call_id, room, look + 1, delay=RESCUE_PAUSE)
         return "looking again"
     # Not alone in a room: somewhere in their TwiML (a menu), not waiting in silence.
     log.warning("rescue: call %s never showed up alone in %s; left where it is", partner.id, room)
@@ -118,7 +119,7 @@ def reconcile_waiting() -> dict[str, int]:
         overdue = (now - call.wait_started_at).total_seconds() >= timeout
         pairing.restore_waiting(call)
         remaining = 0 if overdue else timeout - (now - call.wait_started_at).total_seconds()
-        live.enqueue(
+        redis.enqueue(
             "workers.waiting.expire_wait",
             call.id,
             call.wait_token,
@@ -139,8 +140,8 @@ def reconcile_calls() -> dict[str, int]:
     candidates = db.session.scalars(
         select(Call).where(Call.state != ENDED, Call.arrived_at < quiet)
     ).all()
-    conn = live.connection()
-    due = [c for c in candidates if conn.set(live.key("checked", str(c.id)), 1, nx=True, ex=300)]
+    conn = redis.connection()
+    due = [c for c in candidates if conn.set(redis.key("checked", str(c.id)), 1, nx=True, ex=300)]
     in_flight = current_app.config["FUSING_MAX_IN_FLIGHT"]
     found, gone = rest.fetch_calls([c.sid for c in due], in_flight)
     ended = 0

@@ -6,7 +6,7 @@ import hashlib
 
 from flask import current_app
 
-from app import live
+from app.infra import redis
 
 DEFAULTS = {
     "ADMIN_LOGIN_WINDOW_SECONDS": 900,
@@ -23,12 +23,12 @@ def _keys(email: str, address: str) -> tuple[str, str]:
     # Hashed so Redis never holds an email address or a client IP in clear.
     digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
     where = hashlib.sha256(address.encode()).hexdigest()[:24]
-    return live.key("admin", "login", "email", digest), live.key("admin", "login", "ip", where)
+    return redis.key("admin", "login", "email", digest), redis.key("admin", "login", "ip", where)
 
 
 def blocked_for(email: str, address: str) -> int:
     """Seconds until another attempt is allowed for this email or address; 0 when allowed."""
-    conn = live.connection()
+    conn = redis.connection()
     by_email, by_address = _keys(email, address)
     waits = []
     for key, limit in (
@@ -43,7 +43,7 @@ def blocked_for(email: str, address: str) -> int:
 def failed(email: str, address: str) -> None:
     """Count a failed attempt against both the email and the address."""
     window = _setting("ADMIN_LOGIN_WINDOW_SECONDS")
-    with live.connection().pipeline() as pipe:
+    with redis.connection().pipeline() as pipe:
         for key in _keys(email, address):
             pipe.incr(key)
             pipe.expire(key, window, nx=True)
@@ -52,4 +52,4 @@ def failed(email: str, address: str) -> None:
 
 def succeeded(email: str, address: str) -> None:
     """Forget the failures for this email (the address keeps its count)."""
-    live.connection().delete(_keys(email, address)[0])
+    redis.connection().delete(_keys(email, address)[0])

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import pool, versioned
+from app import pool
 from app.db import db, utcnow
 from app.fusing.lineup import Pair, met_pairs
 from app.fusing.models import (
@@ -21,9 +21,10 @@ from app.fusing.models import (
     FusingSession,
 )
 from app.fusing.schedule import Extra, Occurrence, Rule, current_occurrence, next_occurrence
+from app.infra import table_cache
 from app.models import Call
 
-versioned.watch("schedule", FusingRule, FusingDate)
+table_cache.watch("schedule", FusingRule, FusingDate)
 LOBBY_SIZE = 200  # Twilio conferences hold 250; lobbies fill to 200 and then shard
 LOBBY_OPENS_BEFORE = timedelta(minutes=2)
 QUIET = "mindfuse.fusing.quiet_until"  # (schedule, from, until): no Fusing Hour in between
@@ -44,7 +45,7 @@ def rule_row() -> FusingRule:
 
 def schedule() -> tuple[Rule, list[Extra], list]:
     """The rule, one-off sessions and cancelled dates, as the schedule module takes them."""
-    return versioned.cached("schedule", _load_schedule)
+    return table_cache.cached("schedule", _load_schedule)
 
 
 def _load_schedule() -> tuple[Rule, list[Extra], list]:

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from app import live
 from app.db import db
+from app.infra import redis
 from app.sms.models import Subscriber, TextMessage
 
 BACKOFF = (5, 30, 120, 600)
@@ -34,5 +34,5 @@ def queue_text(
     except IntegrityError:
         db.session.rollback()
         return None
-    live.enqueue("workers.sms.send_batch", [message.id], link, backoff=BACKOFF)
+    redis.enqueue("workers.sms.send_batch", [message.id], link, backoff=BACKOFF)
     return message

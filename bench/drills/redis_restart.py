@@ -15,8 +15,9 @@ from rq import Queue
 from rq.registry import ScheduledJobRegistry
 from rq.worker import Worker
 
-from app import create_app, live, pool
+from app import create_app, pool
 from app.db import db
+from app.infra import redis
 from app.models import WAITING, Call
 from bench.drills import Drill
 from bench.drills.common_line import ThrowawayRedis, dial_and_press, states, wait_until
@@ -47,7 +48,7 @@ def main() -> None:
 
 def _pending_expiries(app) -> set[str]:
     with app.app_context():
-        queue = Queue(app.config["RQ_QUEUE"], connection=live.connection())
+        queue = Queue(app.config["RQ_QUEUE"], connection=redis.connection())
         return {j for j in ScheduledJobRegistry(queue=queue).get_job_ids() if "expire-" in j}
 
 
@@ -78,7 +79,7 @@ def _run(drill: Drill, stack: Stack, server: ThrowawayRedis) -> None:
         worker = stack.worker(log_name="worker2.log")
     else:
         with app.app_context():
-            alive = any(w.pid == worker.pid for w in Worker.all(connection=live.connection()))
+            alive = any(w.pid == worker.pid for w in Worker.all(connection=redis.connection()))
         # No second worker: the timeouts below prove the surviving one still runs jobs.
         drill.note(f"the RQ worker process survived the restart; listed in Redis again: {alive}")
 

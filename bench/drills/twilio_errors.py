@@ -11,15 +11,16 @@ from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from app import create_app, live
+from app import create_app
 from app.db import db
+from app.infra import redis
 from app.models import Call
 from bench.drills import Drill
 from bench.drills.common_line import dial_and_press, wait_until
 from bench.stack import Stack
 
 WAIT = 3
-BACKOFF = (1, 5, 15)  # app.live.enqueue's default retry intervals
+BACKOFF = (1, 5, 15)  # app.infra.redis.enqueue's default retry intervals
 
 
 def _redirects(twin, sid: str) -> list:
@@ -55,11 +56,11 @@ def main() -> None:
         second = dial_and_press(twin, "+15550100052")
         budget = WAIT + sum(BACKOFF) + 15
         with app.app_context():
-            queue = Queue(app.config["RQ_QUEUE"], connection=live.connection())
+            queue = Queue(app.config["RQ_QUEUE"], connection=redis.connection())
             failed = FailedJobRegistry(queue=queue)
             gave_up = wait_until(lambda: any("expire-" in j for j in failed.get_job_ids()), budget)
             job_id = next((j for j in failed.get_job_ids() if "expire-" in j), None)
-            job = Job.fetch(job_id, connection=live.connection()) if job_id else None
+            job = Job.fetch(job_id, connection=redis.connection()) if job_id else None
             call = db.session.query(Call).filter_by(sid=second.sid).one()
             events = [e.kind for e in call.events]
         tries = _redirects(twin, second.sid)

@@ -16,9 +16,10 @@ from urllib.parse import urlsplit
 
 from rq.job import Job
 
-from app import create_app, live
+from app import create_app
 from app.db import db
 from app.fusing.models import FusingSession
+from app.infra import redis
 from bench.drills import Drill
 from bench.drills.common_line import wait_until
 from bench.drills.proxy import Proxy
@@ -61,7 +62,7 @@ def main() -> None:
         first = stack.worker(*FAST)
         with app.app_context():
             session_id = db.session.query(FusingSession.id).scalar()
-            job = live.enqueue(
+            job = redis.enqueue(
                 "workers.fusing.rotate",
                 session_id,
                 0,
@@ -81,7 +82,7 @@ def main() -> None:
         seated = wait_until(lambda: in_lobby() == 0, 150, step=0.5)
         drill.note(f"{time.monotonic() - killed:.0f} s after the kill, {in_lobby()} still in lobby")
         with app.app_context():
-            job = Job.fetch(job.id, connection=live.connection())
+            job = Job.fetch(job.id, connection=redis.connection())
             drill.note(f"job status {job.get_status()}, retries left {job.retries_left}")
             drill.note(f"job result: {job.return_value()!r}")
             retried = job.retries_left is not None and job.retries_left < 3

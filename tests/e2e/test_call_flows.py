@@ -5,8 +5,9 @@ from __future__ import annotations
 import requests
 from sqlalchemy import select
 
-from app import live, pool
+from app import pool
 from app.db import db
+from app.infra import redis
 from app.models import Call, CallEvent, Conversation
 from tests.support import call_form, eventually, sign
 
@@ -80,7 +81,7 @@ def test_a_partner_who_leaves_at_once_is_not_taken_for_one_who_never_came(line):
 
 def _rescues_pending(line) -> bool:
     with line.app.app_context():
-        queue = live.queue()
+        queue = redis.queue()
         later = queue.scheduled_job_registry.get_job_ids()
         running = queue.started_job_registry.get_job_ids()
         jobs = queue.jobs + [queue.fetch_job(job_id) for job_id in later + running]

@@ -9,7 +9,7 @@ import redis
 from flask import Flask, current_app
 from rq import Queue, Retry
 
-from app.embedded import ensure_running
+from app.infra.local_redis import ensure_running
 
 EXTENSION = "mindfuse.redis"
 _building = threading.Lock()

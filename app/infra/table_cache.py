@@ -19,7 +19,7 @@ from redis import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app import live
+from app.infra import redis
 
 log = logging.getLogger(__name__)
 MAX_AGE = 60.0
@@ -29,7 +29,7 @@ _watched: dict[str, tuple[type, ...]] = {}
 
 
 def _version_key(name: str) -> str:
-    return live.key("version", name)
+    return redis.key("version", name)
 
 
 def _remember(versions: dict) -> dict:
@@ -42,7 +42,7 @@ def _versions() -> dict:
     """Every cache's version: one MGET per request (per call outside a request)."""
     known = g.get(MEMO) if has_request_context() else None
     if known is None or len(known) != len(_watched):
-        with live.connection().pipeline(transaction=False) as pipe:
+        with redis.connection().pipeline(transaction=False) as pipe:
             keep = prefetch(pipe)
             known = keep(*pipe.execute())
     return known
@@ -90,7 +90,7 @@ def _bump(session) -> None:
         g.pop(MEMO, None)  # read the versions again, this request's own change included
     for name in changed:
         try:
-            live.connection().incr(_version_key(name))
+            redis.connection().incr(_version_key(name))
         except RedisError:
             log.warning("%s changed but its version could not be moved", name)
 
