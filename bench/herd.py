@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.db import db
-from app.models import Call, Participant
+from app.line.models import Call, Participant
 from bench.common import percentile, record
 from bench.stack import Stack
 

@@ -7,10 +7,10 @@ from email.utils import format_datetime
 
 from sqlalchemy import func, select
 
-from app import pool
 from app.admin.calls import timeline
 from app.db import db, utcnow
-from app.models import Call, ConferenceEvent, Conversation
+from app.line import pool
+from app.line.models import Call, ConferenceEvent, Conversation
 from tests.support import call_form, twiml
 
 START = utcnow().replace(microsecond=0)

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app import calls
 from app.db import db, utcnow
 from app.infra import redis
-from app.models import Call
+from app.line import calls
+from app.line.models import Call
 from tests.support import LINE, call_form
 from twin.models import Call as TwinCall
 from workers import greetings

@@ -15,7 +15,7 @@ from app.billing.models import Membership
 from app.db import db, utcnow
 from app.identity import identify
 from app.infra import redis
-from app.models import Call, Conversation, Participant
+from app.line.models import Call, Conversation, Participant
 from tests.support import call_form, spoken, together, twiml
 from twin.payments import signed_event
 

@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from sqlalchemy import func, select
 
-from app import calls, pairing, pool
 from app.db import db, utcnow
 from app.infra import redis
-from app.models import Call, Participant
+from app.line import calls, pairing, pool
+from app.line.models import Call, Participant
 from tests.support import call_form, sign
 
 CALLERS = 200

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.db import db, utcnow
 from app.infra.log_redaction import redact
-from app.models import Call, CallEvent, Conversation, DailyStats
+from app.line.models import Call, CallEvent, Conversation, DailyStats
 from app.telephony.rest import TelephonyError
 from workers.privacy import after_call, purge_old
 

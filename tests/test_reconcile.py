@@ -7,10 +7,10 @@ from datetime import timedelta
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from app import pool
 from app.db import db, utcnow
 from app.infra import redis
-from app.models import Call
+from app.line import pool
+from app.line.models import Call
 from tests.support import call_form, twiml
 from workers.waiting import reconcile_waiting
 

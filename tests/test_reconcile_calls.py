@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app import pool
 from app.db import db, utcnow
-from app.models import Call
-from app.pairing import restore_waiting
+from app.line import pool
+from app.line.models import Call
+from app.line.pairing import restore_waiting
 from app.telephony.rest import TelephonyError
 from workers.waiting import expire_wait, reconcile_calls
 

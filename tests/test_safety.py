@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app import create_app, safety
+from app import create_app
 from app.db import db, utcnow
-from app.models import Block, Call, Conversation
+from app.line import safety
+from app.line.models import Block, Call, Conversation
 from tests.support import Twilio, call_form, spoken, twiml
 
 

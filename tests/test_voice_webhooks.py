@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from app import calls, pool
 from app.db import db, utcnow
-from app.models import ARRIVED, Call, Conversation
+from app.line import calls, pool
+from app.line.models import ARRIVED, Call, Conversation
 from tests.support import PUBLIC, call_form, sign, spoken, twiml
 
 

@@ -6,7 +6,7 @@ import logging
 
 from app import urls
 from app.db import db, utcnow
-from app.models import Conversation
+from app.line.models import Conversation
 from app.telephony import rest
 
 log = logging.getLogger(__name__)

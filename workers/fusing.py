@@ -9,14 +9,15 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from app import pool, urls
+from app import urls
 from app.db import db, utcnow
 from app.fusing import lineup, sessions
 from app.fusing.lineup import Pair
 from app.fusing.models import FusingGuest, FusingRoom, FusingRound, FusingSeat, FusingSession
 from app.fusing.views import room_url
 from app.infra import redis
-from app.models import ENDED, Call, CallEvent
+from app.line import pool
+from app.line.models import ENDED, Call, CallEvent
 from app.telephony import rest
 
 log = logging.getLogger(__name__)

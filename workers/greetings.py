@@ -15,10 +15,10 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from app import calls
 from app.db import db, utcnow
 from app.infra import redis
-from app.models import Call
+from app.line import calls
+from app.line.models import Call
 from app.telephony import rest
 
 log = logging.getLogger(__name__)

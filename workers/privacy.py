@@ -9,9 +9,9 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, select
 
-from app.calls import record
 from app.db import db, utcnow
-from app.models import Block, Call, Conversation, DailyStats, Report
+from app.line.calls import record
+from app.line.models import Block, Call, Conversation, DailyStats, Report
 from app.sms.models import TextMessage, UnknownTextReply
 from app.telephony import rest
 

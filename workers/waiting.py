@@ -10,10 +10,11 @@ from flask import current_app
 from rq import get_current_job
 from sqlalchemy import select
 
-from app import calls, pairing, pool, urls
+from app import urls
 from app.db import db, utcnow
 from app.infra import redis
-from app.models import ENDED, MATCHED, TIMED_OUT, WAITING, Call, Conversation
+from app.line import calls, pairing, pool
+from app.line.models import ENDED, MATCHED, TIMED_OUT, WAITING, Call, Conversation
 from app.telephony import rest
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from sqlalchemy import Select, select
 
 from app.admin import zones
 from app.db import db
-from app.models import OUTCOMES, Call, Conversation, Participant
+from app.line.models import OUTCOMES, Call, Conversation, Participant
 
 OUTCOME_LABELS = {
     "paired": "Paired",

@@ -11,7 +11,7 @@ from app.admin import bp, membership, zones
 from app.admin.calllog import MODE_LABELS, Filters, csv_lines, outcome_choices, talk_seconds
 from app.admin.forms import ActionForm
 from app.db import db
-from app.models import Call
+from app.line.models import Call
 
 PER_PAGE = 50
 EVENT_LABELS = {

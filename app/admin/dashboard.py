@@ -9,14 +9,14 @@ from datetime import timedelta
 from flask import current_app, render_template, request
 from sqlalchemy import func, select
 
-from app import pool
 from app.admin import bp, stats, zones
 from app.billing import membership as billing
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingGuest
 from app.fusing.schedule import spoken_when
-from app.models import Call, Conversation
+from app.line import pool
+from app.line.models import Call, Conversation
 from app.sms import subscribers
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from app.admin.audit import audit
 from app.billing import membership
 from app.billing.models import Membership
 from app.db import db
-from app.models import Call
+from app.line.models import Call
 from app.sms import subscribers
 
 MANUAL = "manual"

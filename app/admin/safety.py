@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from sqlalchemy import func, select
 
-from app import safety
 from app.admin import bp
 from app.admin.audit import audit
 from app.admin.forms import ActionForm
 from app.db import db, utcnow
-from app.models import Block, Call, Report
+from app.line import safety
+from app.line.models import Block, Call, Report
 
 SHOWN = 100
 

@@ -14,7 +14,7 @@ from app.admin import zones
 from app.admin.calllog import outcome_label
 from app.db import db, utcnow
 from app.fusing.models import FusingGuest, FusingSession
-from app.models import Call, Conversation, DailyStats
+from app.line.models import Call, Conversation, DailyStats
 
 LENGTH_BINS = ((60, "< 1 min"), (300, "1–5 min"), (600, "5–10 min"), (1200, "10–20 min"))
 LENGTH_BINS += ((1800, "20–30 min"), (math.inf, "30+ min"))

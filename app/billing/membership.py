@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.billing.models import ACTIVE, CANCELLED, NONE, PAST_DUE, Membership, PaymentEvent
 from app.db import db, dialect_insert, utcnow
-from app.models import Call, Conversation
+from app.line.models import Call, Conversation
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import pool
 from app.db import db, utcnow
 from app.fusing.lineup import Pair, met_pairs
 from app.fusing.models import (
@@ -22,7 +21,8 @@ from app.fusing.models import (
 )
 from app.fusing.schedule import Extra, Occurrence, Rule, current_occurrence, next_occurrence
 from app.infra import table_cache
-from app.models import Call
+from app.line import pool
+from app.line.models import Call
 
 table_cache.watch("schedule", FusingRule, FusingDate)
 LOBBY_SIZE = 200  # Twilio conferences hold 250; lobbies fill to 200 and then shard

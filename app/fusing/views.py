@@ -6,12 +6,13 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
 
-from app import calls, urls
+from app import urls
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingSession
 from app.infra import redis
-from app.models import Call
+from app.line import calls
+from app.line.models import Call
 from app.telephony import twiml
 from app.telephony.signature import twilio_request
 from app.voice import prompts

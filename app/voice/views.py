@@ -7,14 +7,15 @@ import logging
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from app import calls, conferences, pairing, safety, urls
+from app import urls
 from app.billing import membership
 from app.db import db, utcnow
 from app.fusing import sessions as fusing_sessions
 from app.fusing import views as fusing_views
 from app.fusing.schedule import spoken_when
 from app.infra import redis
-from app.models import Call
+from app.line import calls, conferences, pairing, safety
+from app.line.models import Call
 from app.sms import subscribers
 from app.sms import views as sms_views
 from app.telephony import twiml

@@ -9,7 +9,7 @@ import redis
 from sqlalchemy import func, select
 
 from app.db import db
-from app.models import Call
+from app.line.models import Call
 from bench.common import free_port
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from app import create_app
 from app.db import db
-from app.models import ENDED, WAITING, Call
+from app.line.models import ENDED, WAITING, Call
 from bench.drills import Drill
 from bench.drills.common_line import dial_and_press, states, wait_until
 from bench.drills.proxy import Proxy

@@ -15,10 +15,11 @@ from rq import Queue
 from rq.registry import ScheduledJobRegistry
 from rq.worker import Worker
 
-from app import create_app, pool
+from app import create_app
 from app.db import db
 from app.infra import redis
-from app.models import WAITING, Call
+from app.line import pool
+from app.line.models import WAITING, Call
 from bench.drills import Drill
 from bench.drills.common_line import ThrowawayRedis, dial_and_press, states, wait_until
 from bench.stack import Stack

@@ -14,7 +14,7 @@ from rq.registry import FailedJobRegistry
 from app import create_app
 from app.db import db
 from app.infra import redis
-from app.models import Call
+from app.line.models import Call
 from bench.drills import Drill
 from bench.drills.common_line import dial_and_press, wait_until
 from bench.stack import Stack

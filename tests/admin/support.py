@@ -11,7 +11,7 @@ import phonenumbers
 from app.admin.models import AdminUser
 from app.db import db, utcnow
 from app.identity import country_of, masked_form
-from app.models import Call
+from app.line.models import Call
 
 EMAIL = "ops@example.test"
 PASSWORD = "a long admin passphrase"

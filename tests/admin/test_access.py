@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app import create_app
 from app.admin.models import AdminUser, AuditLog
 from app.db import db, utcnow
-from app.models import Block
+from app.line.models import Block
 from tests.admin.support import EMAIL, PASSWORD, csrf_token, login
 from tests.support import call_form
 

@@ -17,7 +17,7 @@ from app.admin.models import AuditLog
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingGuest, FusingSession
-from app.models import Block, Call, DailyStats, Report
+from app.line.models import Block, Call, DailyStats, Report
 from tests.admin.browser import ARGS, CHROMIUM, missing_reason
 from tests.admin.support import EMAIL, PASSWORD, login, make_admin, number_forms
 from tests.conftest import _clean

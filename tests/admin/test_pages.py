@@ -11,11 +11,11 @@ from sqlalchemy import select
 from app.admin import stats
 from app.admin.models import AuditLog
 from app.billing.models import Membership
-from app.calls import record
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingDate
-from app.models import Block, Call, DailyStats
+from app.line.calls import record
+from app.line.models import Block, Call, DailyStats
 from tests.admin.support import add_call, csrf_token
 
 

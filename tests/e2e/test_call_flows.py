@@ -5,10 +5,10 @@ from __future__ import annotations
 import requests
 from sqlalchemy import select
 
-from app import pool
 from app.db import db
 from app.infra import redis
-from app.models import Call, CallEvent, Conversation
+from app.line import pool
+from app.line.models import Call, CallEvent, Conversation
 from tests.support import call_form, eventually, sign
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingGuest, FusingRoom, FusingRound, FusingSession
-from app.models import Call
+from app.line.models import Call
 from tests.support import eventually
 from workers.fusing import tick
 

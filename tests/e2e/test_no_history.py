@@ -8,7 +8,7 @@ import phonenumbers
 from sqlalchemy import select
 
 from app.db import db
-from app.models import Call
+from app.line.models import Call
 from tests.support import dump_database, dump_redis, eventually
 
 NUMBERS = ("+4915550000341", "+447700900342", "+15550100343")

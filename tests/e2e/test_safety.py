@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.db import db
-from app.models import Block, Call, Report
+from app.line.models import Block, Call, Report
 from tests.support import eventually
 
 

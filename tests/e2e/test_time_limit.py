@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.db import db
-from app.models import Conversation
+from app.line.models import Conversation
 from tests.support import eventually
 
 LINE_CONFIG = {"CONVERSATION_LIMIT_SECONDS": 4, "CONVERSATION_WARNING_SECONDS": 2}

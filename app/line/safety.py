@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
 from app.infra import table_cache
-from app.models import Block, Call, Conversation, Report
+from app.line.models import Block, Call, Conversation, Report
 
 log = logging.getLogger(__name__)
 REPORT_WINDOW = timedelta(days=30)

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.billing import membership
-from app.calls import by_sid, parse_timestamp, record, whole_number
 from app.db import db, utcnow
 from app.infra import redis
-from app.models import ConferenceEvent, Conversation
+from app.line.calls import by_sid, parse_timestamp, record, whole_number
+from app.line.models import ConferenceEvent, Conversation
 
 log = logging.getLogger(__name__)
 KNOWN_EVENTS = {"conference-start", "conference-end", "participant-join", "participant-leave"}

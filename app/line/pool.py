@@ -8,43 +8,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from app.infra import redis
-
-# KEYS[1] pool (sorted set of tokens by arrival, ms). ARGV: prefix, now, stale_before,
-# token, identity, room, call_id, '1' to wait when nobody matches ('0': only take), then
-# identities this caller must not meet.
-MATCH_OR_WAIT = """
-local pool, prefix = KEYS[1], ARGV[1]
-local now, stale = tonumber(ARGV[2]), tonumber(ARGV[3])
-local token, identity, room, call_id = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local excluded = {}
-for i = 9, #ARGV do excluded[ARGV[i]] = true end
-for _, other in ipairs(redis.call('ZRANGE', pool, 0, 199)) do
-  local entry = prefix .. 'wait:' .. other
-  local data = redis.call('HMGET', entry, 'identity', 'room', 'call_id', 'since')
-  if not data[1] or tonumber(data[4]) < stale then
-    redis.call('ZREM', pool, other)
-    redis.call('DEL', entry)
-  elseif other ~= token and data[1] ~= identity and not excluded[data[1]] then
-    redis.call('ZREM', pool, other)
-    redis.call('DEL', entry)
-    return {'paired', other, data[2], data[3]}
-  end
-end
-if ARGV[8] ~= '1' then return {'none', '', '', ''} end
-redis.call('ZADD', pool, now, token)
-redis.call('HSET', prefix .. 'wait:' .. token,
-  'identity', identity, 'room', room, 'call_id', call_id, 'since', now)
-return {'waiting', token, room, call_id}
-"""
-
-# KEYS[1] pool. ARGV: prefix, token. 1 if this call removed the entry, else 0.
-LEAVE = """
-if redis.call('ZREM', KEYS[1], ARGV[2]) == 1 then
-  redis.call('DEL', ARGV[1] .. 'wait:' .. ARGV[2])
-  return 1
-end
-return 0
-"""
+from app.line.pool_scripts import LEAVE, MATCH_OR_WAIT
 
 SCRIPTS = "mindfuse.pool.scripts"
 

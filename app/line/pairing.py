@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select, update
 
-from app import pool, safety
-from app.calls import epoch_ms, record, set_outcome
 from app.db import db, utcnow
 from app.infra import redis
-from app.models import (
+from app.line import pool, safety
+from app.line.calls import epoch_ms, record, set_outcome
+from app.line.models import (
     AFTER,
     ENDED,
     MATCHED,

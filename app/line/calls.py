@@ -11,11 +11,11 @@ from flask import abort, current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import make_transient_to_detached
 
-from app import pool
 from app.db import db, dialect_insert, utcnow
 from app.identity import Caller, identify
 from app.infra import redis, table_cache
-from app.models import ARRIVED, ENDED, MATCHED, WAITING, Call, CallEvent
+from app.line import pool
+from app.line.models import ARRIVED, ENDED, MATCHED, WAITING, Call, CallEvent
 
 log = logging.getLogger(__name__)
 TERMINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
