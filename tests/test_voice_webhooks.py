@@ -6,7 +6,7 @@ from sqlalchemy import func, select, update
 
 from app.db import db, utcnow
 from app.line import calls, pool
-from app.line.models import ARRIVED, Call, Conversation
+from app.line.models import Call, CallState, Conversation
 from tests.support import PUBLIC, call_form, sign, spoken, twiml
 
 
@@ -53,7 +53,9 @@ def test_an_arrival_is_the_stored_row_with_its_defaults_read_on_demand(app):
         call = calls.arrive(sid, caller)
         assert not db.session.dirty and not db.session.new
         assert call.masked_number == "+1 ••• •••• 42" and call.withheld is False
-        assert call.state == ARRIVED and call.arrived_at is not None and call.outcome is None
+        assert (
+            call.state == CallState.ARRIVED and call.arrived_at is not None and call.outcome is None
+        )
         assert db.session.scalar(select(Call).where(Call.sid == sid)) is call
         assert calls.arrive(sid, caller) is call  # a retry finds the same row
 

@@ -13,11 +13,18 @@ from app import urls
 from app.db import db, utcnow
 from app.fusing import lineup, sessions
 from app.fusing.lineup import Pair
-from app.fusing.models import FusingGuest, FusingRoom, FusingRound, FusingSeat, FusingSession
+from app.fusing.models import (
+    FusingGuest,
+    FusingRoom,
+    FusingRound,
+    FusingSeat,
+    FusingSession,
+    GuestState,
+)
 from app.fusing.views import room_url
 from app.infra import redis
 from app.line import pool
-from app.line.models import ENDED, Call, CallEvent
+from app.line.models import Call, CallEvent, CallState
 from app.telephony import rest
 
 log = logging.getLogger(__name__)
@@ -63,8 +70,8 @@ def _present(session_id: int) -> list[FusingGuest]:
         .join(Call, Call.id == FusingGuest.call_id)
         .where(
             FusingGuest.session_id == session_id,
-            FusingGuest.state.in_(("lobby", "room")),
-            Call.state != ENDED,
+            FusingGuest.state.in_((GuestState.LOBBY, GuestState.ROOM)),
+            Call.state != CallState.ENDED,
         )
         .order_by(FusingGuest.id)
     ).all()
@@ -123,7 +130,7 @@ def _seat_everyone(record: FusingRound, started: float) -> dict:
         .where(
             FusingRoom.session_id == record.session_id,
             FusingRoom.round_number == record.number,
-            Call.state != ENDED,
+            Call.state != CallState.ENDED,
         )
     ).all()
     arrived = set(
@@ -167,7 +174,7 @@ def _forget(session_id: int, sids: list[str]) -> None:
             FusingGuest.session_id == session_id, FusingGuest.call_id.in_(calls)
         )
     ):
-        guest.state, guest.room, guest.left_at = "gone", None, utcnow()
+        guest.state, guest.room, guest.left_at = GuestState.GONE, None, utcnow()
 
 
 def warn_round(session_id: int, number: int) -> int:
@@ -198,7 +205,7 @@ def close(session_id: int) -> int:
     moves = dict.fromkeys(sids, urls.public(urls.FUSING_CLOSING))
     burst = rest.redirect_many(moves, current_app.config["FUSING_MAX_IN_FLIGHT"])
     for guest in guests:
-        guest.state, guest.room, guest.left_at = "gone", None, utcnow()
+        guest.state, guest.room, guest.left_at = GuestState.GONE, None, utcnow()
     db.session.commit()
     return len(burst.done)
 
@@ -206,7 +213,7 @@ def close(session_id: int) -> int:
 def move(call_id: int, room: str) -> str:
     """Send a waiting late joiner to the room another late joiner just opened with them."""
     call = db.session.get(Call, call_id)
-    if call is None or call.state == ENDED:
+    if call is None or call.state == CallState.ENDED:
         return "gone"
     try:
         rest.redirect_call(call.sid, room_url(room, late=True))
@@ -226,7 +233,7 @@ def regroup(session_id: int, room: str) -> str:
     try:
         rest.redirect_call(call.sid, urls.public(urls.FUSING_LOBBY))
     except rest.Gone:
-        sessions.leave(alone, "gone")
+        sessions.leave(alone, GuestState.GONE)
         return "gone"
     return "back to lobby"
 
@@ -234,9 +241,11 @@ def regroup(session_id: int, room: str) -> str:
 def guest_left(call_id: int) -> int:
     """A Fusing Hour call ended: it leaves its session, and its room is regrouped."""
     guests = db.session.scalars(
-        select(FusingGuest).where(FusingGuest.call_id == call_id, FusingGuest.state != "gone")
+        select(FusingGuest).where(
+            FusingGuest.call_id == call_id, FusingGuest.state != GuestState.GONE
+        )
     ).all()
     for guest in guests:
-        if room := sessions.leave(guest, "gone"):
+        if room := sessions.leave(guest, GuestState.GONE):
             regroup(guest.session_id, room)
     return len(guests)

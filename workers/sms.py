@@ -17,7 +17,7 @@ from app.fusing.schedule import Occurrence, spoken_when
 from app.infra import redis
 from app.sms import texts
 from app.sms.crypto import decrypt
-from app.sms.models import ACTIVE, STOPPED, Subscriber, TextMessage
+from app.sms.models import Subscriber, SubscriberStatus, TextMessage, TextStatus
 from app.telephony import rest
 
 log = logging.getLogger(__name__)
@@ -68,16 +68,16 @@ def send_batch(message_ids: list[int], link: str | None = None) -> dict[str, int
 def _send_one(message_id: int, link: str | None) -> str:
     claimed = db.session.execute(
         update(TextMessage)
-        .where(TextMessage.id == message_id, TextMessage.status == "queued")
-        .values(status="sending", claimed_at=utcnow())
+        .where(TextMessage.id == message_id, TextMessage.status == TextStatus.QUEUED)
+        .values(status=TextStatus.SENDING, claimed_at=utcnow())
     ).rowcount
     db.session.commit()
     if not claimed:
         return "skipped"
     message = db.session.get(TextMessage, message_id)
     subscriber = message.subscriber
-    if subscriber.status != ACTIVE or subscriber.number_encrypted is None:
-        message.status = "cancelled"
+    if subscriber.status != SubscriberStatus.ACTIVE or subscriber.number_encrypted is None:
+        message.status = TextStatus.CANCELLED
         db.session.commit()
         return "skipped"
     _wait_for_rate()
@@ -86,20 +86,20 @@ def _send_one(message_id: int, link: str | None) -> str:
             decrypt(subscriber.number_encrypted), _body(message, link), urls.public(urls.SMS_STATUS)
         )
     except rest.OptedOut:
-        message.status, message.error_code = "failed", rest.OPTED_OUT
-        subscriber.status, subscriber.stopped_at = STOPPED, utcnow()
+        message.status, message.error_code = TextStatus.FAILED, rest.OPTED_OUT
+        subscriber.status, subscriber.stopped_at = SubscriberStatus.STOPPED, utcnow()
         subscriber.number_encrypted = None
         db.session.commit()
         return "opted_out"
     except rest.TelephonyError as error:
         if error.retryable:  # give it back, and let RQ retry the batch with backoff
-            message.status, message.claimed_at = "queued", None
+            message.status, message.claimed_at = TextStatus.QUEUED, None
             db.session.commit()
             raise
-        message.status, message.error_code = "failed", error.code
+        message.status, message.error_code = TextStatus.FAILED, error.code
         db.session.commit()
         return "failed"
-    message.sid, message.status, message.sent_at = sid, "sent", utcnow()
+    message.sid, message.status, message.sent_at = sid, TextStatus.SENT, utcnow()
     db.session.commit()
     return "sent"
 
@@ -134,9 +134,9 @@ def _plan_wave(starts_at, minutes: int) -> int:
         literal("reminder"),
         literal(starts_at, UTCDateTime),
         literal(minutes),
-        literal("queued"),
+        literal(TextStatus.QUEUED.value),
         literal(planned_at, UTCDateTime),
-    ).where(Subscriber.status == ACTIVE, ~already.exists())
+    ).where(Subscriber.status == SubscriberStatus.ACTIVE, ~already.exists())
     columns = [
         "subscriber_id",
         "kind",
@@ -179,13 +179,17 @@ def _requeue_stuck(now) -> None:
     """Texts a dead worker left behind: queued ones are sent again; claimed ones are checked."""
     stale = now - timedelta(seconds=current_app.config["SMS_STUCK_SECONDS"])
     stuck = db.session.scalars(
-        select(TextMessage).where(TextMessage.status == "sending", TextMessage.claimed_at < stale)
+        select(TextMessage).where(
+            TextMessage.status == TextStatus.SENDING, TextMessage.claimed_at < stale
+        )
     ).all()
     for message in stuck:  # a claimed text may or may not have left: ask Twilio before resending
-        message.status = "sent" if _was_sent(message) else "queued"
+        message.status = TextStatus.SENT if _was_sent(message) else TextStatus.QUEUED
     db.session.commit()
     waiting = db.session.scalars(
-        select(TextMessage.id).where(TextMessage.status == "queued", TextMessage.created_at < stale)
+        select(TextMessage.id).where(
+            TextMessage.status == TextStatus.QUEUED, TextMessage.created_at < stale
+        )
     ).all()
     _enqueue(list(waiting))
 

@@ -14,7 +14,7 @@ from app import urls
 from app.db import db, utcnow
 from app.infra import redis
 from app.line import calls, pairing, pool
-from app.line.models import ENDED, MATCHED, TIMED_OUT, WAITING, Call, Conversation
+from app.line.models import Call, CallState, Conversation
 from app.telephony import rest
 
 log = logging.getLogger(__name__)
@@ -54,13 +54,13 @@ def expire_wait(call_id: int, token: str) -> str:
     pairing.expire_wait(call_id, token)
     call = db.session.get(Call, call_id)
     # A retry after a failed redirect finds the call already timed out: redirect it again.
-    if call is None or call.wait_token != token or call.state != TIMED_OUT:
+    if call is None or call.wait_token != token or call.state != CallState.TIMED_OUT:
         return "not waiting"
     try:
         return _redirect(call, urls.TIMEOUT, "timeout_redirect", token)
     except rest.TelephonyError:
         if not retries_left():  # Twilio stays unreachable: let them be paired meanwhile
-            call.state = WAITING
+            call.state = CallState.WAITING
             pairing.restore_waiting(call)
             db.session.commit()
         raise
@@ -90,7 +90,7 @@ def rescue_partner(call_id: int, room: str, look: int = 1) -> str:
     if conversation.started_at is not None:
         return "they met"
     partner = next((p.call for p in conversation.participants if p.call_id != call_id), None)
-    if partner is None or partner.state != MATCHED or partner.room != room:
+    if partner is None or partner.state != CallState.MATCHED or partner.room != room:
         return "partner moved on"
     found = rest.live_room(room)
     if found is not None and found.started:
@@ -111,7 +111,7 @@ def reconcile_waiting() -> dict[str, int]:
     now = utcnow()
     settled = now - timedelta(seconds=5)  # a match in progress takes milliseconds
     waiting = db.session.scalars(
-        select(Call).where(Call.state == WAITING, Call.wait_started_at < settled)
+        select(Call).where(Call.state == CallState.WAITING, Call.wait_started_at < settled)
     ).all()
     counts = {"restored": 0, "expired": 0}
     for call in waiting:
@@ -139,7 +139,7 @@ def reconcile_calls() -> dict[str, int]:
     """
     quiet = utcnow() - timedelta(seconds=60)
     candidates = db.session.scalars(
-        select(Call).where(Call.state != ENDED, Call.arrived_at < quiet)
+        select(Call).where(Call.state != CallState.ENDED, Call.arrived_at < quiet)
     ).all()
     conn = redis.connection()
     due = [c for c in candidates if conn.set(redis.key("checked", str(c.id)), 1, nx=True, ex=300)]

@@ -12,19 +12,18 @@ from sqlalchemy import Select, select
 
 from app.admin import zones
 from app.db import db
-from app.line.models import OUTCOMES, Call, Conversation, Participant
+from app.line.models import Call, CallMode, Conversation, Outcome, Participant
 
 OUTCOME_LABELS = {
-    "paired": "Paired",
-    "timed_out": "Timed out",
-    "hung_up_waiting": "Hung up while waiting",
-    "hung_up_menu": "Hung up at the menu",
-    "blocked": "Blocked",
-    "not_member": "Not a member",
-    "rate_limited": "Rate limited",
-    "error": "Error",
+    Outcome.PAIRED: "Paired",
+    Outcome.TIMED_OUT: "Timed out",
+    Outcome.HUNG_UP_WAITING: "Hung up while waiting",
+    Outcome.HUNG_UP_MENU: "Hung up at the menu",
+    Outcome.BLOCKED: "Blocked",
+    Outcome.NOT_MEMBER: "Not a member",
+    Outcome.RATE_LIMITED: "Rate limited",
 }
-MODE_LABELS = {"pairing": "Pairing", "fusing": "Fusing Hour"}
+MODE_LABELS = {CallMode.PAIRING: "Pairing", CallMode.FUSING: "Fusing Hour"}
 CSV_COLUMNS = (
     "call_id",
     "arrived",
@@ -47,8 +46,7 @@ def outcome_label(outcome: str | None) -> str:
 
 def outcome_choices() -> list[tuple[str, str]]:
     """Every outcome the line may record, in a stable order."""
-    names = dict.fromkeys([*OUTCOME_LABELS, *OUTCOMES])
-    return [(name, outcome_label(name)) for name in names]
+    return [(outcome, outcome_label(outcome)) for outcome in Outcome]
 
 
 def _day(text: str | None) -> date | None:

@@ -11,7 +11,7 @@ from app.admin import bp, membership, zones
 from app.admin.calllog import MODE_LABELS, Filters, csv_lines, outcome_choices, talk_seconds
 from app.admin.forms import ActionForm
 from app.db import db
-from app.line.models import Call
+from app.line.models import Call, Outcome
 
 PER_PAGE = 50
 EVENT_LABELS = {
@@ -28,8 +28,8 @@ EVENT_LABELS = {
     "partner_gone": "Partner left",
     "fusing_lobby": "Fusing Hour lobby",
     "fusing_room": "Fusing Hour room",
-    "blocked": "Turned away: blocked",
-    "rate_limited": "Turned away: too many calls",
+    Outcome.BLOCKED: "Turned away: blocked",
+    Outcome.RATE_LIMITED: "Turned away: too many calls",
     "sms_signup": "Asked for SMS reminders",
     "ended": "Call ended",
     "masked": "Record checked: masked only",

@@ -13,10 +13,10 @@ from app.admin import bp, stats, zones
 from app.billing import membership as billing
 from app.db import db, utcnow
 from app.fusing import sessions
-from app.fusing.models import FusingGuest
+from app.fusing.models import FusingGuest, GuestState
 from app.fusing.schedule import spoken_when
 from app.line import pool
-from app.line.models import Call, Conversation
+from app.line.models import Call, Conversation, Outcome
 from app.sms import subscribers
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def fusing_status() -> FusingStatus:
         guests = db.session.scalar(
             select(func.count())
             .select_from(FusingGuest)
-            .where(FusingGuest.session_id == session.id, FusingGuest.state != "gone")
+            .where(FusingGuest.session_id == session.id, FusingGuest.state != GuestState.GONE)
         )
         return FusingStatus(True, guests=guests, ends_at=session.ends_at)
     upcoming = sessions.upcoming(now)
@@ -81,7 +81,7 @@ def today_summary() -> dict:
         select(Call.outcome, func.count()).where(Call.arrived_at >= start).group_by(Call.outcome)
     ).all()
     counts = {outcome: n for outcome, n in rows}
-    return {"calls": sum(counts.values()), "paired": counts.get("paired", 0)}
+    return {"calls": sum(counts.values()), "paired": counts.get(Outcome.PAIRED, 0)}
 
 
 @bp.get("/")

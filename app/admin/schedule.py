@@ -12,7 +12,7 @@ from app.admin.audit import audit
 from app.admin.forms import WEEKDAYS, ActionForm, CancelDateForm, ExtraDateForm, RuleForm
 from app.db import db, utcnow
 from app.fusing import sessions
-from app.fusing.models import FusingDate
+from app.fusing.models import DateKind, FusingDate
 from app.fusing.schedule import occurrences, spoken_when
 
 SHOWN = 8
@@ -94,7 +94,7 @@ def add_date():
         db.session.add(
             FusingDate(
                 day=form.day.data,
-                kind="extra",
+                kind=DateKind.EXTRA,
                 start_time=form.start.data,
                 duration_seconds=minutes * 60 if minutes else None,
             )
@@ -112,11 +112,11 @@ def cancel_date():
     if form.validate_on_submit():
         day = form.day.data
         removed = db.session.execute(
-            delete(FusingDate).where(FusingDate.day == day, FusingDate.kind == "extra")
+            delete(FusingDate).where(FusingDate.day == day, FusingDate.kind == DateKind.EXTRA)
         ).rowcount
         weekly = day.weekday() == sessions.rule_row().weekday and not _cancelled(day)
         if weekly:
-            db.session.add(FusingDate(day=day, kind="cancelled"))
+            db.session.add(FusingDate(day=day, kind=DateKind.CANCELLED))
         if not (weekly or removed):
             form.day.errors = [f"There is no Fusing Hour on {day:%A %d %B %Y}."]
             db.session.rollback()
@@ -127,7 +127,9 @@ def cancel_date():
 
 
 def _cancelled(day) -> bool:
-    found = select(FusingDate.id).where(FusingDate.day == day, FusingDate.kind == "cancelled")
+    found = select(FusingDate.id).where(
+        FusingDate.day == day, FusingDate.kind == DateKind.CANCELLED
+    )
     return db.session.scalar(found) is not None
 
 

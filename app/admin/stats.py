@@ -14,11 +14,11 @@ from app.admin import zones
 from app.admin.calllog import outcome_label
 from app.db import db, utcnow
 from app.fusing.models import FusingGuest, FusingSession
-from app.line.models import Call, Conversation, DailyStats
+from app.line.models import Call, Conversation, DailyStats, Outcome
 
 LENGTH_BINS = ((60, "< 1 min"), (300, "1–5 min"), (600, "5–10 min"), (1200, "10–20 min"))
 LENGTH_BINS += ((1800, "20–30 min"), (math.inf, "30+ min"))
-SHARE_GROUPS = ("paired", "timed_out", "hung_up_waiting")
+SHARE_GROUPS = (Outcome.PAIRED, Outcome.TIMED_OUT, Outcome.HUNG_UP_WAITING)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.billing.models import ACTIVE, CANCELLED, NONE, PAST_DUE, Membership, PaymentEvent
+from app.billing.models import Membership, MembershipStatus, PaymentEvent
 from app.db import db, dialect_insert, utcnow
 from app.line.models import Call, Conversation
 
@@ -34,7 +34,7 @@ def _row(identity: str) -> Membership:
     (the end of a room is reported by several callbacks, maybe at the same moment)."""
     db.session.execute(
         dialect_insert(Membership)
-        .values(identity=identity, status=NONE, updated_at=utcnow())
+        .values(identity=identity, status=MembershipStatus.NONE, updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=[Membership.identity])
     )
     return db.session.scalar(select(Membership).where(Membership.identity == identity))
@@ -45,7 +45,7 @@ def entitled(call: Call) -> bool:
     if call.withheld:
         return True  # no lasting identity to count a free conversation against
     found = db.session.scalar(select(Membership).where(Membership.identity == call.identity))
-    return found is None or found.free_used_at is None or found.status == ACTIVE
+    return found is None or found.free_used_at is None or found.status == MembershipStatus.ACTIVE
 
 
 def conversation_ended(conversation: Conversation) -> None:
@@ -77,10 +77,10 @@ def apply(event: BillingEvent) -> bool:
     row.customer_ref = event.customer_ref or row.customer_ref
     row.subscription_ref = event.subscription_ref or row.subscription_ref
     row.status = {
-        "started": ACTIVE,
-        "renewed": ACTIVE,
-        "payment_failed": PAST_DUE,
-        "cancelled": CANCELLED,
+        "started": MembershipStatus.ACTIVE,
+        "renewed": MembershipStatus.ACTIVE,
+        "payment_failed": MembershipStatus.PAST_DUE,
+        "cancelled": MembershipStatus.CANCELLED,
     }[event.kind]
     if event.paid_until:
         row.paid_until = event.paid_until
@@ -101,7 +101,8 @@ def _find(event: BillingEvent) -> Membership | None:
 def set_manual(identity: str, active: bool) -> Membership:
     """Make a membership active (or cancelled) by hand; the caller commits (with its audit)."""
     row = _row(identity)
-    row.status, row.source = (ACTIVE if active else CANCELLED), "manual"
+    row.status = MembershipStatus.ACTIVE if active else MembershipStatus.CANCELLED
+    row.source = "manual"
     db.session.flush()
     return row
 
@@ -109,6 +110,6 @@ def set_manual(identity: str, active: bool) -> Membership:
 def counts() -> dict[str, int]:
     """Memberships per status, every status listed (zero when none)."""
     rows = db.session.execute(select(Membership.status, func.count()).group_by(Membership.status))
-    found = dict.fromkeys((ACTIVE, PAST_DUE, CANCELLED, NONE), 0)
+    found = dict.fromkeys(MembershipStatus, 0)
     found.update(dict(rows.all()))
     return found

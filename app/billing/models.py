@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import UTCDateTime, db, utcnow
 
-ACTIVE, PAST_DUE, CANCELLED, NONE = "active", "past_due", "cancelled", "none"
+
+class MembershipStatus(StrEnum):
+    """Where a caller's membership stands."""
+
+    ACTIVE = "active"
+    PAST_DUE = "past_due"
+    CANCELLED = "cancelled"
+    NONE = "none"
 
 
 class Membership(db.Model):
@@ -17,7 +25,7 @@ class Membership(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     identity: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default=NONE, index=True)
+    status: Mapped[str] = mapped_column(String(16), default=MembershipStatus.NONE, index=True)
     source: Mapped[str | None] = mapped_column(String(16))  # "stripe" or "manual"
     customer_ref: Mapped[str | None] = mapped_column(String(64))
     subscription_ref: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from app.db import db, utcnow
 from app.fusing import sessions
-from app.fusing.models import FusingDate
+from app.fusing.models import DateKind, FusingDate
 from app.fusing.schedule import occurrences, spoken_when
 
 fusing_cli = AppGroup("fusing", help="Show and change the Fusing Hour schedule.")
@@ -74,7 +74,7 @@ def add_date(day, start, minutes) -> None:
     db.session.add(
         FusingDate(
             day=day.date(),
-            kind="extra",
+            kind=DateKind.EXTRA,
             start_time=start.time(),
             duration_seconds=minutes * 60 if minutes else None,
         )
@@ -86,7 +86,7 @@ def add_date(day, start, minutes) -> None:
 @click.argument("day", type=click.DateTime(["%Y-%m-%d"]))
 def cancel_date(day) -> None:
     """Cancel the weekly session on DAY."""
-    db.session.add(FusingDate(day=day.date(), kind="cancelled"))
+    db.session.add(FusingDate(day=day.date(), kind=DateKind.CANCELLED))
     _save()
 
 

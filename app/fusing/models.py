@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKey, Integer, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import UTCDateTime, db, utcnow
+
+
+class DateKind(StrEnum):
+    """What a dated exception to the weekly rule does."""
+
+    EXTRA = "extra"  # a one-off session
+    CANCELLED = "cancelled"  # the rule's session on that date does not happen
+
+
+class GuestState(StrEnum):
+    """Where a Fusing Hour guest is."""
+
+    LOBBY = "lobby"
+    ROOM = "room"
+    GONE = "gone"
 
 
 class FusingRule(db.Model):
@@ -24,7 +40,7 @@ class FusingRule(db.Model):
 
 
 class FusingDate(db.Model):
-    """A one-off session (kind 'extra') or a cancelled rule date (kind 'cancelled')."""
+    """A one-off session or a cancelled rule date (DateKind)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date, index=True)
@@ -76,7 +92,7 @@ class FusingGuest(db.Model):
     )
     call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
     identity: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16), default="lobby", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=GuestState.LOBBY, index=True)
     room: Mapped[str | None] = mapped_column(String(64))
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

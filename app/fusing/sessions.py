@@ -12,12 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from app.db import db, utcnow
 from app.fusing.lineup import Pair, met_pairs
 from app.fusing.models import (
+    DateKind,
     FusingDate,
     FusingGuest,
     FusingRoom,
     FusingRule,
     FusingSeat,
     FusingSession,
+    GuestState,
 )
 from app.fusing.schedule import Extra, Occurrence, Rule, current_occurrence, next_occurrence
 from app.infra import table_cache
@@ -66,9 +68,9 @@ def _load_schedule() -> tuple[Rule, list[Extra], list]:
             timedelta(seconds=d.duration_seconds) if d.duration_seconds else None,
         )
         for d in dates
-        if d.kind == "extra" and d.start_time is not None
+        if d.kind == DateKind.EXTRA and d.start_time is not None
     ]
-    cancelled = [d.day for d in dates if d.kind == "cancelled"]
+    cancelled = [d.day for d in dates if d.kind == DateKind.CANCELLED]
     return rule, extras, cancelled
 
 
@@ -217,7 +219,7 @@ def open_room(session_id: int, round_number: int | None, guests: list[FusingGues
     db.session.add(room)
     for guest in guests:
         room.seats.append(FusingSeat(call_id=guest.call_id, identity=guest.identity))
-        guest.state, guest.room = "room", name
+        guest.state, guest.room = GuestState.ROOM, name
     return name
 
 
@@ -250,8 +252,8 @@ def pair_late_joiner(session: FusingSession, guest: FusingGuest) -> tuple[str | 
         )
         claimed = db.session.execute(
             update(FusingGuest)
-            .where(FusingGuest.id == partner.id, FusingGuest.state == "lobby")
-            .values(state="room")
+            .where(FusingGuest.id == partner.id, FusingGuest.state == GuestState.LOBBY)
+            .values(state=GuestState.ROOM)
         ).rowcount
         if claimed:
             db.session.refresh(partner)
@@ -261,11 +263,11 @@ def pair_late_joiner(session: FusingSession, guest: FusingGuest) -> tuple[str | 
         db.session.rollback()  # they were placed or left meanwhile: look again
 
 
-def leave(guest: FusingGuest, state: str = "gone") -> str | None:
+def leave(guest: FusingGuest, state: GuestState = GuestState.GONE) -> str | None:
     """Take a guest out of their room (to the lobby, or gone); returns the room they left."""
     room = guest.room
     guest.state, guest.room = state, None
-    if state == "gone":
+    if state == GuestState.GONE:
         guest.left_at = utcnow()
     db.session.commit()
     return room
@@ -277,6 +279,6 @@ def left_in_room(session_id: int, room: str) -> list[FusingGuest]:
         select(FusingGuest).where(
             FusingGuest.session_id == session_id,
             FusingGuest.room == room,
-            FusingGuest.state == "room",
+            FusingGuest.state == GuestState.ROOM,
         )
     ).all()

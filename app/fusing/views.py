@@ -9,10 +9,10 @@ from flask import Blueprint, Response, current_app, request
 from app import urls
 from app.db import db, utcnow
 from app.fusing import sessions
-from app.fusing.models import FusingSession
+from app.fusing.models import FusingSession, GuestState
 from app.infra import redis
 from app.line import calls
-from app.line.models import Call
+from app.line.models import Call, CallMode
 from app.telephony import twiml
 from app.telephony.signature import twilio_request
 from app.voice import prompts
@@ -49,7 +49,7 @@ def _round_placed(session: FusingSession) -> bool:
 def to_lobby(call: Call, session: FusingSession, intro: str) -> Response:
     """Into the lobby; once this round's rooms are made, a late joiner meets another at once."""
     guest = sessions.guest_of(session, call)
-    guest.state, guest.room = "lobby", None
+    guest.state, guest.room = GuestState.LOBBY, None
     db.session.commit()
     if _round_placed(session):
         room, partner_call = sessions.pair_late_joiner(session, guest)
@@ -70,7 +70,7 @@ def to_lobby(call: Call, session: FusingSession, intro: str) -> Response:
 
 def welcome(call: Call, session: FusingSession) -> Response:
     """A call during the Fusing Hour goes straight to the lobby."""
-    call.mode = "fusing"
+    call.mode = CallMode.FUSING
     calls.record(call, "fusing_lobby", str(session.id))
     db.session.commit()
     return to_lobby(call, session, prompts.FUSING_WELCOME)
@@ -132,7 +132,7 @@ def back():
     if session is None:
         return twiml.say_and_hang_up(prompts.FUSING_CLOSING)
     guest = sessions.guest_of(session, call)
-    if left := sessions.leave(guest, "lobby"):
+    if left := sessions.leave(guest, GuestState.LOBBY):
         redis.enqueue("workers.fusing.regroup", session.id, left)
     return to_lobby(call, session, prompts.FUSING_BACK_TO_LOBBY)
 

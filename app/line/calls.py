@@ -15,7 +15,7 @@ from app.db import db, dialect_insert, utcnow
 from app.identity import Caller, identify
 from app.infra import redis, table_cache
 from app.line import pool
-from app.line.models import ARRIVED, ENDED, MATCHED, WAITING, Call, CallEvent
+from app.line.models import Call, CallEvent, CallMode, CallState, Outcome
 
 log = logging.getLogger(__name__)
 TERMINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
@@ -30,13 +30,13 @@ def record(call: Call, kind: str, detail: str | None = None, at: datetime | None
     db.session.add(CallEvent(call=call, kind=kind, detail=detail, at=at or utcnow()))
 
 
-def set_outcome(call: Call, outcome: str) -> None:
+def set_outcome(call: Call, outcome: Outcome) -> None:
     """Set how the call went; once paired, a call stays counted as paired."""
-    if call.outcome != "paired":
+    if call.outcome != Outcome.PAIRED:
         call.outcome = outcome
 
 
-def turn_away(call: Call, outcome: str) -> None:
+def turn_away(call: Call, outcome: Outcome) -> None:
     """Record that the line did not connect this call, and why (blocked, rate limited...)."""
     set_outcome(call, outcome)
     record(call, outcome)
@@ -165,7 +165,7 @@ def status_changed(form) -> None:
             )
         return
     sequence = whole_number(form.get("SequenceNumber"))
-    if call.state == ENDED or (sequence and sequence <= call.status_sequence):
+    if call.state == CallState.ENDED or (sequence and sequence <= call.status_sequence):
         return
     if status in TERMINAL_STATUSES:
         end(call, status, form.get("CallDuration"), parse_timestamp(form.get("Timestamp")))
@@ -195,33 +195,33 @@ def end(call: Call, status: str, duration: str | None, at: datetime) -> None:
     """Close a call wherever it was: leave the pool, settle the outcome, rescue a partner."""
     for _ in range(STATE_RACES):
         prior = call.state
-        if prior == ENDED:
+        if prior == CallState.ENDED:
             db.session.rollback()
             return
         # From the state read only: a pairing committed meanwhile is seen, not overwritten.
         done = db.session.execute(
             update(Call)
             .where(Call.id == call.id, Call.state == prior)
-            .values(state=ENDED, ended_at=at, duration_seconds=whole_number(duration))
+            .values(state=CallState.ENDED, ended_at=at, duration_seconds=whole_number(duration))
         ).rowcount
         if done:
             break
         db.session.rollback()  # its state moved meanwhile: read it again
     else:
         raise RuntimeError(f"call {call.id} kept changing state while it ended")
-    if prior == WAITING:
-        set_outcome(call, "hung_up_waiting")
-    elif prior == ARRIVED:
-        set_outcome(call, "hung_up_menu")
+    if prior == CallState.WAITING:
+        set_outcome(call, Outcome.HUNG_UP_WAITING)
+    elif prior == CallState.ARRIVED:
+        set_outcome(call, Outcome.HUNG_UP_MENU)
     record(call, "ended", status, at=at)
     db.session.commit()
     # The database already says the call ended: what follows may fail without losing that.
     try:
-        if prior == WAITING and call.wait_token:
+        if prior == CallState.WAITING and call.wait_token:
             pool.leave(call.wait_token)
-        if prior == MATCHED:
+        if prior == CallState.MATCHED:
             redis.enqueue("workers.waiting.rescue_partner", call.id, call.room)
-        if call.mode == "fusing":
+        if call.mode == CallMode.FUSING:
             redis.enqueue("workers.fusing.guest_left", call.id)
         redis.enqueue("workers.privacy.after_call", call.id, backoff=PURGE_BACKOFF)
     except Exception:  # noqa: BLE001 - Redis down must not lose the status callback

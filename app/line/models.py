@@ -3,31 +3,42 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import UTCDateTime, db, utcnow
 
-# Where a call stands. Terminal: ENDED.
-ARRIVED, WAITING, MATCHED, TIMED_OUT, AFTER, ENDED = (
-    "arrived",
-    "waiting",
-    "matched",
-    "timed_out",
-    "after",
-    "ended",
-)
-# How a call ended up.
-OUTCOMES = (
-    "paired",
-    "timed_out",
-    "hung_up_waiting",
-    "hung_up_menu",
-    "blocked",
-    "rate_limited",
-    "error",
-)
+
+class CallState(StrEnum):
+    """Where a call stands on the line. Terminal: ENDED."""
+
+    ARRIVED = "arrived"
+    WAITING = "waiting"
+    MATCHED = "matched"
+    TIMED_OUT = "timed_out"
+    AFTER = "after"  # its conversation or wait is over; it is at a menu
+    ENDED = "ended"
+
+
+class Outcome(StrEnum):
+    """How a call ended up: the call log's and the charts' vocabulary."""
+
+    PAIRED = "paired"
+    TIMED_OUT = "timed_out"
+    HUNG_UP_WAITING = "hung_up_waiting"
+    HUNG_UP_MENU = "hung_up_menu"
+    BLOCKED = "blocked"
+    RATE_LIMITED = "rate_limited"
+    NOT_MEMBER = "not_member"
+
+
+class CallMode(StrEnum):
+    """What the caller came for: a one-to-one pairing or the Fusing Hour."""
+
+    PAIRING = "pairing"
+    FUSING = "fusing"
 
 
 class Conversation(db.Model):
@@ -68,8 +79,8 @@ class Call(db.Model):
     withheld: Mapped[bool] = mapped_column(default=False)
     masked_number: Mapped[str] = mapped_column(String(32))
     country: Mapped[str | None] = mapped_column(String(2))
-    mode: Mapped[str] = mapped_column(String(16), default="pairing")
-    state: Mapped[str] = mapped_column(String(16), default=ARRIVED, index=True)
+    mode: Mapped[str] = mapped_column(String(16), default=CallMode.PAIRING)
+    state: Mapped[str] = mapped_column(String(16), default=CallState.ARRIVED, index=True)
     outcome: Mapped[str | None] = mapped_column(String(24), index=True)
     menu_choice: Mapped[str | None] = mapped_column(String(8))
     arrived_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

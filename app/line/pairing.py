@@ -14,17 +14,7 @@ from app.db import db, utcnow
 from app.infra import redis
 from app.line import pool, safety
 from app.line.calls import epoch_ms, record, set_outcome
-from app.line.models import (
-    AFTER,
-    ENDED,
-    MATCHED,
-    TIMED_OUT,
-    WAITING,
-    Call,
-    ConferenceEvent,
-    Conversation,
-    Participant,
-)
+from app.line.models import Call, CallState, ConferenceEvent, Conversation, Outcome, Participant
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 50  # each failed attempt consumes one stale pool entry
@@ -45,7 +35,7 @@ def start_waiting(call: Call) -> Seat | None:
     Commit what the request recorded before calling: a claim that finds its partner gone
     rolls the session back.
     """
-    if call.state == WAITING:  # a repeated request: keep the seat already given
+    if call.state == CallState.WAITING:  # a repeated request: keep the seat already given
         return Seat(call.room, False)
     excluded = safety.excluded_partners(call.identity)
     # When someone is waiting already (as in a busy hour), pair without a room of one's own.
@@ -61,7 +51,7 @@ def start_waiting(call: Call) -> Seat | None:
     # Known empty: if a partner is found at once, this row is deleted without reading them.
     own = Conversation(room=room, participants=[], events=[])
     db.session.add(own)
-    call.state, call.wait_token, call.wait_started_at = WAITING, token, utcnow()
+    call.state, call.wait_token, call.wait_started_at = CallState.WAITING, token, utcnow()
     call.room = room
     record(call, "waiting")
     # Committed before touching the pool, so whoever pairs with us finds our row and room.
@@ -93,18 +83,18 @@ def _claim(call: Call, partner_id: int, room: str, own: Conversation | None = No
     now = utcnow()
     claimed = db.session.execute(
         update(Call)
-        .where(Call.id == partner_id, Call.state == WAITING)
-        .values(state=MATCHED, matched_at=now, outcome="paired")
+        .where(Call.id == partner_id, Call.state == CallState.WAITING)
+        .values(state=CallState.MATCHED, matched_at=now, outcome=Outcome.PAIRED)
     ).rowcount
     if not claimed:  # the partner hung up or timed out a moment ago: try the next one
         db.session.rollback()
         return False
-    mine = {"state": MATCHED, "matched_at": now, "outcome": "paired", "room": room}
+    mine = {"state": CallState.MATCHED, "matched_at": now, "outcome": Outcome.PAIRED, "room": room}
     if own is None:
         mine["wait_started_at"] = now
     # Only while the caller is on the line: an end recorded meanwhile must not be undone.
     stayed = db.session.execute(
-        update(Call).where(Call.id == call.id, Call.state != ENDED).values(**mine)
+        update(Call).where(Call.id == call.id, Call.state != CallState.ENDED).values(**mine)
     ).rowcount
     if not stayed:
         db.session.rollback()
@@ -126,7 +116,7 @@ def _claim(call: Call, partner_id: int, room: str, own: Conversation | None = No
 def expire_wait(call_id: int, token: str) -> bool:
     """Time out a caller still waiting with this token; False when pairing won the race."""
     call = db.session.get(Call, call_id)
-    if call is None or call.wait_token != token or call.state != WAITING:
+    if call is None or call.wait_token != token or call.state != CallState.WAITING:
         return False
     if not pool.leave(token):
         return False
@@ -135,12 +125,14 @@ def expire_wait(call_id: int, token: str) -> bool:
 
 def _mark_timed_out(call: Call) -> bool:
     done = db.session.execute(
-        update(Call).where(Call.id == call.id, Call.state == WAITING).values(state=TIMED_OUT)
+        update(Call)
+        .where(Call.id == call.id, Call.state == CallState.WAITING)
+        .values(state=CallState.TIMED_OUT)
     ).rowcount
     if not done:
         db.session.rollback()
         return False
-    set_outcome(call, "timed_out")
+    set_outcome(call, Outcome.TIMED_OUT)
     record(call, "timed_out")
     db.session.commit()
     return True
@@ -148,17 +140,17 @@ def _mark_timed_out(call: Call) -> bool:
 
 def leave_room(call: Call, dial_status: str, hung_up: bool) -> str:
     """The caller's Dial ended. Returns why: time_up, partner_left, you_left, alone or ended."""
-    if call.state == ENDED:  # the status callback came first
+    if call.state == CallState.ENDED:  # the status callback came first
         return "ended"
     reason = "alone"
-    if call.state == WAITING and pool.leave(call.wait_token):
+    if call.state == CallState.WAITING and pool.leave(call.wait_token):
         if hung_up:
-            set_outcome(call, "hung_up_waiting")
-    elif call.state in (WAITING, MATCHED):
+            set_outcome(call, Outcome.HUNG_UP_WAITING)
+    elif call.state in (CallState.WAITING, CallState.MATCHED):
         # Matched, perhaps a moment ago: if the two never met, the other one must not wait alone.
         redis.enqueue("workers.waiting.rescue_partner", call.id, call.room)
         reason = _why_room_ended(call)
-    call.state = AFTER
+    call.state = CallState.AFTER
     record(call, "left", f"{reason} ({dial_status})")
     db.session.commit()
     return reason

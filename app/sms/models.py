@@ -3,13 +3,32 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import UTCDateTime, db, utcnow
 
-ACTIVE, STOPPED = "active", "stopped"
+
+class SubscriberStatus(StrEnum):
+    """Whether a subscriber gets reminders."""
+
+    ACTIVE = "active"
+    STOPPED = "stopped"
+
+
+class TextStatus(StrEnum):
+    """A text's delivery: the line's own steps, then the statuses Twilio reports."""
+
+    QUEUED = "queued"  # planned, not yet claimed by a sender
+    SENDING = "sending"  # claimed by a worker; Twilio may or may not have it
+    CANCELLED = "cancelled"  # the subscriber stopped before it was sent
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    READ = "read"
 
 
 class Subscriber(db.Model):
@@ -20,7 +39,7 @@ class Subscriber(db.Model):
     number_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     masked_number: Mapped[str] = mapped_column(String(32))
     timezone: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default=ACTIVE, index=True)
+    status: Mapped[str] = mapped_column(String(16), default=SubscriberStatus.ACTIVE, index=True)
     source: Mapped[str] = mapped_column(String(16))  # "call" or "text"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -42,7 +61,7 @@ class TextMessage(db.Model):
     kind: Mapped[str] = mapped_column(String(24))  # confirmation, reminder, payment_link
     session_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     offset_minutes: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=TextStatus.QUEUED, index=True)
     sid: Mapped[str | None] = mapped_column(String(64), index=True)
     error_code: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

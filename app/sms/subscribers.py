@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from app.db import db, utcnow
 from app.identity import country_of, masked_form, parse_e164
 from app.sms.crypto import encrypt
-from app.sms.models import ACTIVE, STOPPED, Subscriber, UnknownTextReply
+from app.sms.models import Subscriber, SubscriberStatus, UnknownTextReply
 
 
 def _zone_of(number: phonenumbers.PhoneNumber, fallback: str) -> str:
@@ -37,7 +37,7 @@ def by_identity(identity: str) -> Subscriber | None:
 def consenting(identity: str) -> Subscriber | None:
     """The subscriber with this identity if they agreed to get texts and still do."""
     found = by_identity(identity)
-    return found if found is not None and found.status == ACTIVE else None
+    return found if found is not None and found.status == SubscriberStatus.ACTIVE else None
 
 
 def subscribe(raw_number: str, identity: str, source: str, fallback_zone: str) -> Subscriber | None:
@@ -53,7 +53,7 @@ def subscribe(raw_number: str, identity: str, source: str, fallback_zone: str) -
     subscriber.number_encrypted = encrypt(e164)
     subscriber.masked_number = masked_form(number)
     subscriber.timezone = _zone_of(number, fallback_zone)
-    subscriber.status, subscriber.stopped_at = ACTIVE, None
+    subscriber.status, subscriber.stopped_at = SubscriberStatus.ACTIVE, None
     try:
         db.session.commit()
     except IntegrityError:  # the same person signed up twice at once
@@ -65,9 +65,9 @@ def subscribe(raw_number: str, identity: str, source: str, fallback_zone: str) -
 def stop(identity: str) -> bool:
     """Unsubscribe at once and forget the number; False if they were not subscribed."""
     subscriber = by_identity(identity)
-    if subscriber is None or subscriber.status == STOPPED:
+    if subscriber is None or subscriber.status == SubscriberStatus.STOPPED:
         return False
-    subscriber.status, subscriber.stopped_at = STOPPED, utcnow()
+    subscriber.status, subscriber.stopped_at = SubscriberStatus.STOPPED, utcnow()
     subscriber.number_encrypted = None
     db.session.commit()
     return True
@@ -76,7 +76,9 @@ def stop(identity: str) -> bool:
 def active_count() -> int:
     """How many people get reminders now."""
     return db.session.scalar(
-        select(func.count()).select_from(Subscriber).where(Subscriber.status == ACTIVE)
+        select(func.count())
+        .select_from(Subscriber)
+        .where(Subscriber.status == SubscriberStatus.ACTIVE)
     )
 
 

@@ -15,7 +15,7 @@ from app.fusing import views as fusing_views
 from app.fusing.schedule import spoken_when
 from app.infra import redis
 from app.line import calls, conferences, pairing, safety
-from app.line.models import Call
+from app.line.models import Call, Outcome
 from app.sms import subscribers
 from app.sms import views as sms_views
 from app.telephony import twiml
@@ -45,7 +45,7 @@ def _pressed(menu_name: str) -> tuple[Call, str]:
 
 def _not_a_member(call: Call):
     """The free conversation is used and there is no membership: how to join."""
-    calls.turn_away(call, "not_member")
+    calls.turn_away(call, Outcome.NOT_MEMBER)
     if subscribers.consenting(call.identity):
         redis.enqueue("workers.billing.send_payment_link", call.identity)
         return twiml.say_and_hang_up(f"{prompts.NOT_MEMBER} {prompts.LINK_SENT}")
@@ -97,10 +97,10 @@ def incoming():
     caller, now = calls.caller_of(sid, number), utcnow()
     over_limit = calls.count_arrival(sid, caller.identity, now)
     if safety.is_blocked(caller.identity):
-        calls.turn_away(calls.arrive(sid, caller), "blocked")
+        calls.turn_away(calls.arrive(sid, caller), Outcome.BLOCKED)
         return twiml.say_and_hang_up(prompts.BLOCKED)
     if over_limit:
-        calls.turn_away(calls.arrive(sid, caller), "rate_limited")
+        calls.turn_away(calls.arrive(sid, caller), Outcome.RATE_LIMITED)
         return twiml.say_and_hang_up(prompts.SLOW_DOWN)
     session = fusing_sessions.running_session()
     if session is not None:  # during the Fusing Hour, callers go straight to its lobby

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from app import create_app
 from app.db import db
-from app.line.models import ENDED, WAITING, Call
+from app.line.models import Call, CallState
 from bench.drills import Drill
 from bench.drills.common_line import dial_and_press, states, wait_until
 from bench.drills.proxy import Proxy
@@ -49,7 +49,7 @@ def _run(drill: Drill, stack: Stack, proxy: Proxy) -> None:
     talkers = [dial_and_press(twin, "+15550100061"), dial_and_press(twin, "+15550100062")]
     rooms = {c.wait_until_in_conference(timeout=15) for c in talkers}
     waiter = dial_and_press(twin, "+15550100063")
-    wait_until(lambda: states(app).get(WAITING) == 1, 15)
+    wait_until(lambda: states(app).get(CallState.WAITING) == 1, 15)
     drill.check(len(rooms) == 1, "before the cut two callers talk and one waits", states(app))
     known = states(app)
 
@@ -90,7 +90,7 @@ def _run(drill: Drill, stack: Stack, proxy: Proxy) -> None:
         first = db.session.get(Call, first.id)
         drill.note(f"reconcile_calls: {reconcile_calls()}")
         drill.check(
-            _state(first) == ENDED,
+            _state(first) == CallState.ENDED,
             "the call that hung up during the outage is recorded as ended by reconciliation",
             _state(first),
         )

@@ -19,7 +19,7 @@ from app import create_app
 from app.db import db
 from app.infra import redis
 from app.line import pool
-from app.line.models import WAITING, Call
+from app.line.models import Call, CallState
 from bench.drills import Drill
 from bench.drills.common_line import ThrowawayRedis, dial_and_press, states, wait_until
 from bench.stack import Stack
@@ -58,10 +58,10 @@ def _run(drill: Drill, stack: Stack, server: ThrowawayRedis) -> None:
     worker = stack.worker()
     # One number for all: they may never be paired with each other, so they all wait.
     callers = [dial_and_press(stack.twin, "+15550100042") for _ in range(WAITERS)]
-    waited = wait_until(lambda: states(app).get(WAITING) == WAITERS, 20)
+    waited = wait_until(lambda: states(app).get(CallState.WAITING) == WAITERS, 20)
     drill.check(waited, f"{WAITERS} callers wait before the restart", states(app))
     with app.app_context():
-        tokens = {c.wait_token for c in db.session.query(Call).filter_by(state=WAITING)}
+        tokens = {c.wait_token for c in db.session.query(Call).filter_by(state=CallState.WAITING)}
         before = pool.waiting_count()
         db.session.remove()
     drill.check(before == WAITERS, "the pool holds them", before)
@@ -106,7 +106,7 @@ def _run(drill: Drill, stack: Stack, server: ThrowawayRedis) -> None:
     rest = [c for c in callers if c not in partners]
     told = wait_until(lambda: all(_heard(c, "nobody is free") for c in rest), WAIT + 20)
     drill.check(told, f"the other {len(rest)} waiters timed out and were told so")
-    drill.check(states(app).get(WAITING, 0) == 0, "nobody is left waiting", states(app))
+    drill.check(states(app).get(CallState.WAITING, 0) == 0, "nobody is left waiting", states(app))
     for caller in [*callers, newcomer]:
         caller.hang_up()
 
