@@ -33,7 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.fusing.views import bp as fusing
     from app.infra import redis
     from app.sms.views import bp as sms
-    from app.voice import bp as voice
+    from app.voice.views import bp as voice
 
     db.init_app(app)
     redis.init_app(app)

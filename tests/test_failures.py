@@ -50,6 +50,19 @@ def test_database_down_gets_the_caller_an_apology(app, uri, caplog):
     assert status.status_code == 503  # a callback Twilio may retry, not a caller to talk to
 
 
+def test_every_twilio_blueprint_answers_a_failure_as_twilio_can_use(app):
+    """The Fusing Hour's guests hear the apology; texts and callbacks get a retryable 503."""
+    uri = f"postgresql+psycopg://nobody@127.0.0.1:{_closed_port()}/none"
+    twilio = Twilio(create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri}).test_client())
+    _assert_apology(twilio.post("/twilio/fusing/lobby", call_form()))
+    _assert_apology(twilio.post("/twilio/fusing/countdown?session=1", call_form()))
+    text = {"MessageSid": "SM" + "1" * 32, "From": "+15550100002", "Body": "hello"}
+    assert twilio.post("/twilio/sms", text).status_code == 503
+    status = {"MessageSid": "SM" + "1" * 32, "MessageStatus": "delivered"}
+    assert twilio.post("/twilio/sms/status", status).status_code == 503
+    assert twilio.post("/twilio/voice/conference", call_form()).status_code == 503
+
+
 def test_no_raw_number_is_kept_in_the_database_or_redis(twilio, app):
     numbers = ["+4915550000077", "+447700900177"]
     for number in numbers:

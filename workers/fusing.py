@@ -13,6 +13,7 @@ from app import urls
 from app.db import db, utcnow
 from app.fusing import lineup, sessions
 from app.fusing.lineup import Pair
+from app.fusing.lobby import room_url
 from app.fusing.models import (
     FusingGuest,
     FusingRoom,
@@ -21,7 +22,6 @@ from app.fusing.models import (
     FusingSession,
     GuestState,
 )
-from app.fusing.views import room_url
 from app.infra import redis
 from app.line import pool
 from app.line.models import Call, CallEvent, CallState

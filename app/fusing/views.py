@@ -2,78 +2,20 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from flask import Blueprint, current_app, request
 
-from flask import Blueprint, Response, current_app, request
-
-from app import urls
 from app.db import db, utcnow
-from app.fusing import sessions
+from app.fusing import lobby, sessions
 from app.fusing.models import FusingSession, GuestState
 from app.infra import redis
 from app.line import calls
-from app.line.models import Call, CallMode
+from app.line.models import Call
 from app.telephony import twiml
+from app.telephony.failures import answer_failures
 from app.telephony.signature import twilio_request
 from app.voice import prompts
 
 bp = Blueprint("fusing", __name__, url_prefix="/twilio/fusing")
-
-
-def room_url(room: str, late: bool = False) -> str:
-    """Where a rotation (or a late joiner's partner) sends a guest: their new room."""
-    return urls.public(f"{urls.FUSING_ROOM}?room={quote(room)}" + ("&late=1" if late else ""))
-
-
-def _seconds_left(session: FusingSession) -> int:
-    return max(60, int((session.ends_at - utcnow()).total_seconds()) + 60)
-
-
-def _room(session: FusingSession, room: str, intro: str) -> Response:
-    return twiml.conference_room(
-        room,
-        intro=intro,
-        wait_url=urls.public(urls.HOLD),
-        action=urls.public(urls.FUSING_BACK),
-        time_limit=_seconds_left(session),
-        max_participants=3,
-        end_on_exit=False,
-    )
-
-
-def _round_placed(session: FusingSession) -> bool:
-    number = sessions.occurrence_of(session).round_at(utcnow())
-    return number is not None and any(r.number == number for r in session.rounds)
-
-
-def to_lobby(call: Call, session: FusingSession, intro: str) -> Response:
-    """Into the lobby; once this round's rooms are made, a late joiner meets another at once."""
-    guest = sessions.guest_of(session, call)
-    guest.state, guest.room = GuestState.LOBBY, None
-    db.session.commit()
-    if _round_placed(session):
-        room, partner_call = sessions.pair_late_joiner(session, guest)
-        if room:
-            redis.enqueue("workers.fusing.move", partner_call, room)
-            return _room(session, room, prompts.FUSING_LATE_PAIR)
-    return twiml.conference_room(
-        sessions.lobby_name(session, guest),
-        intro=intro,
-        wait_url=urls.public(f"{urls.FUSING_COUNTDOWN}?session={session.id}"),
-        action=urls.public(urls.FUSING_BACK),
-        time_limit=_seconds_left(session),
-        max_participants=250,
-        start_on_enter=False,
-        end_on_exit=False,
-    )
-
-
-def welcome(call: Call, session: FusingSession) -> Response:
-    """A call during the Fusing Hour goes straight to the lobby."""
-    call.mode = CallMode.FUSING
-    calls.record(call, "fusing_lobby", str(session.id))
-    db.session.commit()
-    return to_lobby(call, session, prompts.FUSING_WELCOME)
 
 
 def _call_and_session() -> tuple[Call, FusingSession | None]:
@@ -81,14 +23,14 @@ def _call_and_session() -> tuple[Call, FusingSession | None]:
     return call, sessions.running_session()
 
 
-@bp.post("/lobby")
+@bp.post("/lobby", endpoint="lobby")
 @twilio_request
-def lobby():
+def back_to_lobby():
     """Back to the lobby (the partner left mid-round)."""
     call, session = _call_and_session()
     if session is None:
         return twiml.say_and_hang_up(prompts.FUSING_CLOSING)
-    return to_lobby(call, session, prompts.FUSING_BACK_TO_LOBBY)
+    return lobby.to_lobby(call, session, prompts.FUSING_BACK_TO_LOBBY)
 
 
 @bp.post("/countdown")
@@ -119,7 +61,7 @@ def room():
     calls.record(call, "fusing_room", name)
     db.session.commit()
     intro = prompts.FUSING_LATE_PAIR if request.args.get("late") else prompts.FUSING_NEW_ROUND
-    return _room(session, name, intro)
+    return lobby.to_room(session, name, intro)
 
 
 @bp.post("/back")
@@ -134,7 +76,7 @@ def back():
     guest = sessions.guest_of(session, call)
     if left := sessions.leave(guest, GuestState.LOBBY):
         redis.enqueue("workers.fusing.regroup", session.id, left)
-    return to_lobby(call, session, prompts.FUSING_BACK_TO_LOBBY)
+    return lobby.to_lobby(call, session, prompts.FUSING_BACK_TO_LOBBY)
 
 
 @bp.post("/closing")
@@ -151,9 +93,4 @@ def round_ending():
     return twiml.say(prompts.FUSING_ROUND_ENDING)
 
 
-@bp.errorhandler(Exception)
-def failed(error: Exception):
-    """A guest on the line hears the same apology as any caller, never an error."""
-    from app.voice.views import apologise  # noqa: PLC0415 - the voice views import this module
-
-    return apologise(error)
+answer_failures(bp, apology=prompts.APOLOGY)

@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
+from app.fusing import sessions as fusing_sessions
 from app.identity import country_of, masked_form, parse_e164
+from app.sms import outbox
 from app.sms.crypto import encrypt
 from app.sms.models import Subscriber, SubscriberStatus, UnknownTextReply
 
@@ -90,4 +92,15 @@ def first_unknown_text_today(identity: str) -> bool:
     except IntegrityError:
         db.session.rollback()
         return False
+    return True
+
+
+def join(raw_number: str, identity: str, source: str) -> bool:
+    """Sign a caller or texter up for reminders; False if their number cannot get texts."""
+    zone = fusing_sessions.rule_row().timezone  # for numbers whose own zone is unknown
+    subscriber = subscribe(raw_number, identity, source, zone)
+    if subscriber is None:
+        return False
+    if source == "call":  # a text confirms what they signed up for and how to stop
+        outbox.queue_text(subscriber, "confirmation")
     return True

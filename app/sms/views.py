@@ -6,34 +6,19 @@ import logging
 
 from flask import Blueprint, current_app, request
 from sqlalchemy import select
-from werkzeug.exceptions import HTTPException
 
 from app.db import db
-from app.fusing import sessions as fusing_sessions
 from app.identity import identify
 from app.infra import redis
-from app.sms import outbox, subscribers, texts
+from app.sms import subscribers, texts
 from app.sms.models import TextMessage
 from app.telephony import twiml
+from app.telephony.failures import answer_failures
 from app.telephony.signature import twilio_request
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__, url_prefix="/twilio/sms")
 FINAL = {"delivered", "undelivered", "failed", "read"}
-
-
-def _fallback_zone() -> str:
-    return fusing_sessions.rule_row().timezone
-
-
-def join(raw_number: str, identity: str, source: str) -> bool:
-    """Sign a caller or texter up for reminders; False if their number cannot get texts."""
-    subscriber = subscribers.subscribe(raw_number, identity, source, _fallback_zone())
-    if subscriber is None:
-        return False
-    if source == "call":  # a text confirms what they signed up for and how to stop
-        outbox.queue_text(subscriber, "confirmation")
-    return True
 
 
 @bp.post("")
@@ -51,7 +36,7 @@ def incoming():
         subscribers.stop(caller.identity)
         reply = texts.STOPPED
     elif word in ("start", "join"):
-        join(sender, caller.identity, "text")
+        subscribers.join(sender, caller.identity, "text")
         reply = texts.CONFIRMATION
     elif word == "help":
         reply = texts.HELP.format(line=current_app.config["TWILIO_PHONE_NUMBER"])
@@ -80,11 +65,4 @@ def status():
     return "", 204
 
 
-@bp.errorhandler(Exception)
-def failed(error: Exception):
-    """A failure answers Twilio with a retryable status and no message to the sender."""
-    if isinstance(error, HTTPException):
-        return error
-    log.exception("SMS webhook %s failed", request.endpoint)
-    db.session.rollback()
-    return "", 503
+answer_failures(bp)  # a retryable status, and no message to the sender

@@ -5,26 +5,25 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, current_app, request
-from werkzeug.exceptions import HTTPException
 
 from app import urls
 from app.billing import membership
 from app.db import db, utcnow
+from app.fusing import lobby as fusing_lobby
 from app.fusing import sessions as fusing_sessions
-from app.fusing import views as fusing_views
 from app.fusing.schedule import spoken_when
 from app.infra import redis
 from app.line import calls, conferences, pairing, safety
 from app.line.models import Call, Outcome
 from app.sms import subscribers
-from app.sms import views as sms_views
 from app.telephony import twiml
+from app.telephony.failures import answer_failures
 from app.telephony.signature import twilio_request
 from app.voice import prompts
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
-CALLBACKS = {"voice.status", "voice.conference"}
+CALLBACKS = frozenset({"voice.status", "voice.conference"})
 ARRIVED = "arrived"  # the greeting's URLs carry the arrival time under this name
 
 
@@ -107,7 +106,7 @@ def incoming():
         call = calls.arrive(sid, caller)
         if not (current_app.config["FUSING_OPEN_TO_ALL"] or membership.entitled(call)):
             return _not_a_member(call)
-        return fusing_views.welcome(call, session)
+        return fusing_lobby.welcome(call, session)
     # The call's row is written by the next webhook (a key, no key, or the hang-up).
     return _greeting_menu(prompts.GREETING, f"{ARRIVED}={calls.epoch_ms(now)}")
 
@@ -170,7 +169,7 @@ def info_choice():
     call, digits = _pressed("info_menu")
     if digits == "1":
         return _wait(call)
-    if digits == "2" and sms_views.join(request.form.get("From", ""), call.identity, "call"):
+    if digits == "2" and subscribers.join(request.form.get("From", ""), call.identity, "call"):
         calls.record(call, "sms_signup")
         db.session.commit()
         return twiml.menu(
@@ -212,7 +211,7 @@ def after_choice():
 def join_choice():
     """1: agree to texts, and get the payment link by text; anything else: goodbye."""
     call, digits = _pressed("join_menu")
-    if digits == "1" and sms_views.join(request.form.get("From", ""), call.identity, "call"):
+    if digits == "1" and subscribers.join(request.form.get("From", ""), call.identity, "call"):
         redis.enqueue("workers.billing.send_payment_link", call.identity)
         return twiml.say_and_hang_up(prompts.LINK_SENT)
     return _goodbye()
@@ -251,18 +250,4 @@ def conference():
     return "", 204
 
 
-def apologise(error: Exception):
-    """Redis, the database or Twilio failed: the caller hears an apology, never an error."""
-    if isinstance(error, HTTPException):
-        return error
-    log.exception("voice webhook %s failed", request.endpoint)
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - the database may be the thing that is down
-        log.warning("rollback failed after a webhook error")
-    if request.endpoint in CALLBACKS:
-        return "", 503  # Twilio may retry a callback; nothing to say to anyone
-    return twiml.say_and_hang_up(prompts.APOLOGY)
-
-
-bp.register_error_handler(Exception, apologise)
+answer_failures(bp, apology=prompts.APOLOGY, callbacks=CALLBACKS)

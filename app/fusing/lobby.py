@@ -1,0 +1,76 @@
+"""What a Fusing Hour guest hears: the welcome, the lobby, and their room for a round."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Response
+
+from app import urls
+from app.db import db, utcnow
+from app.fusing import sessions
+from app.fusing.models import FusingSession, GuestState
+from app.infra import redis
+from app.line import calls
+from app.line.models import Call, CallMode
+from app.telephony import twiml
+from app.voice import prompts
+
+
+def room_url(room: str, late: bool = False) -> str:
+    """Where a rotation (or a late joiner's partner) sends a guest: their new room."""
+    return urls.public(f"{urls.FUSING_ROOM}?room={quote(room)}" + ("&late=1" if late else ""))
+
+
+def seconds_left(session: FusingSession) -> int:
+    """The Dial time limit for a guest: the rest of the hour and a minute (at least one)."""
+    return max(60, int((session.ends_at - utcnow()).total_seconds()) + 60)
+
+
+def to_room(session: FusingSession, name: str, intro: str) -> Response:
+    """Into a round's room of two (or three)."""
+    return twiml.conference_room(
+        name,
+        intro=intro,
+        wait_url=urls.public(urls.HOLD),
+        action=urls.public(urls.FUSING_BACK),
+        time_limit=seconds_left(session),
+        max_participants=3,
+        end_on_exit=False,
+    )
+
+
+def round_placed(session: FusingSession) -> bool:
+    """Whether the rooms of the round now running are made (late joiners pair at once)."""
+    number = sessions.occurrence_of(session).round_at(utcnow())
+    return number is not None and any(r.number == number for r in session.rounds)
+
+
+def to_lobby(call: Call, session: FusingSession, intro: str) -> Response:
+    """Into the lobby; once this round's rooms are made, a late joiner meets another at once."""
+    guest = sessions.guest_of(session, call)
+    guest.state, guest.room = GuestState.LOBBY, None
+    db.session.commit()
+    if round_placed(session):
+        found, partner_call = sessions.pair_late_joiner(session, guest)
+        if found:
+            redis.enqueue("workers.fusing.move", partner_call, found)
+            return to_room(session, found, prompts.FUSING_LATE_PAIR)
+    return twiml.conference_room(
+        sessions.lobby_name(session, guest),
+        intro=intro,
+        wait_url=urls.public(f"{urls.FUSING_COUNTDOWN}?session={session.id}"),
+        action=urls.public(urls.FUSING_BACK),
+        time_limit=seconds_left(session),
+        max_participants=250,
+        start_on_enter=False,
+        end_on_exit=False,
+    )
+
+
+def welcome(call: Call, session: FusingSession) -> Response:
+    """A call during the Fusing Hour goes straight to the lobby."""
+    call.mode = CallMode.FUSING
+    calls.record(call, "fusing_lobby", str(session.id))
+    db.session.commit()
+    return to_lobby(call, session, prompts.FUSING_WELCOME)

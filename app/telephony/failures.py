@@ -1,0 +1,38 @@
+"""What a Twilio webhook answers when Redis, the database or Twilio's API fails."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, request
+from werkzeug.exceptions import HTTPException
+
+from app.db import db
+from app.telephony import twiml
+
+log = logging.getLogger(__name__)
+
+
+def answer_failures(
+    bp: Blueprint, apology: str | None = None, callbacks: frozenset[str] = frozenset()
+) -> None:
+    """Make every failure in `bp` an answer Twilio can use, never an error page.
+
+    A caller on the line hears `apology` and is hung up. Callbacks (the endpoints named in
+    `callbacks`, or all of them when there is no apology) get a 503, which Twilio may
+    retry, and nobody hears anything.
+    """
+
+    def failed(error: Exception):
+        if isinstance(error, HTTPException):
+            return error
+        log.exception("%s webhook %s failed", bp.name, request.endpoint)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the database may be the thing that is down
+            log.warning("rollback failed after a webhook error")
+        if apology is None or request.endpoint in callbacks:
+            return "", 503
+        return twiml.say_and_hang_up(apology)
+
+    bp.register_error_handler(Exception, failed)
