@@ -16,9 +16,9 @@ from rq import Worker
 from sqlalchemy import create_engine, text
 
 from app import create_app
-from app.config import database_uri
 from app.db import db, utcnow
 from app.fusing import sessions
+from app.settings import database_uri
 from bench.common import BIN, free_port, gunicorn
 from twin import Twin
 

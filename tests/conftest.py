@@ -23,10 +23,10 @@ from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.config import database_uri
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.infra.local_redis import ensure_running
+from app.settings import database_uri
 from tests.support import AUTH_TOKEN, PUBLIC, RUN, Twilio
 
 

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
-from app.config import ConfigError, database_uri, from_environment
+from app.settings import ConfigError, Settings, database_uri, from_environment, settings
 
 
 def test_production_refuses_to_start_without_secrets(tmp_path):
@@ -41,3 +44,29 @@ def test_environment_overrides_and_flags(tmp_path):
     assert config["TWILIO_API_BASE"] == "http://127.0.0.1:9"
     assert config["WAIT_TIMEOUT_SECONDS"] == 7
     assert database_uri("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def _readme_settings() -> set[str]:
+    """The variables named in the first column of the README's configuration table."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    return {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1])}
+
+
+def test_every_setting_is_in_the_readme_and_the_readme_names_only_settings():
+    declared = {setting.name for setting in Settings.declared()}
+    documented = _readme_settings()
+    assert declared - documented == set(), "settings missing from the README's table"
+    assert documented - declared == set(), "the README's table names settings that do not exist"
+
+
+def test_every_setting_says_what_it_means_and_reads_back_typed(app):
+    for setting in Settings.declared():
+        assert setting.meaning and setting.name.isupper()
+    with app.app_context():
+        assert app.config["WAIT_TIMEOUT_SECONDS"] == settings.WAIT_TIMEOUT_SECONDS
+        app.config["WAIT_TIMEOUT_SECONDS"] = 3  # a test's override is what the code reads
+        assert settings.WAIT_TIMEOUT_SECONDS == 3
+        assert app.config["SQLALCHEMY_DATABASE_URI"] == settings.DATABASE_URL
+        assert settings.MINDFUSE_ENV == "development"

@@ -1,0 +1,291 @@
+"""Every setting of the line, declared once: its environment variable, type, default, meaning.
+
+`from_environment` reads them into the Flask config at start; code reads them back typed,
+as `settings.WAIT_TIMEOUT_SECONDS`, from the current app (so a test's overrides count).
+In development missing secrets are generated once and kept under instance/; in production
+a missing one stops the line at start with a message that names it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar, overload
+
+from cryptography.fernet import Fernet
+from flask import current_app
+
+T = TypeVar("T")
+TRUE_WORDS = {"1", "true", "yes", "on"}
+TWIN = "http://127.0.0.1:8700"  # where `make run` starts the offline twin
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable line."""
+
+
+@dataclass(frozen=True)
+class Start:
+    """What a default may depend on: the environment, the instance folder, the mode."""
+
+    env: dict[str, str]
+    instance_path: str
+    production: bool
+
+
+def flag(text: str) -> bool:
+    """A yes/no setting: 1, true, yes or on (any case) mean yes."""
+    return text.strip().lower() in TRUE_WORDS
+
+
+def whole_numbers(text: str) -> list[int]:
+    """A comma-separated list of whole numbers."""
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+def base_url(text: str) -> str:
+    """An address that paths are appended to: no trailing slash."""
+    return text.rstrip("/")
+
+
+def database_uri(url: str) -> str:
+    """Point PostgreSQL URLs at the psycopg 3 driver."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    return url
+
+
+def _environment_name(text: str) -> str:
+    return "production" if text == "production" else "development"
+
+
+def _optional(text: str) -> str | None:
+    return text or None
+
+
+class Setting(Generic[T]):
+    """One setting: read from the environment variable of its name into the app's config."""
+
+    def __init__(
+        self,
+        parse: Callable[[str], T],
+        default: T | Callable[[Start], T],
+        meaning: str,
+        *,
+        key: str | None = None,
+        secret: Callable[[], str] | None = None,
+        required_in_production: bool = False,
+    ):
+        self.parse, self.default, self.meaning = parse, default, meaning
+        self.key = key  # the Flask config key, when it is not the variable's name
+        self.secret = secret  # how development generates it
+        self.required_in_production = required_in_production or secret is not None
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.key = self.key or name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> Setting[T]: ...
+
+    @overload
+    def __get__(self, obj: Settings, owner: type) -> T: ...
+
+    def __get__(self, obj, owner):
+        if obj is None:
+            return self
+        return current_app.config[self.key]
+
+    def read(self, start: Start, kept: dict[str, str]) -> T:
+        """The value at start: the environment's, else a kept secret, else the default."""
+        text = start.env.get(self.name)
+        if text:
+            return self.parse(text)
+        if self.secret is not None:
+            return self.parse(kept[self.name])
+        default = self.default
+        return default(start) if callable(default) else default
+
+
+def _twin_unless(credential: str, real: str) -> Callable[[Start], str]:
+    """Generated credentials cannot reach the provider: they mean the twin on this machine."""
+    return lambda start: real if start.production or start.env.get(credential) else TWIN
+
+
+def _sqlite_file(start: Start) -> str:
+    return database_uri(f"sqlite:///{Path(start.instance_path) / 'mindfuse.db'}")
+
+
+def _token() -> str:
+    return secrets.token_hex(32)
+
+
+class Settings:
+    """The line's settings; each attribute reads the current app's value, typed."""
+
+    MINDFUSE_ENV = Setting(
+        _environment_name,
+        "development",
+        "`production` refuses to start unless every secret and service below is set",
+        key="ENV_NAME",
+    )
+    DATABASE_URL = Setting(
+        database_uri,
+        _sqlite_file,
+        "`postgresql://...` in production; default: a SQLite file under `instance/`",
+        key="SQLALCHEMY_DATABASE_URI",
+        required_in_production=True,
+    )
+    REDIS_URL = Setting(
+        _optional,
+        None,
+        "`redis://...` in production; default: a local Redis started on demand",
+        required_in_production=True,
+    )
+    REDIS_KEY_PREFIX = Setting(str, "mindfuse:", "prefix of every Redis key the line writes")
+    RQ_QUEUE = Setting(str, "mindfuse", "the RQ queue the line's jobs go to")
+    SECRET_KEY = Setting(str, "", "session signing", secret=_token)
+    NUMBER_HASH_KEY = Setting(str, "", "key of the caller identity HMAC", secret=_token)
+    NUMBER_ENCRYPTION_KEY = Setting(
+        str,
+        "",
+        "Fernet key(s), newest first, encrypting SMS subscribers' numbers",
+        secret=lambda: Fernet.generate_key().decode(),
+    )
+    TWILIO_ACCOUNT_SID = Setting(
+        str, "", "the Twilio account", secret=lambda: "AC" + secrets.token_hex(16)
+    )
+    TWILIO_AUTH_TOKEN = Setting(
+        str, "", "signs Twilio's webhooks and authenticates REST calls", secret=_token
+    )
+    TWILIO_PHONE_NUMBER = Setting(
+        str,
+        "+15550100000",
+        "the line's Twilio number (E.164), the sender of its texts",
+        required_in_production=True,
+    )
+    TWILIO_API_BASE = Setting(
+        base_url,
+        _twin_unless("TWILIO_ACCOUNT_SID", "https://api.twilio.com"),
+        "where REST calls go; default: the offline twin without real credentials",
+    )
+    PUBLIC_BASE_URL = Setting(
+        base_url,
+        "http://127.0.0.1:5000",
+        "the public address Twilio calls; every URL in TwiML is built from it",
+        required_in_production=True,
+    )
+    TRUST_PROXY_HEADERS = Setting(
+        flag, False, "honour `X-Forwarded-*` (behind a reverse proxy only)"
+    )
+    WAIT_TIMEOUT_SECONDS = Setting(
+        int, 60, "how long a caller waits before 'nobody is free right now'"
+    )
+    CONVERSATION_LIMIT_SECONDS = Setting(int, 1800, "the longest conversation")
+    CONVERSATION_WARNING_SECONDS = Setting(
+        int, 60, "when, before the limit, both people hear that time is nearly up"
+    )
+    CALLS_PER_HOUR_LIMIT = Setting(
+        int, 20, "calls per caller identity per hour before the line asks for a break"
+    )
+    REPORTS_TO_BLOCK = Setting(int, 3, "distinct reporters within 30 days that block a caller")
+    BLOCK_DAYS = Setting(int, 30, "how long a block lasts")
+    RETENTION_DAYS = Setting(
+        int, 90, "after this, calls and conversations are kept only as daily counts"
+    )
+    FUSING_MAX_IN_FLIGHT = Setting(
+        int, 50, "concurrent REST requests when a Fusing Hour round rotates"
+    )
+    RECONCILE_MAX_IN_FLIGHT = Setting(
+        int, 50, "concurrent REST look-ups when live calls and lost greetings are reconciled"
+    )
+    PURGE_TWILIO_RECORDS = Setting(flag, True, "delete call and message records at Twilio")
+    HOLD_MUSIC_URL = Setting(
+        str,
+        "https://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3",
+        "what a caller alone in a room hears",
+    )
+    VOICE = Setting(str, "Polly.Joanna", "the voice of every `<Say>`")
+    SMS_PER_SECOND = Setting(int, 30, "sending rate of texts")
+    SMS_STUCK_SECONDS = Setting(
+        int, 120, "a text claimed this long ago and not sent is checked at Twilio and resent"
+    )
+    REMINDER_OFFSETS_MINUTES = Setting(
+        whole_numbers,
+        lambda _start: [1440, 15],
+        "minutes before a Fusing Hour that reminders go out",
+    )
+    STRIPE_SECRET_KEY = Setting(
+        str, "", "the Stripe API key", secret=lambda: "sk_test_local" + secrets.token_hex(12)
+    )
+    STRIPE_WEBHOOK_SECRET = Setting(
+        str,
+        "",
+        "verifies Stripe's webhook signatures",
+        secret=lambda: "whsec_" + secrets.token_hex(16),
+    )
+    STRIPE_PRICE_ID = Setting(
+        _optional, None, "the monthly price at Stripe; default: EUR 4.00 sent inline"
+    )
+    STRIPE_API_BASE = Setting(
+        base_url,
+        _twin_unless("STRIPE_SECRET_KEY", "https://api.stripe.com"),
+        "where Stripe API calls go; default: the twin's stand-in without a real key",
+    )
+    MEMBERSHIP_PRICE_CENTS = Setting(int, 400, "the inline monthly price, in euro cents")
+    FREE_CONVERSATION_MIN_SECONDS = Setting(
+        int, 60, "how long the free first conversation must last to count as used"
+    )
+    FUSING_OPEN_TO_ALL = Setting(
+        flag, False, "whether the Fusing Hour is open to callers without a membership"
+    )
+
+    @classmethod
+    def declared(cls) -> Iterator[Setting[Any]]:
+        """Every setting, in the order declared."""
+        for value in vars(cls).values():
+            if isinstance(value, Setting):
+                yield value
+
+
+settings = Settings()
+
+
+def local_secrets(instance_path: str) -> dict[str, str]:
+    """Read, or create once, the development secrets kept under instance/."""
+    path = Path(instance_path) / "secrets.json"
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    missing = [s for s in Settings.declared() if s.secret is not None and s.name not in stored]
+    if missing:
+        stored.update({s.name: s.secret() for s in missing})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(stored, indent=2))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return stored
+
+
+def from_environment(instance_path: str, env: dict[str, str] | None = None) -> dict:
+    """Build the Flask config mapping from the environment."""
+    env = dict(os.environ if env is None else env)
+    start = Start(env, instance_path, env.get("MINDFUSE_ENV") == "production")
+    if start.production:
+        missing = [s.name for s in Settings.declared() if s.required_in_production]
+        missing = [name for name in missing if not env.get(name)]
+        if missing:
+            raise ConfigError(
+                "Mindfuse cannot start in production without: "
+                + ", ".join(missing)
+                + ". Set them in the environment (see README, 'Configuration')."
+            )
+        kept = {}
+    else:
+        kept = local_secrets(instance_path)
+    return {s.key: s.read(start, kept) for s in Settings.declared()}
