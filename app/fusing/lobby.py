@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from flask import Response
 
-from app import urls
+from app import prompts, urls
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingSession, GuestState
@@ -14,7 +14,6 @@ from app.infra import redis
 from app.line import calls
 from app.line.models import Call, CallMode
 from app.telephony import twiml
-from app.voice import prompts
 
 
 def room_url(room: str, late: bool = False) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
+from app import prompts
 from app.db import db, utcnow
 from app.fusing import lobby, sessions
 from app.fusing.models import FusingSession, GuestState
@@ -13,7 +14,6 @@ from app.line.models import Call
 from app.telephony import twiml
 from app.telephony.failures import answer_failures
 from app.telephony.signature import twilio_request
-from app.voice import prompts
 
 bp = Blueprint("fusing", __name__, url_prefix="/twilio/fusing")
 

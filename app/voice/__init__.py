@@ -1,1 +1,1 @@
-"""The voice webhook blueprint (views) and what the line says (prompts)."""
+"""The voice webhook blueprint: thin views from Twilio's form to the domain and back as TwiML."""

@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, current_app, request
 
-from app import urls
+from app import prompts, urls
 from app.billing import membership
 from app.db import db, utcnow
 from app.fusing import lobby as fusing_lobby
@@ -19,7 +19,6 @@ from app.sms import subscribers
 from app.telephony import twiml
 from app.telephony.failures import answer_failures
 from app.telephony.signature import twilio_request
-from app.voice import prompts
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
