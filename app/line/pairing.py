@@ -25,6 +25,7 @@ from app.line.models import (
     Conversation,
     Participant,
 )
+from app.telephony.webhooks import PARTICIPANT_LEAVE
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 50  # each failed attempt consumes one stale pool entry
@@ -188,7 +189,7 @@ def _first_to_leave(conversation_id: int, patience: float = 1.0) -> str | None:
         select(ConferenceEvent.call_sid)
         .where(
             ConferenceEvent.conversation_id == conversation_id,
-            ConferenceEvent.event == "participant-leave",
+            ConferenceEvent.event == PARTICIPANT_LEAVE,
         )
         .order_by(ConferenceEvent.sequence)
         .limit(1)
