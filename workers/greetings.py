@@ -20,6 +20,7 @@ from app.infra import redis
 from app.line import calls
 from app.line.models import Call
 from app.telephony import rest
+from app.telephony.webhooks import TERMINAL_STATUSES
 
 log = logging.getLogger(__name__)
 SETTLED_SECONDS = 120  # by then a call still on the line has pressed a key or fallen through
@@ -77,7 +78,7 @@ def _record_lost(sids: list[str], counts: Counter) -> set[str]:
     counts["unreachable"] += len(sids) - len(found) - len(gone)
     done = set(gone)
     for sid, remote in found.items():
-        if remote.status not in calls.TERMINAL_STATUSES:
+        if remote.status not in TERMINAL_STATUSES:
             continue  # still on the line: its next webhook will write it
         ended = remote.ended or utcnow()
         calls.end_unseen(sid, remote.from_number, remote.status, remote.duration, ended)

@@ -16,6 +16,7 @@ from app.infra import redis
 from app.line import calls, pairing, pool
 from app.line.models import Call, CallState, Conversation
 from app.telephony import rest
+from app.telephony.webhooks import TERMINAL_STATUSES
 
 log = logging.getLogger(__name__)
 RESCUE_LOOKS = 5  # how often a rescue looks for the partner alone in the room
@@ -148,7 +149,7 @@ def reconcile_calls() -> dict[str, int]:
     ended = 0
     for call in due:
         remote = found.get(call.sid)
-        if call.sid in gone or (remote is not None and remote.status in calls.TERMINAL_STATUSES):
+        if call.sid in gone or (remote is not None and remote.status in TERMINAL_STATUSES):
             duration = remote.duration if remote else None
             calls.end(call, remote.status if remote else "completed", duration, utcnow())
             ended += 1

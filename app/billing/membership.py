@@ -24,6 +24,7 @@ class BillingEvent:
     ref: str
     kind: str  # started, renewed, payment_failed, cancelled
     identity: str | None
+    source: str  # the provider's name, kept on the membership
     customer_ref: str | None = None
     subscription_ref: str | None = None
     paid_until: datetime | None = None
@@ -73,7 +74,7 @@ def apply(event: BillingEvent) -> bool:
         log.warning("payment event %s for an unknown member ignored", event.kind)
         db.session.commit()
         return True
-    row.source = "stripe"
+    row.source = event.source
     row.customer_ref = event.customer_ref or row.customer_ref
     row.subscription_ref = event.subscription_ref or row.subscription_ref
     row.status = {

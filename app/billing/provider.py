@@ -20,6 +20,8 @@ class ForgedEvent(ValueError):
 class PaymentProvider(Protocol):
     """What the line needs from a payment provider."""
 
+    signature_header: str  # the HTTP header that carries a webhook's signature
+
     def checkout_link(self, identity: str) -> str:
         """A link where this caller can start a EUR 4 monthly membership."""
 

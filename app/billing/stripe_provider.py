@@ -1,4 +1,8 @@
-"""Stripe: Checkout for a EUR 4.00 monthly subscription, and its signed webhooks."""
+"""Stripe: Checkout for a EUR 4.00 monthly subscription, and its signed webhooks.
+
+The only code that knows Stripe's shapes: its event types, the fields read from an event's
+object, and the header that carries a webhook's signature.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from app import urls
 from app.billing.membership import BillingEvent
 from app.billing.provider import ForgedEvent, PaymentError
 
+NAME = "stripe"  # as a membership's source
 # Stripe event type -> what it means for a membership.
 KINDS = {
     "checkout.session.completed": "started",
@@ -23,6 +28,8 @@ KINDS = {
 
 class StripeProvider:
     """The PaymentProvider on Stripe's API (or a stand-in at STRIPE_API_BASE)."""
+
+    signature_header = "Stripe-Signature"
 
     def __init__(self, config):
         self.config = config
@@ -79,6 +86,7 @@ class StripeProvider:
             ref=event["id"],
             kind=kind,
             identity=_identity(data),
+            source=NAME,
             customer_ref=data.get("customer"),
             subscription_ref=data.get("subscription")
             or (data.get("id") if data.get("object") == "subscription" else None),

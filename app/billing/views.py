@@ -21,8 +21,10 @@ PAGE = (
 @bp.post("/webhook")
 def webhook():
     """A signed provider event; each event id is applied once, replays are acknowledged."""
+    payments = provider()
+    signature = request.headers.get(payments.signature_header, "")
     try:
-        event = provider().verify(request.get_data(), request.headers.get("Stripe-Signature", ""))
+        event = payments.verify(request.get_data(), signature)
     except ForgedEvent:
         log.warning("payment webhook with a bad signature rejected")
         return {"error": "bad signature"}, 400

@@ -14,12 +14,13 @@ from app.line.models import Call
 from app.telephony import twiml
 from app.telephony.failures import answer_failures
 from app.telephony.signature import twilio_request
+from app.telephony.webhooks import CallRequest, DialResult
 
 bp = Blueprint("fusing", __name__, url_prefix="/twilio/fusing")
 
 
-def _call_and_session() -> tuple[Call, FusingSession | None]:
-    call = calls.current(request.form["CallSid"], request.form.get("From"))
+def _call_and_session(webhook: CallRequest) -> tuple[Call, FusingSession | None]:
+    call = calls.current(webhook.call_sid, webhook.from_number)
     return call, sessions.running_session()
 
 
@@ -27,7 +28,7 @@ def _call_and_session() -> tuple[Call, FusingSession | None]:
 @twilio_request
 def back_to_lobby():
     """Back to the lobby (the partner left mid-round)."""
-    call, session = _call_and_session()
+    call, session = _call_and_session(CallRequest.from_form(request.form))
     if session is None:
         return twiml.say_and_hang_up(prompts.FUSING_CLOSING)
     return lobby.to_lobby(call, session, prompts.FUSING_BACK_TO_LOBBY)
@@ -54,7 +55,7 @@ def countdown():
 @twilio_request
 def room():
     """Reached by REST redirect: the guest's room for this round."""
-    call, session = _call_and_session()
+    call, session = _call_and_session(CallRequest.from_form(request.form))
     name = request.args.get("room", "")
     if session is None or not name:
         return twiml.say_and_hang_up(prompts.FUSING_CLOSING)
@@ -68,8 +69,9 @@ def room():
 @twilio_request
 def back():
     """A guest's Dial ended (pressed * or hung up): the lobby, unless the hour is over."""
-    call, session = _call_and_session()
-    if request.form.get("CallStatus") == "completed":
+    dialled = DialResult.from_form(request.form)
+    call, session = _call_and_session(dialled)
+    if dialled.hung_up:
         return twiml.say_and_hang_up(prompts.GOODBYE)  # hung up; the status callback cleans up
     if session is None:
         return twiml.say_and_hang_up(prompts.FUSING_CLOSING)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 
 from flask import abort, current_app
 from sqlalchemy import select, update
@@ -16,12 +14,11 @@ from app.identity import Caller, identify
 from app.infra import redis, table_cache
 from app.line import pool
 from app.line.models import Call, CallEvent, CallMode, CallState, Outcome
+from app.telephony.webhooks import CallStatusCallback, is_call_sid, whole_number
 
 log = logging.getLogger(__name__)
-TERMINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 PURGE_BACKOFF = (5, 30, 120, 600, 1800)
 STATE_RACES = 10  # how often an end may find the call's state moved before it gives up
-CALL_SID = re.compile(r"CA[0-9a-f]{32}")
 GREETED = "greeted"  # CallSids the greeting answered, by time: workers.greetings finds the lost
 
 
@@ -49,7 +46,7 @@ def by_sid(sid: str) -> Call | None:
 
 
 def _valid_sid(sid: str) -> str:
-    if not CALL_SID.fullmatch(sid):
+    if not is_call_sid(sid):
         abort(400, "not a Twilio CallSid")
     return sid
 
@@ -143,55 +140,39 @@ def count_arrival(sid: str, identity: str, at: datetime) -> bool:
     return count > current_app.config["CALLS_PER_HOUR_LIMIT"]
 
 
-def parse_timestamp(value: str | None) -> datetime:
-    """Twilio's RFC 2822 callback timestamp, or now."""
-    if value:
-        try:
-            return parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            pass
-    return utcnow()
-
-
-def status_changed(form) -> None:
+def status_changed(callback: CallStatusCallback) -> None:
     """Apply a call status callback; duplicates and stale ones change nothing."""
-    call = by_sid(form.get("CallSid", ""))
-    status = form.get("CallStatus", "")
+    call = by_sid(callback.call_sid)
     if call is None:
-        if status in TERMINAL_STATUSES:  # it ended at the greeting, which writes nothing
-            at = parse_timestamp(form.get("Timestamp"))
+        if callback.ended:  # it ended at the greeting, which writes nothing
             end_unseen(
-                form.get("CallSid", ""), form.get("From"), status, form.get("CallDuration"), at
+                callback.call_sid,
+                callback.from_number,
+                callback.call_status,
+                callback.duration,
+                callback.at,
             )
         return
-    sequence = whole_number(form.get("SequenceNumber"))
+    sequence = callback.sequence
     if call.state == CallState.ENDED or (sequence and sequence <= call.status_sequence):
         return
-    if status in TERMINAL_STATUSES:
-        end(call, status, form.get("CallDuration"), parse_timestamp(form.get("Timestamp")))
+    if callback.ended:
+        end(call, callback.call_status, callback.duration, callback.at)
         return
     call.status_sequence = sequence
-    record(call, status)
+    record(call, callback.call_status)
     db.session.commit()
 
 
-def whole_number(value) -> int:
-    """A counter or duration from a callback; anything that is not one counts as 0."""
-    try:
-        return max(0, int(value or 0))
-    except (TypeError, ValueError):
-        return 0
-
-
 def end_unseen(
-    sid: str, from_number: str | None, status: str, duration: str | None, at: datetime
+    sid: str, from_number: str | None, status: str, duration: int | str | None, at: datetime
 ) -> None:
     """Record and end a call that ended before any webhook wrote it (at the greeting)."""
     began = at - timedelta(seconds=whole_number(duration))
     end(arrive(sid, caller_of(sid, from_number), began), status, duration, at)
 
 
-def end(call: Call, status: str, duration: str | None, at: datetime) -> None:
+def end(call: Call, status: str, duration: int | str | None, at: datetime) -> None:
     """Close a call wherever it was: leave the pool, settle the outcome, rescue a partner."""
     for _ in range(STATE_RACES):
         prior = call.state

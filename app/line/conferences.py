@@ -11,35 +11,40 @@ from sqlalchemy.exc import IntegrityError
 from app.billing import membership
 from app.db import db, utcnow
 from app.infra import redis
-from app.line.calls import by_sid, parse_timestamp, record, whole_number
+from app.line.calls import by_sid, record
 from app.line.models import ConferenceEvent, Conversation
+from app.telephony.webhooks import (
+    CONFERENCE_END,
+    PARTICIPANT_JOIN,
+    PARTICIPANT_LEAVE,
+    ConferenceStatusCallback,
+)
 
 log = logging.getLogger(__name__)
-KNOWN_EVENTS = {"conference-start", "conference-end", "participant-join", "participant-leave"}
 
 
-def event_received(form) -> bool:
+def event_received(callback: ConferenceStatusCallback) -> bool:
     """Store one conference event and refresh the conversation; False for a duplicate."""
-    event = form.get("StatusCallbackEvent", "")
-    room = form.get("FriendlyName", "")
+    event, room, sequence, at = callback.event, callback.room, callback.sequence, callback.at
     conversation = db.session.scalar(select(Conversation).where(Conversation.room == room))
-    if conversation is None or event not in KNOWN_EVENTS:
+    if conversation is None or not callback.known:
         log.info("conference event %s for an unknown room ignored", event)
         return False
-    sequence = whole_number(form.get("SequenceNumber"))
     if any(e.sequence == sequence for e in conversation.events):
         return False  # Twilio retried an event we already have
-    at = parse_timestamp(form.get("Timestamp"))
-    call_sid = form.get("CallSid")
     # Read before anything changes, so that all the changes go out in one flush.
-    call = by_sid(call_sid) if call_sid and event.startswith("participant-") else None
+    call = by_sid(callback.participant) if callback.participant else None
     stored = ConferenceEvent(
-        conversation=conversation, sequence=sequence, event=event, call_sid=call_sid, at=at
+        conversation=conversation,
+        sequence=sequence,
+        event=event,
+        call_sid=callback.call_sid,
+        at=at,
     )
-    conversation.conference_sid = form.get("ConferenceSid") or conversation.conference_sid
+    conversation.conference_sid = callback.conference_sid or conversation.conference_sid
     db.session.add(stored)
     if call is not None:
-        record(call, "joined" if event == "participant-join" else "left_room", room, at=at)
+        record(call, "joined" if event == PARTICIPANT_JOIN else "left_room", room, at=at)
     had_started = conversation.started_at is not None
     had_ended = conversation.ended_at is not None
     fold(conversation)
@@ -76,16 +81,16 @@ def fold(conversation: Conversation) -> None:
     started = ended = None
     most = 0
     for event in sorted(conversation.events, key=lambda e: e.sequence):
-        if event.event == "participant-join":
+        if event.event == PARTICIPANT_JOIN:
             present.add(event.call_sid)
             most = max(most, len(present))
             if len(present) >= 2 and started is None:
                 started = event.at
-        elif event.event == "participant-leave":
+        elif event.event == PARTICIPANT_LEAVE:
             present.discard(event.call_sid)
             if started and ended is None and len(present) < 2:
                 ended = event.at
-        elif event.event == "conference-end" and ended is None:
+        elif event.event == CONFERENCE_END and ended is None:
             ended = event.at
     conversation.started_at, conversation.ended_at = started, ended
     conversation.max_participants = most

@@ -15,6 +15,7 @@ from app.infra import redis
 from app.line import pool, safety
 from app.line.calls import epoch_ms, record, set_outcome
 from app.line.models import Call, CallState, ConferenceEvent, Conversation, Outcome, Participant
+from app.telephony.webhooks import PARTICIPANT_LEAVE
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 50  # each failed attempt consumes one stale pool entry
@@ -180,7 +181,7 @@ def _first_to_leave(conversation_id: int, patience: float = 1.0) -> str | None:
         select(ConferenceEvent.call_sid)
         .where(
             ConferenceEvent.conversation_id == conversation_id,
-            ConferenceEvent.event == "participant-leave",
+            ConferenceEvent.event == PARTICIPANT_LEAVE,
         )
         .order_by(ConferenceEvent.sequence)
         .limit(1)

@@ -15,21 +15,22 @@ from app.sms.models import TextMessage
 from app.telephony import twiml
 from app.telephony.failures import answer_failures
 from app.telephony.signature import twilio_request
+from app.telephony.webhooks import FINAL_MESSAGE_STATUSES, InboundText, MessageStatusCallback
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__, url_prefix="/twilio/sms")
-FINAL = {"delivered", "undelivered", "failed", "read"}
 
 
 @bp.post("")
 @twilio_request
 def incoming():
     """A text to the line: STOP/START/HELP as carriers require, JOIN/REMIND to sign up."""
-    sender = request.form["From"]
-    caller = identify(sender, current_app.config["NUMBER_HASH_KEY"], request.form["MessageSid"])
+    text = InboundText.from_form(request.form)
+    sender = text.from_number
+    caller = identify(sender, current_app.config["NUMBER_HASH_KEY"], text.message_sid)
     # With Twilio's Advanced Opt-Out, Twilio has answered the keyword itself: only record it.
-    handled = request.form.get("OptOutType", "").lower()
-    word = handled or texts.keyword(request.form.get("Body", ""))
+    handled = text.opt_out
+    word = handled or texts.keyword(text.body)
     if caller.withheld:
         return twiml.text_reply(None if handled else texts.WITHHELD)
     if word == "stop":
@@ -49,18 +50,16 @@ def incoming():
 @twilio_request
 def status():
     """Delivery status of a text the line sent; delivered ones are deleted at Twilio."""
-    message = db.session.scalar(
-        select(TextMessage).where(TextMessage.sid == request.form.get("MessageSid", ""))
-    )
-    state = request.form.get("MessageStatus", "")
-    if message is None or not state:
+    callback = MessageStatusCallback.from_form(request.form)
+    message = db.session.scalar(select(TextMessage).where(TextMessage.sid == callback.message_sid))
+    if message is None or not callback.status:
         return "", 204
-    if message.status not in FINAL:  # a late 'sent' must not overwrite 'delivered'
-        message.status = state
-    if request.form.get("ErrorCode"):
-        message.error_code = int(request.form["ErrorCode"])
+    if message.status not in FINAL_MESSAGE_STATUSES:  # a late 'sent' must not undo 'delivered'
+        message.status = callback.status
+    if (code := callback.error_number()) is not None:
+        message.error_code = code
     db.session.commit()
-    if state in FINAL and current_app.config["PURGE_TWILIO_RECORDS"]:
+    if callback.final and current_app.config["PURGE_TWILIO_RECORDS"]:
         redis.enqueue("workers.sms.purge_message", message.id)
     return "", 204
 

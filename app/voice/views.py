@@ -19,6 +19,13 @@ from app.sms import subscribers
 from app.telephony import twiml
 from app.telephony.failures import answer_failures
 from app.telephony.signature import twilio_request
+from app.telephony.webhooks import (
+    CallRequest,
+    CallStatusCallback,
+    ConferenceStatusCallback,
+    DialResult,
+    GatherResult,
+)
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
@@ -26,14 +33,15 @@ CALLBACKS = frozenset({"voice.status", "voice.conference"})
 ARRIVED = "arrived"  # the greeting's URLs carry the arrival time under this name
 
 
-def _current_call() -> Call:
+def _current_call(webhook: CallRequest) -> Call:
     arrived = calls.arrival_time(request.args.get(ARRIVED))
-    return calls.current(request.form["CallSid"], request.form.get("From"), arrived)
+    return calls.current(webhook.call_sid, webhook.from_number, arrived)
 
 
 def _pressed(menu_name: str) -> tuple[Call, str]:
     """The current call and the key pressed at a menu, recorded on its timeline."""
-    call, digits = _current_call(), request.form.get("Digits", "")
+    gathered = GatherResult.from_form(request.form)
+    call, digits = _current_call(gathered), gathered.digits
     if menu_name == "menu":
         call.menu_choice = digits or "none"
     calls.record(call, menu_name, digits or "none")
@@ -91,8 +99,9 @@ def _goodbye():
 def incoming():
     """A new call: greeting and the one-key menu. Its row is written here only when it is
     turned away or goes to the Fusing Hour; otherwise by its next webhook."""
-    sid, number = request.form["CallSid"], request.form.get("From")
-    caller, now = calls.caller_of(sid, number), utcnow()
+    webhook = CallRequest.from_form(request.form)
+    sid = webhook.call_sid
+    caller, now = calls.caller_of(sid, webhook.from_number), utcnow()
     over_limit = calls.count_arrival(sid, caller.identity, now)
     if safety.is_blocked(caller.identity):
         calls.turn_away(calls.arrive(sid, caller), Outcome.BLOCKED)
@@ -168,7 +177,8 @@ def info_choice():
     call, digits = _pressed("info_menu")
     if digits == "1":
         return _wait(call)
-    if digits == "2" and subscribers.join(request.form.get("From", ""), call.identity, "call"):
+    number = CallRequest.from_form(request.form).from_number or ""
+    if digits == "2" and subscribers.join(number, call.identity, "call"):
         calls.record(call, "sms_signup")
         db.session.commit()
         return twiml.menu(
@@ -181,10 +191,10 @@ def info_choice():
 @twilio_request
 def after():
     """The Dial ended: the conversation is over for this caller."""
-    call = _current_call()
-    hung_up = request.form.get("CallStatus") == "completed"
-    why = pairing.leave_room(call, request.form.get("DialCallStatus", "completed"), hung_up)
-    if hung_up or why == "ended":  # Twilio still asks, but nobody is there to hear
+    dialled = DialResult.from_form(request.form)
+    call = _current_call(dialled)
+    why = pairing.leave_room(call, dialled.dial_call_status, dialled.hung_up)
+    if dialled.hung_up or why == "ended":  # Twilio still asks, but nobody is there to hear
         return twiml.say_and_hang_up(prompts.GOODBYE)
     menu_text = prompts.AGAIN_MENU if why == "alone" else prompts.AFTER_MENU
     return twiml.menu(f"{prompts.WHY_ENDED[why]} {menu_text}", urls.public(urls.AFTER_CHOICE))
@@ -210,7 +220,8 @@ def after_choice():
 def join_choice():
     """1: agree to texts, and get the payment link by text; anything else: goodbye."""
     call, digits = _pressed("join_menu")
-    if digits == "1" and subscribers.join(request.form.get("From", ""), call.identity, "call"):
+    number = CallRequest.from_form(request.form).from_number or ""
+    if digits == "1" and subscribers.join(number, call.identity, "call"):
         redis.enqueue("workers.billing.send_payment_link", call.identity)
         return twiml.say_and_hang_up(prompts.LINK_SENT)
     return _goodbye()
@@ -227,7 +238,7 @@ def announce_limit():
 @twilio_request
 def partner_gone():
     """Reached by REST redirect when the matched partner hung up before the room met."""
-    call = _current_call()
+    call = _current_call(CallRequest.from_form(request.form))
     calls.record(call, "partner_gone")
     db.session.commit()  # kept even if a partner found next is gone too (a rolled-back claim)
     return _wait(call, intro=prompts.PARTNER_GONE)
@@ -237,7 +248,7 @@ def partner_gone():
 @twilio_request
 def status():
     """The number's call status callback: the call ended (or progressed)."""
-    calls.status_changed(request.form)
+    calls.status_changed(CallStatusCallback.from_form(request.form))
     return "", 204
 
 
@@ -245,7 +256,7 @@ def status():
 @twilio_request
 def conference():
     """Conference status callbacks for the line's rooms."""
-    conferences.event_received(request.form)
+    conferences.event_received(ConferenceStatusCallback.from_form(request.form))
     return "", 204
 
 

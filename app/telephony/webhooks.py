@@ -1,0 +1,218 @@
+"""Twilio's webhook forms as typed objects, and the words Twilio uses in them.
+
+Each `from_form` reads a request's form (a werkzeug MultiDict or any mapping of strings).
+A field the line cannot do without is read with `form[...]`: missing, werkzeug answers 400.
+Every other field is read leniently, as Twilio may leave it out or send it empty.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
+from app.db import utcnow
+
+CALL_SID = re.compile(r"CA[0-9a-f]{32}")
+# Call statuses after which the call is over (Twilio's CallStatus values).
+TERMINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+HUNG_UP = "completed"  # the CallStatus a <Dial action> gets when the caller hung up
+# Message statuses a text does not move on from (Twilio's MessageStatus values).
+FINAL_MESSAGE_STATUSES = frozenset({"delivered", "undelivered", "failed", "read"})
+# Conference StatusCallbackEvent values the line folds into a conversation.
+CONFERENCE_START = "conference-start"
+CONFERENCE_END = "conference-end"
+PARTICIPANT_JOIN = "participant-join"
+PARTICIPANT_LEAVE = "participant-leave"
+CONFERENCE_STATUS_EVENTS = frozenset(
+    {CONFERENCE_START, CONFERENCE_END, PARTICIPANT_JOIN, PARTICIPANT_LEAVE}
+)
+
+Form = Mapping[str, str]
+
+
+def is_call_sid(value: str) -> bool:
+    """Whether `value` is shaped like a Twilio CallSid."""
+    return CALL_SID.fullmatch(value) is not None
+
+
+def parse_timestamp(value: str | None) -> datetime:
+    """Twilio's RFC 2822 callback timestamp, or now."""
+    if value:
+        try:
+            return parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            pass
+    return utcnow()
+
+
+def whole_number(value: object) -> int:
+    """A counter or duration from a callback; anything that is not one counts as 0."""
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """A voice webhook about one call: the incoming call, or TwiML fetched for it later."""
+
+    call_sid: str
+    from_number: str | None
+
+    @classmethod
+    def from_form(cls, form: Form) -> CallRequest:
+        """Read CallSid (required) and From."""
+        return cls(call_sid=form["CallSid"], from_number=form.get("From"))
+
+
+@dataclass(frozen=True)
+class GatherResult(CallRequest):
+    """A <Gather> action: the keys pressed at a menu ("" when none)."""
+
+    digits: str
+
+    @classmethod
+    def from_form(cls, form: Form) -> GatherResult:
+        """Read CallSid (required), From and Digits."""
+        return cls(form["CallSid"], form.get("From"), digits=form.get("Digits", ""))
+
+
+@dataclass(frozen=True)
+class DialResult(CallRequest):
+    """A <Dial> action: how the dialled leg ended, and whether the caller is still there."""
+
+    call_status: str
+    dial_call_status: str
+
+    @classmethod
+    def from_form(cls, form: Form) -> DialResult:
+        """Read CallSid (required), From, CallStatus and DialCallStatus."""
+        return cls(
+            form["CallSid"],
+            form.get("From"),
+            call_status=form.get("CallStatus", ""),
+            # Without it, the Dial is taken to have completed.
+            dial_call_status=form.get("DialCallStatus", "completed"),
+        )
+
+    @property
+    def hung_up(self) -> bool:
+        """Whether the caller hung up (Twilio still requests the action then)."""
+        return self.call_status == HUNG_UP
+
+
+@dataclass(frozen=True)
+class CallStatusCallback:
+    """The number's call status callback: the call progressed or ended."""
+
+    call_sid: str
+    call_status: str
+    from_number: str | None
+    sequence: int
+    duration: int
+    at: datetime
+
+    @classmethod
+    def from_form(cls, form: Form) -> CallStatusCallback:
+        """Read a status callback; nothing is required, garbled numbers count as 0."""
+        return cls(
+            call_sid=form.get("CallSid", ""),
+            call_status=form.get("CallStatus", ""),
+            from_number=form.get("From"),
+            sequence=whole_number(form.get("SequenceNumber")),
+            duration=whole_number(form.get("CallDuration")),
+            at=parse_timestamp(form.get("Timestamp")),
+        )
+
+    @property
+    def ended(self) -> bool:
+        """Whether the call is over."""
+        return self.call_status in TERMINAL_STATUSES
+
+
+@dataclass(frozen=True)
+class ConferenceStatusCallback:
+    """A conference status callback for one of the line's rooms."""
+
+    event: str
+    room: str
+    sequence: int
+    at: datetime
+    call_sid: str | None
+    conference_sid: str | None
+
+    @classmethod
+    def from_form(cls, form: Form) -> ConferenceStatusCallback:
+        """Read a conference callback; nothing is required, a garbled sequence counts as 0."""
+        return cls(
+            event=form.get("StatusCallbackEvent", ""),
+            room=form.get("FriendlyName", ""),
+            sequence=whole_number(form.get("SequenceNumber")),
+            at=parse_timestamp(form.get("Timestamp")),
+            call_sid=form.get("CallSid"),
+            conference_sid=form.get("ConferenceSid") or None,
+        )
+
+    @property
+    def known(self) -> bool:
+        """Whether the event is one the line folds into a conversation."""
+        return self.event in CONFERENCE_STATUS_EVENTS
+
+    @property
+    def participant(self) -> str | None:
+        """The CallSid of the participant who joined or left; None for the room's own events."""
+        if self.call_sid and self.event.startswith("participant-"):
+            return self.call_sid
+        return None
+
+
+@dataclass(frozen=True)
+class InboundText:
+    """A text to the line, with the opt-out keyword Twilio already answered, if any."""
+
+    message_sid: str
+    from_number: str
+    body: str
+    opt_out: str  # Advanced Opt-Out's OptOutType, lower-cased ("stop", ...); "" when none
+
+    @classmethod
+    def from_form(cls, form: Form) -> InboundText:
+        """Read From and MessageSid (both required), Body and OptOutType."""
+        return cls(
+            from_number=form["From"],
+            message_sid=form["MessageSid"],
+            body=form.get("Body", ""),
+            opt_out=form.get("OptOutType", "").lower(),
+        )
+
+
+@dataclass(frozen=True)
+class MessageStatusCallback:
+    """Delivery status of a text the line sent."""
+
+    message_sid: str
+    status: str
+    error_code: str  # as sent; "" when the message has none
+
+    @classmethod
+    def from_form(cls, form: Form) -> MessageStatusCallback:
+        """Read a message status callback; nothing is required."""
+        return cls(
+            message_sid=form.get("MessageSid", ""),
+            status=form.get("MessageStatus", ""),
+            error_code=form.get("ErrorCode", ""),
+        )
+
+    @property
+    def final(self) -> bool:
+        """Whether the text will not move on from this status."""
+        return self.status in FINAL_MESSAGE_STATUSES
+
+    def error_number(self) -> int | None:
+        """The error code as a number, None when there is none; ValueError when garbled."""
+        # Parsed on demand: a garbled code matters only for a message the line has sent.
+        return int(self.error_code) if self.error_code else None
