@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.billing.provider import provider
+from app.billing import payment_provider
 from app.sms import outbox, subscribers
 
 
@@ -11,6 +11,6 @@ def send_payment_link(identity: str) -> str:
     subscriber = subscribers.consenting(identity)
     if subscriber is None:
         return "no consent to text"
-    link = provider().checkout_link(identity)  # PaymentError: RQ retries with backoff
+    link = payment_provider().checkout_link(identity)  # PaymentError: RQ retries with backoff
     outbox.queue_text(subscriber, "payment_link", link=link)
     return "queued"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from flask import current_app
-
 from app.billing.membership import BillingEvent
 
 
@@ -27,10 +25,3 @@ class PaymentProvider(Protocol):
 
     def verify(self, payload: bytes, signature: str) -> BillingEvent | None:
         """The event in a signed webhook (None for kinds the line ignores); ForgedEvent if not."""
-
-
-def provider() -> PaymentProvider:
-    """The configured provider."""
-    from app.billing.stripe_provider import StripeProvider  # noqa: PLC0415
-
-    return StripeProvider(current_app.config)

@@ -6,8 +6,8 @@ import logging
 
 from flask import Blueprint, request
 
-from app.billing import membership
-from app.billing.provider import ForgedEvent, provider
+from app.billing import membership, payment_provider
+from app.billing.provider import ForgedEvent
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__, url_prefix="/payments")
@@ -21,7 +21,7 @@ PAGE = (
 @bp.post("/webhook")
 def webhook():
     """A signed provider event; each event id is applied once, replays are acknowledged."""
-    payments = provider()
+    payments = payment_provider()
     signature = request.headers.get(payments.signature_header, "")
     try:
         event = payments.verify(request.get_data(), signature)

@@ -8,7 +8,6 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.billing import membership
 from app.db import db, utcnow
 from app.infra import redis
 from app.line.calls import by_sid, record
@@ -23,15 +22,18 @@ from app.telephony.webhooks import (
 log = logging.getLogger(__name__)
 
 
-def event_received(callback: ConferenceStatusCallback) -> bool:
-    """Store one conference event and refresh the conversation; False for a duplicate."""
+def event_received(callback: ConferenceStatusCallback) -> Conversation | None:
+    """Store one conference event and refresh the conversation (a duplicate changes nothing).
+
+    Returns the conversation when this event ended it, for what follows from its length.
+    """
     event, room, sequence, at = callback.event, callback.room, callback.sequence, callback.at
     conversation = db.session.scalar(select(Conversation).where(Conversation.room == room))
     if conversation is None or not callback.known:
         log.info("conference event %s for an unknown room ignored", event)
-        return False
+        return None
     if any(e.sequence == sequence for e in conversation.events):
-        return False  # Twilio retried an event we already have
+        return None  # Twilio retried an event we already have
     # Read before anything changes, so that all the changes go out in one flush.
     call = by_sid(callback.participant) if callback.participant else None
     stored = ConferenceEvent(
@@ -52,12 +54,10 @@ def event_received(callback: ConferenceStatusCallback) -> bool:
         db.session.commit()
     except IntegrityError:  # the same event, retried concurrently, was stored first
         db.session.rollback()
-        return False
+        return None
     if conversation.started_at is not None and not had_started:
         _schedule_time_limit(conversation)
-    if conversation.ended_at is not None and not had_ended:
-        membership.conversation_ended(conversation)
-    return True
+    return conversation if conversation.ended_at is not None and not had_ended else None
 
 
 def _schedule_time_limit(conversation: Conversation) -> None:

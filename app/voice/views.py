@@ -256,7 +256,9 @@ def status():
 @twilio_request
 def conference():
     """Conference status callbacks for the line's rooms."""
-    conferences.event_received(ConferenceStatusCallback.from_form(request.form))
+    ended = conferences.event_received(ConferenceStatusCallback.from_form(request.form))
+    if ended is not None:  # a long enough conversation uses up the free one
+        membership.conversation_ended(ended)
     return "", 204
 
 
