@@ -73,7 +73,7 @@ def _tail(log: Path | None) -> str:
 
 def spawn(
     name: str,
-    command: Sequence[str],
+    command: Sequence[str | Path],
     env: dict[str, str] | None,
     ready: Callable[[subprocess.Popen], bool],
     *,
@@ -102,14 +102,11 @@ def spawn(
     deadline = time.monotonic() + timeout
     try:
         while not ready(process):
-            code = process.poll()
-            if code is not None or time.monotonic() > deadline:
-                why = (
-                    f"exited with code {code}"
-                    if code is not None
-                    else f"not ready in {timeout:g} s"
-                )
-                raise LaunchError(f"the {name} process did not start ({why}){_tail(log)}")
+            if process.poll() is not None:
+                code = process.returncode
+                raise LaunchError(f"the {name} process exited at start (code {code}){_tail(log)}")
+            if time.monotonic() > deadline:
+                raise LaunchError(f"the {name} process did not start in {timeout:g} s{_tail(log)}")
             time.sleep(0.1)
     except BaseException:  # a start that failed or was interrupted leaves nothing running
         kill_group(process)
@@ -204,7 +201,7 @@ def kill_group(process: subprocess.Popen) -> None:
     """
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    if process.poll() is None:  # started elsewhere, not leading a group: the process itself
+    if process.poll() is None:  # and the process itself, should it not lead a group
         process.kill()
     process.wait(timeout=10)
     _live.discard(process)
