@@ -1,13 +1,10 @@
-"""Shared pieces of the benchmarks: servers on loopback, load, percentiles, the results file."""
+"""Shared pieces of the benchmarks: load, server CPU, percentiles, the results file."""
 
 from __future__ import annotations
 
 import os
 import platform
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,43 +13,7 @@ from pathlib import Path
 
 import requests
 
-BIN = Path(sys.executable).parent
 RESULTS = Path(__file__).with_name("RESULTS.md")
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def gunicorn(target: str, port: int, env: dict[str, str], workers: int = 2, threads: int = 4):
-    """Start gunicorn on loopback and wait until it answers."""
-    process = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--log-level",
-            "warning",
-            target,
-        ],
-        env=env,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/", timeout=1)
-            return process
-        except requests.RequestException:  # not listening yet, or still loading the app
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"gunicorn {target} did not start")
 
 
 def server_cpu(*needles: str) -> float:

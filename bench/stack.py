@@ -6,21 +6,18 @@ import os
 import secrets
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import redis
 from cryptography.fernet import Fernet
-from rq import Worker
 from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.settings import database_uri
-from bench.common import BIN, free_port, gunicorn
-from twin import Twin
+from twin import Twin, launcher
 
 
 class Stack:
@@ -35,7 +32,7 @@ class Stack:
     ):
         self.run = secrets.token_hex(3)
         self.tmp = Path(tempfile.mkdtemp(prefix="mindfuse-bench-"))
-        self.port = free_port()
+        self.port = launcher.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.schema: str | None = None
         self.admin_url = os.environ.get("DATABASE_URL")
@@ -56,7 +53,7 @@ class Stack:
         self.env = {**os.environ, **self.settings}
         self.web_options = (web_workers, web_threads)
         self.twin: Twin | None = None
-        self.web = None
+        self.web: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen] = []
 
     def _database(self) -> str:
@@ -87,12 +84,7 @@ class Stack:
         return self
 
     def _start(self) -> None:
-        subprocess.run(
-            [str(BIN / "flask"), "--app", "app", "db", "upgrade"],
-            env=self.env,
-            check=True,
-            capture_output=True,
-        )
+        launcher.migrate(self.env)
         self._quiet_schedule()
         self.twin = Twin(
             account_sid=self.env["TWILIO_ACCOUNT_SID"],
@@ -104,7 +96,10 @@ class Stack:
         ).start()
         self._saved.setdefault("TWILIO_API_BASE", os.environ.get("TWILIO_API_BASE"))
         self.env["TWILIO_API_BASE"] = os.environ["TWILIO_API_BASE"] = self.twin.api_base
-        self.web = gunicorn("app:create_app()", self.port, self.env, *self.web_options)
+        workers, threads = self.web_options
+        self.web = launcher.start_web(
+            self.port, self.env, workers=workers, threads=threads, log_level="warning"
+        )
 
     @staticmethod
     def _quiet_schedule() -> None:
@@ -118,36 +113,13 @@ class Stack:
     def worker(self, *options: str, log_name: str = "worker.log") -> subprocess.Popen:
         """Start an RQ worker (with its scheduler) on the stack's queue and wait until it runs.
 
-        It gets its own process group, so a drill can kill it together with its work horse.
+        It runs in a session of its own and logs to `log_name` in the stack's directory (appended,
+        so a second worker on the same name adds to it). A drill that kills it must kill its work
+        horse too: RQ puts each horse in a process group of its own.
         """
-        log = (self.tmp / log_name).open("w")
-        process = subprocess.Popen(
-            [
-                str(BIN / "rq"),
-                "worker",
-                "--with-scheduler",
-                "--worker-class",
-                "workers.worker.AppWorker",
-                "--url",
-                self.env["REDIS_URL"],
-                *options,
-                self.env["RQ_QUEUE"],
-            ],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        process = launcher.start_worker(self.env, self.tmp / log_name, *options)
         self.workers.append(process)
-        connection = redis.Redis.from_url(self.env["REDIS_URL"])
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if any(w.pid == process.pid for w in Worker.all(connection=connection)):
-                return process
-            if process.poll() is not None:
-                raise RuntimeError(f"the RQ worker exited at start; see {log.name}")
-            time.sleep(0.1)
-        raise RuntimeError("the RQ worker did not start")
+        return process
 
     def _forget_redis(self) -> None:
         url = self.env.get("REDIS_URL")
@@ -162,13 +134,7 @@ class Stack:
                 conn.delete(name)
 
     def __exit__(self, *exc) -> None:
-        for process in self.workers:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        launcher.stop(*self.workers)
         for name, value in self._saved.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -177,12 +143,7 @@ class Stack:
         if self.twin is not None:
             self.twin.stop()
         if self.web is not None:
-            self.web.terminate()
-            try:
-                self.web.wait(timeout=20)
-            except subprocess.TimeoutExpired:  # still draining a herd's callbacks
-                self.web.kill()
-                self.web.wait(timeout=10)
+            launcher.stop(self.web, timeout=20)  # time to drain a herd's callbacks
         self._forget_redis()
         if self.schema:
             engine = create_engine(database_uri(self.admin_url))

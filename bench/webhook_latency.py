@@ -18,8 +18,9 @@ from functools import partial
 
 from twilio.request_validator import RequestValidator
 
-from bench.common import free_port, gunicorn, load, merged, paced, record, server_cpu
+from bench.common import load, merged, paced, record, server_cpu
 from bench.stack import Stack
+from twin import launcher
 
 LEVELS = (1, 8, 32)
 CHUNKS = 5  # the ceiling and the incoming call alternate in this many chunks per level
@@ -174,9 +175,17 @@ def _paced_rows(line: Line, ceiling_post, rate: float, seconds: float) -> list[s
 def main(total: int = 400, rate: float = 100, seconds: float = 10) -> None:
     """Measure and record."""
     with Stack(web_workers=WORKERS, web_threads=THREADS, WAIT_TIMEOUT_SECONDS="3600") as stack:
-        ceiling_port = free_port()
+        ceiling_port = launcher.free_port()
         ceiling_url = f"http://127.0.0.1:{ceiling_port}/twilio/voice"
-        ceiling = gunicorn(CEILING, ceiling_port, stack.env, WORKERS, THREADS)
+        ceiling = launcher.start_web(
+            ceiling_port,
+            stack.env,
+            target=CEILING,
+            workers=WORKERS,
+            threads=THREADS,
+            log_level="warning",
+            health=None,  # the ceiling app has nothing but its one webhook
+        )
         line = Line(stack)
 
         def ceiling_post(session, _index):
@@ -206,8 +215,7 @@ def main(total: int = 400, rate: float = 100, seconds: float = 10) -> None:
                     )
             rows += ["", *_paced_rows(line, ceiling_post, rate, seconds)]
         finally:
-            ceiling.terminate()
-            ceiling.wait(timeout=10)
+            launcher.stop(ceiling)
     database = "PostgreSQL" if "postgres" in os.environ.get("DATABASE_URL", "") else "SQLite"
     record(f"Webhooks (gunicorn {WORKERS}x{THREADS}, {database}, Redis)", rows)
 

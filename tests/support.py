@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import socket
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -117,10 +116,3 @@ def dump_database(app) -> str:
             for table in db.metadata.sorted_tables
             for row in db.session.execute(select(table))
         )
-
-
-def free_port() -> int:
-    """An unused TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

@@ -9,7 +9,6 @@ import random
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,13 +24,13 @@ import requests
 from flask import current_app
 from flask.cli import with_appcontext
 
+from . import launcher
 from .handle import Twin
 from .remote import RemoteCaller, RemoteTwin
 
 FINAL = {"completed", "busy", "failed", "no-answer", "canceled"}
 KEYS = set("0123456789*#")
 ACCOUNT = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER")  # Twin's order
-WORKER_CLASS = "workers.worker.AppWorker"
 DEMO_TIME_SCALE = 0.05  # Gather timeouts and pauses in the demo run 20 times faster
 
 
@@ -157,32 +156,11 @@ def _numbers(count: int) -> list[str]:
     return [f"{p}{random.randrange(10**w):0{w}d}" for p, w in (ranges[i % 3] for i in range(count))]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/healthz", timeout=1).ok
-    except requests.RequestException:
-        return False
-
-
-def _listening(redis_url: str, queue_name: str) -> bool:
-    from rq import Worker
-
-    workers = Worker.all(connection=redis.Redis.from_url(redis_url))
-    return any(queue_name in w.queue_names() for w in workers)
-
-
 class DemoLine:
     """Web and worker subprocesses on the line's own configuration, plus an in-process twin."""
 
     def __init__(self, config, wait_timeout: int) -> None:
         self.config, self.wait_timeout = config, wait_timeout
-        self.bin = Path(sys.executable).parent
         self.logs = Path(tempfile.mkdtemp(prefix="mindfuse-demo-"))
         token = secrets.token_hex(3)  # a namespace of its own: no clash with a running line
         self.prefix = f"{config['REDIS_KEY_PREFIX']}demo{token}:"
@@ -191,68 +169,44 @@ class DemoLine:
         self.twin: Twin | None = None
         self.redis_url = ""
 
-    def _run(self, *args: str, env: dict | None = None) -> str:
-        command = [str(self.bin / args[0]), *args[1:]]
-        done = subprocess.run(command, env=env, text=True, capture_output=True, timeout=60)
-        if done.returncode:
-            raise click.ClickException(f"`{' '.join(args)}` failed:\n{done.stderr[-2000:]}")
-        return done.stdout
-
-    def _spawn(self, name: str, args: list[str], env: dict, ready) -> None:
-        log_path = self.logs / f"{name}.log"
-        command, detach = [str(self.bin / args[0]), *args[1:]], {"start_new_session": True}
-        with open(log_path, "w") as log:  # its own session: Ctrl-C reaches only this process
-            proc = subprocess.Popen(command, env=env, stdout=log, stderr=log, **detach)
-        self.procs.append(proc)
-        deadline = time.monotonic() + 30
-        while not ready():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-15:])
-                raise click.ClickException(f"the {name} process did not start:\n{tail}")
-            time.sleep(0.1)
-
     def start(self) -> Twin:
         """Migrate, start the twin, the web server and an RQ worker; wait until all serve."""
         account = {k: self.config[k] for k in ACCOUNT}  # the twin and the line must agree
-        self.redis_url = self.config["REDIS_URL"] or self._run("mindfuse", "redis-url").split()[-1]
-        web = f"http://127.0.0.1:{_free_port()}"
-        self.twin = Twin(
-            *account.values(),
-            voice_url=f"{web}/twilio/voice",
-            status_callback=f"{web}/twilio/voice/status",
-            sms_url=f"{web}/twilio/sms",
-            time_scale=DEMO_TIME_SCALE,
-        ).start()
-        env = {
-            **os.environ,
-            **account,
-            "REDIS_URL": self.redis_url,
-            "PUBLIC_BASE_URL": web,
-            "REDIS_KEY_PREFIX": self.prefix,
-            "RQ_QUEUE": self.queue,
-            "TWILIO_API_BASE": self.twin.api_base,
-            "WAIT_TIMEOUT_SECONDS": str(self.wait_timeout),
-        }
-        self._run("flask", "--app", "app", "db", "upgrade", env=env)
-        web_args = f"--bind {web[7:]} --workers 2 --threads 8 app:create_app()".split()
-        self._spawn("web", ["gunicorn", *web_args], env, lambda: _healthy(web))
-        rq_args = ["--with-scheduler", "--worker-class", WORKER_CLASS, "--url", self.redis_url]
-        worker = ["rq", "worker", *rq_args, self.queue]
-        self._spawn("worker", worker, env, lambda: _listening(self.redis_url, self.queue))
+        try:
+            url = self.config["REDIS_URL"]
+            self.redis_url = url or launcher.run("mindfuse", "redis-url").split()[-1]
+            port = launcher.free_port()
+            web = f"http://127.0.0.1:{port}"
+            self.twin = Twin(
+                *account.values(),
+                voice_url=f"{web}/twilio/voice",
+                status_callback=f"{web}/twilio/voice/status",
+                sms_url=f"{web}/twilio/sms",
+                time_scale=DEMO_TIME_SCALE,
+            ).start()
+            env = {
+                **os.environ,
+                **account,
+                "REDIS_URL": self.redis_url,
+                "PUBLIC_BASE_URL": web,
+                "REDIS_KEY_PREFIX": self.prefix,
+                "RQ_QUEUE": self.queue,
+                "TWILIO_API_BASE": self.twin.api_base,
+                "WAIT_TIMEOUT_SECONDS": str(self.wait_timeout),
+            }
+            launcher.migrate(env)
+            web_log = self.logs / "web.log"
+            self.procs.append(launcher.start_web(port, env, threads=8, log=web_log))
+            self.procs.append(launcher.start_worker(env, self.logs / "worker.log"))
+        except launcher.LaunchError as exc:
+            raise click.ClickException(str(exc)) from exc
         return self.twin
 
     def stop(self) -> None:
         """Hang up, stop every subprocess, forget the demo's Redis keys."""
         if self.twin is not None:
             self.twin.stop()
-        for proc in self.procs:
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        launcher.stop(*self.procs)
         if not self.redis_url:
             return
         with contextlib.suppress(redis.RedisError):  # tidying up must not hide the real error

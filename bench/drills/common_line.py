@@ -3,46 +3,47 @@
 from __future__ import annotations
 
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import redis
 from sqlalchemy import func, select
 
 from app.db import db
 from app.line.models import Call
-from bench.common import free_port
+from twin import launcher
 
 
 class ThrowawayRedis:
     """A redis-server of the drill's own on a free loopback port, never the shared one."""
 
     def __init__(self):
-        self.port = free_port()
+        self.port = launcher.free_port()
+        self.log = Path(tempfile.mkdtemp(prefix="mindfuse-drill-")) / "redis.log"
         self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/4"
 
+    def _pings(self, _process: subprocess.Popen) -> bool:
+        try:
+            return redis.Redis(port=self.port).ping()
+        except redis.ConnectionError:
+            return False
+
     def start(self) -> ThrowawayRedis:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-            + ["--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                redis.Redis(port=self.port).ping()
-                return self
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("the drill's redis-server did not start")
+        """Start the server (again, empty, after a stop) and wait until it answers."""
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        command += ["--appendonly", "no"]
+        self.process = launcher.spawn("redis-server", command, None, self._pings, log=self.log)
+        return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()  # no save configured: everything in memory is gone
-            self.process.wait(timeout=10)
+        """Stop the server; with no save configured, everything in memory is gone."""
+        if self.process is not None:
+            launcher.stop(self.process)
 
 
 def dial_and_press(twin, number: str, digits: str = "1"):

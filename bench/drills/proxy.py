@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 
-from bench.common import free_port
+from twin.launcher import free_port
 
 
 class Proxy:

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import os
-import signal
-import subprocess
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -17,7 +12,7 @@ import redis
 from rq import Queue, Worker
 
 from tests.conftest import LiveServer, _clean
-from twin import Twin
+from twin import Twin, launcher
 
 WAIT_TIMEOUT = 2
 TIME_SCALE = 0.05  # Gather timeouts and pauses run 20 times faster than real time
@@ -29,7 +24,7 @@ class Line:
     def __init__(self, server: LiveServer, twin: Twin, environment: dict, worker_log: Path):
         self.server, self.twin, self.app = server, twin, server.app
         self.environment, self.worker_log = environment, worker_log
-        self.worker = _start_worker(environment, worker_log)
+        self.worker = launcher.start_worker(environment, worker_log)
 
     def dial(self, number: str):
         """A simulated caller dialling the line."""
@@ -37,58 +32,18 @@ class Line:
 
     def kill_worker(self) -> None:
         """SIGKILL the worker, as a crash would, wherever it is in its work."""
-        _kill_group(self.worker)
+        launcher.kill_group(self.worker)
 
     def start_worker(self) -> None:
-        """Start a fresh worker (after a crash)."""
-        self.worker = _start_worker(self.environment, self.worker_log)
+        """Start a fresh worker (after a crash); it logs to the same file."""
+        self.worker = launcher.start_worker(self.environment, self.worker_log)
 
     def stop(self) -> None:
         """Stop the worker gracefully, then make sure nothing it forked is left."""
-        self.worker.terminate()
-        try:
-            self.worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # killed below; the log says what it was doing
+        if launcher.stop(self.worker):  # killed by then; the log says what it was doing
             tail = self.worker_log.read_text(errors="replace")[-3000:]
             message = f"the RQ worker did not stop within 10 s; its log ends:\n{tail}"
             warnings.warn(message, stacklevel=2)
-        _kill_group(self.worker)
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    """SIGKILL a worker and everything it forked."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
-
-
-def _start_worker(environment: dict[str, str], log: Path) -> subprocess.Popen:
-    rq = Path(sys.executable).with_name("rq")
-    command = [
-        str(rq),
-        "worker",
-        "--with-scheduler",
-        "--worker-class",
-        "workers.worker.AppWorker",
-        "--url",
-        environment["REDIS_URL"],
-        environment["RQ_QUEUE"],
-    ]
-    with log.open("a") as output:  # kept for tests that read what the worker logged
-        # Its own process group: the scheduler and work horses it forks go with it.
-        process = subprocess.Popen(
-            command, env=environment, stdout=output, stderr=output, start_new_session=True
-        )
-    atexit.register(_kill_group, process)  # even if the run is interrupted before teardown
-    connection = redis.Redis.from_url(environment["REDIS_URL"])
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if any(w.pid for w in Worker.all(connection=connection) if w.pid == process.pid):
-            return process
-        if process.poll() is not None:
-            raise RuntimeError("the RQ worker exited at start")
-        time.sleep(0.1)
-    raise RuntimeError("the RQ worker did not start")
 
 
 @pytest.fixture(scope="module")

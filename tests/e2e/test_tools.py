@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 
 import pytest
-import requests
 from click.testing import CliRunner
 from flask.cli import FlaskGroup
 
 from app import create_app
-from tests.support import free_port
 from twin.cli import call_command, demo_command
+from twin.launcher import free_port, start_twin, stop
 from twin.serve_cli import line_args
 
 
@@ -27,26 +24,14 @@ def _cli() -> FlaskGroup:
 
 
 @pytest.fixture
-def twin_process(live_server):
+def twin_process(live_server, tmp_path):
     """`python -m twin` on a free port, pointed at the live line."""
-    config, port = live_server.app.config, free_port()
-    command = [sys.executable, "-m", "twin", "--port", str(port), *line_args(config)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    port = free_port()
+    process = start_twin(port, line_args(live_server.app.config), log=tmp_path / "twin.log")
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                requests.get(f"{url}/_twin/conferences", timeout=1).raise_for_status()
-                break
-            except requests.RequestException:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the twin process did not start") from None
-                time.sleep(0.1)
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)
 
 
 def test_demo_pairs_two_callers_and_times_out_the_third(test_environment):

@@ -3,65 +3,34 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.support import free_port
 from tests.twin.conftest import ACCOUNT_SID, AUTH_TOKEN, twiml
+from twin.launcher import free_port, start_twin, stop
 from twin.remote import RemoteTwin
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def twin_process(fake_app):
+def twin_process(fake_app, tmp_path):
     """A twin process whose number points at fake_app."""
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "twin",
-            "--port",
-            str(port),
-            "--account-sid",
-            ACCOUNT_SID,
-            "--auth-token",
-            AUTH_TOKEN,
-            "--voice-url",
-            fake_app.url("/voice"),
-            "--status-callback",
-            fake_app.url("/status"),
-            "--sms-url",
-            fake_app.url("/sms"),
-            "--time-scale",
-            "0.02",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            requests.get(base + "/_twin/conferences", timeout=1)
-            break
-        except requests.ConnectionError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("the twin process did not start")
-            time.sleep(0.05)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    options = [
+        "--account-sid", ACCOUNT_SID,
+        "--auth-token", AUTH_TOKEN,
+        "--voice-url", fake_app.url("/voice"),
+        "--status-callback", fake_app.url("/status"),
+        "--sms-url", fake_app.url("/sms"),
+        "--time-scale", "0.02",
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = start_twin(port, options, env=env, cwd=ROOT, log=tmp_path / "twin.log")
+    yield f"http://127.0.0.1:{port}"
+    stop(process)
 
 
 def test_remote_caller_through_the_control_api(twin_process, fake_app):
