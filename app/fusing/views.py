@@ -6,11 +6,10 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
 
-from app import urls
+from app import jobs, urls
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingSession
-from app.infra import redis
 from app.line import calls
 from app.line.models import Call
 from app.telephony import twiml
@@ -54,7 +53,7 @@ def to_lobby(call: Call, session: FusingSession, intro: str) -> Response:
     if _round_placed(session):
         room, partner_call = sessions.pair_late_joiner(session, guest)
         if room:
-            redis.enqueue("workers.fusing.move", partner_call, room)
+            jobs.MOVE.enqueue(partner_call, room)
             return _room(session, room, prompts.FUSING_LATE_PAIR)
     return twiml.conference_room(
         sessions.lobby_name(session, guest),
@@ -133,7 +132,7 @@ def back():
         return twiml.say_and_hang_up(prompts.FUSING_CLOSING)
     guest = sessions.guest_of(session, call)
     if left := sessions.leave(guest, "lobby"):
-        redis.enqueue("workers.fusing.regroup", session.id, left)
+        jobs.REGROUP.enqueue(session.id, left)
     return to_lobby(call, session, prompts.FUSING_BACK_TO_LOBBY)
 
 

@@ -11,6 +11,7 @@ from flask import abort, current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import make_transient_to_detached
 
+from app import jobs
 from app.db import db, dialect_insert, utcnow
 from app.identity import Caller, identify
 from app.infra import redis, table_cache
@@ -19,7 +20,6 @@ from app.line.models import ARRIVED, ENDED, MATCHED, WAITING, Call, CallEvent
 
 log = logging.getLogger(__name__)
 TERMINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
-PURGE_BACKOFF = (5, 30, 120, 600, 1800)
 STATE_RACES = 10  # how often an end may find the call's state moved before it gives up
 CALL_SID = re.compile(r"CA[0-9a-f]{32}")
 GREETED = "greeted"  # CallSids the greeting answered, by time: workers.greetings finds the lost
@@ -220,9 +220,9 @@ def end(call: Call, status: str, duration: str | None, at: datetime) -> None:
         if prior == WAITING and call.wait_token:
             pool.leave(call.wait_token)
         if prior == MATCHED:
-            redis.enqueue("workers.waiting.rescue_partner", call.id, call.room)
+            jobs.RESCUE_PARTNER.enqueue(call.id, call.room)
         if call.mode == "fusing":
-            redis.enqueue("workers.fusing.guest_left", call.id)
-        redis.enqueue("workers.privacy.after_call", call.id, backoff=PURGE_BACKOFF)
+            jobs.GUEST_LEFT.enqueue(call.id)
+        jobs.AFTER_CALL.enqueue(call.id)
     except Exception:  # noqa: BLE001 - Redis down must not lose the status callback
         log.exception("follow-up work for an ended call could not be queued")

@@ -8,10 +8,10 @@ from flask import Blueprint, current_app, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from app import jobs
 from app.db import db
 from app.fusing import sessions as fusing_sessions
 from app.identity import identify
-from app.infra import redis
 from app.sms import outbox, subscribers, texts
 from app.sms.models import TextMessage
 from app.telephony import twiml
@@ -76,7 +76,7 @@ def status():
         message.error_code = int(request.form["ErrorCode"])
     db.session.commit()
     if state in FINAL and current_app.config["PURGE_TWILIO_RECORDS"]:
-        redis.enqueue("workers.sms.purge_message", message.id)
+        jobs.PURGE_MESSAGE.enqueue(message.id)
     return "", 204
 
 

@@ -7,13 +7,12 @@ import logging
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from app import urls
+from app import jobs, urls
 from app.billing import membership
 from app.db import db, utcnow
 from app.fusing import sessions as fusing_sessions
 from app.fusing import views as fusing_views
 from app.fusing.schedule import spoken_when
-from app.infra import redis
 from app.line import calls, conferences, pairing, safety
 from app.line.models import Call
 from app.sms import subscribers
@@ -47,7 +46,7 @@ def _not_a_member(call: Call):
     """The free conversation is used and there is no membership: how to join."""
     calls.turn_away(call, "not_member")
     if subscribers.consenting(call.identity):
-        redis.enqueue("workers.billing.send_payment_link", call.identity)
+        jobs.SEND_PAYMENT_LINK.enqueue(call.identity)
         return twiml.say_and_hang_up(f"{prompts.NOT_MEMBER} {prompts.LINK_SENT}")
     if call.withheld:
         return twiml.say_and_hang_up(f"{prompts.NOT_MEMBER} {prompts.HOW_TO_JOIN}")
@@ -213,7 +212,7 @@ def join_choice():
     """1: agree to texts, and get the payment link by text; anything else: goodbye."""
     call, digits = _pressed("join_menu")
     if digits == "1" and sms_views.join(request.form.get("From", ""), call.identity, "call"):
-        redis.enqueue("workers.billing.send_payment_link", call.identity)
+        jobs.SEND_PAYMENT_LINK.enqueue(call.identity)
         return twiml.say_and_hang_up(prompts.LINK_SENT)
     return _goodbye()
 
