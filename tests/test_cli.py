@@ -14,7 +14,7 @@ from app import jobs
 from app.db import db
 from app.fusing.models import FusingRule
 from app.infra import redis
-from workers.schedule import register_all
+from workers.scheduler import register_all
 
 BIN = Path(sys.executable).parent
 
