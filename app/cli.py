@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 from app import urls
@@ -26,26 +26,13 @@ def urls_command():
     click.echo(f"SMS URL (POST):              {urls.public(urls.SMS)}")
 
 
-@click.command("scheduler")
-@with_appcontext
-def scheduler_command():
-    """Run the recurring-job scheduler (RQ cron) until stopped."""
-    from rq.cron import CronScheduler  # noqa: PLC0415 - scheduler process only
-
-    from workers.schedule import register_all  # noqa: PLC0415
-
-    cron = CronScheduler(connection=redis.connection(), logging_level="INFO")
-    register_all(cron, current_app.config["RQ_QUEUE"])
-    cron.start()
-
-
 def init_app(app: Flask) -> None:
     """Attach the line's commands to the app's CLI."""
     from app.admin.cli import admin_cli  # noqa: PLC0415
     from app.fusing.cli import fusing_cli  # noqa: PLC0415
     from app.sms.cli import sms_cli  # noqa: PLC0415
 
-    commands = (redis_url_command, urls_command, scheduler_command, fusing_cli, sms_cli)
+    commands = (redis_url_command, urls_command, fusing_cli, sms_cli)
     for command in (*commands, admin_cli):
         app.cli.add_command(command)
 

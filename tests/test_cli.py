@@ -10,10 +10,11 @@ from pathlib import Path
 from rq.job import Job, JobStatus
 from sqlalchemy import delete
 
+from app import jobs
 from app.db import db
 from app.fusing.models import FusingRule
 from app.infra import redis
-from workers.schedule import register_all
+from workers.scheduler import register_all
 
 BIN = Path(sys.executable).parent
 
@@ -36,7 +37,7 @@ def test_mindfuse_script_is_the_flask_cli():
 
 def test_burst_worker_runs_jobs_in_the_app_context(app):
     with app.app_context():
-        job = redis.enqueue("workers.waiting.reconcile_waiting")
+        job = jobs.RECONCILE_WAITING.enqueue()
         url, queue = app.config["REDIS_URL"], app.config["RQ_QUEUE"]
         subprocess.run(
             [

@@ -1,1 +1,1 @@
-"""RQ job functions (taking ids, not objects), the worker class and the recurring schedule."""
+"""RQ job functions (taking ids, not objects), the worker class and the scheduler command."""

@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from app import urls
+from app import jobs, urls
 from app.db import db, utcnow
 from app.fusing import lineup, sessions
 from app.fusing.lineup import Pair
@@ -50,18 +50,18 @@ def tick() -> int | None:
         return session.id
     starts = occurrence.round_starts()
     for number, start in enumerate(starts):
-        _at(start, "workers.fusing.rotate", session.id, number, f"rotate-{number}")
+        _at(start, jobs.ROTATE, session.id, number, f"rotate-{number}")
         warning = occurrence.round_end(number) - occurrence.gap
         if number < len(starts) - 1 and warning > start:
-            _at(warning, "workers.fusing.warn_round", session.id, number, f"warn-{number}")
-    _at(occurrence.ends_at, "workers.fusing.close", session.id, None, "close")
+            _at(warning, jobs.WARN_ROUND, session.id, number, f"warn-{number}")
+    _at(occurrence.ends_at, jobs.CLOSE_HOUR, session.id, None, "close")
     return session.id
 
 
-def _at(when, func: str, session_id: int, number: int | None, name: str) -> None:
+def _at(when, job: jobs.Job, session_id: int, number: int | None, name: str) -> None:
     args = (session_id,) if number is None else (session_id, number)
     delay = max(0.0, (when - utcnow()).total_seconds())
-    redis.enqueue(func, *args, delay=delay, job_id=f"fusing-{session_id}-{name}", job_timeout=600)
+    job.enqueue(*args, delay=delay, job_id=f"fusing-{session_id}-{name}")
 
 
 def _present(session_id: int) -> list[FusingGuest]:

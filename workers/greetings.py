@@ -15,6 +15,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from app import jobs
 from app.db import db, utcnow
 from app.infra import redis
 from app.line import calls
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 SETTLED_SECONDS = 120  # by then a call still on the line has pressed a key or fallen through
 FORGET_SECONDS = 86400  # a CallSid Twilio keeps reporting as live is not looked up for ever
 BATCH = 500
-LOCK_SECONDS = 300  # the job's timeout: sweeps must not overlap (their offsets would shift)
+LOCK_SECONDS = jobs.RECONCILE_GREETINGS.timeout  # sweeps must not overlap (offsets would shift)
 
 
 def reconcile_greetings() -> dict[str, int]:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, insert, literal, select, update
 
-from app import urls
+from app import jobs, urls
 from app.db import UTCDateTime, db, utcnow
 from app.fusing import sessions as fusing_sessions
 from app.fusing.schedule import Occurrence, spoken_when
@@ -166,13 +166,7 @@ def _plan_wave(starts_at, minutes: int) -> int:
 def _enqueue(ids: list[int]) -> None:
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        redis.enqueue(
-            "workers.sms.send_batch",
-            chunk,
-            job_id=f"sms-{chunk[0]}-{chunk[-1]}",
-            job_timeout=1800,
-            backoff=(5, 30, 120, 600),
-        )
+        jobs.SEND_BATCH.enqueue(chunk, job_id=f"sms-{chunk[0]}-{chunk[-1]}")
 
 
 def _requeue_stuck(now) -> None:

@@ -10,7 +10,7 @@ from flask import current_app
 from rq import get_current_job
 from sqlalchemy import select
 
-from app import urls
+from app import jobs, urls
 from app.db import db, utcnow
 from app.infra import redis
 from app.line import calls, pairing, pool
@@ -99,7 +99,7 @@ def rescue_partner(call_id: int, room: str, look: int = 1) -> str:
     if found is not None and found.members == [partner.sid]:
         return _redirect(partner, urls.PARTNER_GONE, "rescued", room)
     if look < RESCUE_LOOKS:  # the partner is on the way into the room, or out of it
-        redis.enqueue("workers.waiting.rescue_partner", call_id, room, look + 1, delay=RESCUE_PAUSE)
+        jobs.RESCUE_PARTNER.enqueue(call_id, room, look + 1, delay=RESCUE_PAUSE)
         return "looking again"
     # Not alone in a room: somewhere in their TwiML (a menu), not waiting in silence.
     log.warning("rescue: call %s never showed up alone in %s; left where it is", partner.id, room)
@@ -121,8 +121,7 @@ def reconcile_waiting() -> dict[str, int]:
         overdue = (now - call.wait_started_at).total_seconds() >= timeout
         pairing.restore_waiting(call)
         remaining = 0 if overdue else timeout - (now - call.wait_started_at).total_seconds()
-        redis.enqueue(
-            "workers.waiting.expire_wait",
+        jobs.EXPIRE_WAIT.enqueue(
             call.id,
             call.wait_token,
             delay=remaining,

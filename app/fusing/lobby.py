@@ -6,11 +6,10 @@ from urllib.parse import quote
 
 from flask import Response
 
-from app import prompts, urls
+from app import jobs, prompts, urls
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingSession, GuestState
-from app.infra import redis
 from app.line import calls
 from app.line.models import Call, CallMode
 from app.telephony import twiml
@@ -53,7 +52,7 @@ def to_lobby(call: Call, session: FusingSession, intro: str) -> Response:
     if round_placed(session):
         found, partner_call = sessions.pair_late_joiner(session, guest)
         if found:
-            redis.enqueue("workers.fusing.move", partner_call, found)
+            jobs.MOVE.enqueue(partner_call, found)
             return to_room(session, found, prompts.FUSING_LATE_PAIR)
     return twiml.conference_room(
         sessions.lobby_name(session, guest),

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
-from app import prompts
+from app import jobs, prompts
 from app.db import db, utcnow
 from app.fusing import lobby, sessions
 from app.fusing.models import FusingSession, GuestState
-from app.infra import redis
 from app.line import calls
 from app.line.models import Call
 from app.telephony import twiml
@@ -77,7 +76,7 @@ def back():
         return twiml.say_and_hang_up(prompts.FUSING_CLOSING)
     guest = sessions.guest_of(session, call)
     if left := sessions.leave(guest, GuestState.LOBBY):
-        redis.enqueue("workers.fusing.regroup", session.id, left)
+        jobs.REGROUP.enqueue(session.id, left)
     return lobby.to_lobby(call, session, prompts.FUSING_BACK_TO_LOBBY)
 
 

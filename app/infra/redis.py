@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 
 import redis
 from flask import Flask, current_app
-from rq import Queue, Retry
+from rq import Queue
 
 from app.infra.local_redis import ensure_running
 
@@ -55,28 +54,5 @@ def key(*parts: str) -> str:
 
 
 def queue() -> Queue:
-    """The RQ queue the web process enqueues jobs on."""
+    """The RQ queue every job goes on (app.jobs enqueues them)."""
     return Queue(current_app.config["RQ_QUEUE"], connection=connection())
-
-
-def enqueue(
-    func: str,
-    *args,
-    delay: float = 0,
-    job_id: str | None = None,
-    backoff: tuple[int, ...] = (1, 5, 15),
-    **options,
-):
-    """Enqueue a job by dotted path with ids as arguments, now or after `delay` seconds.
-
-    A failing job is retried after each of the `backoff` intervals (seconds) in turn.
-    """
-    options.setdefault("job_timeout", 30)
-    options.setdefault("retry", Retry(max=len(backoff), interval=list(backoff)))
-    options.setdefault("result_ttl", 600)
-    options.setdefault("failure_ttl", 7 * 24 * 3600)
-    if job_id:
-        options["job_id"] = job_id
-    if delay > 0:
-        return queue().enqueue_in(timedelta(seconds=delay), func, *args, **options)
-    return queue().enqueue(func, *args, **options)

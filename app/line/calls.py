@@ -9,6 +9,7 @@ from flask import abort, current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import make_transient_to_detached
 
+from app import jobs
 from app.db import db, dialect_insert, utcnow
 from app.identity import Caller, identify
 from app.infra import redis, table_cache
@@ -17,7 +18,6 @@ from app.line.models import Call, CallEvent, CallMode, CallState, Outcome
 from app.telephony.webhooks import CallStatusCallback, is_call_sid, whole_number
 
 log = logging.getLogger(__name__)
-PURGE_BACKOFF = (5, 30, 120, 600, 1800)
 STATE_RACES = 10  # how often an end may find the call's state moved before it gives up
 GREETED = "greeted"  # CallSids the greeting answered, by time: workers.greetings finds the lost
 
@@ -201,9 +201,9 @@ def end(call: Call, status: str, duration: int | str | None, at: datetime) -> No
         if prior == CallState.WAITING and call.wait_token:
             pool.leave(call.wait_token)
         if prior == CallState.MATCHED:
-            redis.enqueue("workers.waiting.rescue_partner", call.id, call.room)
+            jobs.RESCUE_PARTNER.enqueue(call.id, call.room)
         if call.mode == CallMode.FUSING:
-            redis.enqueue("workers.fusing.guest_left", call.id)
-        redis.enqueue("workers.privacy.after_call", call.id, backoff=PURGE_BACKOFF)
+            jobs.GUEST_LEFT.enqueue(call.id)
+        jobs.AFTER_CALL.enqueue(call.id)
     except Exception:  # noqa: BLE001 - Redis down must not lose the status callback
         log.exception("follow-up work for an ended call could not be queued")

@@ -8,8 +8,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import jobs
 from app.db import db, utcnow
-from app.infra import redis
 from app.line.calls import by_sid, record
 from app.line.models import ConferenceEvent, Conversation
 from app.telephony.webhooks import (
@@ -66,13 +66,11 @@ def _schedule_time_limit(conversation: Conversation) -> None:
     limit = config["CONVERSATION_LIMIT_SECONDS"]
     elapsed = (utcnow() - conversation.started_at).total_seconds()
     warn_in = limit - config["CONVERSATION_WARNING_SECONDS"] - elapsed
-    for func, delay, name in (
-        ("workers.conversations.warn_limit", warn_in, "warn"),
-        ("workers.conversations.end_at_limit", limit - elapsed, "end"),
+    for job, delay, name in (
+        (jobs.WARN_LIMIT, warn_in, "warn"),
+        (jobs.END_AT_LIMIT, limit - elapsed, "end"),
     ):
-        redis.enqueue(
-            func, conversation.id, delay=max(delay, 0), job_id=f"{name}-{conversation.id}"
-        )
+        job.enqueue(conversation.id, delay=max(delay, 0), job_id=f"{name}-{conversation.id}")
 
 
 def fold(conversation: Conversation) -> None:

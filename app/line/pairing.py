@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select, update
 
+from app import jobs
 from app.db import db, utcnow
-from app.infra import redis
 from app.line import pool, safety
 from app.line.calls import epoch_ms, record, set_outcome
 from app.line.models import Call, CallState, ConferenceEvent, Conversation, Outcome, Participant
@@ -60,8 +60,7 @@ def start_waiting(call: Call) -> Seat | None:
     for _ in range(MAX_ATTEMPTS):
         placement = pool.match_or_wait(token, call.identity, room, call.id, excluded)
         if not placement.paired:
-            redis.enqueue(
-                "workers.waiting.expire_wait",
+            jobs.EXPIRE_WAIT.enqueue(
                 call.id,
                 token,
                 delay=current_app.config["WAIT_TIMEOUT_SECONDS"],
@@ -149,7 +148,7 @@ def leave_room(call: Call, dial_status: str, hung_up: bool) -> str:
             set_outcome(call, Outcome.HUNG_UP_WAITING)
     elif call.state in (CallState.WAITING, CallState.MATCHED):
         # Matched, perhaps a moment ago: if the two never met, the other one must not wait alone.
-        redis.enqueue("workers.waiting.rescue_partner", call.id, call.room)
+        jobs.RESCUE_PARTNER.enqueue(call.id, call.room)
         reason = _why_room_ended(call)
     call.state = CallState.AFTER
     record(call, "left", f"{reason} ({dial_status})")

@@ -6,11 +6,9 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from app import jobs
 from app.db import db
-from app.infra import redis
 from app.sms.models import Subscriber, TextMessage
-
-BACKOFF = (5, 30, 120, 600)
 
 
 def queue_text(
@@ -34,5 +32,5 @@ def queue_text(
     except IntegrityError:
         db.session.rollback()
         return None
-    redis.enqueue("workers.sms.send_batch", [message.id], link, backoff=BACKOFF)
+    jobs.SEND_TEXT.enqueue([message.id], link)
     return message

@@ -7,9 +7,9 @@ import logging
 from flask import Blueprint, current_app, request
 from sqlalchemy import select
 
+from app import jobs
 from app.db import db
 from app.identity import identify
-from app.infra import redis
 from app.sms import subscribers, texts
 from app.sms.models import TextMessage
 from app.telephony import twiml
@@ -60,7 +60,7 @@ def status():
         message.error_code = code
     db.session.commit()
     if callback.final and current_app.config["PURGE_TWILIO_RECORDS"]:
-        redis.enqueue("workers.sms.purge_message", message.id)
+        jobs.PURGE_MESSAGE.enqueue(message.id)
     return "", 204
 
 

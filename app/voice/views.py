@@ -6,13 +6,12 @@ import logging
 
 from flask import Blueprint, current_app, request
 
-from app import prompts, urls
+from app import jobs, prompts, urls
 from app.billing import membership
 from app.db import db, utcnow
 from app.fusing import lobby as fusing_lobby
 from app.fusing import sessions as fusing_sessions
 from app.fusing.schedule import spoken_when
-from app.infra import redis
 from app.line import calls, conferences, pairing, safety
 from app.line.models import Call, Outcome
 from app.sms import subscribers
@@ -53,7 +52,7 @@ def _not_a_member(call: Call):
     """The free conversation is used and there is no membership: how to join."""
     calls.turn_away(call, Outcome.NOT_MEMBER)
     if subscribers.consenting(call.identity):
-        redis.enqueue("workers.billing.send_payment_link", call.identity)
+        jobs.SEND_PAYMENT_LINK.enqueue(call.identity)
         return twiml.say_and_hang_up(f"{prompts.NOT_MEMBER} {prompts.LINK_SENT}")
     if call.withheld:
         return twiml.say_and_hang_up(f"{prompts.NOT_MEMBER} {prompts.HOW_TO_JOIN}")
@@ -222,7 +221,7 @@ def join_choice():
     call, digits = _pressed("join_menu")
     number = CallRequest.from_form(request.form).from_number or ""
     if digits == "1" and subscribers.join(number, call.identity, "call"):
-        redis.enqueue("workers.billing.send_payment_link", call.identity)
+        jobs.SEND_PAYMENT_LINK.enqueue(call.identity)
         return twiml.say_and_hang_up(prompts.LINK_SENT)
     return _goodbye()
 

@@ -11,7 +11,7 @@ from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from app import create_app
+from app import create_app, jobs
 from app.db import db
 from app.infra import redis
 from app.line.models import Call
@@ -20,7 +20,7 @@ from bench.drills.common_line import dial_and_press, wait_until
 from bench.stack import Stack
 
 WAIT = 3
-BACKOFF = (1, 5, 15)  # app.infra.redis.enqueue's default retry intervals
+BACKOFF = jobs.EXPIRE_WAIT.backoff  # the timeout job's retry intervals
 
 
 def _redirects(twin, sid: str) -> list:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from rq.job import Job
 
-from app import create_app
+from app import create_app, jobs
 from app.db import db
 from app.fusing.models import FusingSession
 from app.infra import redis
@@ -62,13 +62,7 @@ def main() -> None:
         first = stack.worker(*FAST)
         with app.app_context():
             session_id = db.session.query(FusingSession.id).scalar()
-            job = redis.enqueue(
-                "workers.fusing.rotate",
-                session_id,
-                0,
-                job_id=f"drill-rotate-{stack.run}",
-                job_timeout=600,
-            )
+            job = jobs.ROTATE.enqueue(session_id, 0, job_id=f"drill-rotate-{stack.run}")
         wait_until(lambda: sum(_redirects(twin, sids).values()) >= 4, 30, step=0.05)
         # The work horse runs in a session of its own (RQ calls setsid): kill both, mid-burst.
         for pid in [*_children(first.pid), first.pid]:

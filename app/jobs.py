@@ -1,0 +1,159 @@
+"""Every RQ job, declared once: the worker function's dotted name, timeout, retries and TTLs.
+
+Jobs are enqueued only through these declarations. A job names its function by dotted path,
+which only a worker process resolves, so the web process never imports `workers`. The
+recurring jobs, which the scheduler process enqueues, are declared at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from rq import Queue, Retry
+from rq.job import Job as RQJob
+
+from app.infra import redis
+
+TIMEOUT = 30
+"""Seconds a job may run before RQ stops its work horse, unless its declaration says more."""
+
+BACKOFF = (1, 5, 15)
+"""Seconds before each retry of a failed job, in turn (so three retries), unless declared."""
+
+RESULT_TTL = 600
+"""Seconds RQ keeps a finished job and its return value."""
+
+FAILURE_TTL = 7 * 24 * 3600
+"""Seconds a failed job stays in RQ's failed registry, for an operator to look at."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job the line enqueues: which function runs it and how RQ treats it."""
+
+    name: str  # the worker function's dotted path: a string, so app/ never imports workers
+    timeout: int = TIMEOUT
+    backoff: tuple[int, ...] = BACKOFF
+    result_ttl: int = RESULT_TTL
+    failure_ttl: int = FAILURE_TTL
+
+    def queue(self) -> Queue:
+        """The RQ queue the job goes on: the configured RQ_QUEUE, which every job shares."""
+        return redis.queue()
+
+    def enqueue(self, *args, delay: float = 0, job_id: str | None = None) -> RQJob:
+        """Queue a run with these arguments (ids, not objects), now or after `delay` seconds."""
+        options = {
+            "job_timeout": self.timeout,
+            "retry": Retry(max=len(self.backoff), interval=list(self.backoff)),
+            "result_ttl": self.result_ttl,
+            "failure_ttl": self.failure_ttl,
+        }
+        if job_id:
+            options["job_id"] = job_id
+        if delay > 0:
+            return self.queue().enqueue_in(timedelta(seconds=delay), self.name, *args, **options)
+        return self.queue().enqueue(self.name, *args, **options)
+
+
+@dataclass(frozen=True)
+class Recurring:
+    """A job the scheduler process enqueues every `interval` seconds.
+
+    RQ's cron enqueues it with its own defaults: no retry (the next run comes soon enough)
+    and RQ's result TTL; only the timeout is the line's.
+    """
+
+    name: str  # the worker function's dotted path, resolved by the scheduler process
+    interval: int
+    timeout: int
+
+    def enqueue(self) -> RQJob:
+        """Queue one run now, outside the schedule, as the scheduler would."""
+        return redis.queue().enqueue(self.name, job_timeout=self.timeout)
+
+
+# Waiting and conversations
+
+EXPIRE_WAIT = Job("workers.waiting.expire_wait")
+"""WAIT_TIMEOUT_SECONDS after a caller started waiting: time them out if still unpaired."""
+
+RESCUE_PARTNER = Job("workers.waiting.rescue_partner")
+"""A matched caller left before the two met: send the partner left alone to someone else."""
+
+WARN_LIMIT = Job("workers.conversations.warn_limit")
+"""Shortly before the conversation limit, both callers hear that time is nearly up."""
+
+END_AT_LIMIT = Job("workers.conversations.end_at_limit")
+"""At the conversation limit, end the room; each caller hears a goodbye and the menu."""
+
+AFTER_CALL = Job("workers.privacy.after_call", backoff=(5, 30, 120, 600, 1800))
+"""A call ended: confirm it is masked, and delete its record at Twilio.
+
+Retried over about 40 minutes, not the default 21 s: a record left at Twilio keeps who called.
+"""
+
+# Membership and texts
+
+SEND_PAYMENT_LINK = Job("workers.billing.send_payment_link")
+"""Create a checkout link for a caller and text it to them (only with their consent)."""
+
+SEND_TEXT = Job("workers.sms.send_batch", backoff=(5, 30, 120, 600))
+"""Send one text the line just queued (a confirmation, a payment link), retried over 13 min."""
+
+SEND_BATCH = replace(SEND_TEXT, timeout=1800)
+"""Send a chunk of a reminder wave, many texts at SMS_PER_SECOND: hence its longer timeout."""
+
+PURGE_MESSAGE = Job("workers.sms.purge_message")
+"""Delete a delivered (or failed) text at Twilio, so no body is kept there."""
+
+# The Fusing Hour
+
+ROTATE = Job("workers.fusing.rotate", timeout=600)
+"""At a round boundary, everyone present goes to a new room with someone new."""
+
+WARN_ROUND = Job("workers.fusing.warn_round", timeout=600)
+"""Shortly before a round ends, each of its rooms hears that it is time to say goodbye."""
+
+CLOSE_HOUR = Job("workers.fusing.close", timeout=600)
+"""The hour is over: everyone still on the line hears the closing message."""
+
+MOVE = Job("workers.fusing.move")
+"""Send a waiting late joiner to the room another late joiner just opened with them."""
+
+REGROUP = Job("workers.fusing.regroup")
+"""Someone left a room mid-round: a guest now alone there goes back to the lobby."""
+
+GUEST_LEFT = Job("workers.fusing.guest_left")
+"""A Fusing Hour call ended: it leaves its session, and its room is regrouped."""
+
+# Recurring, enqueued by the scheduler process
+
+RECONCILE_WAITING = Recurring("workers.waiting.reconcile_waiting", interval=30, timeout=120)
+"""Rebuild the waiting pool from the database (after a Redis restart), expire the overdue."""
+
+RECONCILE_CALLS = Recurring("workers.waiting.reconcile_calls", interval=60, timeout=300)
+"""Ask Twilio about calls the database still thinks are live, and end those that are not."""
+
+RECONCILE_GREETINGS = Recurring("workers.greetings.reconcile_greetings", interval=60, timeout=300)
+"""Write and end the greeted calls that no webhook wrote (a lost status callback)."""
+
+PURGE_OLD = Recurring("workers.privacy.purge_old", interval=3600, timeout=1800)
+"""Fold calls older than RETENTION_DAYS into daily counts and delete them."""
+
+FUSING_TICK = Recurring("workers.fusing.tick", interval=20, timeout=60)
+"""When a Fusing Hour is near or running, queue its rotations, warnings and close."""
+
+PLAN_REMINDERS = Recurring("workers.sms.plan_reminders", interval=60, timeout=600)
+"""Queue each due reminder once per subscriber, session and offset; requeue stuck texts."""
+
+RECURRING = (
+    RECONCILE_WAITING,
+    RECONCILE_CALLS,
+    RECONCILE_GREETINGS,
+    PURGE_OLD,
+    FUSING_TICK,
+    PLAN_REMINDERS,
+)
+"""Every recurring job, as the scheduler registers them."""

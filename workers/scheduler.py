@@ -1,0 +1,29 @@
+"""`mindfuse scheduler`: the process that enqueues the recurring jobs declared in app.jobs."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from rq.cron import CronScheduler
+from rq.utils import import_attribute
+
+from app import jobs
+from app.infra import redis
+
+
+def register_all(cron: CronScheduler, queue_name: str) -> None:
+    """Register every recurring job on the scheduler."""
+    for job in jobs.RECURRING:
+        # RQ's cron takes the function itself: resolved here, in the scheduler process only.
+        func = import_attribute(job.name)
+        cron.register(func, queue_name, interval=job.interval, job_timeout=job.timeout)
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the recurring-job scheduler (RQ cron) until stopped."""
+    cron = CronScheduler(connection=redis.connection(), logging_level="INFO")
+    register_all(cron, current_app.config["RQ_QUEUE"])
+    cron.start()
