@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from .dial import run_dial
 from .engine import CallRunner
 from .faults import RestError
+from .gather import run_gather
 from .models import Call, CallUpdate, TwinError
 from .util import is_e164, rfc2822, utcnow
 
@@ -14,6 +16,8 @@ if TYPE_CHECKING:
     from .handle import Caller, Twin
 
 EVENT_STATUS = {"initiated": "initiated", "ringing": "ringing", "answered": "in-progress"}
+# The verbs the engine leaves to modules built on it: they hold the call and come back.
+VERBS = {"Gather": run_gather, "Dial": run_dial}
 
 
 class CallsMixin:
@@ -25,7 +29,7 @@ class CallsMixin:
         """Register a call and start its thread; returns the handle for the phone."""
         from .handle import Caller
 
-        runner = CallRunner(self, call, url, method, twiml)
+        runner = CallRunner(self, call, url, method, twiml, VERBS)
         caller = Caller(self, call, runner)
         with self.cond:
             self.calls[call.sid] = call
