@@ -20,7 +20,7 @@ from .webhooks import Dispatcher, WebhookClient, WebhookRecord
 if TYPE_CHECKING:
     from twilio.rest import Client
 
-    from .rest import RestRecord
+    from .rest_common import RestRecord
     from .server import ServerThread
 
 
