@@ -13,6 +13,8 @@ from .faults import RestFaults
 from .models import Call, Conference, Message, TwinError
 from .payments import CheckoutDesk
 from .phone import Caller
+from .rest import create_rest_app
+from .server import ServerThread
 from .sms import InboundSms, SmsCenter
 from .util import new_sid
 from .webhooks import Dispatcher, WebhookClient, WebhookRecord
@@ -21,7 +23,6 @@ if TYPE_CHECKING:
     from twilio.rest import Client
 
     from .rest_common import RestRecord
-    from .server import ServerThread
 
 
 class Twin(CallsMixin):
@@ -66,8 +67,6 @@ class Twin(CallsMixin):
         self.rest_faults = RestFaults()
         self.checkout = CheckoutDesk()
         self._server: ServerThread | None = None
-        from .rest import create_rest_app
-
         self.app = create_rest_app(self)
 
     def wake(self, *sids: str) -> None:
@@ -84,8 +83,6 @@ class Twin(CallsMixin):
     # ---- running --------------------------------------------------------------------
     def start(self) -> Twin:
         """Serve the REST API on host:port (port 0 picks a free one) in a background thread."""
-        from .server import ServerThread
-
         self.dispatcher.start()
         self._server = ServerThread(self.app, self.host, self.port, quiet=not self.log_requests)
         self._server.start()
