@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from .faults import RestError, RestFaults
-from .handle import Caller, Twin
+from .handle import Twin
 from .models import TwinError
+from .phone import Caller
 from .sms import InboundSms
 from .webhooks import WebhookRecord
 

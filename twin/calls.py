@@ -3,29 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from .dial import run_dial
 from .engine import CallRunner
 from .faults import RestError
+from .gather import run_gather
 from .models import Call, CallUpdate, TwinError
+from .phone import Caller
+from .ports import CallHost
 from .util import is_e164, rfc2822, utcnow
 
-if TYPE_CHECKING:
-    from .handle import Caller, Twin
-
 EVENT_STATUS = {"initiated": "initiated", "ringing": "ringing", "answered": "in-progress"}
+# The verbs the engine leaves to modules built on it: they hold the call and come back.
+VERBS = {"Gather": run_gather, "Dial": run_dial}
+
+
+class Host(CallHost, Protocol):
+    """The Twin these methods are mixed into, as far as they use it."""
+
+    callers: dict[str, Caller]
+    error_log: list[TwinError]
+
+    def start_call(
+        self, call: Call, url: str | None, method: str = "POST", twiml: str | None = None
+    ) -> Caller:
+        """Register a call and start its thread."""
+        ...
 
 
 class CallsMixin:
     """Methods of Twin that create, redirect and end calls."""
 
     def start_call(
-        self: Twin, call: Call, url: str | None, method: str = "POST", twiml: str | None = None
+        self: Host, call: Call, url: str | None, method: str = "POST", twiml: str | None = None
     ) -> Caller:
         """Register a call and start its thread; returns the handle for the phone."""
-        from .handle import Caller
-
-        runner = CallRunner(self, call, url, method, twiml)
+        runner = CallRunner(self, call, url, method, twiml, VERBS)
         caller = Caller(self, call, runner)
         with self.cond:
             self.calls[call.sid] = call
@@ -33,7 +47,7 @@ class CallsMixin:
         runner.thread.start()
         return caller
 
-    def create_call(self: Twin, form: Mapping) -> tuple[Call, dict]:
+    def create_call(self: Host, form: Mapping) -> tuple[Call, dict]:
         """Handle REST Calls.json POST; returns the call and its JSON at creation (queued)."""
         to, from_ = form.get("To", ""), form.get("From", "")
         if not to:
@@ -60,7 +74,7 @@ class CallsMixin:
         self.start_call(call, url, form.get("Method", "POST"), twiml)
         return call, created
 
-    def update_call(self: Twin, call: Call, form: Mapping) -> None:
+    def update_call(self: Host, call: Call, form: Mapping) -> None:
         """Handle REST Calls/{sid}.json POST: redirect (Url/Twiml) or end (Status) a call."""
         status = form.get("Status")
         with self.cond:
@@ -80,7 +94,7 @@ class CallsMixin:
             call.touch()
             self.wake(call.sid)
 
-    def finish_call(self: Twin, call: Call, status: str) -> None:
+    def finish_call(self: Host, call: Call, status: str) -> None:
         """Mark a call ended and send its `completed` status callback."""
         with self.cond:  # queue the callback before waiters can see the call ended
             if call.ended:
@@ -95,7 +109,7 @@ class CallsMixin:
             self.call_event(call, "completed")
             self.wake(call.sid)
 
-    def call_event(self: Twin, call: Call, event: str) -> None:
+    def call_event(self: Host, call: Call, event: str) -> None:
         """Send a call progress status callback if the call asked for that event."""
         with self.cond:
             if not call.status_callback or event not in call.status_callback_events:
@@ -116,7 +130,7 @@ class CallsMixin:
             call.sid, lambda: self.webhook_client.request(url, method, params, "call-status")
         )
 
-    def record_error(self: Twin, error: TwinError, call: Call | None = None) -> None:
+    def record_error(self: Host, error: TwinError, call: Call | None = None) -> None:
         """Remember an error for the debugger views (twin.errors, caller.errors)."""
         with self.cond:
             self.error_log.append(error)

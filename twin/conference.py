@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .models import Conference, Participant, TwinError
 from .twiml import TwimlError, parse_voice
-from .util import API_VERSION, rfc2822, utcnow
+from .util import API_VERSION, as_bool, rfc2822, utcnow
 
 if TYPE_CHECKING:
-    from .handle import Twin
+    from .ports import JoinOptions, TwinState
 
 EVENT_CATEGORY = {
     "conference-start": "start",
@@ -27,26 +26,10 @@ EVENT_CATEGORY = {
 }
 
 
-@dataclass
-class JoinOptions:
-    """The <Conference> attributes that matter when a call joins."""
-
-    name: str
-    muted: bool = False
-    beep: str = "true"
-    start_on_enter: bool = True
-    end_on_exit: bool = False
-    max_participants: int = 250
-    status_callback: str | None = None
-    status_callback_method: str = "POST"
-    events: frozenset[str] = frozenset()
-    label: str | None = None
-
-
 class Rooms:
     """All conferences of the account; every method expects to be safe to call any time."""
 
-    def __init__(self, twin: Twin) -> None:
+    def __init__(self, twin: TwinState) -> None:
         self.twin = twin
         self.cond = twin.cond
         self.by_sid: dict[str, Conference] = {}
@@ -141,8 +124,6 @@ class Rooms:
 
     def update_participant(self, conf: Conference, part: Participant, form: dict) -> None:
         """Apply a REST participant update (Muted, Hold, EndConferenceOnExit, AnnounceUrl)."""
-        from .util import as_bool
-
         with self.cond:
             if "Muted" in form and as_bool(form["Muted"]) != part.muted:
                 part.muted = as_bool(form["Muted"])

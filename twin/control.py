@@ -6,8 +6,11 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, jsonify, request
 
+from .faults import RestError
+
 if TYPE_CHECKING:
-    from .handle import Caller, Twin
+    from .phone import Caller
+    from .rest_common import RestHost
 
 
 def caller_json(caller: Caller) -> dict:
@@ -23,15 +26,13 @@ def caller_json(caller: Caller) -> dict:
     }
 
 
-def register_control(app: Flask, twin: Twin) -> None:
+def register_control(app: Flask, twin: RestHost) -> None:
     """Mount /_twin/... on the REST app (no auth: it is a local test tool)."""
     bp = Blueprint("twin_control", __name__, url_prefix="/_twin")
 
     def find(sid: str) -> Caller:
         caller = twin.callers.get(sid)
         if caller is None:
-            from .faults import RestError
-
             raise RestError(404, 20404, f"No call {sid}")
         return caller
 

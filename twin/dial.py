@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from .conference import JoinOptions
 from .engine import CallFailed, CallHungUp, Doc
 from .models import Conference, Participant
+from .ports import JoinOptions
 from .twiml import Verb
 from .util import as_bool, as_int
 

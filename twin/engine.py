@@ -6,7 +6,7 @@ import math
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
@@ -16,7 +16,7 @@ from .twiml import TwimlError, Verb, parse_voice
 from .util import as_int, rfc2822, utcnow
 
 if TYPE_CHECKING:
-    from .handle import Twin
+    from .ports import CallHost
 
 APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 
@@ -59,18 +59,25 @@ class Doc:
 
 
 class CallRunner:
-    """Drives one call: fetch TwiML, run verbs, react to digits, hang-ups and redirects."""
+    """Drives one call: fetch TwiML, run verbs, react to digits, hang-ups and redirects.
+
+    The runner plays the plain verbs itself (Say, Play, Pause, Redirect, Hangup, Reject);
+    the verbs that hold the call and come back to it (Gather, Dial) are handed in by name
+    as `verbs`, so they build on the runner without the runner importing them.
+    """
 
     def __init__(
         self,
-        twin: Twin,
+        twin: CallHost,
         call: Call,
         url: str | None,
         method: str = "POST",
         twiml: str | None = None,
+        verbs: Mapping[str, VerbHandler] | None = None,
     ) -> None:
         self.twin = twin
         self.call = call
+        self.verbs = dict(verbs or {})
         self.cond = threading.Condition(twin.lock)  # this call's runner waits here
         self.start = (url, method, twiml)
         self.barge: Callable[[], bool] | None = None
@@ -218,8 +225,11 @@ class CallRunner:
                 return None
             if verb.name != "Reject":
                 self.answer()
-            handler = getattr(self, f"verb_{verb.name.lower()}")
-            nxt = handler(verb, doc)
+            handler = self.verbs.get(verb.name)
+            if handler is not None:
+                nxt = handler(self, verb, doc)
+            else:
+                nxt = getattr(self, f"verb_{verb.name.lower()}")(verb, doc)
             if nxt is not None:
                 return nxt
         return None
@@ -262,18 +272,6 @@ class CallRunner:
         """Reject: refuse an unanswered call (busy); after answer it just hangs up."""
         raise CallFinished("completed" if self.call.answered_mono else "busy")
 
-    def verb_gather(self, verb: Verb, doc: Doc) -> Doc | None:
-        """Gather DTMF digits; with input request the action, else fall through."""
-        from .gather import run_gather
-
-        return run_gather(self, verb, doc)
-
-    def verb_dial(self, verb: Verb, doc: Doc) -> Doc | None:
-        """Dial a conference; afterwards request the action or continue."""
-        from .dial import run_dial
-
-        return run_dial(self, verb, doc)
-
     def sim_seconds_since(self, mono: float | None) -> int:
         """Simulated whole seconds since a monotonic instant."""
         if mono is None:
@@ -283,3 +281,8 @@ class CallRunner:
     def timestamp(self) -> str:
         """Timestamp field for callbacks."""
         return rfc2822(utcnow()) or ""
+
+
+# A verb the runner does not play itself: it gets the runner, the verb and its document,
+# and returns the next document to run (None: go on with the current one).
+VerbHandler = Callable[[CallRunner, Verb, Doc], Doc | None]

@@ -2,61 +2,19 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
-from urllib.parse import urlencode
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from . import payments
+from .control import register_control
 from .faults import RestError
-
-if TYPE_CHECKING:
-    from .handle import Twin
-
-ACCOUNT = "/2010-04-01/Accounts/<account_sid>"
+from .rest_common import ACCOUNT, RestHost, RestRecord, not_found, paged
+from .rest_conferences import conference_routes
 
 
-@dataclass
-class RestRecord:
-    """One REST request the app made, for tests to inspect."""
-
-    method: str
-    path: str
-    form: dict[str, str]
-    query: dict[str, str]
-    status: int = 0
-    at: float = field(default_factory=time.time)
-
-
-def paged(items: list, key: str) -> dict:
-    """Wrap a list the way Twilio pages list responses."""
-    size = max(1, min(1000, int(request.args.get("PageSize", 50))))
-    page = max(0, int(request.args.get("Page", 0)))
-    start = page * size
-    chunk = items[start : start + size]
-    args = {k: v for k, v in request.args.items() if k not in ("Page", "PageSize", "PageToken")}
-
-    def uri(number: int) -> str:
-        return f"{request.path}?{urlencode({**args, 'PageSize': size, 'Page': number})}"
-
-    return {
-        key: [item.to_json() for item in chunk],
-        "start": start,
-        "end": start + max(len(chunk) - 1, 0),
-        "page": page,
-        "page_size": size,
-        "uri": uri(page),
-        "first_page_uri": uri(0),
-        "next_page_uri": uri(page + 1) if start + size < len(items) else None,
-        "previous_page_uri": uri(page - 1) if page > 0 else None,
-    }
-
-
-def create_rest_app(twin: Twin) -> Flask:
+def create_rest_app(twin: RestHost) -> Flask:
     """Build the WSGI app serving the REST API (and the twin's control API)."""
     app = Flask("twin")
     app.register_blueprint(payments.blueprint(twin.checkout))
@@ -110,20 +68,12 @@ def create_rest_app(twin: Twin) -> Flask:
 
     _call_routes(app, twin)
     _message_routes(app, twin)
-    from .control import register_control
-    from .rest_conferences import conference_routes
-
     conference_routes(app, twin)
     register_control(app, twin)
     return app
 
 
-def not_found(sid: str) -> RestError:
-    """Twilio's 404 for an unknown sid."""
-    return RestError(404, 20404, f"The requested resource {request.path} was not found")
-
-
-def _call_routes(app: Flask, twin: Twin) -> None:
+def _call_routes(app: Flask, twin: RestHost) -> None:
     @app.post(f"{ACCOUNT}/Calls.json")
     def create_call(account_sid: str):
         return jsonify(twin.create_call(request.form)[1]), 201
@@ -181,7 +131,7 @@ def _when(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _message_routes(app: Flask, twin: Twin) -> None:
+def _message_routes(app: Flask, twin: RestHost) -> None:
     @app.post(f"{ACCOUNT}/Messages.json")
     def create_message(account_sid: str):
         return jsonify(twin.sms.create(request.form.to_dict()).to_json()), 201

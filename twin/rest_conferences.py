@@ -7,16 +7,16 @@ from typing import TYPE_CHECKING
 from flask import Flask, jsonify, request
 
 from .faults import RestError
-from .rest import ACCOUNT, not_found, paged
+from .rest_common import ACCOUNT, not_found, paged
 
 if TYPE_CHECKING:
-    from .handle import Twin
     from .models import Conference, Participant
+    from .rest_common import RestHost
 
 CONF = f"{ACCOUNT}/Conferences/<conference_sid>"
 
 
-def conference_routes(app: Flask, twin: Twin) -> None:
+def conference_routes(app: Flask, twin: RestHost) -> None:
     """Register the conference and participant endpoints."""
     rooms = twin.rooms
 

@@ -11,7 +11,7 @@ from .twiml import TwimlError, parse_messaging
 from .util import API_VERSION, country_of, is_e164, segments, utcnow
 
 if TYPE_CHECKING:
-    from .handle import Twin
+    from .ports import TwinState
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 START_WORDS = {"START", "YES", "UNSTOP"}
@@ -30,7 +30,7 @@ class InboundSms:
 class SmsCenter:
     """Stores every message and delivers the app's messages to simulated phones."""
 
-    def __init__(self, twin: Twin) -> None:
+    def __init__(self, twin: TwinState) -> None:
         self.twin = twin
         self.messages: dict[str, Message] = {}
         self.inboxes: dict[str, list[Message]] = {}

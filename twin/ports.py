@@ -1,0 +1,84 @@
+"""What the twin's parts need from the twin, as protocols the handle's Twin satisfies.
+
+The call engine, the verbs, the rooms and the SMS center sit below the handle that builds
+them, so they name the twin by these protocols instead of importing it back.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .models import Call, Conference, Participant, TwinError
+    from .webhooks import Dispatcher, WebhookClient
+
+
+@dataclass
+class JoinOptions:
+    """The <Conference> attributes that matter when a call joins."""
+
+    name: str
+    muted: bool = False
+    beep: str = "true"
+    start_on_enter: bool = True
+    end_on_exit: bool = False
+    max_participants: int = 250
+    status_callback: str | None = None
+    status_callback_method: str = "POST"
+    events: frozenset[str] = frozenset()
+    label: str | None = None
+
+
+class TwinState(Protocol):
+    """The twin's shared state and services: the lock, the calls, webhooks, the error log."""
+
+    account_sid: str
+    phone_number: str
+    sms_url: str | None
+    sms_method: str
+    time_scale: float
+    say_seconds: float
+    lock: threading.RLock
+    cond: threading.Condition
+    calls: dict[str, Call]
+    webhook_client: WebhookClient
+    dispatcher: Dispatcher
+
+    def wake(self, *sids: str) -> None:
+        """Wake the runners of these calls and every observer (the lock is held)."""
+        ...
+
+    def record_error(self, error: TwinError, call: Call | None = None) -> None:
+        """Remember an application error for the debugger views."""
+        ...
+
+
+class Conferencing(Protocol):
+    """The rooms as a call in a <Dial><Conference> uses them."""
+
+    def join(self, call_sid: str, opts: JoinOptions) -> tuple[Conference, Participant] | None:
+        """Add a call to the named room; None when it is full."""
+        ...
+
+    def leave(self, call_sid: str, reason: str) -> None:
+        """Take a call out of its room, if it is in one."""
+        ...
+
+
+class CallHost(TwinState, Protocol):
+    """What a running call needs besides the shared state: rooms, progress events, its end."""
+
+    @property
+    def rooms(self) -> Conferencing:
+        """The conference rooms of the account."""
+        ...
+
+    def call_event(self, call: Call, event: str) -> None:
+        """Send a call progress status callback if the call asked for that event."""
+        ...
+
+    def finish_call(self, call: Call, status: str) -> None:
+        """Mark a call ended and send its `completed` status callback."""
+        ...
