@@ -36,6 +36,7 @@ run: migrate
 
 test: install
 	$(BIN)/ruff check app workers twin tests bench
+	$(BIN)/lint-imports --no-cache
 	@scripts/ensure-chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -56,6 +57,7 @@ drills: install
 
 lint: install
 	$(BIN)/ruff check app workers twin tests bench
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff format --check app workers twin tests bench
 
 clean:
