@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from app.settings import settings
 
 INCOMING = "/twilio/voice"
 MENU = "/twilio/voice/menu"
@@ -33,4 +33,4 @@ SMS_STATUS = "/twilio/sms/status"
 
 def public(path: str) -> str:
     """The absolute public URL of one of the line's paths."""
-    return current_app.config["PUBLIC_BASE_URL"] + path
+    return settings.PUBLIC_BASE_URL + path

@@ -6,7 +6,6 @@ import logging
 import time
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from app import jobs, urls
@@ -25,6 +24,7 @@ from app.fusing.models import (
 from app.infra import redis
 from app.line import pool
 from app.line.models import Call, CallEvent, CallState
+from app.settings import settings
 from app.telephony import rest
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ def _seat_everyone(record: FusingRound, started: float) -> dict:
     )
     moves = {sid: room_url(room) for room, call_id, sid in seats if (call_id, room) not in arrived}
     rooms = {room for room, _, _ in seats}
-    burst = rest.redirect_many(moves, current_app.config["FUSING_MAX_IN_FLIGHT"])
+    burst = rest.redirect_many(moves, settings.FUSING_MAX_IN_FLIGHT)
     _forget(record.session_id, burst.gone)
     record.rest_calls += burst.requests
     record.seconds = time.monotonic() - started
@@ -187,7 +187,7 @@ def warn_round(session_id: int, number: int) -> int:
     burst = rest.announce_many(
         list(rooms),
         urls.public(urls.FUSING_ROUND_ENDING),
-        current_app.config["FUSING_MAX_IN_FLIGHT"],
+        settings.FUSING_MAX_IN_FLIGHT,
     )
     return len(burst.done)
 
@@ -203,7 +203,7 @@ def close(session_id: int) -> int:
     guests = _present(session_id)
     sids = db.session.scalars(select(Call.sid).where(Call.id.in_([g.call_id for g in guests])))
     moves = dict.fromkeys(sids, urls.public(urls.FUSING_CLOSING))
-    burst = rest.redirect_many(moves, current_app.config["FUSING_MAX_IN_FLIGHT"])
+    burst = rest.redirect_many(moves, settings.FUSING_MAX_IN_FLIGHT)
     for guest in guests:
         guest.state, guest.room, guest.left_at = GuestState.GONE, None, utcnow()
     db.session.commit()

@@ -12,7 +12,6 @@ import logging
 from collections import Counter
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from app import jobs
@@ -20,6 +19,7 @@ from app.db import db, utcnow
 from app.infra import redis
 from app.line import calls
 from app.line.models import Call
+from app.settings import settings
 from app.telephony import rest
 from app.telephony.webhooks import TERMINAL_STATUSES
 
@@ -74,7 +74,7 @@ def _record_lost(sids: list[str], counts: Counter) -> set[str]:
     """Write and end those of `sids` that ended at Twilio; the ones done with."""
     if not sids:
         return set()
-    found, gone = rest.fetch_calls(sids, current_app.config["FUSING_MAX_IN_FLIGHT"])
+    found, gone = rest.fetch_calls(sids, settings.RECONCILE_MAX_IN_FLIGHT)
     counts["unknown"] += len(gone)  # deleted at Twilio already: nothing left to purge
     counts["unreachable"] += len(sids) - len(found) - len(gone)
     done = set(gone)

@@ -6,12 +6,12 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import delete, select
 
 from app.db import db, utcnow
 from app.line.calls import record
 from app.line.models import Block, Call, Conversation, DailyStats, Report
+from app.settings import settings
 from app.sms.models import TextMessage, UnknownTextReply
 from app.telephony import rest
 
@@ -29,7 +29,7 @@ def after_call(call_id: int) -> str:
         call.masked_at = utcnow()
         record(call, "masked")
         db.session.commit()
-    if not current_app.config["PURGE_TWILIO_RECORDS"] or call.purged_at is not None:
+    if not settings.PURGE_TWILIO_RECORDS or call.purged_at is not None:
         return "masked"
     try:
         rest.delete_call_record(call.sid)
@@ -50,7 +50,7 @@ def after_call(call_id: int) -> str:
 
 def purge_old() -> int:
     """Fold calls older than RETENTION_DAYS into daily counts and delete them; returns how many."""
-    cutoff = utcnow() - timedelta(days=current_app.config["RETENTION_DAYS"])
+    cutoff = utcnow() - timedelta(days=settings.RETENTION_DAYS)
     removed = 0
     while batch := db.session.scalars(
         select(Call).where(Call.arrived_at < cutoff).order_by(Call.id).limit(BATCH)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from rq.cron import CronScheduler
 from rq.utils import import_attribute
 
 from app import jobs
 from app.infra import redis
+from app.settings import settings
 
 
 def register_all(cron: CronScheduler, queue_name: str) -> None:
@@ -25,5 +25,5 @@ def register_all(cron: CronScheduler, queue_name: str) -> None:
 def scheduler_command() -> None:
     """Run the recurring-job scheduler (RQ cron) until stopped."""
     cron = CronScheduler(connection=redis.connection(), logging_level="INFO")
-    register_all(cron, current_app.config["RQ_QUEUE"])
+    register_all(cron, settings.RQ_QUEUE)
     cron.start()

@@ -7,7 +7,6 @@ import logging
 import time
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import and_, insert, literal, select, update
 
 from app import jobs, urls
@@ -15,6 +14,7 @@ from app.db import UTCDateTime, db, utcnow
 from app.fusing import sessions as fusing_sessions
 from app.fusing.schedule import Occurrence, spoken_when
 from app.infra import redis
+from app.settings import settings
 from app.sms import texts
 from app.sms.crypto import decrypt
 from app.sms.models import Subscriber, SubscriberStatus, TextMessage, TextStatus
@@ -26,7 +26,7 @@ BATCH = 200
 
 def _wait_for_rate() -> None:
     # A shared fixed window in Redis: every worker together stays under SMS_PER_SECOND.
-    limit = current_app.config["SMS_PER_SECOND"]
+    limit = settings.SMS_PER_SECOND
     conn = redis.connection()
     while True:
         second = int(time.time())
@@ -39,7 +39,7 @@ def _wait_for_rate() -> None:
 
 
 def _body(message: TextMessage, link: str | None) -> str:
-    line = current_app.config["TWILIO_PHONE_NUMBER"]
+    line = settings.TWILIO_PHONE_NUMBER
     if message.kind == "reminder":
         session = fusing_sessions.session_at(message.session_starts_at)
         local = Occurrence(
@@ -111,7 +111,7 @@ def plan_reminders(now: datetime | None = None) -> int:
     upcoming = fusing_sessions.upcoming(now)
     if upcoming is not None:
         session = fusing_sessions.session_for(upcoming)
-        for minutes in current_app.config["REMINDER_OFFSETS_MINUTES"]:
+        for minutes in settings.REMINDER_OFFSETS_MINUTES:
             due = upcoming.starts_at - timedelta(minutes=minutes)
             # A reminder missed by more than half its lead (scheduler down) is not sent late.
             if due <= now < due + timedelta(minutes=minutes / 2):
@@ -171,7 +171,7 @@ def _enqueue(ids: list[int]) -> None:
 
 def _requeue_stuck(now) -> None:
     """Texts a dead worker left behind: queued ones are sent again; claimed ones are checked."""
-    stale = now - timedelta(seconds=current_app.config["SMS_STUCK_SECONDS"])
+    stale = now - timedelta(seconds=settings.SMS_STUCK_SECONDS)
     stuck = db.session.scalars(
         select(TextMessage).where(
             TextMessage.status == TextStatus.SENDING, TextMessage.claimed_at < stale

@@ -6,7 +6,6 @@ import logging
 import time
 from datetime import timedelta
 
-from flask import current_app
 from rq import get_current_job
 from sqlalchemy import select
 
@@ -15,6 +14,7 @@ from app.db import db, utcnow
 from app.infra import redis
 from app.line import calls, pairing, pool
 from app.line.models import Call, CallState, Conversation
+from app.settings import settings
 from app.telephony import rest
 from app.telephony.webhooks import TERMINAL_STATUSES
 
@@ -73,7 +73,7 @@ def _not_before_timeout(call_id: int) -> None:
     if call is None or call.wait_started_at is None:
         return
     waited = (utcnow() - call.wait_started_at).total_seconds()
-    early = current_app.config["WAIT_TIMEOUT_SECONDS"] - waited
+    early = settings.WAIT_TIMEOUT_SECONDS - waited
     if 0 < early <= 2:
         time.sleep(early)
 
@@ -108,7 +108,7 @@ def rescue_partner(call_id: int, room: str, look: int = 1) -> str:
 
 def reconcile_waiting() -> dict[str, int]:
     """Rebuild the waiting pool from the database (after a Redis restart) and expire the overdue."""
-    timeout = current_app.config["WAIT_TIMEOUT_SECONDS"]
+    timeout = settings.WAIT_TIMEOUT_SECONDS
     now = utcnow()
     settled = now - timedelta(seconds=5)  # a match in progress takes milliseconds
     waiting = db.session.scalars(
@@ -143,7 +143,7 @@ def reconcile_calls() -> dict[str, int]:
     ).all()
     conn = redis.connection()
     due = [c for c in candidates if conn.set(redis.key("checked", str(c.id)), 1, nx=True, ex=300)]
-    in_flight = current_app.config["FUSING_MAX_IN_FLIGHT"]
+    in_flight = settings.RECONCILE_MAX_IN_FLIGHT
     found, gone = rest.fetch_calls([c.sid for c in due], in_flight)
     ended = 0
     for call in due:

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app, render_template, request
+from flask import render_template, request
 from sqlalchemy import func, select
 
 from app.admin import bp, stats, zones
@@ -17,6 +17,7 @@ from app.fusing.models import FusingGuest, GuestState
 from app.fusing.schedule import spoken_when
 from app.line import pool
 from app.line.models import Call, Conversation, Outcome
+from app.settings import settings
 from app.sms import subscribers
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def waiting_now() -> int | None:
 
 def talking_now() -> int:
     """Conversations that started and have not ended (ignoring any past the time limit)."""
-    limit = current_app.config["CONVERSATION_LIMIT_SECONDS"] + 300
+    limit = settings.CONVERSATION_LIMIT_SECONDS + 300
     return db.session.scalar(
         select(func.count())
         .select_from(Conversation)

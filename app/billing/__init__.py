@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from app.billing.provider import PaymentProvider
 
 
@@ -11,4 +9,4 @@ def payment_provider() -> PaymentProvider:
     """The configured payment provider (Stripe, or its stand-in at STRIPE_API_BASE)."""
     from app.billing.stripe_provider import StripeProvider  # noqa: PLC0415 - stripe takes long to import
 
-    return StripeProvider(current_app.config)
+    return StripeProvider()

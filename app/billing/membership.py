@@ -6,13 +6,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.billing.models import Membership, MembershipStatus, PaymentEvent
 from app.db import db, dialect_insert, utcnow
 from app.line.models import Call, Conversation
+from app.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def entitled(call: Call) -> bool:
 def conversation_ended(conversation: Conversation) -> None:
     """A conversation long enough to count uses up each caller's free conversation."""
     seconds = conversation.duration_seconds
-    if seconds is None or seconds < current_app.config["FREE_CONVERSATION_MIN_SECONDS"]:
+    if seconds is None or seconds < settings.FREE_CONVERSATION_MIN_SECONDS:
         return
     identities = {p.call.identity for p in conversation.participants if not p.call.withheld}
     for identity in sorted(identities):  # one order for all: concurrent callbacks never deadlock

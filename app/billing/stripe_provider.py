@@ -14,6 +14,7 @@ import stripe
 from app import urls
 from app.billing.membership import BillingEvent
 from app.billing.provider import ForgedEvent, PaymentError
+from app.settings import settings
 
 NAME = "stripe"  # as a membership's source
 # Stripe event type -> what it means for a membership.
@@ -31,17 +32,16 @@ class StripeProvider:
 
     signature_header = "Stripe-Signature"
 
-    def __init__(self, config):
-        self.config = config
+    def __init__(self):
         self.client = stripe.StripeClient(
-            config["STRIPE_SECRET_KEY"],
-            base_addresses={"api": config["STRIPE_API_BASE"]},
+            settings.STRIPE_SECRET_KEY,
+            base_addresses={"api": settings.STRIPE_API_BASE},
             max_network_retries=2,
         )
 
     def checkout_link(self, identity: str) -> str:
         """A Checkout Session for the monthly membership, carrying only the HMAC identity."""
-        price = self.config.get("STRIPE_PRICE_ID")
+        price = settings.STRIPE_PRICE_ID
         item = (
             {"price": price, "quantity": 1}
             if price
@@ -49,7 +49,7 @@ class StripeProvider:
                 "quantity": 1,
                 "price_data": {
                     "currency": "eur",
-                    "unit_amount": self.config["MEMBERSHIP_PRICE_CENTS"],
+                    "unit_amount": settings.MEMBERSHIP_PRICE_CENTS,
                     "recurring": {"interval": "month"},
                     "product_data": {"name": "Mindfuse membership"},
                 },
@@ -74,7 +74,7 @@ class StripeProvider:
     def verify(self, payload: bytes, signature: str) -> BillingEvent | None:
         """Check Stripe-Signature and read the event."""
         try:
-            stripe.Webhook.construct_event(payload, signature, self.config["STRIPE_WEBHOOK_SECRET"])
+            stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
         except (stripe.SignatureVerificationError, ValueError) as error:
             raise ForgedEvent(str(error)) from error
         event = json.loads(payload)

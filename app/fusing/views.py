@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
 from app import jobs, prompts
 from app.db import db, utcnow
@@ -10,6 +10,7 @@ from app.fusing import lobby, sessions
 from app.fusing.models import FusingSession, GuestState
 from app.line import calls
 from app.line.models import Call
+from app.settings import settings
 from app.telephony import twiml
 from app.telephony.failures import answer_failures
 from app.telephony.signature import twilio_request
@@ -39,7 +40,7 @@ def countdown():
     """The lobby's wait music, with how long until the next round; fetched again when done."""
     number = request.args.get("session", "")
     session = db.session.get(FusingSession, int(number)) if number.isdigit() else None
-    music = current_app.config["HOLD_MUSIC_URL"]
+    music = settings.HOLD_MUSIC_URL
     if session is None:
         return twiml.say_and_play(prompts.HOLD, music)
     occurrence = sessions.occurrence_of(session)

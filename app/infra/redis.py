@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from rq import Queue
 
 from app.infra.local_redis import ensure_running
+from app.settings import settings
 
 EXTENSION = "mindfuse.redis"
 _building = threading.Lock()
@@ -50,9 +51,9 @@ def connection() -> redis.Redis:
 
 def key(*parts: str) -> str:
     """A Redis key under the configured prefix."""
-    return current_app.config["REDIS_KEY_PREFIX"] + ":".join(parts)
+    return settings.REDIS_KEY_PREFIX + ":".join(parts)
 
 
 def queue() -> Queue:
     """The RQ queue every job goes on (app.jobs enqueues them)."""
-    return Queue(current_app.config["RQ_QUEUE"], connection=connection())
+    return Queue(settings.RQ_QUEUE, connection=connection())

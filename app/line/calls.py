@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from flask import abort, current_app
+from flask import abort
 from sqlalchemy import select, update
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -15,6 +15,7 @@ from app.identity import Caller, identify
 from app.infra import redis, table_cache
 from app.line import pool
 from app.line.models import Call, CallEvent, CallMode, CallState, Outcome
+from app.settings import settings
 from app.telephony.webhooks import CallStatusCallback, is_call_sid, whole_number
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def _arrival_statement():
 
 def caller_of(sid: str, from_number: str | None) -> Caller:
     """Who is calling on this CallSid (400 for a malformed sid); touches no store."""
-    return identify(from_number, current_app.config["NUMBER_HASH_KEY"], _valid_sid(sid))
+    return identify(from_number, settings.NUMBER_HASH_KEY, _valid_sid(sid))
 
 
 def arrive(sid: str, caller: Caller, arrived_at: datetime | None = None) -> Call:
@@ -137,7 +138,7 @@ def count_arrival(sid: str, identity: str, at: datetime) -> bool:
         keep = table_cache.prefetch(pipe)
         count, _, _, versions = pipe.execute()
     keep(versions)
-    return count > current_app.config["CALLS_PER_HOUR_LIMIT"]
+    return count > settings.CALLS_PER_HOUR_LIMIT
 
 
 def status_changed(callback: CallStatusCallback) -> None:

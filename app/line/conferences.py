@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -12,6 +11,7 @@ from app import jobs
 from app.db import db, utcnow
 from app.line.calls import by_sid, record
 from app.line.models import ConferenceEvent, Conversation
+from app.settings import settings
 from app.telephony.webhooks import (
     CONFERENCE_END,
     PARTICIPANT_JOIN,
@@ -62,10 +62,9 @@ def event_received(callback: ConferenceStatusCallback) -> Conversation | None:
 
 def _schedule_time_limit(conversation: Conversation) -> None:
     """When two people are together, time their warning and their goodbye."""
-    config = current_app.config
-    limit = config["CONVERSATION_LIMIT_SECONDS"]
+    limit = settings.CONVERSATION_LIMIT_SECONDS
     elapsed = (utcnow() - conversation.started_at).total_seconds()
-    warn_in = limit - config["CONVERSATION_WARNING_SECONDS"] - elapsed
+    warn_in = limit - settings.CONVERSATION_WARNING_SECONDS - elapsed
     for job, delay, name in (
         (jobs.WARN_LIMIT, warn_in, "warn"),
         (jobs.END_AT_LIMIT, limit - elapsed, "end"),

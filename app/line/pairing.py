@@ -7,7 +7,6 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from app import jobs
@@ -15,6 +14,7 @@ from app.db import db, utcnow
 from app.line import pool, safety
 from app.line.calls import epoch_ms, record, set_outcome
 from app.line.models import Call, CallState, ConferenceEvent, Conversation, Outcome, Participant
+from app.settings import settings
 from app.telephony.webhooks import PARTICIPANT_LEAVE
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def start_waiting(call: Call) -> Seat | None:
             jobs.EXPIRE_WAIT.enqueue(
                 call.id,
                 token,
-                delay=current_app.config["WAIT_TIMEOUT_SECONDS"],
+                delay=settings.WAIT_TIMEOUT_SECONDS,
                 job_id=f"expire-{token}",
             )
             return Seat(room, False)

@@ -9,6 +9,7 @@ from flask import current_app
 
 from app.infra import redis
 from app.line.pool_scripts import LEAVE, MATCH_OR_WAIT
+from app.settings import settings
 
 SCRIPTS = "mindfuse.pool.scripts"
 
@@ -64,7 +65,7 @@ def _match(
     pool_name: str, stale_after: int | None, excluded: set[str], caller: list
 ) -> Placement | None:
     """Run MATCH_OR_WAIT for `caller` (token, identity, room, call_id, wait flag)."""
-    stale_seconds = stale_after or current_app.config["WAIT_TIMEOUT_SECONDS"] + 60
+    stale_seconds = stale_after or settings.WAIT_TIMEOUT_SECONDS + 60
     now = _now_ms()
     match, _ = _scripts()
     result = match(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import db, utcnow
 from app.infra import table_cache
 from app.line.models import Block, Call, Conversation, Report
+from app.settings import settings
 
 log = logging.getLogger(__name__)
 REPORT_WINDOW = timedelta(days=30)
@@ -83,9 +83,9 @@ def _block_if_reported_enough(reported: Call) -> None:
             Report.reported == reported.identity, Report.created_at > since
         )
     )
-    if reporters < current_app.config["REPORTS_TO_BLOCK"] or active_block(reported.identity):
+    if reporters < settings.REPORTS_TO_BLOCK or active_block(reported.identity):
         return
-    days = current_app.config["BLOCK_DAYS"]
+    days = settings.BLOCK_DAYS
     db.session.add(
         Block(
             identity=reported.identity,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 
+from app.settings import settings
+
 EXTENSION = "mindfuse.fernet"
 
 
@@ -12,9 +14,7 @@ def _fernet() -> MultiFernet:
     # NUMBER_ENCRYPTION_KEY may list several keys, newest first: the first encrypts, any decrypts.
     found = current_app.extensions.get(EXTENSION)
     if found is None:
-        keys = [
-            k.strip() for k in current_app.config["NUMBER_ENCRYPTION_KEY"].split(",") if k.strip()
-        ]
+        keys = [k.strip() for k in settings.NUMBER_ENCRYPTION_KEY.split(",") if k.strip()]
         found = MultiFernet([Fernet(key) for key in keys])
         current_app.extensions[EXTENSION] = found
     return found

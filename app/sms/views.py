@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 from sqlalchemy import select
 
 from app import jobs
 from app.db import db
 from app.identity import identify
+from app.settings import settings
 from app.sms import subscribers, texts
 from app.sms.models import TextMessage
 from app.telephony import twiml
@@ -27,7 +28,7 @@ def incoming():
     """A text to the line: STOP/START/HELP as carriers require, JOIN/REMIND to sign up."""
     text = InboundText.from_form(request.form)
     sender = text.from_number
-    caller = identify(sender, current_app.config["NUMBER_HASH_KEY"], text.message_sid)
+    caller = identify(sender, settings.NUMBER_HASH_KEY, text.message_sid)
     # With Twilio's Advanced Opt-Out, Twilio has answered the keyword itself: only record it.
     handled = text.opt_out
     word = handled or texts.keyword(text.body)
@@ -40,7 +41,7 @@ def incoming():
         subscribers.join(sender, caller.identity, "text")
         reply = texts.CONFIRMATION
     elif word == "help":
-        reply = texts.HELP.format(line=current_app.config["TWILIO_PHONE_NUMBER"])
+        reply = texts.HELP.format(line=settings.TWILIO_PHONE_NUMBER)
     else:
         reply = texts.UNKNOWN if subscribers.first_unknown_text_today(caller.identity) else None
     return twiml.text_reply(None if handled else reply)
@@ -59,7 +60,7 @@ def status():
     if (code := callback.error_number()) is not None:
         message.error_code = code
     db.session.commit()
-    if callback.final and current_app.config["PURGE_TWILIO_RECORDS"]:
+    if callback.final and settings.PURGE_TWILIO_RECORDS:
         jobs.PURGE_MESSAGE.enqueue(message.id)
     return "", 204
 

@@ -17,6 +17,8 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from app.settings import settings
+
 log = logging.getLogger(__name__)
 EXTENSION = "mindfuse.twilio"
 RETRYABLE = {429, 500, 502, 503, 504}
@@ -44,13 +46,12 @@ def client() -> Client:
     """The app's Twilio REST client, pointed at the configured API base."""
     found = current_app.extensions.get(EXTENSION)
     if found is None:
-        config = current_app.config
         found = Client(
-            config["TWILIO_ACCOUNT_SID"],
-            config["TWILIO_AUTH_TOKEN"],
+            settings.TWILIO_ACCOUNT_SID,
+            settings.TWILIO_AUTH_TOKEN,
             http_client=TwilioHttpClient(timeout=10),
         )
-        found.api.base_url = config["TWILIO_API_BASE"]
+        found.api.base_url = settings.TWILIO_API_BASE
         current_app.extensions[EXTENSION] = found
     return found
 
@@ -87,11 +88,11 @@ def delete_call_record(sid: str) -> None:
 
 def send_sms(to: str, body: str, status_callback: str) -> str:
     """Send a text from the line's number; returns the message sid."""
-    config = current_app.config
+    sender = settings.TWILIO_PHONE_NUMBER
     message = _rest(
         "send text",
         lambda c: c.messages.create(
-            to=to, from_=config["TWILIO_PHONE_NUMBER"], body=body, status_callback=status_callback
+            to=to, from_=sender, body=body, status_callback=status_callback
         ),
     )
     return message.sid
@@ -185,10 +186,9 @@ def fan_out(
     429 and 5xx answers are retried with exponential backoff and jitter; a call or conference
     that ended meanwhile (404) counts as gone, not as a failure.
     """
-    config = current_app.config
     http = _CountingHttpClient(pool_size=in_flight)
-    burst = Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http)
-    burst.api.base_url = config["TWILIO_API_BASE"]
+    burst = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)
+    burst.api.base_url = settings.TWILIO_API_BASE
     result = Fanout()
 
     def run(key: str, action) -> None:

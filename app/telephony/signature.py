@@ -6,18 +6,20 @@ import functools
 import logging
 from urllib.parse import quote
 
-from flask import abort, current_app, request
+from flask import abort, request
 from twilio.request_validator import RequestValidator
+
+from app.settings import settings
 
 log = logging.getLogger(__name__)
 
 
 def signed_url() -> str:
     """The public URL of this request, as Twilio saw it, with the query string left raw."""
-    if current_app.config["TRUST_PROXY_HEADERS"]:
+    if settings.TRUST_PROXY_HEADERS:
         base = request.host_url.rstrip("/")  # ProxyFix has applied X-Forwarded-Proto/Host
     else:
-        base = current_app.config["PUBLIC_BASE_URL"]
+        base = settings.PUBLIC_BASE_URL
     # request.url un-escapes the query string; Twilio signs the bytes it sent.
     path = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
     if not path:
@@ -32,7 +34,7 @@ def is_valid() -> bool:
     signature = request.headers.get("X-Twilio-Signature", "")
     if not signature:
         return False
-    validator = RequestValidator(current_app.config["TWILIO_AUTH_TOKEN"])
+    validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
     return validator.validate(signed_url(), request.form, signature)
 
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
-from flask import Response, current_app
+from flask import Response
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+
+from app.settings import settings
 
 CONFERENCE_EVENTS = "start end join leave"
 QUERY = "?__query__"  # where a menu's per-call query string goes in its cached TwiML
 
 
 def _say(node, text: str) -> None:
-    node.say(text, voice=current_app.config["VOICE"])
+    node.say(text, voice=settings.VOICE)
 
 
 def reply(response: VoiceResponse | str) -> Response:
@@ -48,7 +50,7 @@ def menu(
 
     `query` (say "arrived=...") is added to both URLs without building the menu again.
     """
-    voice = current_app.config["VOICE"]
+    voice = settings.VOICE
     if query is None:
         return reply(_menu_xml(voice, prompt, action, timeout, fallthrough))
     marked = _menu_xml(voice, prompt, action + QUERY, timeout, fallthrough and fallthrough + QUERY)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
 from app import jobs, prompts, urls
 from app.billing import membership
@@ -14,6 +14,7 @@ from app.fusing import sessions as fusing_sessions
 from app.fusing.schedule import spoken_when
 from app.line import calls, conferences, pairing, safety
 from app.line.models import Call, Outcome
+from app.settings import settings
 from app.sms import subscribers
 from app.telephony import twiml
 from app.telephony.failures import answer_failures
@@ -66,9 +67,9 @@ def _wait(call: Call, intro: str | None = None):
     if seat is None:  # hung up while being paired: nobody is there to hear
         return _goodbye()
     # The REST end job closes the room at the limit; the Dial's own limit is only a backstop.
-    limit = current_app.config["CONVERSATION_LIMIT_SECONDS"] + 30
+    limit = settings.CONVERSATION_LIMIT_SECONDS + 30
     if not seat.paired:
-        limit += current_app.config["WAIT_TIMEOUT_SECONDS"]
+        limit += settings.WAIT_TIMEOUT_SECONDS
     return twiml.conference_room(
         seat.room,
         intro=intro or (prompts.CONNECTING if seat.paired else prompts.FINDING),
@@ -111,7 +112,7 @@ def incoming():
     session = fusing_sessions.running_session()
     if session is not None:  # during the Fusing Hour, callers go straight to its lobby
         call = calls.arrive(sid, caller)
-        if not (current_app.config["FUSING_OPEN_TO_ALL"] or membership.entitled(call)):
+        if not (settings.FUSING_OPEN_TO_ALL or membership.entitled(call)):
             return _not_a_member(call)
         return fusing_lobby.welcome(call, session)
     # The call's row is written by the next webhook (a key, no key, or the hang-up).
@@ -147,7 +148,7 @@ def wait():
 @twilio_request
 def hold():
     """What a caller alone in a room hears."""
-    return twiml.hold_music(current_app.config["HOLD_MUSIC_URL"], prompts.HOLD)
+    return twiml.hold_music(settings.HOLD_MUSIC_URL, prompts.HOLD)
 
 
 @bp.post("/timeout")
