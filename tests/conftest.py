@@ -12,7 +12,6 @@ import os
 import secrets
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -20,14 +19,24 @@ import pytest
 import redis
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
-from werkzeug.serving import make_server
 
 from app import create_app
-from app.db import db, utcnow
-from app.fusing import sessions
+from app.db import db
 from app.infra.local_redis import ensure_running
 from app.settings import database_uri
-from tests.support import AUTH_TOKEN, PUBLIC, RUN, Twilio
+from tests.support import (
+    AUTH_TOKEN,
+    PUBLIC,
+    RUN,
+    TIME_SCALE,
+    WAIT_TIMEOUT,
+    Line,
+    LiveServer,
+    Twilio,
+    clean,
+    drain,
+)
+from twin import Twin
 
 
 def _test_database(tmp: Path) -> tuple[str, str | None]:
@@ -96,28 +105,13 @@ def test_environment():
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _clean(app) -> None:
-    with app.app_context():
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
-        conn = redis.Redis.from_url(app.config["REDIS_URL"])
-        for name in conn.scan_iter(app.config["REDIS_KEY_PREFIX"] + "*"):
-            conn.delete(name)
-        for name in conn.scan_iter(f"rq:*{app.config['RQ_QUEUE']}*"):
-            conn.delete(name)
-        # The default Fusing Hour (Sundays 10:00 Berlin) would send every call of a test run
-        # then to its lobby: tests start with the weekly rule three days away from today.
-        sessions.change_rule(weekday=(utcnow().weekday() + 3) % 7)
-
-
 @pytest.fixture
 def app():
     """A fresh app over empty tables and an empty Redis namespace."""
     app = create_app({"TESTING": True})
-    _clean(app)
+    clean(app)
     yield app
-    _clean(app)
+    clean(app)
     with app.app_context():
         db.engine.dispose()
 
@@ -135,31 +129,6 @@ def runner(app):
 @pytest.fixture
 def twilio(client):
     return Twilio(client)
-
-
-class LiveServer:
-    """The app served over real HTTP on loopback, in a background thread."""
-
-    def __init__(self, overrides: dict | None = None):
-        self._app = None
-        self.server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.app = create_app({"TESTING": True, "PUBLIC_BASE_URL": self.url, **(overrides or {})})
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def _dispatch(self, environ, start_response):
-        return self.app(environ, start_response)
-
-    def __enter__(self):
-        _clean(self.app)
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        _clean(self.app)
-        with self.app.app_context():
-            db.engine.dispose()
 
 
 @pytest.fixture
@@ -180,3 +149,49 @@ def twin_api(app):
     ) as tw:
         config["TWILIO_API_BASE"] = tw.api_base
         yield tw
+
+
+@pytest.fixture(scope="module")
+def running_line(request, test_environment, tmp_path_factory):
+    """The line for one test module; a module may set LINE_CONFIG to change its settings."""
+    overrides = {"WAIT_TIMEOUT_SECONDS": WAIT_TIMEOUT, **getattr(request.module, "LINE_CONFIG", {})}
+    with LiveServer(overrides) as server:
+        config = server.app.config
+        with Twin(
+            account_sid=config["TWILIO_ACCOUNT_SID"],
+            auth_token=config["TWILIO_AUTH_TOKEN"],
+            phone_number=config["TWILIO_PHONE_NUMBER"],
+            voice_url=server.url + "/twilio/voice",
+            status_callback=server.url + "/twilio/voice/status",
+            sms_url=server.url + "/twilio/sms",
+            time_scale=getattr(request.module, "TWIN_TIME_SCALE", TIME_SCALE),
+        ) as twin:
+            # The twin stands in for Twilio's REST API and the payment provider's alike.
+            config["TWILIO_API_BASE"] = config["STRIPE_API_BASE"] = twin.api_base
+            environment = {
+                **os.environ,
+                "PUBLIC_BASE_URL": server.url,
+                "TWILIO_API_BASE": twin.api_base,
+                "STRIPE_API_BASE": twin.api_base,
+                **{name: str(value) for name, value in overrides.items()},
+            }
+            worker_log = tmp_path_factory.mktemp("worker") / "worker.log"
+            line = Line(server, twin, environment, worker_log)
+            try:
+                yield line
+            finally:
+                line.stop()
+
+
+@pytest.fixture
+def line(running_line):
+    """The running line with empty tables and pool for this test."""
+    clean(running_line.app)
+    yield running_line
+    live = [c for c in list(running_line.twin.callers.values()) if not c.ended]
+    for caller in live:
+        caller.hang_up()
+    for caller in live:
+        caller.wait_until_ended(timeout=5)
+    running_line.twin.wait_idle(timeout=5)
+    drain(running_line)

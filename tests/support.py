@@ -1,4 +1,5 @@
-"""Shared test helpers: the suite's constants, signing, call forms and TwiML parsing."""
+"""Shared test helpers: the suite's constants, signing, call forms, TwiML parsing, polling,
+dumps for privacy checks, and the line served for real (LiveServer, Line)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,20 @@ import contextlib
 import secrets
 import threading
 import time
+import warnings
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import redis
+from rq import Queue, Worker
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
+from werkzeug.serving import make_server
 
-from app.db import db
+from app import create_app
+from app.db import db, utcnow
+from app.fusing import sessions
+from twin import Twin, launcher
 
 RUN = secrets.token_hex(4)
 PUBLIC = "http://line.test"
@@ -116,3 +124,93 @@ def dump_database(app) -> str:
             for table in db.metadata.sorted_tables
             for row in db.session.execute(select(table))
         )
+
+
+def clean(app) -> None:
+    """Empty every table and the suite's Redis namespace; the Fusing Hour three days away."""
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        conn = redis.Redis.from_url(app.config["REDIS_URL"])
+        for name in conn.scan_iter(app.config["REDIS_KEY_PREFIX"] + "*"):
+            conn.delete(name)
+        for name in conn.scan_iter(f"rq:*{app.config['RQ_QUEUE']}*"):
+            conn.delete(name)
+        # The default Fusing Hour (Sundays 10:00 Berlin) would send every call of a test run
+        # then to its lobby: tests start with the weekly rule three days away from today.
+        sessions.change_rule(weekday=(utcnow().weekday() + 3) % 7)
+
+
+class LiveServer:
+    """The app served over real HTTP on loopback, in a background thread."""
+
+    def __init__(self, overrides: dict | None = None):
+        self._app = None
+        self.server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.app = create_app({"TESTING": True, "PUBLIC_BASE_URL": self.url, **(overrides or {})})
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _dispatch(self, environ, start_response):
+        return self.app(environ, start_response)
+
+    def __enter__(self):
+        clean(self.app)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        clean(self.app)
+        with self.app.app_context():
+            db.engine.dispose()
+
+
+WAIT_TIMEOUT = 2
+TIME_SCALE = 0.05  # Gather timeouts and pauses run 20 times faster than real time
+
+
+class Line:
+    """The running line, as the tests see it."""
+
+    def __init__(self, server: LiveServer, twin: Twin, environment: dict, worker_log: Path):
+        self.server, self.twin, self.app = server, twin, server.app
+        self.environment, self.worker_log = environment, worker_log
+        self.worker = launcher.start_worker(environment, worker_log)
+
+    def dial(self, number: str):
+        """A simulated caller dialling the line."""
+        return self.twin.dial(number)
+
+    def kill_worker(self) -> None:
+        """SIGKILL the worker, as a crash would, wherever it is in its work."""
+        launcher.kill_group(self.worker)
+
+    def start_worker(self) -> None:
+        """Start a fresh worker (after a crash); it logs to the same file."""
+        self.worker = launcher.start_worker(self.environment, self.worker_log)
+
+    def stop(self) -> None:
+        """Stop the worker gracefully, then make sure nothing it forked is left."""
+        if launcher.stop(self.worker):  # killed by then; the log says what it was doing
+            tail = self.worker_log.read_text(errors="replace")[-3000:]
+            message = f"the RQ worker did not stop within 10 s; its log ends:\n{tail}"
+            warnings.warn(message, stacklevel=2)
+
+
+def drain(line: Line, timeout: float = 15.0) -> None:
+    """Let the worker finish the jobs this test left it before the next test empties the tables.
+
+    SQLite hands out the ids of deleted rows again, so a job running late (a rescue after a
+    hang-up, a purge) would otherwise act on the next test's call or text of the same id.
+    """
+    connection = redis.Redis.from_url(line.app.config["REDIS_URL"])
+    queue = Queue(line.app.config["RQ_QUEUE"], connection=connection)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        workers = [w for w in Worker.all(connection=connection) if w.pid == line.worker.pid]
+        busy = any(w.get_state() == "busy" for w in workers)
+        if not busy and (queue.count == 0 or not workers):
+            return
+        time.sleep(0.05)

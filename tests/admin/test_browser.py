@@ -20,9 +20,7 @@ from app.fusing.models import FusingGuest, FusingSession
 from app.line.models import Block, Call, DailyStats, Report
 from tests.admin.browser import ARGS, CHROMIUM, missing_reason
 from tests.admin.support import EMAIL, PASSWORD, login, make_admin, number_forms
-from tests.conftest import _clean
-from tests.e2e.conftest import running_line  # noqa: F401 - the whole line, as a fixture
-from tests.support import eventually
+from tests.support import clean, eventually
 
 SKIP = missing_reason()
 pytestmark = pytest.mark.skipif(SKIP is not None, reason=SKIP or "")
@@ -99,7 +97,7 @@ def _more_history(app) -> None:
 @pytest.fixture(scope="module")
 def seeded(running_line):  # noqa: F811
     """The line with an admin, three calls made through the twin, and some older history."""
-    _clean(running_line.app)
+    clean(running_line.app)
     make_admin(running_line.app)
     _calls_through_the_twin(running_line)
     _more_history(running_line.app)

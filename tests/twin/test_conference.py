@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.twin.conftest import twiml
+from tests.twin.support import twiml
 
 ALICE, BOB, CAROL = "+15550100011", "+447700900012", "+4915550000013"
 EVENTS = "start end join leave mute hold announcement"

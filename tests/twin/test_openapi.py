@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.twin.conftest import LINE, twiml
+from tests.twin.support import LINE, twiml
 
 yaml = pytest.importorskip("yaml")
 jsonschema = pytest.importorskip("jsonschema")

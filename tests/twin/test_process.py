@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.twin.conftest import ACCOUNT_SID, AUTH_TOKEN, twiml
+from tests.twin.support import ACCOUNT_SID, AUTH_TOKEN, twiml
 from twin.launcher import free_port, start_twin, stop
 from twin.remote import RemoteTwin
 

@@ -7,7 +7,7 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from tests.twin.conftest import LINE, twiml
+from tests.twin.support import LINE, twiml
 
 PHONE = "+15550100021"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.twin.conftest import LINE, twiml
+from tests.twin.support import LINE, twiml
 
 CALLER = "+15550100001"
 
