@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.billing import payment_provider
 from app.sms import outbox, subscribers
+from app.sms.models import TextKind
 
 
 def send_payment_link(identity: str) -> str:
@@ -12,5 +13,5 @@ def send_payment_link(identity: str) -> str:
     if subscriber is None:
         return "no consent to text"
     link = payment_provider().checkout_link(identity)  # PaymentError: RQ retries with backoff
-    outbox.queue_text(subscriber, "payment_link", link=link)
+    outbox.queue_text(subscriber, TextKind.PAYMENT_LINK, link=link)
     return "queued"

@@ -23,7 +23,7 @@ from app.fusing.models import (
 )
 from app.infra import redis
 from app.line import pool
-from app.line.models import Call, CallEvent, CallState
+from app.line.models import Call, CallEvent, CallState, Step
 from app.settings import settings
 from app.telephony import rest
 
@@ -137,7 +137,7 @@ def _seat_everyone(record: FusingRound, started: float) -> dict:
         db.session.execute(
             select(CallEvent.call_id, CallEvent.detail).where(
                 CallEvent.call_id.in_([call_id for _, call_id, _ in seats]),
-                CallEvent.kind == "fusing_room",
+                CallEvent.kind == Step.FUSING_ROOM,
             )
         ).all()
     )

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 
 from app.db import db, utcnow
 from app.line.calls import record
-from app.line.models import Block, Call, Conversation, DailyStats, Report
+from app.line.models import Block, Call, Conversation, DailyStats, Report, Step
 from app.settings import settings
 from app.sms.models import TextMessage, UnknownTextReply
 from app.telephony import rest
@@ -27,7 +27,7 @@ def after_call(call_id: int) -> str:
     if call.masked_at is None:
         # The line only ever stored the HMAC identity and the masked form; this marks it checked.
         call.masked_at = utcnow()
-        record(call, "masked")
+        record(call, Step.MASKED)
         db.session.commit()
     if not settings.PURGE_TWILIO_RECORDS or call.purged_at is not None:
         return "masked"
@@ -39,11 +39,11 @@ def after_call(call_id: int) -> str:
         if error.retryable:
             raise  # RQ retries with backoff
         log.error("purge of a call record failed for good: %s", error)
-        record(call, "purge_failed", str(error.status))
+        record(call, Step.PURGE_FAILED, str(error.status))
         db.session.commit()
         return "failed"
     call.purged_at = utcnow()
-    record(call, "purged")
+    record(call, Step.PURGED)
     db.session.commit()
     return "purged"
 

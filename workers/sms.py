@@ -17,7 +17,7 @@ from app.infra import redis
 from app.settings import settings
 from app.sms import texts
 from app.sms.crypto import decrypt
-from app.sms.models import Subscriber, SubscriberStatus, TextMessage, TextStatus
+from app.sms.models import Subscriber, SubscriberStatus, TextKind, TextMessage, TextStatus
 from app.telephony import rest
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def _wait_for_rate() -> None:
 
 def _body(message: TextMessage, link: str | None) -> str:
     line = settings.TWILIO_PHONE_NUMBER
-    if message.kind == "reminder":
+    if message.kind == TextKind.REMINDER:
         session = fusing_sessions.session_at(message.session_starts_at)
         local = Occurrence(
             starts_at=session.starts_at,
@@ -52,7 +52,7 @@ def _body(message: TextMessage, link: str | None) -> str:
         # Worded as of when it is due, so a text sent a little late still says "tomorrow".
         due = session.starts_at - timedelta(minutes=message.offset_minutes)
         return texts.REMINDER.format(when=spoken_when(local, due), line=line)
-    if message.kind == "payment_link":
+    if message.kind == TextKind.PAYMENT_LINK:
         return texts.PAYMENT_LINK.format(link=link)
     return texts.CONFIRMATION
 
@@ -124,14 +124,14 @@ def _plan_wave(starts_at, minutes: int) -> int:
     """Add the missing reminders of one wave and queue them; returns how many were added."""
     already = select(TextMessage.id).where(
         TextMessage.subscriber_id == Subscriber.id,
-        TextMessage.kind == "reminder",
+        TextMessage.kind == TextKind.REMINDER,
         TextMessage.session_starts_at == starts_at,
         TextMessage.offset_minutes == minutes,
     )
     planned_at = utcnow()  # marks this run's rows
     missing = select(
         Subscriber.id,
-        literal("reminder"),
+        literal(TextKind.REMINDER.value),
         literal(starts_at, UTCDateTime),
         literal(minutes),
         literal(TextStatus.QUEUED.value),
@@ -151,7 +151,7 @@ def _plan_wave(starts_at, minutes: int) -> int:
         select(TextMessage.id)
         .where(
             and_(
-                TextMessage.kind == "reminder",
+                TextMessage.kind == TextKind.REMINDER,
                 TextMessage.session_starts_at == starts_at,
                 TextMessage.offset_minutes == minutes,
                 TextMessage.created_at == planned_at,

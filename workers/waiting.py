@@ -13,7 +13,7 @@ from app import jobs, urls
 from app.db import db, utcnow
 from app.infra import redis
 from app.line import calls, pairing, pool
-from app.line.models import Call, CallState, Conversation
+from app.line.models import Call, CallState, Conversation, Step
 from app.settings import settings
 from app.telephony import rest
 from app.telephony.webhooks import TERMINAL_STATUSES
@@ -23,7 +23,7 @@ RESCUE_LOOKS = 5  # how often a rescue looks for the partner alone in the room
 RESCUE_PAUSE = 2  # seconds between looks (RQ schedules in whole seconds)
 
 
-def _redirect(call: Call, path: str, kind: str, detail: str) -> str:
+def _redirect(call: Call, path: str, kind: Step, detail: str) -> str:
     """Redirect a live call once; a retried job does not redirect it again."""
     if any(event.kind == kind and event.detail == detail for event in call.events):
         return "already"
@@ -35,7 +35,7 @@ def _redirect(call: Call, path: str, kind: str, detail: str) -> str:
     except rest.TelephonyError as error:
         if error.retryable and retries_left():
             raise  # RQ tries again after its backoff
-        calls.record(call, "redirect_failed", f"{kind}: HTTP {error.status}")
+        calls.record(call, Step.REDIRECT_FAILED, f"{kind}: HTTP {error.status}")
         db.session.commit()
         raise  # the job is kept among the failed ones, and the call's record says why
     calls.record(call, kind, detail)
@@ -58,7 +58,7 @@ def expire_wait(call_id: int, token: str) -> str:
     if call is None or call.wait_token != token or call.state != CallState.TIMED_OUT:
         return "not waiting"
     try:
-        return _redirect(call, urls.TIMEOUT, "timeout_redirect", token)
+        return _redirect(call, urls.TIMEOUT, Step.TIMEOUT_REDIRECT, token)
     except rest.TelephonyError:
         if not retries_left():  # Twilio stays unreachable: let them be paired meanwhile
             call.state = CallState.WAITING
@@ -97,7 +97,7 @@ def rescue_partner(call_id: int, room: str, look: int = 1) -> str:
     if found is not None and found.started:
         return "they met"  # the room is ending: the partner's Dial action takes over
     if found is not None and found.members == [partner.sid]:
-        return _redirect(partner, urls.PARTNER_GONE, "rescued", room)
+        return _redirect(partner, urls.PARTNER_GONE, Step.RESCUED, room)
     if look < RESCUE_LOOKS:  # the partner is on the way into the room, or out of it
         jobs.RESCUE_PARTNER.enqueue(call_id, room, look + 1, delay=RESCUE_PAUSE)
         return "looking again"

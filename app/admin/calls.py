@@ -11,30 +11,36 @@ from app.admin import bp, membership, zones
 from app.admin.calllog import MODE_LABELS, Filters, csv_lines, outcome_choices, talk_seconds
 from app.admin.forms import ActionForm
 from app.db import db
-from app.line.models import Call, Outcome
+from app.line.models import Call, Outcome, Step
 
 PER_PAGE = 50
 EVENT_LABELS = {
-    "arrived": "Arrived",
-    "menu": "Menu choice",
-    "waiting": "Started waiting",
-    "matched": "Matched",
-    "joined": "Joined the room",
-    "left_room": "Left the room",
-    "left": "Left the conversation",
-    "timed_out": "Nobody came in time",
-    "timeout_menu": "Timeout menu choice",
-    "after_menu": "After-conversation choice",
-    "partner_gone": "Partner left",
-    "fusing_lobby": "Fusing Hour lobby",
-    "fusing_room": "Fusing Hour room",
+    Step.ARRIVED: "Arrived",
+    Step.MENU: "Menu choice",
+    Step.INFO_MENU: "Fusing Hour menu choice",
+    Step.TIMEOUT_MENU: "Timeout menu choice",
+    Step.AFTER_MENU: "After-conversation choice",
+    Step.JOIN_MENU: "Membership offer choice",
+    Step.WAITING: "Started waiting",
+    Step.MATCHED: "Matched",
+    Step.JOINED: "Joined the room",
+    Step.LEFT_ROOM: "Left the room",
+    Step.LEFT: "Left the conversation",
+    Step.TIMED_OUT: "Nobody came in time",
+    Step.TIMEOUT_REDIRECT: "Moved to the 'nobody is free' menu",
+    Step.RESCUED: "Partner gone before they met: moved on",
+    Step.REDIRECT_FAILED: "Moving the call at Twilio failed",
+    Step.PARTNER_GONE: "Partner left",
+    Step.FUSING_LOBBY: "Fusing Hour lobby",
+    Step.FUSING_ROOM: "Fusing Hour room",
+    Step.SMS_SIGNUP: "Asked for SMS reminders",
+    Step.ENDED: "Call ended",
+    Step.MASKED: "Record checked: masked only",
+    Step.PURGED: "Purged at Twilio",
+    Step.PURGE_FAILED: "Purge at Twilio failed",
     Outcome.BLOCKED: "Turned away: blocked",
     Outcome.RATE_LIMITED: "Turned away: too many calls",
-    "sms_signup": "Asked for SMS reminders",
-    "ended": "Call ended",
-    "masked": "Record checked: masked only",
-    "purged": "Purged at Twilio",
-    "purge_failed": "Purge at Twilio failed",
+    Outcome.NOT_MEMBER: "Offered membership: no free conversation left",
 }
 
 
@@ -74,7 +80,7 @@ def call_detail(call_id: int):
     )
 
 
-class Step(NamedTuple):
+class TimelineRow(NamedTuple):
     """One line of a call's timeline."""
 
     kind: str
@@ -82,15 +88,15 @@ class Step(NamedTuple):
     detail: str | None = None
 
 
-def timeline(call: Call) -> list[Step]:
+def timeline(call: Call) -> list[TimelineRow]:
     """The call's steps in time order, starting with its arrival (kept on the call's row).
 
     Twilio's callbacks carry whole-second timestamps while the line stamps its own steps
     to the microsecond, so steps within one second keep the order they were recorded in.
     """
-    arrived = Step("arrived", call.arrived_at, "withheld" if call.withheld else None)
+    arrived = TimelineRow(Step.ARRIVED, call.arrived_at, "withheld" if call.withheld else None)
     steps = sorted(call.events, key=lambda e: (e.at.replace(microsecond=0), e.id))
-    return [arrived, *(Step(e.kind, e.at, e.detail) for e in steps)]
+    return [arrived, *(TimelineRow(e.kind, e.at, e.detail) for e in steps)]
 
 
 @bp.get("/calls.csv")

@@ -11,7 +11,7 @@ from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingSession, GuestState
 from app.line import calls
-from app.line.models import Call, CallMode
+from app.line.models import Call, CallMode, Step
 from app.telephony import twiml
 
 
@@ -69,6 +69,6 @@ def to_lobby(call: Call, session: FusingSession, intro: str) -> Response:
 def welcome(call: Call, session: FusingSession) -> Response:
     """A call during the Fusing Hour goes straight to the lobby."""
     call.mode = CallMode.FUSING
-    calls.record(call, "fusing_lobby", str(session.id))
+    calls.record(call, Step.FUSING_LOBBY, str(session.id))
     db.session.commit()
     return to_lobby(call, session, prompts.FUSING_WELCOME)

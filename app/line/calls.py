@@ -14,7 +14,7 @@ from app.db import db, dialect_insert, utcnow
 from app.identity import Caller, identify
 from app.infra import redis, table_cache
 from app.line import pool
-from app.line.models import Call, CallEvent, CallMode, CallState, Outcome
+from app.line.models import Call, CallEvent, CallMode, CallState, Outcome, Step
 from app.settings import settings
 from app.telephony.webhooks import CallStatusCallback, is_call_sid, whole_number
 
@@ -24,7 +24,10 @@ GREETED = "greeted"  # CallSids the greeting answered, by time: workers.greeting
 
 
 def record(call: Call, kind: str, detail: str | None = None, at: datetime | None = None) -> None:
-    """Add a step to the call's timeline (committed with the caller's transaction)."""
+    """Add a step to the call's timeline (committed with the caller's transaction).
+
+    `kind` is a Step, the Outcome of a turn-away, or a Twilio progress status.
+    """
     db.session.add(CallEvent(call=call, kind=kind, detail=detail, at=at or utcnow()))
 
 
@@ -195,7 +198,7 @@ def end(call: Call, status: str, duration: int | str | None, at: datetime) -> No
         set_outcome(call, Outcome.HUNG_UP_WAITING)
     elif prior == CallState.ARRIVED:
         set_outcome(call, Outcome.HUNG_UP_MENU)
-    record(call, "ended", status, at=at)
+    record(call, Step.ENDED, status, at=at)
     db.session.commit()
     # The database already says the call ended: what follows may fail without losing that.
     try:

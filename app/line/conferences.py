@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from app import jobs
 from app.db import db, utcnow
 from app.line.calls import by_sid, record
-from app.line.models import ConferenceEvent, Conversation
+from app.line.models import ConferenceEvent, Conversation, Step
 from app.settings import settings
 from app.telephony.webhooks import (
     CONFERENCE_END,
@@ -46,7 +46,8 @@ def event_received(callback: ConferenceStatusCallback) -> Conversation | None:
     conversation.conference_sid = callback.conference_sid or conversation.conference_sid
     db.session.add(stored)
     if call is not None:
-        record(call, "joined" if event == PARTICIPANT_JOIN else "left_room", room, at=at)
+        step = Step.JOINED if event == PARTICIPANT_JOIN else Step.LEFT_ROOM
+        record(call, step, room, at=at)
     had_started = conversation.started_at is not None
     had_ended = conversation.ended_at is not None
     fold(conversation)

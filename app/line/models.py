@@ -34,6 +34,35 @@ class Outcome(StrEnum):
     NOT_MEMBER = "not_member"
 
 
+class Step(StrEnum):
+    """A step on a call's timeline. Turn-aways are recorded under their Outcome, and Twilio's
+    progress statuses (ringing, in-progress) under their own name."""
+
+    ARRIVED = "arrived"  # not stored: the call's row itself says when it arrived
+    MENU = "menu"
+    INFO_MENU = "info_menu"
+    TIMEOUT_MENU = "timeout_menu"
+    AFTER_MENU = "after_menu"
+    JOIN_MENU = "join_menu"
+    WAITING = "waiting"
+    MATCHED = "matched"
+    JOINED = "joined"
+    LEFT_ROOM = "left_room"
+    LEFT = "left"
+    TIMED_OUT = "timed_out"
+    TIMEOUT_REDIRECT = "timeout_redirect"
+    RESCUED = "rescued"
+    REDIRECT_FAILED = "redirect_failed"
+    PARTNER_GONE = "partner_gone"
+    FUSING_LOBBY = "fusing_lobby"
+    FUSING_ROOM = "fusing_room"
+    SMS_SIGNUP = "sms_signup"
+    ENDED = "ended"
+    MASKED = "masked"
+    PURGED = "purged"
+    PURGE_FAILED = "purge_failed"
+
+
 class CallMode(StrEnum):
     """What the caller came for: a one-to-one pairing or the Fusing Hour."""
 

@@ -13,7 +13,15 @@ from app import jobs
 from app.db import db, utcnow
 from app.line import pool, safety
 from app.line.calls import epoch_ms, record, set_outcome
-from app.line.models import Call, CallState, ConferenceEvent, Conversation, Outcome, Participant
+from app.line.models import (
+    Call,
+    CallState,
+    ConferenceEvent,
+    Conversation,
+    Outcome,
+    Participant,
+    Step,
+)
 from app.settings import settings
 from app.telephony.webhooks import PARTICIPANT_LEAVE
 
@@ -54,7 +62,7 @@ def start_waiting(call: Call) -> Seat | None:
     db.session.add(own)
     call.state, call.wait_token, call.wait_started_at = CallState.WAITING, token, utcnow()
     call.room = room
-    record(call, "waiting")
+    record(call, Step.WAITING)
     # Committed before touching the pool, so whoever pairs with us finds our row and room.
     db.session.commit()
     for _ in range(MAX_ATTEMPTS):
@@ -105,8 +113,8 @@ def _claim(call: Call, partner_id: int, room: str, own: Conversation | None = No
     db.session.add_all(
         [Participant(conversation=conversation, call=c, matched_at=now) for c in (partner, call)]
     )
-    record(call, "matched", room, at=now)
-    record(partner, "matched", room, at=now)
+    record(call, Step.MATCHED, room, at=now)
+    record(partner, Step.MATCHED, room, at=now)
     if own is not None:
         db.session.delete(own)
     db.session.commit()
@@ -133,7 +141,7 @@ def _mark_timed_out(call: Call) -> bool:
         db.session.rollback()
         return False
     set_outcome(call, Outcome.TIMED_OUT)
-    record(call, "timed_out")
+    record(call, Step.TIMED_OUT)
     db.session.commit()
     return True
 
@@ -151,7 +159,7 @@ def leave_room(call: Call, dial_status: str, hung_up: bool) -> str:
         jobs.RESCUE_PARTNER.enqueue(call.id, call.room)
         reason = _why_room_ended(call)
     call.state = CallState.AFTER
-    record(call, "left", f"{reason} ({dial_status})")
+    record(call, Step.LEFT, f"{reason} ({dial_status})")
     db.session.commit()
     return reason
 

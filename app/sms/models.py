@@ -18,6 +18,14 @@ class SubscriberStatus(StrEnum):
     STOPPED = "stopped"
 
 
+class TextKind(StrEnum):
+    """What a text is for."""
+
+    CONFIRMATION = "confirmation"  # what the subscriber signed up for, and how to stop
+    REMINDER = "reminder"  # before a Fusing Hour
+    PAYMENT_LINK = "payment_link"  # where to start a membership
+
+
 class TextStatus(StrEnum):
     """A text's delivery: the line's own steps, then the statuses Twilio reports."""
 
@@ -58,7 +66,7 @@ class TextMessage(db.Model):
     subscriber_id: Mapped[int] = mapped_column(
         ForeignKey("subscriber.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(24))  # confirmation, reminder, payment_link
+    kind: Mapped[str] = mapped_column(String(24))  # a TextKind
     session_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     offset_minutes: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=TextStatus.QUEUED, index=True)

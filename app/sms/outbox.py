@@ -8,12 +8,12 @@ from sqlalchemy.exc import IntegrityError
 
 from app import jobs
 from app.db import db
-from app.sms.models import Subscriber, TextMessage
+from app.sms.models import Subscriber, TextKind, TextMessage
 
 
 def queue_text(
     subscriber: Subscriber,
-    kind: str,
+    kind: TextKind,
     *,
     session_starts_at: datetime | None = None,
     offset_minutes: int | None = None,

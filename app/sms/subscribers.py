@@ -12,7 +12,7 @@ from app.fusing import sessions as fusing_sessions
 from app.identity import country_of, masked_form, parse_e164
 from app.sms import outbox
 from app.sms.crypto import encrypt
-from app.sms.models import Subscriber, SubscriberStatus, UnknownTextReply
+from app.sms.models import Subscriber, SubscriberStatus, TextKind, UnknownTextReply
 
 
 def _zone_of(number: phonenumbers.PhoneNumber, fallback: str) -> str:
@@ -102,5 +102,5 @@ def join(raw_number: str, identity: str, source: str) -> bool:
     if subscriber is None:
         return False
     if source == "call":  # a text confirms what they signed up for and how to stop
-        outbox.queue_text(subscriber, "confirmation")
+        outbox.queue_text(subscriber, TextKind.CONFIRMATION)
     return True

@@ -13,7 +13,7 @@ from app.fusing import lobby as fusing_lobby
 from app.fusing import sessions as fusing_sessions
 from app.fusing.schedule import spoken_when
 from app.line import calls, conferences, pairing, safety
-from app.line.models import Call, Outcome
+from app.line.models import Call, Outcome, Step
 from app.settings import settings
 from app.sms import subscribers
 from app.telephony import twiml
@@ -38,13 +38,13 @@ def _current_call(webhook: CallRequest) -> Call:
     return calls.current(webhook.call_sid, webhook.from_number, arrived)
 
 
-def _pressed(menu_name: str) -> tuple[Call, str]:
+def _pressed(menu: Step) -> tuple[Call, str]:
     """The current call and the key pressed at a menu, recorded on its timeline."""
     gathered = GatherResult.from_form(request.form)
     call, digits = _current_call(gathered), gathered.digits
-    if menu_name == "menu":
+    if menu == Step.MENU:
         call.menu_choice = digits or "none"
-    calls.record(call, menu_name, digits or "none")
+    calls.record(call, menu, digits or "none")
     db.session.commit()
     return call, digits
 
@@ -128,7 +128,7 @@ def _greeting_menu(text: str, query: str | None = None):
 @twilio_request
 def menu():
     """The greeting menu's answer: 1 talk now, 2 Fusing Hour info."""
-    call, digits = _pressed("menu")
+    call, digits = _pressed(Step.MENU)
     if digits == "2":
         return _fusing_hour_info(call)
     if digits not in ("", "1"):
@@ -140,7 +140,7 @@ def menu():
 @twilio_request
 def wait():
     """No input at the greeting: talk to someone now."""
-    call, _ = _pressed("menu")
+    call, _ = _pressed(Step.MENU)
     return _wait(call)
 
 
@@ -162,7 +162,7 @@ def timeout():
 @twilio_request
 def timeout_choice():
     """Keep waiting, hear about the Fusing Hour, or goodbye."""
-    call, digits = _pressed("timeout_menu")
+    call, digits = _pressed(Step.TIMEOUT_MENU)
     if digits == "1":
         return _wait(call)
     if digits == "2":
@@ -174,12 +174,12 @@ def timeout_choice():
 @twilio_request
 def info_choice():
     """After the Fusing Hour info: 1 talk now, 2 ask for a reminder (not for withheld IDs)."""
-    call, digits = _pressed("info_menu")
+    call, digits = _pressed(Step.INFO_MENU)
     if digits == "1":
         return _wait(call)
     number = CallRequest.from_form(request.form).from_number or ""
     if digits == "2" and subscribers.join(number, call.identity, "call"):
-        calls.record(call, "sms_signup")
+        calls.record(call, Step.SMS_SIGNUP)
         db.session.commit()
         return twiml.menu(
             f"{prompts.REMINDER_NOTED} {prompts.INFO_MENU_WITHHELD}", urls.public(urls.MENU)
@@ -204,7 +204,7 @@ def after():
 @twilio_request
 def after_choice():
     """1: someone new; 2: report the person just heard; anything else: goodbye."""
-    call, digits = _pressed("after_menu")
+    call, digits = _pressed(Step.AFTER_MENU)
     if digits == "1":
         return _wait(call)
     partner = pairing.partner_of(call)
@@ -219,7 +219,7 @@ def after_choice():
 @twilio_request
 def join_choice():
     """1: agree to texts, and get the payment link by text; anything else: goodbye."""
-    call, digits = _pressed("join_menu")
+    call, digits = _pressed(Step.JOIN_MENU)
     number = CallRequest.from_form(request.form).from_number or ""
     if digits == "1" and subscribers.join(number, call.identity, "call"):
         jobs.SEND_PAYMENT_LINK.enqueue(call.identity)
@@ -239,7 +239,7 @@ def announce_limit():
 def partner_gone():
     """Reached by REST redirect when the matched partner hung up before the room met."""
     call = _current_call(CallRequest.from_form(request.form))
-    calls.record(call, "partner_gone")
+    calls.record(call, Step.PARTNER_GONE)
     db.session.commit()  # kept even if a partner found next is gone too (a rolled-back claim)
     return _wait(call, intro=prompts.PARTNER_GONE)
 

@@ -9,13 +9,14 @@ from datetime import date, time, timedelta
 from sqlalchemy import select
 
 from app.admin import stats
+from app.admin.calls import EVENT_LABELS
 from app.admin.models import AuditLog
 from app.billing.models import Membership
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingDate
 from app.line.calls import record
-from app.line.models import Block, Call, DailyStats
+from app.line.models import Block, Call, DailyStats, Outcome, Step
 from tests.admin.support import add_call, csrf_token
 
 
@@ -191,3 +192,11 @@ def test_charts_count_calls_waits_and_retained_days(app, admin_client):
     assert stats.percentile([], 0.5) is None
     page = admin_client.get("/admin/?period=30d").get_data(as_text=True)
     assert 'id="chart-volume"' in page and "chart.umd.min.js" in page
+
+
+TURN_AWAYS = (Outcome.BLOCKED, Outcome.RATE_LIMITED, Outcome.NOT_MEMBER)  # calls.turn_away
+
+
+def test_every_timeline_step_and_turn_away_has_a_label_an_operator_reads():
+    unlabelled = [kind for kind in (*Step, *TURN_AWAYS) if kind not in EVENT_LABELS]
+    assert unlabelled == []
