@@ -113,7 +113,12 @@ def dump_redis(url: str) -> str:
         "list": lambda k: conn.lrange(k, 0, -1),
         "stream": conn.xrange,
     }
-    return "\n".join(f"{k!r} {readers[conn.type(k).decode()](k)!r}" for k in conn.scan_iter())
+    lines = []
+    for key in conn.scan_iter():
+        kind = conn.type(key).decode()
+        if kind in readers:  # 'none': another process deleted it since the scan saw it
+            lines.append(f"{key!r} {readers[kind](key)!r}")
+    return "\n".join(lines)
 
 
 def dump_database(app) -> str:
