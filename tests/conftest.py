@@ -38,6 +38,29 @@ from tests.support import (
 )
 from twin import Twin
 
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI a skipped test fails: what it needs must be installed there, not silently missed."""
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI (CI=true), which must run every test: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """Likewise for a module skipped whole at import (a missing package, say)."""
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"module skipped in CI (CI=true): {report.longrepr}"
+
 
 def _test_database(tmp: Path) -> tuple[str, str | None]:
     url = os.environ.get("DATABASE_URL")
