@@ -43,3 +43,30 @@ def test_when_a_repeat_cannot_be_avoided_the_fewest_are_made():
     met = met_pairs([[0, 1], [2, 3]])
     rooms = group([0, 1, 2, 3], met, random.Random(1))
     assert not met_pairs(rooms) & met
+
+
+def _all_pairs_but(people: list[int], unmet: list[tuple[int, int]]) -> set[Pair]:
+    """Everyone has met everyone, except these pairs."""
+    keep = {Pair(pair) for pair in unmet}
+    return {Pair((a, b)) for a in people for b in people if a < b} - keep
+
+
+def test_a_large_rotation_finds_the_only_grouping_without_repeats():
+    # Over EXACT_UP_TO guests the greedy path decides; only one grouping repeats nobody.
+    people = list(range(18))
+    matching = [(i, i + 1) for i in range(0, 18, 2)]
+    met = _all_pairs_but(people, matching)
+    for seed in range(5):
+        rooms = group(people, met, random.Random(seed))
+        assert not met_pairs(rooms) & met
+        assert sorted(tuple(sorted(room)) for room in rooms) == matching
+
+
+def test_the_odd_guest_of_a_large_rotation_joins_the_room_where_they_met_nobody():
+    people = list(range(17))
+    unmet = [(i, i + 1) for i in range(0, 16, 2)] + [(14, 16), (15, 16)]
+    met = _all_pairs_but(people, unmet)
+    for seed in range(5):
+        rooms = group(people, met, random.Random(seed))
+        assert not met_pairs(rooms) & met
+        assert [14, 15, 16] in [sorted(room) for room in rooms]
