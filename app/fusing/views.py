@@ -14,7 +14,7 @@ from app.settings import settings
 from app.telephony import twiml
 from app.telephony.failures import answer_failures
 from app.telephony.signature import twilio_request
-from app.telephony.webhooks import CallRequest, DialResult
+from app.telephony.webhooks import CallRequest, DialResult, room_name
 
 bp = Blueprint("fusing", __name__, url_prefix="/twilio/fusing")
 
@@ -56,7 +56,7 @@ def countdown():
 def room():
     """Reached by REST redirect: the guest's room for this round."""
     call, session = _call_and_session(CallRequest.from_form(request.form))
-    name = request.args.get("room", "")
+    name = room_name(request.args.get("room"))
     if session is None or not name:
         return twiml.say_and_hang_up(prompts.FUSING_CLOSING)
     calls.record(call, Step.FUSING_ROOM, name)

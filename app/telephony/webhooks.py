@@ -16,6 +16,45 @@ from email.utils import parsedate_to_datetime
 from app.db import utcnow
 
 CALL_SID = re.compile(r"CA[0-9a-f]{32}")
+CONFERENCE_SID = re.compile(r"CF[0-9a-f]{32}")
+KEYS = re.compile(r"[0-9*#]{1,8}")  # what a keypad sends; the line's menus take one key
+ODD_KEYS = "?"  # anything else pressed: an unknown key, kept bounded
+ROOM_NAME = re.compile(r"[\w-]{1,64}")  # the line names its rooms itself
+MAX_INTEGER = 2**31 - 1  # the database's INTEGER: counters and durations stay below it
+# Twilio's CallStatus and DialCallStatus values; anything else is kept as UNKNOWN.
+CALL_STATUSES = frozenset(
+    {
+        "queued",
+        "initiated",
+        "ringing",
+        "in-progress",
+        "completed",
+        "busy",
+        "failed",
+        "no-answer",
+        "canceled",
+    }
+)
+DIAL_STATUSES = frozenset({"completed", "answered", "busy", "no-answer", "failed", "canceled"})
+# Twilio's MessageStatus values.
+MESSAGE_STATUSES = frozenset(
+    {
+        "accepted",
+        "scheduled",
+        "queued",
+        "sending",
+        "sent",
+        "delivered",
+        "undelivered",
+        "failed",
+        "read",
+        "receiving",
+        "received",
+        "canceled",
+        "partially_delivered",
+    }
+)
+UNKNOWN = "unknown"
 # Call statuses after which the call is over (Twilio's CallStatus values).
 TERMINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 HUNG_UP = "completed"  # the CallStatus a <Dial action> gets when the caller hung up
@@ -51,9 +90,33 @@ def parse_timestamp(value: str | None) -> datetime:
 def whole_number(value: object) -> int:
     """A counter or duration from a callback; anything that is not one counts as 0."""
     try:
-        return max(0, int(value or 0))
+        return min(max(0, int(value or 0)), MAX_INTEGER)
     except (TypeError, ValueError):
         return 0
+
+
+def one_of(value: str | None, words: frozenset[str]) -> str:
+    """A word of Twilio's vocabulary as sent, "" when none, else UNKNOWN (bounded)."""
+    if not value:
+        return ""
+    return value if value in words else UNKNOWN
+
+
+def keys_pressed(value: str | None) -> str:
+    """The keys of a <Gather>: "" for none, ODD_KEYS for anything a keypad does not send."""
+    if not value:
+        return ""
+    return value if KEYS.fullmatch(value) else ODD_KEYS
+
+
+def room_name(value: str | None) -> str:
+    """A room name as the line makes them, or "" (no room of the line's)."""
+    return value if value and ROOM_NAME.fullmatch(value) else ""
+
+
+def _matching(pattern: re.Pattern[str], value: str | None) -> str | None:
+    """The value when it has the pattern's shape (or is empty), else None."""
+    return value if not value or pattern.fullmatch(value) else None
 
 
 @dataclass(frozen=True)
@@ -78,7 +141,7 @@ class GatherResult(CallRequest):
     @classmethod
     def from_form(cls, form: Form) -> GatherResult:
         """Read CallSid (required), From and Digits."""
-        return cls(form["CallSid"], form.get("From"), digits=form.get("Digits", ""))
+        return cls(form["CallSid"], form.get("From"), digits=keys_pressed(form.get("Digits")))
 
 
 @dataclass(frozen=True)
@@ -96,7 +159,7 @@ class DialResult(CallRequest):
             form.get("From"),
             call_status=form.get("CallStatus", ""),
             # Without it, the Dial is taken to have completed.
-            dial_call_status=form.get("DialCallStatus", "completed"),
+            dial_call_status=one_of(form.get("DialCallStatus", "completed"), DIAL_STATUSES),
         )
 
     @property
@@ -121,7 +184,7 @@ class CallStatusCallback:
         """Read a status callback; nothing is required, garbled numbers count as 0."""
         return cls(
             call_sid=form.get("CallSid", ""),
-            call_status=form.get("CallStatus", ""),
+            call_status=one_of(form.get("CallStatus"), CALL_STATUSES),
             from_number=form.get("From"),
             sequence=whole_number(form.get("SequenceNumber")),
             duration=whole_number(form.get("CallDuration")),
@@ -150,11 +213,11 @@ class ConferenceStatusCallback:
         """Read a conference callback; nothing is required, a garbled sequence counts as 0."""
         return cls(
             event=form.get("StatusCallbackEvent", ""),
-            room=form.get("FriendlyName", ""),
+            room=room_name(form.get("FriendlyName")),
             sequence=whole_number(form.get("SequenceNumber")),
             at=parse_timestamp(form.get("Timestamp")),
-            call_sid=form.get("CallSid"),
-            conference_sid=form.get("ConferenceSid") or None,
+            call_sid=_matching(CALL_SID, form.get("CallSid")),
+            conference_sid=_matching(CONFERENCE_SID, form.get("ConferenceSid")) or None,
         )
 
     @property
@@ -203,7 +266,8 @@ class MessageStatusCallback:
         """Read a message status callback; nothing is required."""
         return cls(
             message_sid=form.get("MessageSid", ""),
-            status=form.get("MessageStatus", ""),
+            status=form.get("MessageStatus", "")
+            and one_of(form.get("MessageStatus"), MESSAGE_STATUSES),
             error_code=form.get("ErrorCode", ""),
         )
 
@@ -213,6 +277,8 @@ class MessageStatusCallback:
         return self.status in FINAL_MESSAGE_STATUSES
 
     def error_number(self) -> int | None:
-        """The error code as a number, None when there is none; ValueError when garbled."""
-        # Parsed on demand: a garbled code matters only for a message the line has sent.
-        return int(self.error_code) if self.error_code else None
+        """The error code as a number; None when there is none or it is not one of Twilio's
+        (five digits at most), so that the status still counts."""
+        if self.error_code.isdigit() and len(self.error_code) <= 5:
+            return int(self.error_code)
+        return None
