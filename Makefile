@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint migrate urls bench drills clean
+.PHONY: install run test lint migrate urls bench drills mutants clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,10 +55,18 @@ drills: install
 	$(BIN)/python -m bench.drills.postgres_cut
 	$(BIN)/python -m bench.drills.twilio_errors
 
+# Deliberate bugs in the pool, pairing, the signature check, SMS sending, the lineup and log
+# redaction ([tool.mutmut] in pyproject.toml), each run against the tests that should catch it.
+# Not part of CI; its last score is in bench/RESULTS.md. Point it at real servers as for bench.
+mutants: install
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
+
 lint: install
 	$(BIN)/ruff check app workers twin tests bench
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff format --check app workers twin tests bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info mutants
