@@ -1,5 +1,6 @@
 """Shared test helpers: the suite's constants, signing, call forms, TwiML parsing, polling,
-dumps for privacy checks, and the line served for real (LiveServer, Line)."""
+dumps for privacy checks, Stripe's object shapes, and the line served for real (LiveServer,
+Line)."""
 
 from __future__ import annotations
 
@@ -100,6 +101,40 @@ def eventually(predicate, timeout: float = 10.0, interval: float = 0.02):
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s: {predicate.__name__}")
         time.sleep(interval)
+
+
+# Stripe's example objects at its current API version (stripe/openapi fixtures3.json, MIT);
+# the stand-in carries a copy of the ones it serves (twin/payments/shapes.json).
+STRIPE_EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "stripe-oai" / "fixtures3.json"
+FREE_FORM = {"metadata", "previous_attributes"}  # keys chosen by the sender, not by Stripe
+
+
+def shape_differences(obj, example, path: str = "") -> list[str]:
+    """Where `obj` is not shaped like Stripe's `example`: keys missing or extra at any depth
+    (compared wherever both hold an object), and values of another JSON type."""
+    if obj is None or example is None:
+        return []
+    if isinstance(example, dict):
+        if not isinstance(obj, dict):
+            return [f"{path or '.'}: an object in Stripe's example, here {type(obj).__name__}"]
+        if path.rsplit(".", 1)[-1] in FREE_FORM:
+            return []
+        found = [f"{path}.{k}: missing" for k in sorted(example.keys() - obj.keys())]
+        found += [f"{path}.{k}: not in Stripe's example" for k in sorted(obj.keys() - example)]
+        for key in sorted(obj.keys() & example.keys()):
+            found += shape_differences(obj[key], example[key], f"{path}.{key}")
+        return found
+    if isinstance(example, list):
+        if not isinstance(obj, list):
+            return [f"{path}: a list in Stripe's example, here {type(obj).__name__}"]
+        if not example:
+            return []
+        return [d for item in obj for d in shape_differences(item, example[0], f"{path}[]")]
+    number = (int, float)
+    same = isinstance(obj, number) if isinstance(example, number) else type(obj) is type(example)
+    if isinstance(example, bool) or isinstance(obj, bool):
+        same = type(obj) is type(example)
+    return [] if same else [f"{path}: {type(obj).__name__}, {type(example).__name__} in Stripe's"]
 
 
 def dump_redis(url: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -17,16 +18,39 @@ from app.settings import settings
 log = logging.getLogger(__name__)
 
 
+class EventKind(StrEnum):
+    """What a provider's event says happened, as far as a membership is concerned."""
+
+    PAID = "paid"  # a payment was made: the only kind that can start or restore a membership
+    CHECKOUT_UNPAID = "checkout_unpaid"  # Checkout completed, its payment still to settle
+    PAYMENT_FAILED = "payment_failed"
+    CHANGED = "changed"  # the subscription changed (status, period)
+    CANCELLED = "cancelled"
+
+
+GRANTING = {EventKind.PAID}
+
+
 @dataclass(frozen=True)
 class BillingEvent:
     """A provider's event, reduced to what the line needs."""
 
     ref: str
-    kind: str  # started, renewed, payment_failed, cancelled
+    kind: EventKind
     identity: str | None
     source: str  # the provider's name, kept on the membership
     customer_ref: str | None = None
     subscription_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A subscription as the provider has it now (fetched when its event arrives)."""
+
+    ref: str
+    status: MembershipStatus
+    identity: str | None = None
+    customer_ref: str | None = None
     paid_until: datetime | None = None
 
 
@@ -61,41 +85,56 @@ def conversation_ended(conversation: Conversation) -> None:
     db.session.commit()
 
 
-def apply(event: BillingEvent) -> bool:
-    """Apply a provider event once; a replayed event changes nothing and returns False."""
+def apply(event: BillingEvent, now: Subscription | None) -> bool:
+    """Apply a provider event once; a replayed event changes nothing and returns False.
+
+    The membership follows the subscription as the provider has it now (`now`), not what
+    the event says, since events arrive in no promised order: a late `paid` after the
+    cancellation finds the subscription cancelled. Only an event that reports a payment
+    can make a membership active.
+    """
     db.session.add(PaymentEvent(event_ref=event.ref, kind=event.kind))
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
         return False
-    row = _find(event)
+    row = _find(event, now)
     if row is None:
         log.warning("payment event %s for an unknown member ignored", event.kind)
-        db.session.commit()
-        return True
-    row.source = event.source
-    row.customer_ref = event.customer_ref or row.customer_ref
-    row.subscription_ref = event.subscription_ref or row.subscription_ref
-    row.status = {
-        "started": MembershipStatus.ACTIVE,
-        "renewed": MembershipStatus.ACTIVE,
-        "payment_failed": MembershipStatus.PAST_DUE,
-        "cancelled": MembershipStatus.CANCELLED,
-    }[event.kind]
-    if event.paid_until:
-        row.paid_until = event.paid_until
+    elif now is not None and _follows(row, event, now):
+        row.source = event.source
+        row.customer_ref = event.customer_ref or now.customer_ref or row.customer_ref
+        row.subscription_ref = now.ref
+        row.paid_until = now.paid_until or row.paid_until
+        row.status = _status(row, event, now)
     db.session.commit()
     return True
 
 
-def _find(event: BillingEvent) -> Membership | None:
-    if event.identity:
-        return _row(event.identity)
-    if event.subscription_ref:
-        return db.session.scalar(
-            select(Membership).where(Membership.subscription_ref == event.subscription_ref)
-        )
+def _follows(row: Membership, event: BillingEvent, now: Subscription) -> bool:
+    """Whether this subscription is the one the membership follows (or may take over)."""
+    if row.subscription_ref in (None, now.ref):
+        return True
+    # Another subscription of the same caller (a second checkout) takes over only by paying.
+    return event.kind in GRANTING and now.status == MembershipStatus.ACTIVE
+
+
+def _status(row: Membership, event: BillingEvent, now: Subscription) -> MembershipStatus:
+    if now.status == MembershipStatus.ACTIVE and event.kind not in GRANTING:
+        # Active without a reported payment: a delayed payment still processing, or a
+        # change event overtaking the payment's. Keep what the line has until it is paid.
+        return row.status
+    return now.status
+
+
+def _find(event: BillingEvent, now: Subscription | None) -> Membership | None:
+    identity = event.identity or (now.identity if now else None)
+    if identity:
+        return _row(identity)
+    ref = event.subscription_ref or (now.ref if now else None)
+    if ref:
+        return db.session.scalar(select(Membership).where(Membership.subscription_ref == ref))
     return None
 
 

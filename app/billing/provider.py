@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from app.billing.membership import BillingEvent
+from app.billing.membership import BillingEvent, Subscription
 
 
 class PaymentError(RuntimeError):
@@ -13,6 +13,11 @@ class PaymentError(RuntimeError):
 
 class ForgedEvent(ValueError):
     """A webhook whose signature does not verify."""
+
+
+class UnusableEvent(ValueError):
+    """A genuine (signed) event the line cannot apply: a shape other than the provider
+    documents, or an object the provider does not know. The message names no person."""
 
 
 class PaymentProvider(Protocol):
@@ -25,3 +30,6 @@ class PaymentProvider(Protocol):
 
     def verify(self, payload: bytes, signature: str) -> BillingEvent | None:
         """The event in a signed webhook (None for kinds the line ignores); ForgedEvent if not."""
+
+    def subscription(self, ref: str) -> Subscription:
+        """The subscription as the provider has it now; PaymentError when unreachable."""

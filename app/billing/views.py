@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, request
 
 from app.billing import membership, payment_provider
-from app.billing.provider import ForgedEvent
+from app.billing.provider import ForgedEvent, PaymentError, UnusableEvent
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__, url_prefix="/payments")
@@ -20,17 +20,29 @@ PAGE = (
 
 @bp.post("/webhook")
 def webhook():
-    """A signed provider event; each event id is applied once, replays are acknowledged."""
+    """A signed provider event, applied to the subscription's current state, once per event.
+
+    A forged or unreadable event gets 400 and changes nothing; when the provider cannot be
+    asked for the subscription's state, 503 and nothing recorded, so its retry applies it.
+    """
     payments = payment_provider()
     signature = request.headers.get(payments.signature_header, "")
     try:
         event = payments.verify(request.get_data(), signature)
+        if event is None:
+            return {"received": True, "applied": False}
+        ref = event.subscription_ref
+        now = payments.subscription(ref) if ref else None
     except ForgedEvent:
         log.warning("payment webhook with a bad signature rejected")
         return {"error": "bad signature"}, 400
-    if event is None:
-        return {"received": True, "applied": False}
-    return {"received": True, "applied": membership.apply(event)}
+    except UnusableEvent as error:
+        log.warning("payment webhook rejected, signed but unusable: %s", error)
+        return {"error": "unusable event"}, 400
+    except PaymentError as error:
+        log.warning("payment webhook not applied, the provider did not answer: %s", error)
+        return {"error": "provider unavailable"}, 503
+    return {"received": True, "applied": membership.apply(event, now)}
 
 
 @bp.get("/thanks")
