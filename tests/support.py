@@ -194,6 +194,9 @@ class LiveServer:
 
 WAIT_TIMEOUT = 2
 TIME_SCALE = 0.05  # Gather timeouts and pauses run 20 times faster than real time
+# The twin refuses to delete a record for a simulated minute after it ends (3 s at TIME_SCALE),
+# as Twilio does: the line first asks after 5 s (100 simulated seconds).
+PURGE_DELAY = 5
 
 
 class Line:

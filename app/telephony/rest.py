@@ -139,8 +139,24 @@ def sent_since(to: str, since) -> bool:
 
 
 def delete_message_record(sid: str) -> None:
-    """Delete a sent message's record (and body) at Twilio."""
+    """Delete a message's record (and body) at Twilio: sent, received or a reply."""
     _rest("delete message", lambda c: c.messages(sid).delete())
+
+
+def replies_to(sid: str) -> list[str]:
+    """The sids of the replies the line's number sent the sender of inbound text `sid` since it
+    arrived; Gone once that text is deleted. The number is read from Twilio, used, forgotten."""
+
+    def look(c: Client) -> list[str]:
+        inbound = c.messages(sid).fetch()
+        since = inbound.date_created
+        # DateSent filters by day (GMT): the day it arrived, then the time on each record.
+        found = c.messages.list(
+            to=inbound.from_, from_=inbound.to, date_sent_after=since.date(), page_size=100
+        )
+        return [m.sid for m in found if m.direction == "outbound-reply" and m.date_created >= since]
+
+    return _rest("find replies", look)
 
 
 def conference_sid(room: str) -> str:
