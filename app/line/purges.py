@@ -39,7 +39,7 @@ def schedule(sid: str, kind: RecordKind, *, replies: int = 0, delay: int | None 
     """Note a record to delete at Twilio (once each) and queue the first ask after `delay`
     seconds (PURGE_DELAY_SECONDS by default). Commits."""
     if not _valid(sid, kind):
-        log.warning("not a Twilio %s sid; nothing to delete: %r", kind, sid[:40])
+        log.warning("not a Twilio %s sid: nothing noted for deletion", kind)  # nor logged
         return
     wait = settings.PURGE_DELAY_SECONDS if delay is None else delay
     now = utcnow()
