@@ -89,10 +89,13 @@ END_AT_LIMIT = Job("workers.conversations.end_at_limit")
 """At the conversation limit, end the room; each caller hears a goodbye and the menu."""
 
 AFTER_CALL = Job("workers.privacy.after_call", backoff=(5, 30, 120, 600, 1800))
-"""A call ended: confirm it is masked, and delete its record at Twilio.
+"""A call ended: confirm it is masked, and note its record for deletion at Twilio.
 
 Retried over about 40 minutes, not the default 21 s: a record left at Twilio keeps who called.
 """
+
+PURGE = Job("workers.purges.purge")
+"""Ask Twilio once to delete a record (a call, a text, a reply); a refusal asks again later."""
 
 # Membership and texts
 
@@ -104,9 +107,6 @@ SEND_TEXT = Job("workers.sms.send_batch", backoff=(5, 30, 120, 600))
 
 SEND_BATCH = replace(SEND_TEXT, timeout=1800)
 """Send a chunk of a reminder wave, many texts at SMS_PER_SECOND: hence its longer timeout."""
-
-PURGE_MESSAGE = Job("workers.sms.purge_message")
-"""Delete a delivered (or failed) text at Twilio, so no body is kept there."""
 
 # The Fusing Hour
 
@@ -142,6 +142,9 @@ RECONCILE_GREETINGS = Recurring("workers.greetings.reconcile_greetings", interva
 PURGE_OLD = Recurring("workers.privacy.purge_old", interval=3600, timeout=1800)
 """Fold calls older than RETENTION_DAYS into daily counts and delete them."""
 
+SWEEP_PURGES = Recurring("workers.purges.sweep_purges", interval=300, timeout=600)
+"""Ask again for the deletions at Twilio whose ask was lost; warn of those refused for a day."""
+
 FUSING_TICK = Recurring("workers.fusing.tick", interval=20, timeout=60)
 """When a Fusing Hour is near or running, queue its rotations, warnings and close."""
 
@@ -155,5 +158,6 @@ RECURRING = (
     PURGE_OLD,
     FUSING_TICK,
     PLAN_REMINDERS,
+    SWEEP_PURGES,
 )
 """Every recurring job, as the scheduler registers them."""

@@ -206,6 +206,11 @@ class Settings:
         int, 50, "concurrent REST look-ups when live calls and lost greetings are reconciled"
     )
     PURGE_TWILIO_RECORDS = Setting(flag, True, "delete call and message records at Twilio")
+    PURGE_DELAY_SECONDS = Setting(
+        int,
+        90,
+        "seconds after a call or text ends before its record is first deleted at Twilio",
+    )
     HOLD_MUSIC_URL = Setting(
         str,
         "https://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3",

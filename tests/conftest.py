@@ -27,6 +27,7 @@ from app.settings import database_uri
 from tests.support import (
     AUTH_TOKEN,
     PUBLIC,
+    PURGE_DELAY,
     RUN,
     TIME_SCALE,
     WAIT_TIMEOUT,
@@ -177,7 +178,11 @@ def twin_api(app):
 @pytest.fixture(scope="module")
 def running_line(request, test_environment, tmp_path_factory):
     """The line for one test module; a module may set LINE_CONFIG to change its settings."""
-    overrides = {"WAIT_TIMEOUT_SECONDS": WAIT_TIMEOUT, **getattr(request.module, "LINE_CONFIG", {})}
+    overrides = {
+        "WAIT_TIMEOUT_SECONDS": WAIT_TIMEOUT,
+        "PURGE_DELAY_SECONDS": PURGE_DELAY,
+        **getattr(request.module, "LINE_CONFIG", {}),
+    }
     with LiveServer(overrides) as server:
         config = server.app.config
         with Twin(

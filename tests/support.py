@@ -22,6 +22,8 @@ from app import create_app
 from app.db import db, utcnow
 from app.fusing import sessions
 from twin import Twin, launcher
+from twin.models import Call as TwinCall
+from twin.models import Message as TwinMessage
 
 RUN = secrets.token_hex(4)
 PUBLIC = "http://line.test"
@@ -148,12 +150,30 @@ def dump_redis(url: str) -> str:
         "list": lambda k: conn.lrange(k, 0, -1),
         "stream": conn.xrange,
     }
-    lines = []
-    for key in conn.scan_iter():
-        kind = conn.type(key).decode()
-        if kind in readers:  # 'none': another process deleted it since the scan saw it
-            lines.append(f"{key!r} {readers[kind](key)!r}")
-    return "\n".join(lines)
+    kinds = ((k, conn.type(k).decode()) for k in conn.scan_iter())
+    # A key may expire between the scan and its reading (type "none"): it holds nothing then.
+    return "\n".join(f"{k!r} {readers[kind](k)!r}" for k, kind in kinds if kind in readers)
+
+
+def twin_call(twin: Twin, number: str, status: str = "completed") -> str:
+    """A call the twin keeps as Twilio would, one that already happened (ended just now,
+    unless `status` is a live one); returns its sid."""
+    call = TwinCall(twin.account_sid, number, twin.phone_number, status=status)
+    if call.ended:
+        call.ended_mono = time.monotonic()
+    with twin.cond:
+        twin.calls[call.sid] = call
+    return call.sid
+
+
+def twin_text(twin: Twin, to: str, status: str = "delivered") -> str:
+    """A text from the line's number the twin keeps, in `status` since just now: its sid."""
+    message = TwinMessage(twin.account_sid, twin.phone_number, to, "A reminder.")
+    message.set_status(status)
+    message.date_sent = message.date_updated
+    with twin.cond:
+        twin.sms.messages[message.sid] = message
+    return message.sid
 
 
 def dump_database(app) -> str:
@@ -209,6 +229,9 @@ class LiveServer:
 
 WAIT_TIMEOUT = 2
 TIME_SCALE = 0.05  # Gather timeouts and pauses run 20 times faster than real time
+# The twin refuses to delete a record for a simulated minute after it ends (3 s at TIME_SCALE),
+# as Twilio does: the line first asks after 5 s (100 simulated seconds).
+PURGE_DELAY = 5
 
 
 class Line:

@@ -23,6 +23,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--status-callback", default=env("TWIN_STATUS_CALLBACK"))
     parser.add_argument("--sms-url", default=env("TWIN_SMS_URL"))
     parser.add_argument("--time-scale", type=float, default=float(env("TWIN_TIME_SCALE", "1")))
+    parser.add_argument(
+        "--delete-settle-seconds",
+        type=float,
+        default=float(env("TWIN_DELETE_SETTLE_SECONDS", "60")),
+        help="simulated seconds a finished call or message cannot be deleted (20009)",
+    )
+    parser.add_argument(
+        "--ended-conference-update",
+        choices=("refuse", "not-found", "accept"),
+        default=env("TWIN_ENDED_CONFERENCE_UPDATE", "refuse"),
+        help="the answer to updating a conference that has ended (refuse: 16022)",
+    )
     parser.add_argument("--log-requests", action="store_true", help="log every HTTP request")
     return parser.parse_args(argv)
 
@@ -41,6 +53,8 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         port=args.port,
         log_requests=args.log_requests,
+        delete_settle_seconds=args.delete_settle_seconds,
+        ended_conference_update=args.ended_conference_update,
     )
     twin.start()
     print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -101,6 +102,7 @@ class CallsMixin:
                 return
             call.status = status
             call.end_time = utcnow()
+            call.ended_mono = time.monotonic()
             call.duration = 0
             if call.answered_mono is not None:
                 runner = self.callers[call.sid].runner

@@ -44,6 +44,8 @@ class Twin(CallsMixin):
         say_seconds: float = 0.0,
         callback_workers: int = 4,
         log_requests: bool = False,
+        delete_settle_seconds: float = 60.0,
+        ended_conference_update: str = "refuse",
     ) -> None:
         self.account_sid, self.auth_token = account_sid, auth_token
         self.phone_number, self.phone_number_sid = phone_number, new_sid("PN")
@@ -51,6 +53,11 @@ class Twin(CallsMixin):
         self.status_callback, self.sms_url, self.sms_method = status_callback, sms_url, sms_method
         self.time_scale, self.say_seconds = time_scale, say_seconds
         self.host, self.port, self.log_requests = host, port, log_requests
+        # How Twilio answers what its docs leave open or only bound (docs/providers.md):
+        # simulated seconds a finished call or message stays undeletable (20009), and what
+        # an update of a conference that has ended gets ("refuse": 16022, "not-found", "accept").
+        self.delete_settle_seconds = delete_settle_seconds
+        self.ended_conference_update = ended_conference_update
         # One lock for all of the twin's state. Each call's runner waits on a condition of
         # its own (so an event wakes only the calls it concerns); `cond` is for observers:
         # test handles, the control API, wait_idle.

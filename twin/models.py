@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from .util import API_VERSION, country_of, new_sid, rfc2822, utcnow
 
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+# Message statuses that do not change again (Twilio's Message resource status values).
+FINAL_MESSAGE_STATUSES = frozenset(
+    {"delivered", "undelivered", "failed", "received", "read", "canceled"}
+)
 
 
 @dataclass
@@ -48,6 +53,7 @@ class Call:
     start_time: datetime | None = None
     end_time: datetime | None = None
     answered_mono: float | None = None
+    ended_mono: float | None = None  # when the call reached a final status (time.monotonic)
     duration: int | None = None
     heard: list[str] = field(default_factory=list)
     errors: list[TwinError] = field(default_factory=list)
@@ -256,6 +262,14 @@ class Message:
     date_created: datetime = field(default_factory=utcnow)
     date_updated: datetime = field(default_factory=utcnow)
     date_sent: datetime | None = None
+    final_mono: float | None = None  # when the status became final (time.monotonic)
+
+    def set_status(self, status: str) -> None:
+        """Move to a new status, noting when it became final (deletion waits on that)."""
+        self.status = status
+        self.date_updated = utcnow()
+        if status in FINAL_MESSAGE_STATUSES and self.final_mono is None:
+            self.final_mono = time.monotonic()
 
     def uri(self) -> str:
         """The resource path relative to the API base."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -12,6 +15,9 @@ from .control import register_control
 from .faults import RestError
 from .rest_common import ACCOUNT, RestHost, RestRecord, not_found, paged
 from .rest_conferences import conference_routes
+
+if TYPE_CHECKING:
+    from .models import Message
 
 
 def create_rest_app(twin: RestHost) -> Flask:
@@ -117,10 +123,20 @@ def _call_routes(app: Flask, twin: RestHost) -> None:
     def delete_call(account_sid: str, sid: str):
         with twin.cond:
             call = find(sid)
-            if not call.ended:
-                raise RestError(400, 20009, "Cannot delete a call that is in progress")
+            _refuse_unsettled(twin, call.ended_mono)
             call.deleted = True
         return "", 204
+
+
+def _refuse_unsettled(twin: RestHost, done_at: float | None) -> None:
+    """Twilio's 20009: a call or message is deleted only once complete, and not at once after.
+
+    Twilio asks to wait at least a minute after the end (several, in rare cases days):
+    `delete_settle_seconds` is that wait in simulated seconds, scaled like every duration.
+    """
+    settle = twin.delete_settle_seconds * twin.time_scale
+    if done_at is None or time.monotonic() - done_at < settle:
+        raise RestError(400, 20009, "Cannot delete this resource before it is complete")
 
 
 def _when(value: str | None) -> datetime | None:
@@ -131,6 +147,27 @@ def _when(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _sent_within(args: Mapping[str, str]) -> Callable[[Message], bool]:
+    """The DateSent, DateSent< and DateSent> filters of the Messages list (a message not sent
+    yet has no date_sent and matches none of them)."""
+    day = _when(args.get("DateSent"))
+    before, after = _when(args.get("DateSent<")), _when(args.get("DateSent>"))
+
+    def matches(msg: Message) -> bool:
+        sent = msg.date_sent
+        if day is None and before is None and after is None:
+            return True
+        if sent is None:
+            return False
+        return (
+            (day is None or sent.date() == day.date())
+            and (before is None or sent <= before)
+            and (after is None or sent >= after)
+        )
+
+    return matches
+
+
 def _message_routes(app: Flask, twin: RestHost) -> None:
     @app.post(f"{ACCOUNT}/Messages.json")
     def create_message(account_sid: str):
@@ -139,7 +176,7 @@ def _message_routes(app: Flask, twin: RestHost) -> None:
     @app.get(f"{ACCOUNT}/Messages.json")
     def list_messages(account_sid: str):
         to, from_ = request.args.get("To"), request.args.get("From")
-        sent_after = _when(request.args.get("DateSent>"))
+        sent = _sent_within(request.args)
         with twin.cond:
             items = [
                 m
@@ -147,7 +184,7 @@ def _message_routes(app: Flask, twin: RestHost) -> None:
                 if not m.deleted
                 and (to is None or m.to == to)
                 and (from_ is None or m.from_ == from_)
-                and (sent_after is None or (m.date_sent and m.date_sent >= sent_after))
+                and sent(m)
             ]
             return jsonify(paged(items, "messages"))
 
@@ -173,5 +210,7 @@ def _message_routes(app: Flask, twin: RestHost) -> None:
     @app.delete(f"{ACCOUNT}/Messages/<sid>.json")
     def delete_message(account_sid: str, sid: str):
         with twin.cond:
-            find(sid).deleted = True
+            msg = find(sid)
+            _refuse_unsettled(twin, msg.final_mono)
+            msg.deleted = True
         return "", 204

@@ -75,6 +75,9 @@ class RestHost(Protocol):
 
     account_sid: str
     auth_token: str
+    time_scale: float
+    delete_settle_seconds: float
+    ended_conference_update: str
     cond: threading.Condition
     calls: dict[str, Call]
     callers: dict[str, Caller]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from .faults import RestError
 from .models import Message, TwinError
 from .twiml import TwimlError, parse_messaging
-from .util import API_VERSION, country_of, is_e164, segments, utcnow
+from .util import API_VERSION, country_of, is_e164, segments
 
 if TYPE_CHECKING:
     from .ports import TwinState
@@ -46,10 +46,10 @@ class SmsCenter:
             to,
             body,
             direction="inbound",
-            status="received",
             num_segments=segments(body),
         )
-        msg.date_sent = utcnow()
+        msg.set_status("received")  # final at once: deletable once Twilio has settled it
+        msg.date_sent = msg.date_updated
         word = body.strip().upper()
         with twin.cond:
             self.messages[msg.sid] = msg
@@ -135,8 +135,7 @@ class SmsCenter:
         def job() -> None:
             for status in ("sent", "delivered"):
                 with self.twin.cond:
-                    msg.status = status
-                    msg.date_updated = utcnow()
+                    msg.set_status(status)
                     if status == "sent":
                         msg.date_sent = msg.date_updated
                     else:

@@ -1,26 +1,25 @@
-"""No history: finish each call's record, purge it at Twilio, and age old rows into counts."""
+"""No history: finish each call's record, note it for deletion at Twilio, age old rows."""
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from datetime import timedelta
 
 from sqlalchemy import delete, select
 
 from app.db import db, utcnow
+from app.line import purges
 from app.line.calls import record
-from app.line.models import Block, Call, Conversation, DailyStats, Report, Step
+from app.line.models import Block, Call, Conversation, DailyStats, RecordKind, Report, Step
 from app.settings import settings
 from app.sms.models import TextMessage, UnknownTextReply
-from app.telephony import rest
 
-log = logging.getLogger(__name__)
 BATCH = 2000
 
 
 def after_call(call_id: int) -> str:
-    """After a call completes: confirm it is masked, and delete its record at Twilio."""
+    """After a call completes: confirm it is masked, and note its record for deletion at
+    Twilio (workers.purges asks until Twilio deletes it)."""
     call = db.session.get(Call, call_id)
     if call is None:
         return "gone"
@@ -31,21 +30,8 @@ def after_call(call_id: int) -> str:
         db.session.commit()
     if not settings.PURGE_TWILIO_RECORDS or call.purged_at is not None:
         return "masked"
-    try:
-        rest.delete_call_record(call.sid)
-    except rest.Gone:
-        pass  # already deleted at Twilio: that is what we wanted
-    except rest.TelephonyError as error:
-        if error.retryable:
-            raise  # RQ retries with backoff
-        log.error("purge of a call record failed for good: %s", error)
-        record(call, Step.PURGE_FAILED, str(error.status))
-        db.session.commit()
-        return "failed"
-    call.purged_at = utcnow()
-    record(call, Step.PURGED)
-    db.session.commit()
-    return "purged"
+    purges.schedule(call.sid, RecordKind.CALL)
+    return "purge scheduled"
 
 
 def purge_old() -> int:

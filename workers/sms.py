@@ -1,8 +1,7 @@
-"""Text jobs: send at a bounded rate, plan reminder waves exactly once, purge at Twilio."""
+"""Text jobs: send at a bounded rate, plan reminder waves exactly once."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from datetime import datetime, timedelta
@@ -14,6 +13,8 @@ from app.db import UTCDateTime, db, utcnow
 from app.fusing import sessions as fusing_sessions
 from app.fusing.schedule import Occurrence, spoken_when
 from app.infra import redis
+from app.line import purges
+from app.line.models import RecordKind
 from app.settings import settings
 from app.sms import texts
 from app.sms.crypto import decrypt
@@ -101,6 +102,8 @@ def _send_one(message_id: int, link: str | None) -> str:
         return "failed"
     message.sid, message.status, message.sent_at = sid, TextStatus.SENT, utcnow()
     db.session.commit()
+    if settings.PURGE_TWILIO_RECORDS:  # asked for until Twilio deletes it, delivered or not
+        purges.schedule(sid, RecordKind.MESSAGE)
     return "sent"
 
 
@@ -192,15 +195,3 @@ def _was_sent(message: TextMessage) -> bool:
     if message.subscriber.number_encrypted is None:
         return True  # opted out meanwhile: nothing more to send
     return rest.sent_since(decrypt(message.subscriber.number_encrypted), message.claimed_at)
-
-
-def purge_message(message_id: int) -> str:
-    """Delete a delivered (or failed) text at Twilio, so no body is kept there."""
-    message = db.session.get(TextMessage, message_id)
-    if message is None or message.purged_at or not message.sid:
-        return "nothing to do"
-    with contextlib.suppress(rest.Gone):  # already gone at Twilio: that is what we wanted
-        rest.delete_message_record(message.sid)
-    message.purged_at = utcnow()
-    db.session.commit()
-    return "purged"

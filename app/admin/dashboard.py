@@ -15,7 +15,7 @@ from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingGuest, GuestState
 from app.fusing.schedule import spoken_when
-from app.line import pool
+from app.line import pool, purges
 from app.line.models import Call, Conversation, Outcome
 from app.settings import settings
 from app.sms import subscribers
@@ -97,6 +97,7 @@ def dashboard():
         today=today_summary(),
         members=billing.counts(),
         subscribers=subscribers.active_count(),
+        purges=purges.pending(),
         period=period,
         periods=stats.PERIODS.values(),
         charts=stats.chart_data(period),

@@ -224,3 +224,29 @@ class DailyStats(db.Model):
     calls: Mapped[int] = mapped_column(Integer, default=0)
     wait_seconds: Mapped[int] = mapped_column(Integer, default=0)
     call_seconds: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RecordKind(StrEnum):
+    """What a record left at Twilio is."""
+
+    CALL = "call"
+    MESSAGE = "message"  # a text the line sent, or a reply to a text it got
+    INBOUND_TEXT = "inbound_text"  # a text to the line: its replies are found through it
+
+
+class Purge(db.Model):
+    """A record at Twilio the line has still to delete: its sid, never whose it is.
+
+    Twilio refuses (20009) until a call or text is complete and for a while after, in rare
+    cases for days, so each refusal sets when to ask again; the row goes once Twilio deleted it.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # a RecordKind
+    replies: Mapped[int] = mapped_column(Integer, default=0)  # an inbound text's replies
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_code: Mapped[int | None] = mapped_column(Integer)  # Twilio's last refusal
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

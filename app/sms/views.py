@@ -7,9 +7,10 @@ import logging
 from flask import Blueprint, request
 from sqlalchemy import select
 
-from app import jobs
 from app.db import db
 from app.identity import identify
+from app.line import purges
+from app.line.models import RecordKind
 from app.settings import settings
 from app.sms import subscribers, texts
 from app.sms.models import TextMessage
@@ -33,7 +34,7 @@ def incoming():
     handled = text.opt_out
     word = handled or texts.keyword(text.body)
     if caller.withheld:
-        return twiml.text_reply(None if handled else texts.WITHHELD)
+        return _answer(text, None if handled else texts.WITHHELD)
     if word == "stop":
         subscribers.stop(caller.identity)
         reply = texts.STOPPED
@@ -44,14 +45,24 @@ def incoming():
         reply = texts.HELP.format(line=settings.TWILIO_PHONE_NUMBER)
     else:
         reply = texts.UNKNOWN if subscribers.first_unknown_text_today(caller.identity) else None
-    return twiml.text_reply(None if handled else reply)
+    return _answer(text, None if handled else reply)
+
+
+def _answer(text: InboundText, reply: str | None):
+    """Reply (or not), noting the text and the reply for deletion at Twilio: both are records
+    there, with the sender's number and the words."""
+    if settings.PURGE_TWILIO_RECORDS:
+        purges.schedule(text.message_sid, RecordKind.INBOUND_TEXT, replies=int(reply is not None))
+    return twiml.text_reply(reply)
 
 
 @bp.post("/status")
 @twilio_request
 def status():
-    """Delivery status of a text the line sent; delivered ones are deleted at Twilio."""
+    """Delivery status of a text the line sent (deleted at Twilio once final)."""
     callback = MessageStatusCallback.from_form(request.form)
+    if callback.final and settings.PURGE_TWILIO_RECORDS:  # even one the line lost track of
+        purges.schedule(callback.message_sid, RecordKind.MESSAGE)
     message = db.session.scalar(select(TextMessage).where(TextMessage.sid == callback.message_sid))
     if message is None or not callback.status:
         return "", 204
@@ -60,8 +71,6 @@ def status():
     if (code := callback.error_number()) is not None:
         message.error_code = code
     db.session.commit()
-    if callback.final and settings.PURGE_TWILIO_RECORDS:
-        jobs.PURGE_MESSAGE.enqueue(message.id)
     return "", 204
 
 

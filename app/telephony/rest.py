@@ -10,6 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from flask import current_app
 from requests.adapters import HTTPAdapter
@@ -21,25 +22,60 @@ from app.settings import settings
 
 log = logging.getLogger(__name__)
 EXTENSION = "mindfuse.twilio"
-RETRYABLE = {429, 500, 502, 503, 504}
 OPTED_OUT = 21610
 
 
+class Verdict(StrEnum):
+    """What a REST error means for the line, whatever the request was."""
+
+    GONE = "gone"  # the call, conference or message is over or deleted: nothing left to do
+    RETRY = "retry"  # a passing fault: try again after a short backoff
+    NOT_YET = "not_yet"  # Twilio accepts it later (a record not yet deletable): minutes on
+    OPTED_OUT = "opted_out"  # the recipient replied STOP to this sender
+    PERMANENT = "permanent"  # the request itself is refused: trying again will not help
+
+
+# The one place Twilio's error codes are read (docs/providers.md has each page).
+ERROR_CODES = {
+    20404: Verdict.GONE,  # Not Found: never existed, or deleted
+    21220: Verdict.GONE,  # Invalid call state: the call is not in progress (HTTP 400)
+    16022: Verdict.GONE,  # Conference does not exist or is completed
+    20009: Verdict.NOT_YET,  # Cannot delete this resource before it is complete
+    20429: Verdict.RETRY,  # Too many requests: never processed, safe to retry
+    30001: Verdict.RETRY,  # Queue overflow: too many messages too quickly
+    OPTED_OUT: Verdict.OPTED_OUT,  # Attempt to send to unsubscribed recipient
+    21211: Verdict.PERMANENT,  # Invalid 'To' phone number
+}
+
+
+def classify(status: int | None, code: int | None) -> Verdict:
+    """The verdict on a REST error: by Twilio's code when it is known, else by HTTP status."""
+    if code in ERROR_CODES:
+        return ERROR_CODES[code]
+    if status is None or status == 429 or status >= 500:  # no answer, throttled, server fault
+        return Verdict.RETRY
+    return Verdict.GONE if status == 404 else Verdict.PERMANENT
+
+
 class TelephonyError(RuntimeError):
-    """Twilio's REST API refused or failed a request; `retryable` says if trying again may help."""
+    """Twilio's REST API refused or failed a request; `verdict` says what that means."""
 
     def __init__(self, message: str, status: int | None, code: int | None = None):
         super().__init__(message)
         self.status, self.code = status, code
-        self.retryable = status is None or status in RETRYABLE
+        self.verdict = classify(status, code)
+        self.retryable = self.verdict in (Verdict.RETRY, Verdict.NOT_YET)
 
 
 class Gone(TelephonyError):
-    """The call or conference no longer exists at Twilio (404): it ended or was deleted."""
+    """The call, conference or message is over or no longer exists at Twilio."""
 
 
 class OptedOut(TelephonyError):
     """Twilio error 21610: the recipient replied STOP to this sender."""
+
+
+ERRORS = {Verdict.GONE: Gone, Verdict.OPTED_OUT: OptedOut}
 
 
 def client() -> Client:
@@ -59,16 +95,14 @@ def client() -> Client:
 def _rest(what: str, action, using: Client | None = None):
     try:
         return action(using or client())
+    # Neither is chained: the library's and the transport's messages hold the request's URL
+    # and Twilio's text, either of which may hold a phone number (a list filter, error 21211),
+    # and RQ keeps a failed job's traceback in Redis.
     except TwilioRestException as exc:
-        if exc.status == 404:
-            raise Gone(f"{what}: not found", 404) from exc
-        if exc.code == OPTED_OUT:
-            raise OptedOut(f"{what}: the recipient has opted out", exc.status, exc.code) from exc
-        raise TelephonyError(
-            f"{what}: HTTP {exc.status} code {exc.code}", exc.status, exc.code
-        ) from exc
+        kind = ERRORS.get(classify(exc.status, exc.code), TelephonyError)
+        raise kind(f"{what}: HTTP {exc.status} code {exc.code}", exc.status, exc.code) from None
     except OSError as exc:  # connection refused, timeouts
-        raise TelephonyError(f"{what}: {type(exc).__name__}", None) from exc
+        raise TelephonyError(f"{what}: {type(exc).__name__}", None) from None
 
 
 def redirect_call(sid: str, url: str) -> None:
@@ -105,8 +139,24 @@ def sent_since(to: str, since) -> bool:
 
 
 def delete_message_record(sid: str) -> None:
-    """Delete a sent message's record (and body) at Twilio."""
+    """Delete a message's record (and body) at Twilio: sent, received or a reply."""
     _rest("delete message", lambda c: c.messages(sid).delete())
+
+
+def replies_to(sid: str) -> list[str]:
+    """The sids of the replies the line's number sent the sender of inbound text `sid` since it
+    arrived; Gone once that text is deleted. The number is read from Twilio, used, forgotten."""
+
+    def look(c: Client) -> list[str]:
+        inbound = c.messages(sid).fetch()
+        since = inbound.date_created
+        # DateSent filters by day (GMT): the day it arrived, then the time on each record.
+        found = c.messages.list(
+            to=inbound.from_, from_=inbound.to, date_sent_after=since.date(), page_size=100
+        )
+        return [m.sid for m in found if m.direction == "outbound-reply" and m.date_created >= since]
+
+    return _rest("find replies", look)
 
 
 def conference_sid(room: str) -> str:
@@ -183,8 +233,8 @@ def fan_out(
 ) -> Fanout:
     """Run REST actions concurrently, at most `in_flight` at a time.
 
-    429 and 5xx answers are retried with exponential backoff and jitter; a call or conference
-    that ended meanwhile (404) counts as gone, not as a failure.
+    Passing faults (429, 5xx) are retried with exponential backoff and jitter; a call or
+    conference that ended meanwhile (404, 21220, 16022) counts as gone, not as a failure.
     """
     http = _CountingHttpClient(pool_size=in_flight)
     burst = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)
@@ -199,7 +249,7 @@ def fan_out(
                 result.gone.append(key)
                 return
             except TelephonyError as error:
-                if not error.retryable or attempt == attempts - 1:
+                if error.verdict is not Verdict.RETRY or attempt == attempts - 1:
                     log.warning("REST action failed for good: %s", error)
                     result.failed.append(key)
                     return

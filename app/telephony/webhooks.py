@@ -55,6 +55,7 @@ MESSAGE_STATUSES = frozenset(
     }
 )
 UNKNOWN = "unknown"
+MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")
 # Call statuses after which the call is over (Twilio's CallStatus values).
 TERMINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 HUNG_UP = "completed"  # the CallStatus a <Dial action> gets when the caller hung up
@@ -75,6 +76,11 @@ Form = Mapping[str, str]
 def is_call_sid(value: str) -> bool:
     """Whether `value` is shaped like a Twilio CallSid."""
     return CALL_SID.fullmatch(value) is not None
+
+
+def is_message_sid(value: str) -> bool:
+    """Whether `value` is shaped like a Twilio MessageSid (SMS or MMS)."""
+    return MESSAGE_SID.fullmatch(value) is not None
 
 
 def parse_timestamp(value: str | None) -> datetime:

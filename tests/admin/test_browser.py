@@ -58,7 +58,7 @@ def _calls_through_the_twin(line) -> None:
             calls = db.session.scalars(select(Call)).all()
             return len(calls) == 3 and all(c.purged_at for c in calls)
 
-    eventually(purged, timeout=15)
+    eventually(purged, timeout=25)
 
 
 def _more_history(app) -> None:

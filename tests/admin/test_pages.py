@@ -8,15 +8,16 @@ from datetime import date, time, timedelta
 
 from sqlalchemy import select
 
-from app.admin import stats
+from app.admin import stats, zones
 from app.admin.calls import EVENT_LABELS
 from app.admin.models import AuditLog
 from app.billing.models import Membership
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingDate
+from app.line import purges
 from app.line.calls import record
-from app.line.models import Block, Call, DailyStats, Outcome, Step
+from app.line.models import Block, Call, DailyStats, Outcome, Purge, RecordKind, Step
 from tests.admin.support import add_call, csrf_token
 
 
@@ -200,3 +201,19 @@ TURN_AWAYS = (Outcome.BLOCKED, Outcome.RATE_LIMITED, Outcome.NOT_MEMBER)  # call
 def test_every_timeline_step_and_turn_away_has_a_label_an_operator_reads():
     unlabelled = [kind for kind in (*Step, *TURN_AWAYS) if kind not in EVENT_LABELS]
     assert unlabelled == []
+
+
+def test_line_health_shows_the_records_still_to_delete_at_twilio(app, admin_client):
+    page = admin_client.get("/admin/").get_data(as_text=True)
+    assert '<strong id="purges-pending">0</strong>' in page and "no record left there" in page
+    with app.app_context():
+        for sid in ("CA" + "a" * 32, "SM" + "b" * 32):
+            purges.schedule(sid, RecordKind.CALL if sid.startswith("CA") else RecordKind.MESSAGE)
+        oldest = db.session.scalar(select(Purge).where(Purge.sid.startswith("CA")))
+        oldest.created_at = utcnow() - timedelta(days=2)
+        db.session.commit()
+    with app.test_request_context():  # the admin's zone: the Fusing Hour rule's by default
+        since = zones.local(oldest.created_at, "%a %d %b, %H:%M")
+    page = admin_client.get("/admin/").get_data(as_text=True)
+    assert '<strong id="purges-pending">2</strong>' in page
+    assert f"records · oldest since {since}" in page

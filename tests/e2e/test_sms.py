@@ -45,7 +45,7 @@ def test_sign_up_in_a_call_sends_a_confirmation_text(line):
     caller.wait_until_heard("you will get a text to confirm")
     inbox = eventually(lambda: line.twin.inbox("+4915550100601"))
     assert len(inbox) == 1 and "Reply STOP" in inbox[0]
-    sent = eventually(lambda: [t for t in _texts(line, "confirmation") if t.purged_at])
+    sent = eventually(lambda: [t for t in _texts(line, "confirmation") if t.purged_at], timeout=20)
     assert sent[0].status == "delivered"  # delivery status recorded, then purged at Twilio
     assert not [m for m in line.twin.messages if not getattr(m, "deleted", False)]
 

@@ -1,15 +1,16 @@
-"""The masking and purge job's retries, and retention into daily counts."""
+"""After a call: masking, noting its record for deletion at Twilio; retention into counts."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
 from app.db import db, utcnow
-from app.line.models import Call, CallEvent, Conversation, DailyStats
-from app.telephony.rest import TelephonyError
+from app.infra import redis
+from app.line.models import Call, CallEvent, Conversation, DailyStats, Purge
+from app.settings import settings
 from workers.privacy import after_call, purge_old
 
 
@@ -20,27 +21,22 @@ def _ended_call(sid: str, **fields) -> Call:
     return call
 
 
-def test_purge_retries_on_server_errors_and_treats_404_as_done(app, twin_api):
+def test_after_a_call_its_record_is_noted_for_deletion_once(app, twin_api):
     with app.app_context():
         call = _ended_call("CA" + "7" * 32)
-        twin_api.rest_faults.add(status=503, times=1, method="DELETE")
-        with pytest.raises(TelephonyError) as raised:
-            after_call(call.id)  # RQ retries the job with backoff
-        assert raised.value.retryable
+        assert after_call(call.id) == "purge scheduled"
         assert call.masked_at is not None and call.purged_at is None
-        assert after_call(call.id) == "purged"  # unknown at Twilio: 404, which is done
-        assert call.purged_at is not None
-        assert after_call(call.id) == "masked"  # idempotent: nothing more to do
-        deletes = [r for r in twin_api.requests if r.method == "DELETE"]
-        assert len(deletes) == 2
-
-
-def test_purge_gives_up_on_a_client_error_and_records_it(app, twin_api):
-    with app.app_context():
-        call = _ended_call("CA" + "8" * 32)
-        twin_api.rest_faults.add(status=400, times=1, method="DELETE")
-        assert after_call(call.id) == "failed"
-        assert [e.kind for e in call.events][-1] == "purge_failed"
+        row = db.session.scalar(select(Purge))
+        assert (row.sid, row.kind, row.attempts) == (call.sid, "call", 0)
+        wait = (row.due_at - row.created_at).total_seconds()
+        assert wait == settings.PURGE_DELAY_SECONDS >= 60  # Twilio refuses sooner (20009)
+        scheduled = ScheduledJobRegistry(queue=redis.queue())
+        assert scheduled.get_job_ids() == [f"purge-{row.id}-0"]
+        assert after_call(call.id) == "purge scheduled"  # a retried job notes nothing twice
+        assert db.session.scalar(select(func.count()).select_from(Purge)) == 1
+        assert len(scheduled.get_job_ids()) == 1
+        assert [e.kind for e in call.events] == ["masked"]
+        assert not twin_api.requests  # nothing is asked of Twilio before it would accept
 
 
 def test_no_purge_when_switched_off(app, twin_api):
@@ -48,6 +44,7 @@ def test_no_purge_when_switched_off(app, twin_api):
     with app.app_context():
         call = _ended_call("CA" + "9" * 32)
         assert after_call(call.id) == "masked"
+        assert db.session.scalar(select(func.count()).select_from(Purge)) == 0
     assert not [r for r in twin_api.requests if r.method == "DELETE"]
 
 

@@ -137,6 +137,8 @@ def test_rest_responses_match_the_openapi_schemas(spec, twin, fake_app):
     )
     check(spec, http.get(f"{api}/Messages.json"), "/Messages.json", "get")
     check(spec, http.get(f"{api}/Messages/{msg['sid']}.json"), "/Messages/{Sid}.json", "get")
+    twin.delete_settle_seconds = 0  # the wait before deletion is pinned in test_rest
+    twin.wait_for(lambda: twin.sms.messages[msg["sid"]].status == "delivered")
     assert http.delete(f"{api}/Messages/{msg['sid']}.json").status_code == 204
     twin.caller(sid).wait_until_ended()
     check(spec, http.get(f"{api}/Calls/{sid}.json"), "/Calls/{Sid}.json", "get")

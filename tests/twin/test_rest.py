@@ -34,11 +34,12 @@ def test_client_creates_updates_and_deletes_a_call(twin, fake_app):
     phone.wait_until_heard("changed")
     with pytest.raises(TwilioRestException) as busy:
         client.calls(call.sid).delete()
-    assert busy.value.status == 400
+    assert busy.value.status == 400 and busy.value.code == 20009
     client.calls(call.sid).update(status="completed")
     assert phone.wait_until_ended() == "completed"
     fetched = client.calls(call.sid).fetch()
     assert fetched.status == "completed" and fetched.duration is not None
+    twin.delete_settle_seconds = 0  # the wait after the end is pinned in test_deletion
     assert client.calls(call.sid).delete() is True
     with pytest.raises(TwilioRestException) as gone:
         client.calls(call.sid).fetch()
@@ -66,6 +67,7 @@ def test_client_sends_lists_and_deletes_a_message(twin, fake_app):
     assert statuses == ["sent", "delivered"]
     assert client.messages(msg.sid).fetch().status == "delivered"
     assert [m.sid for m in client.messages.list(to=PHONE)] == [msg.sid]
+    twin.delete_settle_seconds = 0  # the wait after delivery is pinned in test_deletion
     assert client.messages(msg.sid).delete() is True
     assert client.messages.list(to=PHONE) == []
 
