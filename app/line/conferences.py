@@ -13,7 +13,15 @@ from sqlalchemy.orm import selectinload
 from app import jobs
 from app.db import db, utcnow
 from app.line.calls import by_sid, record
-from app.line.models import Call, CallState, ConferenceEvent, Conversation, Participant, Step
+from app.line.models import (
+    Call,
+    CallEvent,
+    CallState,
+    ConferenceEvent,
+    Conversation,
+    Participant,
+    Step,
+)
 from app.settings import settings
 from app.telephony.rest import ConferenceRecord
 from app.telephony.webhooks import (
@@ -157,8 +165,16 @@ def settle(conversation: Conversation, found: list[ConferenceRecord]) -> tuple[b
         if started:
             schedule_time_limit(conversation)
         return started, False
-    started = not rescued and _set(conversation, "started_at", min(start, conference.updated))
-    return started, _set(conversation, "ended_at", conference.updated)
+    # Twilio calls date_updated the last update, not the end: the first caller to leave the
+    # room (each <Dial> action comes as it ends) bounds it.
+    left = [e.at for p in conversation.participants for e in p.call.events if _left(e, matched)]
+    end = min([conference.updated, *left])
+    started = not rescued and _set(conversation, "started_at", min(start, end))
+    return started, _set(conversation, "ended_at", end)
+
+
+def _left(event: CallEvent, matched: datetime) -> bool:
+    return event.kind == Step.LEFT and event.at >= matched
 
 
 def _set(conversation: Conversation, column: str, value: datetime) -> bool:

@@ -168,3 +168,19 @@ def test_events_arriving_late_do_not_undo_what_twilio_said(app, twin_api):
         found = _conversation()
         assert (found.started_at, found.ended_at) == (started, ended) and len(found.events) == 1
         assert reconcile_conversations()["checked"] == 0
+
+
+def test_a_record_touched_after_its_end_does_not_lengthen_the_conversation(app, twin_api):
+    twin_api.rooms.updated_after_end = 600  # date_updated is the last update, maybe later
+    with app.app_context():
+        _pair(state=CallState.AFTER, matched_ago=180)
+        left = utcnow() - timedelta(seconds=90)
+        for call in db.session.scalars(select(Call)):
+            db.session.add(CallEvent(call=call, kind=Step.LEFT, detail="partner_left", at=left))
+        db.session.commit()
+        _room_at_twilio(twin_api, created_ago=200)
+        twin_api.rooms.leave(SIDS[0], "hangup")
+        assert twin_api.conference(ROOM).date_updated > utcnow()
+        assert reconcile_conversations()["ended"] == 1
+        assert _conversation().ended_at == left
+        assert abs(_conversation().duration_seconds - 90) <= 2
