@@ -20,9 +20,9 @@ def redis_url_command():
 @click.command("urls")
 @with_appcontext
 def urls_command():
-    """Print the webhook URLs to configure on the Twilio number."""
+    """Print the webhook URLs to configure on the Twilio number (callbacks with retries)."""
     click.echo(f"Voice URL (POST):            {urls.public(urls.INCOMING)}")
-    click.echo(f"Call status callback (POST): {urls.public(urls.STATUS)}")
+    click.echo(f"Call status callback (POST): {urls.callback(urls.STATUS)}")
     click.echo(f"SMS URL (POST):              {urls.public(urls.SMS)}")
 
 

@@ -139,6 +139,12 @@ RECONCILE_CALLS = Recurring("workers.waiting.reconcile_calls", interval=60, time
 RECONCILE_GREETINGS = Recurring("workers.greetings.reconcile_greetings", interval=60, timeout=300)
 """Write and end the greeted calls that no webhook wrote (a lost status callback)."""
 
+RECONCILE_CONVERSATIONS = Recurring(
+    "workers.conversations.reconcile_conversations", interval=60, timeout=300
+)
+"""Rebuild from Twilio's Conference records the start and end of conversations whose
+conference events were lost; then time the limit, or count the free conversation."""
+
 PURGE_OLD = Recurring("workers.privacy.purge_old", interval=3600, timeout=1800)
 """Fold calls older than RETENTION_DAYS into daily counts and delete them."""
 
@@ -155,6 +161,7 @@ RECURRING = (
     RECONCILE_WAITING,
     RECONCILE_CALLS,
     RECONCILE_GREETINGS,
+    RECONCILE_CONVERSATIONS,
     PURGE_OLD,
     FUSING_TICK,
     PLAN_REMINDERS,

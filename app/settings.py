@@ -205,6 +205,11 @@ class Settings:
     RECONCILE_MAX_IN_FLIGHT = Setting(
         int, 50, "concurrent REST look-ups when live calls and lost greetings are reconciled"
     )
+    CONVERSATION_CHECK_SECONDS = Setting(
+        int,
+        30,
+        "after a match, how long the line waits for conference events before it asks Twilio",
+    )
     PURGE_TWILIO_RECORDS = Setting(flag, True, "delete call and message records at Twilio")
     PURGE_DELAY_SECONDS = Setting(
         int,

@@ -20,7 +20,7 @@ import redis
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
-from app import create_app
+from app import create_app, urls
 from app.db import db
 from app.infra.local_redis import ensure_running
 from app.settings import database_uri
@@ -190,7 +190,8 @@ def running_line(request, test_environment, tmp_path_factory):
             auth_token=config["TWILIO_AUTH_TOKEN"],
             phone_number=config["TWILIO_PHONE_NUMBER"],
             voice_url=server.url + "/twilio/voice",
-            status_callback=server.url + "/twilio/voice/status",
+            # as `mindfuse urls` prints it: with the connection overrides for retries
+            status_callback=f"{server.url}{urls.STATUS}#{urls.RETRIES}",
             sms_url=server.url + "/twilio/sms",
             time_scale=getattr(request.module, "TWIN_TIME_SCALE", TIME_SCALE),
         ) as twin:

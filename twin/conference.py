@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from .models import Conference, Participant, TwinError
@@ -35,6 +36,9 @@ class Rooms:
         self.by_sid: dict[str, Conference] = {}
         self.active: dict[str, Conference] = {}
         self.of_call: dict[str, str] = {}
+        # Seconds after its end that a completed conference's date_updated says: Twilio
+        # documents it as "last updated", not as the end, so a record touched later is a knob.
+        self.updated_after_end = 0.0
 
     def join(self, call_sid: str, opts: JoinOptions) -> tuple[Conference, Participant] | None:
         """Add a call to the named room (created on first join); None when it is full."""
@@ -110,7 +114,7 @@ class Rooms:
                 self._remove(conf, part, "ended")
             conf.status = "completed"
             conf.reason_ended, conf.call_sid_ending = reason, ending_call
-            conf.date_updated = utcnow()
+            conf.date_updated = utcnow() + timedelta(seconds=self.updated_after_end)
             self.active.pop(conf.friendly_name, None)
             self._event(
                 conf,

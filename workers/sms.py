@@ -84,7 +84,9 @@ def _send_one(message_id: int, link: str | None) -> str:
     _wait_for_rate()
     try:
         sid = rest.send_sms(
-            decrypt(subscriber.number_encrypted), _body(message, link), urls.public(urls.SMS_STATUS)
+            decrypt(subscriber.number_encrypted),
+            _body(message, link),
+            urls.callback(urls.SMS_STATUS),
         )
     except rest.OptedOut:
         message.status, message.error_code = TextStatus.FAILED, rest.OPTED_OUT

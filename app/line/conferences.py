@@ -1,17 +1,29 @@
-"""Conference status callbacks: kept once per SequenceNumber, folded in sequence order."""
+"""Conference status callbacks: kept once per SequenceNumber, folded in sequence order; and
+what Twilio's Conference records say of conversations whose events were lost."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app import jobs
 from app.db import db, utcnow
 from app.line.calls import by_sid, record
-from app.line.models import ConferenceEvent, Conversation, Step
+from app.line.models import (
+    Call,
+    CallEvent,
+    CallState,
+    ConferenceEvent,
+    Conversation,
+    Participant,
+    Step,
+)
 from app.settings import settings
+from app.telephony.rest import ConferenceRecord
 from app.telephony.webhooks import (
     CONFERENCE_END,
     PARTICIPANT_JOIN,
@@ -57,11 +69,11 @@ def event_received(callback: ConferenceStatusCallback) -> Conversation | None:
         db.session.rollback()
         return None
     if conversation.started_at is not None and not had_started:
-        _schedule_time_limit(conversation)
+        schedule_time_limit(conversation)
     return conversation if conversation.ended_at is not None and not had_ended else None
 
 
-def _schedule_time_limit(conversation: Conversation) -> None:
+def schedule_time_limit(conversation: Conversation) -> None:
     """When two people are together, time their warning and their goodbye."""
     limit = settings.CONVERSATION_LIMIT_SECONDS
     elapsed = (utcnow() - conversation.started_at).total_seconds()
@@ -90,5 +102,91 @@ def fold(conversation: Conversation) -> None:
                 ended = event.at
         elif event.event == CONFERENCE_END and ended is None:
             ended = event.at
-    conversation.started_at, conversation.ended_at = started, ended
-    conversation.max_participants = most
+    # What the events do not tell (they were lost) may have come from Twilio's records.
+    conversation.started_at = started or conversation.started_at
+    conversation.ended_at = ended or conversation.ended_at
+    conversation.max_participants = max(most, conversation.max_participants or 0)
+
+
+def unsettled(now: datetime | None = None) -> list[Conversation]:
+    """Matched pairs whose events have not told the line how their conversation went: no
+    start CONVERSATION_CHECK_SECONDS after the match, or no end once both callers left."""
+    now = now or utcnow()
+    quiet = now - timedelta(seconds=settings.CONVERSATION_CHECK_SECONDS)
+    pairs = (
+        select(Participant.conversation_id)
+        .group_by(Participant.conversation_id)
+        .having(func.count() >= 2, func.max(Participant.matched_at) < quiet)
+    )
+    found = db.session.scalars(
+        select(Conversation)
+        .where(
+            Conversation.ended_at.is_(None),
+            Conversation.created_at > now - timedelta(days=1),  # past that, Twilio is not asked
+            Conversation.id.in_(pairs),
+        )
+        .options(selectinload(Conversation.participants).selectinload(Participant.call))
+    ).all()
+    # Two people together in a room that has started are a conversation going well.
+    return [c for c in found if c.started_at is None or not _anyone_in(c)]
+
+
+def _anyone_in(conversation: Conversation) -> bool:
+    return any(_in_room(p.call, conversation.room) for p in conversation.participants)
+
+
+def _in_room(call: Call, room: str) -> bool:
+    return call.room == room and call.state in (CallState.WAITING, CallState.MATCHED)
+
+
+def settle(conversation: Conversation, found: list[ConferenceRecord]) -> tuple[bool, bool]:
+    """Take from Twilio's records of the room what its events did not say; (started, ended):
+    whether this call set the start (and timed the limit), and the end."""
+    matched = max(p.matched_at for p in conversation.participants)
+    rescued = any(  # the rescue found the partner alone in the room: the two never met
+        e.kind == Step.RESCUED and e.detail == conversation.room
+        for p in conversation.participants
+        for e in p.call.events
+    )
+    conference = found[0] if found else None
+    if conference is None:  # no room at Twilio: nobody ever joined it
+        if _anyone_in(conversation):
+            return False, False
+        ends = [p.call.ended_at for p in conversation.participants if p.call.ended_at]
+        return False, _set(conversation, "ended_at", max(ends, default=utcnow()))
+    conversation.conference_sid = conversation.conference_sid or conference.sid
+    start = max(conference.created, matched)
+    if conference.status != "completed":
+        if conference.status != "in-progress":  # one caller there, waiting for the other
+            return False, False
+        if len(conference.joined) >= 2:  # the later of two joins is when they met
+            start = max(conference.joined)
+        started = _set(conversation, "started_at", start)
+        if started:
+            schedule_time_limit(conversation)
+        return started, False
+    # Twilio calls date_updated the last update, not the end: the first caller to leave the
+    # room (each <Dial> action comes as it ends) bounds it.
+    left = [e.at for p in conversation.participants for e in p.call.events if _left(e, matched)]
+    end = min([conference.updated, *left])
+    started = not rescued and _set(conversation, "started_at", min(start, end))
+    return started, _set(conversation, "ended_at", end)
+
+
+def _left(event: CallEvent, matched: datetime) -> bool:
+    return event.kind == Step.LEFT and event.at >= matched
+
+
+def _set(conversation: Conversation, column: str, value: datetime) -> bool:
+    """Fill in a moment the events did not give, unless they gave it meanwhile."""
+    values: dict[str, object] = {column: value}
+    if column == "started_at":  # no start yet means the events never showed two in the room
+        values["max_participants"] = 2
+    done = db.session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, getattr(Conversation, column).is_(None))
+        .values(values)
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(conversation)
+    return bool(done)

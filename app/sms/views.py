@@ -74,4 +74,4 @@ def status():
     return "", 204
 
 
-answer_failures(bp)  # a retryable status, and no message to the sender
+answer_failures(bp)  # a 503, and no message to the sender

@@ -19,8 +19,10 @@ def answer_failures(
     """Make every failure in `bp` an answer Twilio can use, never an error page.
 
     A caller on the line hears `apology` and is hung up. Callbacks (the endpoints named in
-    `callbacks`, or all of them when there is no apology) get a 503, which Twilio may
-    retry, and nobody hears anything.
+    `callbacks`, or all of them when there is no apology) get a 503 and nobody hears
+    anything. Twilio retries it only if the URL's connection overrides name 5xx (the line's
+    callback URLs do, see app.urls.RETRIES) and it honours them there; the reconciliation
+    jobs recover what is lost, so nothing depends on a retry.
     """
 
     def failed(error: Exception):

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from flask import current_app
 from requests.adapters import HTTPAdapter
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -101,6 +101,10 @@ def _rest(what: str, action, using: Client | None = None):
     except TwilioRestException as exc:
         kind = ERRORS.get(classify(exc.status, exc.code), TelephonyError)
         raise kind(f"{what}: HTTP {exc.status} code {exc.code}", exc.status, exc.code) from None
+    except TwilioException as exc:  # a page of a list Twilio did not serve
+        status = getattr(exc.args[-1], "status_code", None)
+        kind = ERRORS.get(classify(status, None), TelephonyError)
+        raise kind(f"{what}: HTTP {status}", status) from None
     except OSError as exc:  # connection refused, timeouts
         raise TelephonyError(f"{what}: {type(exc).__name__}", None) from None
 
@@ -286,6 +290,45 @@ def fetch_calls(sids: list[str], in_flight: int) -> tuple[dict[str, CallRecord],
 
     burst = fan_out({sid: (lambda c, s=sid: fetch(c, s)) for sid in sids}, in_flight)
     return found, burst.gone
+
+
+@dataclass(frozen=True)
+class ConferenceRecord:
+    """Twilio's record of a conference: its status, when it was created and last updated (its
+    end, once completed), and when each participant in it now joined (none once it ended)."""
+
+    sid: str
+    status: str
+    created: datetime
+    updated: datetime
+    joined: tuple[datetime, ...]
+
+
+def conference_records(rooms: list[str], in_flight: int) -> dict[str, list[ConferenceRecord]]:
+    """The conferences Twilio has under each room name, newest first, looked up at most
+    `in_flight` at a time. Rooms whose look-up failed are left out."""
+    found: dict[str, list[ConferenceRecord]] = {}
+
+    def look(c: Client, room: str) -> None:
+        records = []
+        for conference in c.conferences.list(friendly_name=room, limit=20):
+            joined: list[datetime] = []
+            if conference.status != "completed":
+                try:
+                    present = c.conferences(conference.sid).participants.list()
+                except TwilioRestException as exc:
+                    if exc.status != 404:  # a conference that ended meanwhile has no one
+                        raise
+                    present = []
+                joined = [p.date_created for p in present]
+            created, updated = conference.date_created, conference.date_updated
+            records.append(
+                ConferenceRecord(conference.sid, conference.status, created, updated, tuple(joined))
+            )
+        found[room] = sorted(records, key=lambda r: r.created, reverse=True)
+
+    fan_out({room: (lambda c, r=room: look(c, r)) for room in rooms}, in_flight)
+    return found
 
 
 def redirect_many(moves: dict[str, str], in_flight: int) -> Fanout:

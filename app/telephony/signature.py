@@ -10,6 +10,7 @@ from flask import abort, request
 from twilio.request_validator import RequestValidator
 
 from app.settings import settings
+from app.urls import RETRIES
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,12 @@ def is_valid() -> bool:
     if not signature:
         return False
     validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
-    return validator.validate(signed_url(), request.form, signature)
+    url = signed_url()
+    # Twilio's docs do not say whether it signs a callback URL with its connection
+    # overrides (the fragment, which it never sends) or without: both are accepted.
+    return validator.validate(url, request.form, signature) or validator.validate(
+        f"{url}#{RETRIES}", request.form, signature
+    )
 
 
 def twilio_request(view):

@@ -75,7 +75,7 @@ def _wait(call: Call, intro: str | None = None):
         intro=intro or (prompts.CONNECTING if seat.paired else prompts.FINDING),
         wait_url=urls.public(urls.HOLD),
         action=urls.public(urls.AFTER),
-        status_url=urls.public(urls.CONFERENCE),
+        status_url=urls.callback(urls.CONFERENCE),
         time_limit=limit,
     )
 

@@ -47,11 +47,11 @@ def test_database_down_gets_the_caller_an_apology(app, uri, caplog):
     with caplog.at_level(logging.ERROR):
         _assert_apology(twilio.post("/twilio/voice", call_form()))
     status = twilio.post("/twilio/voice/status", {**call_form(), "CallStatus": "completed"})
-    assert status.status_code == 503  # a callback Twilio may retry, not a caller to talk to
+    assert status.status_code == 503  # a failed callback, not a caller to talk to
 
 
 def test_every_twilio_blueprint_answers_a_failure_as_twilio_can_use(app):
-    """The Fusing Hour's guests hear the apology; texts and callbacks get a retryable 503."""
+    """The Fusing Hour's guests hear the apology; texts and callbacks get a 503."""
     uri = f"postgresql+psycopg://nobody@127.0.0.1:{_closed_port()}/none"
     twilio = Twilio(create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": uri}).test_client())
     _assert_apology(twilio.post("/twilio/fusing/lobby", call_form()))

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
+from app import urls
 from app.db import db, utcnow
 from app.line import calls, pool
 from app.line.models import Call, CallState, Conversation
@@ -147,7 +148,7 @@ def test_first_caller_waits_alone_and_second_joins_the_same_room(twilio, app):
     assert room.get("maxParticipants") == "2"
     assert room.get("endConferenceOnExit") == "true"
     assert room.get("waitUrl") == PUBLIC + "/twilio/voice/hold"
-    assert room.get("statusCallback") == PUBLIC + "/twilio/voice/conference"
+    assert room.get("statusCallback") == PUBLIC + "/twilio/voice/conference#" + urls.RETRIES
     second, joining = _start(twilio, "+447700900123")
     assert joining.find("Dial/Conference").text == room.text
     assert "Connecting" in spoken(joining)
