@@ -24,6 +24,7 @@ from app import create_app, urls
 from app.db import db
 from app.infra.local_redis import ensure_running
 from app.settings import database_uri
+from tests import privacy
 from tests.support import (
     AUTH_TOKEN,
     PUBLIC,
@@ -224,3 +225,5 @@ def line(running_line):
         caller.wait_until_ended(timeout=5)
     running_line.twin.wait_idle(timeout=5)
     drain(running_line)
+    kept = privacy.stores(running_line.app, running_line.logs())
+    assert privacy.leaks(kept, running_line.numbers()) == [], "a raw phone number was kept"

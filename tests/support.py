@@ -5,6 +5,7 @@ Line)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import threading
 import time
@@ -234,13 +235,38 @@ TIME_SCALE = 0.05  # Gather timeouts and pauses run 20 times faster than real ti
 PURGE_DELAY = 5
 
 
+class _Kept(logging.Handler):
+    """Keeps every record's message and traceback, as written (redacted, if it works)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.getMessage()} {record.exc_text or ''}")
+
+
 class Line:
     """The running line, as the tests see it."""
 
     def __init__(self, server: LiveServer, twin: Twin, environment: dict, worker_log: Path):
         self.server, self.twin, self.app = server, twin, server.app
         self.environment, self.worker_log = environment, worker_log
+        self.web_log = _Kept()  # what this process logs: the web app (and the twin)
+        logging.getLogger().addHandler(self.web_log)
         self.worker = launcher.start_worker(environment, worker_log)
+
+    def numbers(self) -> set[str]:
+        """Every caller's and texter's number the twin has seen (the line's own left out)."""
+        found = {caller.number for caller in list(self.twin.callers.values())}
+        for message in list(self.twin.sms.messages.values()):
+            found |= {message.from_, message.to}
+        return {n for n in found if n and n.startswith("+")} - {self.twin.phone_number}
+
+    def logs(self) -> dict[str, str]:
+        """The logs of the line's processes, by process."""
+        worker = self.worker_log.read_text(errors="replace") if self.worker_log.exists() else ""
+        return {"web log": "\n".join(self.web_log.lines), "worker log": worker}
 
     def dial(self, number: str):
         """A simulated caller dialling the line."""
@@ -256,6 +282,7 @@ class Line:
 
     def stop(self) -> None:
         """Stop the worker gracefully, then make sure nothing it forked is left."""
+        logging.getLogger().removeHandler(self.web_log)
         if launcher.stop(self.worker):  # killed by then; the log says what it was doing
             tail = self.worker_log.read_text(errors="replace")[-3000:]
             message = f"the RQ worker did not stop within 10 s; its log ends:\n{tail}"
