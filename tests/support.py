@@ -102,6 +102,23 @@ def eventually(predicate, timeout: float = 10.0, interval: float = 0.02):
         time.sleep(interval)
 
 
+@contextlib.contextmanager
+def tuned(twin: Twin, **values):
+    """Turn the twin's knobs for a block (say `play_seconds`), then set them back: the e2e
+    twin is shared by a whole test module."""
+    for name in values:
+        if not hasattr(twin, name):
+            raise AttributeError(f"the twin has no knob {name!r}")
+    saved = {name: getattr(twin, name) for name in values}
+    for name, value in values.items():
+        setattr(twin, name, value)
+    try:
+        yield twin
+    finally:
+        for name, value in saved.items():
+            setattr(twin, name, value)
+
+
 def dump_redis(url: str) -> str:
     """Every key and value in the suite's Redis db index, as text to search."""
     conn = redis.Redis.from_url(url)

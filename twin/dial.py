@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     from .engine import CallRunner
 
 DEFAULT_HOLD_MUSIC = "[default hold music]"
+SILENCE = "[silence]"  # heard when a waitUrl document runs out of verbs before the room starts
 HOLD_VERBS = {"Say", "Play", "Pause", "Redirect"}
-MAX_HOLD_REDIRECTS = 20
 
 
 def join_options(noun: Verb) -> JoinOptions:
@@ -45,6 +45,8 @@ def run_dial(runner: CallRunner, verb: Verb, doc: Doc) -> Doc | None:
     action = verb.get("action")
     method = verb.get("method", "POST")
     joined_at = time.monotonic()
+    with runner.cond:  # keys pressed before the Dial go nowhere; those pressed once in it count
+        runner.call.digits.clear()
     joined = runner.twin.rooms.join(runner.call.sid, opts)
     status = "failed"
     if joined is not None:
@@ -98,52 +100,55 @@ def _stay(
     def started_or_over() -> bool:
         return conf.status != "init" or over() or time.monotonic() >= deadline
 
-    with runner.cond:
-        call.digits.clear()
     if conf.status == "init":
         _hold_music(runner, noun, doc, started_or_over)
     runner.wait(over, max(0.0, deadline - time.monotonic()))
 
 
 def _hold_music(runner: CallRunner, noun: Verb, doc: Doc, stop) -> None:
-    """Run the waitUrl TwiML until the conference starts (or the Dial ends)."""
+    """Run the waitUrl TwiML until the conference starts (or the Dial ends).
+
+    Twilio plays the document once: when it runs out of verbs the caller hears silence,
+    unless it ends with a <Redirect> (to itself, to loop) or loops a <Play loop="0">.
+    """
     wait_url = noun.get("waitUrl")
-    if wait_url == "":
-        return
     if wait_url is None:
-        runner.hear(DEFAULT_HOLD_MUSIC)
+        runner.hear(DEFAULT_HOLD_MUSIC)  # Twilio's own playlist, which loops
         return
-    url, method = doc.resolve(wait_url), noun.get("waitMethod", "POST")
     outer, runner.barge = runner.barge, stop
     try:
-        hops = 0
-        while not _locked(runner, stop) and hops < MAX_HOLD_REDIRECTS:
-            hops += 1
-            spent_before = runner.media_seconds
-            try:
-                hold_doc = runner.fetch(url, method, kind="wait")
-            except CallFailed as exc:  # Twilio logs it and plays silence
-                runner.twin.record_error(exc.error, runner.call)
-                return
-            nxt = _run_hold_doc(runner, hold_doc)
-            if runner.media_seconds - spent_before >= 0.001:
-                hops = 0  # time passed: a Redirect/refetch loop is a real playlist
-            if nxt is not None:
-                url, method = nxt
-            elif runner.media_seconds - spent_before < 0.001:
-                return  # nothing time-consuming in it: silence until the room starts
+        if wait_url:
+            _play_wait_documents(runner, doc.resolve(wait_url), noun.get("waitMethod", "POST"))
+        if not _locked(runner, stop):
+            runner.hear(SILENCE)
     finally:
         runner.barge = outer
 
 
+def _play_wait_documents(runner: CallRunner, url: str, method: str) -> None:
+    """Fetch and play a waitUrl document, and the ones it redirects to, until one ends."""
+    next_doc: tuple[str, str] | None = (url, method)
+    while next_doc is not None and not _locked(runner, runner.barge):
+        spent_before = runner.media_seconds
+        try:
+            hold_doc = runner.fetch(*next_doc, kind="wait")
+        except CallFailed as exc:  # Twilio logs it; the caller hears silence
+            runner.twin.record_error(exc.error, runner.call)
+            return
+        next_doc = _run_hold_doc(runner, hold_doc)
+        if next_doc is not None and runner.media_seconds - spent_before < 0.001:
+            runner.sleep(1)  # a document of no length would loop at once: give it a second
+
+
 def _run_hold_doc(runner: CallRunner, hold_doc: Doc) -> tuple[str, str] | None:
+    """Play one waitUrl document; returns where its <Redirect> goes, or None when it ends."""
     for verb in hold_doc.verbs:
         if runner.barge and _locked(runner, runner.barge):
             return None
         if verb.name not in HOLD_VERBS:
             runner.twin.record_error(
                 runner.fail(
-                    12100, f"<{verb.name}> is not allowed in a waitUrl document", hold_doc.url
+                    13238, f"<{verb.name}> is not allowed in a waitUrl document", hold_doc.url
                 ).error,
                 runner.call,
             )

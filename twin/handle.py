@@ -44,12 +44,14 @@ class Twin(CallsMixin):
         say_seconds: float = 0.0,
         callback_workers: int = 4,
         log_requests: bool = False,
+        play_seconds: float = 30.0,
     ) -> None:
         self.account_sid, self.auth_token = account_sid, auth_token
         self.phone_number, self.phone_number_sid = phone_number, new_sid("PN")
         self.voice_url, self.voice_method = voice_url, voice_method
         self.status_callback, self.sms_url, self.sms_method = status_callback, sms_url, sms_method
         self.time_scale, self.say_seconds = time_scale, say_seconds
+        self.play_seconds = play_seconds  # simulated length of one <Play> of a media file
         self.host, self.port, self.log_requests = host, port, log_requests
         # One lock for all of the twin's state. Each call's runner waits on a condition of
         # its own (so an event wakes only the calls it concerns); `cond` is for observers:

@@ -40,6 +40,7 @@ class TwinState(Protocol):
     sms_method: str
     time_scale: float
     say_seconds: float
+    play_seconds: float
     lock: threading.RLock
     cond: threading.Condition
     calls: dict[str, Call]

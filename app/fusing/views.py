@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from app import jobs, prompts
+from app import jobs, prompts, urls
 from app.db import db, utcnow
 from app.fusing import lobby, sessions
 from app.fusing.models import FusingSession, GuestState
@@ -37,18 +37,19 @@ def back_to_lobby():
 @bp.post("/countdown")
 @twilio_request
 def countdown():
-    """The lobby's wait music, with how long until the next round; fetched again when done."""
+    """The lobby's wait music, with how long until the next round; it loops to itself."""
     number = request.args.get("session", "")
     session = db.session.get(FusingSession, int(number)) if number.isdigit() else None
     music = settings.HOLD_MUSIC_URL
     if session is None:
-        return twiml.say_and_play(prompts.HOLD, music)
+        return twiml.hold_music(music, prompts.HOLD)
+    again = urls.public(f"{urls.FUSING_COUNTDOWN}?session={session.id}")
     occurrence = sessions.occurrence_of(session)
     upcoming = [s for s in occurrence.round_starts() if s > utcnow()]
     if not upcoming:
-        return twiml.say_and_play(prompts.FUSING_LAST_ROUND, music)
+        return twiml.countdown(prompts.FUSING_LAST_ROUND, music, again)
     seconds = (upcoming[0] - utcnow()).total_seconds()
-    return twiml.say_and_play(prompts.countdown(seconds), music)
+    return twiml.countdown(prompts.countdown(seconds), music, again)
 
 
 @bp.post("/room")

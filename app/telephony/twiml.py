@@ -109,17 +109,28 @@ def conference_room(
     return reply(response)
 
 
-def say_and_play(text: str, music_url: str, loops: int = 1) -> Response:
-    """Speak, then play music (a lobby's countdown, fetched again when it ends)."""
+def hold_music(music_url: str, text: str) -> Response:
+    """What a caller alone in a room hears: a word, then music that loops by itself.
+
+    Twilio plays a waitUrl document once and then silence, so the music must loop.
+    """
     response = VoiceResponse()
     _say(response, text)
-    response.play(music_url, loop=loops)
+    response.play(music_url, loop=0)
     return reply(response)
 
 
-def hold_music(music_url: str, text: str) -> Response:
-    """What a caller alone in a room hears: a word, then music, looped."""
-    return say_and_play(text, music_url, loops=0)
+def countdown(text: str, music_url: str, again_url: str) -> Response:
+    """A lobby's wait document: the countdown, one piece of music, then the document again.
+
+    Twilio plays a waitUrl document once; the closing <Redirect> loops it, so the countdown
+    is spoken afresh after every piece.
+    """
+    response = VoiceResponse()
+    _say(response, text)
+    response.play(music_url)
+    response.redirect(again_url, method="POST")
+    return reply(response)
 
 
 def text_reply(body: str | None) -> Response:

@@ -9,7 +9,7 @@ from app.db import db
 from app.infra import redis
 from app.line import pool
 from app.line.models import Call, CallEvent, Conversation
-from tests.support import call_form, eventually, sign
+from tests.support import call_form, eventually, sign, tuned
 
 
 def _call(line, sid: str) -> Call:
@@ -95,9 +95,13 @@ def test_no_input_at_the_greeting_means_talk_now(line):
 
 
 def test_nobody_comes_then_timeout_redirects_by_rest(line):
-    alice = _talk_now(line, "+15550100103")
-    alice.wait_until_in_conference()
-    alice.wait_until_heard("nobody is free", timeout=15)
+    with tuned(line.twin, play_seconds=2):  # hold music in short pieces: a long wait
+        alice = _talk_now(line, "+15550100103")
+        alice.wait_until_in_conference()
+        alice.wait_until_heard("nobody is free", timeout=15)
+    # The hold music loops by itself (a waitUrl document plays once): never silence.
+    music = f"[play {line.app.config['HOLD_MUSIC_URL']}]"
+    assert alice.heard.count(music) >= 3 and "[silence]" not in alice.heard
     updates = [r for r in line.twin.requests if r.method == "POST" and alice.sid in r.path]
     assert updates and updates[-1].form.get("Url", "").endswith("/twilio/voice/timeout")
     assert _call(line, alice.sid).outcome == "timed_out"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.twin.support import twiml
@@ -193,28 +191,3 @@ def test_participant_announcement_reaches_only_that_caller(twin, line):
     alice.wait_until_heard("only for you")
     twin.wait_idle()
     assert not any("only for you" in h.lower() for h in bob.heard)
-
-
-def test_wait_url_with_pauses_is_refetched_until_someone_joins(twin, fake_app):
-    count = {"n": 0}
-
-    def countdown(form):
-        count["n"] += 1
-        return twiml(f'<Say>Countdown {count["n"]}.</Say><Pause length="5"/>')
-
-    fake_app.on(
-        "/voice",
-        twiml(f'<Dial><Conference waitUrl="{fake_app.url("/lobby")}">lobby</Conference></Dial>'),
-    )
-    fake_app.on("/lobby", countdown)
-    alice = twin.dial(ALICE)
-    alice.wait_until_heard("countdown 3", timeout=5)  # 5 simulated s = 0.1 s real each
-    bob = twin.dial(BOB)
-    bob.wait_until_in_conference()
-    twin.wait_for(lambda: twin.conference("lobby").status == "in-progress")
-    heard_at_start = len(alice.heard)
-    time.sleep(0.3)
-    assert len(alice.heard) <= heard_at_start + 1  # the countdown stops once the room starts
-    assert "[beep]" in alice.heard  # beep defaults to true: Bob's entry is announced
-    assert all(h.startswith("Countdown") for h in alice.heard if h != "[beep]")
-    assert fake_app.hits_for("/lobby")[0]["CallSid"] == alice.sid
