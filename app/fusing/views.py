@@ -96,4 +96,9 @@ def round_ending():
     return twiml.say(prompts.FUSING_ROUND_ENDING)
 
 
-answer_failures(bp, apology=prompts.APOLOGY)
+answer_failures(
+    bp,
+    apology=prompts.APOLOGY,
+    wait_documents=frozenset({"fusing.countdown"}),
+    wait_apology=prompts.WAIT_APOLOGY,
+)

@@ -262,4 +262,10 @@ def conference():
     return "", 204
 
 
-answer_failures(bp, apology=prompts.APOLOGY, callbacks=CALLBACKS)
+answer_failures(
+    bp,
+    apology=prompts.APOLOGY,
+    callbacks=CALLBACKS,
+    wait_documents=frozenset({"voice.hold"}),
+    wait_apology=prompts.WAIT_APOLOGY,
+)
