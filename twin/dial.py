@@ -37,35 +37,31 @@ def join_options(noun: Verb) -> JoinOptions:
 
 
 def run_dial(runner: CallRunner, verb: Verb, doc: Doc) -> Doc | None:
-    """Join the conference, stay until the Dial ends, then request the action or go on."""
+    """Join the conference, stay until the Dial ends, then request the action or go on.
+
+    The action gets DialCallStatus (`answered` after `*`) and never DialCallDuration,
+    which Twilio does not send after dialing a conference.
+    """
     noun = verb.children[0]
     opts = join_options(noun)
     if opts.status_callback:
         opts.status_callback = doc.resolve(opts.status_callback)
     action = verb.get("action")
     method = verb.get("method", "POST")
-    joined_at = time.monotonic()
     with runner.cond:  # keys pressed before the Dial go nowhere; those pressed once in it count
         runner.call.digits.clear()
     joined = runner.twin.rooms.join(runner.call.sid, opts)
-    status = "failed"
+    status = "failed"  # the room was full
     if joined is not None:
-        status = "completed"
         try:
-            _stay(runner, verb, noun, doc, *joined)
+            status = _stay(runner, verb, noun, doc, *joined)
         except CallHungUp:
             runner.twin.rooms.leave(runner.call.sid, "hangup")
             if action:  # Twilio still tells the action URL; the answer is ignored
-                runner.twin.webhook_client.request(
-                    doc.resolve(action),
-                    method,
-                    runner.params(
-                        CallStatus="completed",
-                        DialCallStatus="completed",
-                        DialCallDuration=str(runner.sim_seconds_since(joined_at)),
-                    ),
-                    "voice",
+                params = runner.params(
+                    CallStatus="completed", DialCallStatus=runner.twin.knobs.conference_exit_status
                 )
+                runner.twin.webhook_client.request(doc.resolve(action), method, params, "voice")
             raise
         finally:
             runner.twin.rooms.leave(runner.call.sid, "left")
@@ -73,26 +69,22 @@ def run_dial(runner: CallRunner, verb: Verb, doc: Doc) -> Doc | None:
                 runner.call.digits.clear()
     if not action:
         return None
-    return runner.fetch(
-        doc.resolve(action),
-        method,
-        DialCallStatus=status,
-        DialCallDuration=str(runner.sim_seconds_since(joined_at)),
-    )
+    return runner.fetch(doc.resolve(action), method, DialCallStatus=status)
 
 
 def _stay(
     runner: CallRunner, verb: Verb, noun: Verb, doc: Doc, conf: Conference, part: Participant
-) -> None:
-    """Block while the call is in the room; return when its Dial ends."""
+) -> str:
+    """Block while the call is in the room; when its Dial ends, return its DialCallStatus."""
     call = runner.call
     hangup_on_star = as_bool(verb.get("hangupOnStar"))
     deadline = time.monotonic() + as_int(verb.get("timeLimit"), 14400) * runner.twin.time_scale
 
+    def starred() -> bool:
+        return hangup_on_star and "*" in call.digits
+
     def over() -> bool:
-        if part.removed is not None:
-            return True
-        if hangup_on_star and "*" in call.digits:
+        if part.removed is not None or starred():
             return True
         call.digits.clear()  # other keys pressed in a conference go nowhere
         return False
@@ -103,6 +95,10 @@ def _stay(
     if conf.status == "init":
         _hold_music(runner, noun, doc, started_or_over)
     runner.wait(over, max(0.0, deadline - time.monotonic()))
+    with runner.cond:
+        # "When calling a conference, the DialCallStatus will be answered" after `*`.
+        left_by_star = part.removed is None and starred()
+    return "answered" if left_by_star else runner.twin.knobs.conference_exit_status
 
 
 def _hold_music(runner: CallRunner, noun: Verb, doc: Doc, stop) -> None:

@@ -13,6 +13,7 @@ from .faults import RestFaults
 from .models import Call, Conference, Message, TwinError
 from .payments import CheckoutDesk
 from .phone import Caller
+from .ports import VoiceKnobs
 from .rest import create_rest_app
 from .server import ServerThread
 from .sms import InboundSms, SmsCenter
@@ -45,6 +46,7 @@ class Twin(CallsMixin):
         callback_workers: int = 4,
         log_requests: bool = False,
         play_seconds: float = 30.0,
+        knobs: VoiceKnobs | None = None,
     ) -> None:
         self.account_sid, self.auth_token = account_sid, auth_token
         self.phone_number, self.phone_number_sid = phone_number, new_sid("PN")
@@ -52,6 +54,7 @@ class Twin(CallsMixin):
         self.status_callback, self.sms_url, self.sms_method = status_callback, sms_url, sms_method
         self.time_scale, self.say_seconds = time_scale, say_seconds
         self.play_seconds = play_seconds  # simulated length of one <Play> of a media file
+        self.knobs = knobs or VoiceKnobs()  # Twilio's undocumented choices: docs/providers.md
         self.host, self.port, self.log_requests = host, port, log_requests
         # One lock for all of the twin's state. Each call's runner waits on a condition of
         # its own (so an event wakes only the calls it concerns); `cond` is for observers:

@@ -31,6 +31,16 @@ class JoinOptions:
     label: str | None = None
 
 
+@dataclass
+class VoiceKnobs:
+    """Twilio behaviours its documentation leaves open: the twin's default, and the other
+    answers the line must also survive (docs/providers.md says where each comes from)."""
+
+    # DialCallStatus of a conference <Dial> that ended other than by `*` (which is always
+    # "answered"): "answered" (the docs' row for conferences) or "completed".
+    conference_exit_status: str = "answered"
+
+
 class TwinState(Protocol):
     """The twin's shared state and services: the lock, the calls, webhooks, the error log."""
 
@@ -41,6 +51,7 @@ class TwinState(Protocol):
     time_scale: float
     say_seconds: float
     play_seconds: float
+    knobs: VoiceKnobs
     lock: threading.RLock
     cond: threading.Condition
     calls: dict[str, Call]

@@ -153,3 +153,27 @@ def test_dial_action_and_status_callback_in_either_order(twilio, app):
             call = db.session.scalar(select(Call).where(Call.sid == form["CallSid"]))
             assert call.state == "ended" and call.outcome == "hung_up_waiting", order
             assert pool.waiting_count() == 0
+
+
+def test_a_conference_dial_that_reports_answered_or_completed_gets_the_same_menu(twilio, app):
+    # Twilio reports `answered` after `*` from a conference and is not clear about other
+    # exits: the line reads both the same.
+    heard = []
+    pairs = {
+        "answered": ("+15550100061", "+15550100062"),
+        "completed": ("+15550100063", "+15550100064"),
+    }
+    for status, (one, two) in pairs.items():
+        first, room = _waiting(twilio, one)
+        second, _ = _waiting(twilio, two)
+        steps = [("participant-join", first), ("participant-join", second)]
+        for sequence, (event, form) in enumerate([*steps, ("participant-leave", first)], 1):
+            _conference(twilio, room, event, sequence, form["CallSid"], sequence * 60)
+        data = {**first, "CallStatus": "in-progress", "DialCallStatus": status}
+        root = twiml(twilio.post("/twilio/voice/after", data))
+        heard.append(root.find("Gather").find("Say").text)
+        with app.app_context():
+            call = db.session.scalar(select(Call).where(Call.sid == first["CallSid"]))
+            assert call.state == "after"
+            assert [e.detail for e in call.events if e.kind == "left"] == [f"you_left ({status})"]
+    assert heard[0] == heard[1]
