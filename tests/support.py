@@ -154,6 +154,11 @@ def clean(app) -> None:
             conn.delete(name)
         for name in conn.scan_iter(f"rq:*{app.config['RQ_QUEUE']}*"):
             conn.delete(name)
+        # The caches' versions went with Redis and start again from 1: a process cache kept
+        # from before could match a new version by number and be taken for current.
+        for name in [k for k in app.extensions if k.startswith("mindfuse.cache.")]:
+            del app.extensions[name]
+        app.extensions.pop(sessions.QUIET, None)
         # The default Fusing Hour (Sundays 10:00 Berlin) would send every call of a test run
         # then to its lobby: tests start with the weekly rule three days away from today.
         sessions.change_rule(weekday=(utcnow().weekday() + 3) % 7)
