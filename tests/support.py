@@ -104,19 +104,20 @@ def eventually(predicate, timeout: float = 10.0, interval: float = 0.02):
 
 @contextlib.contextmanager
 def tuned(twin: Twin, **values):
-    """Turn the twin's knobs for a block (say `play_seconds`), then set them back: the e2e
-    twin is shared by a whole test module."""
-    for name in values:
-        if not hasattr(twin, name):
+    """Turn the twin's knobs for a block (fields of `twin.knobs`, or `play_seconds` and
+    `say_seconds`), then set them back: the e2e twin is shared by a whole test module."""
+    targets = {name: twin.knobs if hasattr(twin.knobs, name) else twin for name in values}
+    for name, target in targets.items():
+        if not hasattr(target, name):
             raise AttributeError(f"the twin has no knob {name!r}")
-    saved = {name: getattr(twin, name) for name in values}
+    saved = {name: getattr(target, name) for name, target in targets.items()}
     for name, value in values.items():
-        setattr(twin, name, value)
+        setattr(targets[name], name, value)
     try:
         yield twin
     finally:
         for name, value in saved.items():
-            setattr(twin, name, value)
+            setattr(targets[name], name, value)
 
 
 def dump_redis(url: str) -> str:

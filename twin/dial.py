@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from .engine import CallFailed, CallHungUp, Doc
+from .engine import CallFailed, CallHungUp, Doc, Interrupted
 from .models import Conference, Participant
 from .ports import JoinOptions
 from .twiml import Verb
@@ -63,6 +63,11 @@ def run_dial(runner: CallRunner, verb: Verb, doc: Doc) -> Doc | None:
                 )
                 runner.twin.webhook_client.request(doc.resolve(action), method, params, "voice")
             raise
+        except Interrupted:  # a REST redirect: the room is left, then the action is asked
+            runner.twin.rooms.leave(runner.call.sid, "left")
+            if action and runner.twin.knobs.redirect_requests_action:
+                _discarded_action(runner, doc.resolve(action), method)
+            raise
         finally:
             runner.twin.rooms.leave(runner.call.sid, "left")
             with runner.cond:
@@ -70,6 +75,17 @@ def run_dial(runner: CallRunner, verb: Verb, doc: Doc) -> Doc | None:
     if not action:
         return None
     return runner.fetch(doc.resolve(action), method, DialCallStatus=status)
+
+
+def _discarded_action(runner: CallRunner, url: str, method: str) -> None:
+    """Request the action of a Dial a redirect interrupted, and ignore the answer.
+
+    Measured on a real account: the action is requested about 0.3 s after the redirect
+    with DialCallStatus=completed, then the redirect's URL; only that document plays.
+    """
+    time.sleep(runner.twin.knobs.redirect_action_delay)
+    params = runner.params(DialCallStatus="completed")
+    runner.twin.webhook_client.request(url, method, params, "voice")
 
 
 def _stay(

@@ -37,8 +37,13 @@ class VoiceKnobs:
     answers the line must also survive (docs/providers.md says where each comes from)."""
 
     # DialCallStatus of a conference <Dial> that ended other than by `*` (which is always
-    # "answered"): "answered" (the docs' row for conferences) or "completed".
+    # "answered") or by a redirect: "answered" (the docs' row for conferences) or "completed".
     conference_exit_status: str = "answered"
+    # A REST redirect of a call inside a <Dial> also requests that Dial's action first
+    # (measured: about 0.3 s after the redirect, DialCallStatus=completed); the answer is
+    # discarded and the redirect's own URL plays. False: no action request at all.
+    redirect_requests_action: bool = True
+    redirect_action_delay: float = 0.3  # real seconds (network time), not scaled
 
 
 class TwinState(Protocol):

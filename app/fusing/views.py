@@ -69,7 +69,8 @@ def room():
 @bp.post("/back")
 @twilio_request
 def back():
-    """A guest's Dial ended (pressed * or hung up): the lobby, unless the hour is over."""
+    """A guest's Dial ended (pressed * or hung up): the lobby, unless the hour is over or
+    the line itself redirected the guest out of that room."""
     dialled = DialResult.from_form(request.form)
     call, session = _call_and_session(dialled)
     if dialled.hung_up:
@@ -77,6 +78,8 @@ def back():
     if session is None:
         return twiml.say_and_hang_up(prompts.FUSING_CLOSING)
     guest = sessions.guest_of(session, call)
+    if target := lobby.moving_to(session, guest, request.args.get("room")):
+        return twiml.moving(target)  # asked because the line redirected it: nothing changes
     if left := sessions.leave(guest, GuestState.LOBBY):
         jobs.REGROUP.enqueue(session.id, left)
     return lobby.to_lobby(call, session, prompts.FUSING_BACK_TO_LOBBY)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from app import jobs
+from app import jobs, urls
 from app.db import db, utcnow
 from app.line import pool, safety
 from app.line.calls import epoch_ms, record, set_outcome
@@ -144,6 +144,20 @@ def _mark_timed_out(call: Call) -> bool:
     record(call, Step.TIMED_OUT)
     db.session.commit()
     return True
+
+
+# Where the line is sending a call it marked, before redirecting it, as leaving its room.
+MOVES = {CallState.TIMED_OUT: urls.TIMEOUT, CallState.MOVED: urls.PARTNER_GONE}
+
+
+def moving_to(call: Call) -> str | None:
+    """Where the line is moving this call out of its room, if it is (else None).
+
+    A REST redirect of a call in a <Dial> makes Twilio request that Dial's action too. The
+    line commits the move (TIMED_OUT, MOVED) before it redirects, so such a request always
+    finds it, whether the redirecting job has finished or not.
+    """
+    return MOVES.get(call.state)
 
 
 def leave_room(call: Call, dial_status: str, hung_up: bool) -> str:

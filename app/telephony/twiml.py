@@ -109,6 +109,19 @@ def conference_room(
     return reply(response)
 
 
+def moving(target_url: str, seconds: int = 5) -> Response:
+    """The answer to a Dial action that the line's own REST redirect caused.
+
+    Twilio discards it and plays the redirect's document. Should the Dial have ended on
+    its own just before the redirect landed, the caller waits a moment for it, and goes
+    where the redirect was sending them should it never come.
+    """
+    response = VoiceResponse()
+    response.pause(length=seconds)
+    response.redirect(target_url, method="POST")
+    return reply(response)
+
+
 def hold_music(music_url: str, text: str) -> Response:
     """What a caller alone in a room hears: a word, then music that loops by itself.
 

@@ -128,10 +128,35 @@ def test_rest_update_redirects_a_caller_out_of_the_conference(twin, line):
     client.calls(alice.sid).update(twiml="<Response><Say>Nobody is free.</Say></Response>")
     alice.wait_until_heard("nobody is free")
     assert alice.wait_until_ended() == "completed"
-    assert line.hits_for("/after") == []  # a redirect abandons the Dial without its action
+    # Measured on a real account: the interrupted Dial's action is requested too, with
+    # DialCallStatus=completed; its answer is discarded, the redirect's document plays.
+    [after] = line.hits_for("/after")
+    assert (after["CallStatus"], after["DialCallStatus"]) == ("in-progress", "completed")
+    assert "DialCallDuration" not in after
+    assert not any("menu after" in h.lower() for h in alice.heard)
     twin.wait_idle()
     kinds = [e["StatusCallbackEvent"] for e in line.hits_for("/conf-events")]
     assert kinds == ["participant-join", "participant-leave", "conference-end"]
+
+
+def test_a_redirect_asks_the_dial_action_first_then_plays_its_own_url(twin, line):
+    line.on("/moved", twiml('<Say>You were moved.</Say><Pause length="1000"/>'))
+    alice = twin.dial(ALICE)
+    alice.wait_until_heard("please wait")  # alone in the room, hearing its wait document
+    twin.client().calls(alice.sid).update(url=line.url("/moved"), method="POST")
+    alice.wait_until_heard("you were moved")
+    order = [path for path, form in line.hits if path in ("/after", "/moved")]
+    assert order == ["/after", "/moved"]
+    assert not any("menu after" in h.lower() for h in alice.heard)
+
+
+def test_with_the_knob_off_a_redirect_asks_no_action(twin, line):
+    twin.knobs.redirect_requests_action = False
+    alice = twin.dial(ALICE)
+    alice.wait_until_in_conference()
+    twin.client().calls(alice.sid).update(twiml="<Response><Say>Nobody is free.</Say></Response>")
+    alice.wait_until_ended()
+    assert line.hits_for("/after") == []
 
 
 def test_rest_participant_kick_mute_and_announcement(twin, line):
