@@ -197,20 +197,26 @@ def _why_room_ended(call: Call) -> str:
 
 
 def _first_to_leave(conversation_id: int, patience: float = 1.0) -> str | None:
-    """The CallSid of the first participant-leave in sequence order, waiting briefly for it."""
+    """The CallSid of the first participant-leave in sequence order, waiting briefly for it.
+
+    Twilio sends the events apart, in any order: a leave counts as the first only once
+    every event numbered before it has arrived (the numbers run 1, 2, 3, ... per room).
+    """
     query = (
-        select(ConferenceEvent.call_sid)
-        .where(
-            ConferenceEvent.conversation_id == conversation_id,
-            ConferenceEvent.event == PARTICIPANT_LEAVE,
-        )
+        select(ConferenceEvent.sequence, ConferenceEvent.event, ConferenceEvent.call_sid)
+        .where(ConferenceEvent.conversation_id == conversation_id)
         .order_by(ConferenceEvent.sequence)
-        .limit(1)
     )
     deadline = time.monotonic() + patience
-    while (sid := db.session.scalar(query)) is None and time.monotonic() < deadline:
+    while True:
+        for expected, (sequence, event, sid) in enumerate(db.session.execute(query), start=1):
+            if sequence != expected:
+                break  # an earlier event is still on its way
+            if event == PARTICIPANT_LEAVE:
+                return sid
+        if time.monotonic() >= deadline:
+            return None
         time.sleep(0.05)  # the conference's leave event is usually a few ms behind the Dial
-    return sid
 
 
 def partner_of(call: Call) -> Call | None:

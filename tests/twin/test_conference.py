@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.twin.support import twiml
+from twin import EventOrder
 
 ALICE, BOB, CAROL = "+15550100011", "+447700900012", "+4915550000013"
 EVENTS = "start end join leave mute hold announcement"
@@ -229,3 +230,30 @@ def test_participant_announcement_reaches_only_that_caller(twin, line):
     alice.wait_until_heard("only for you")
     twin.wait_idle()
     assert not any("only for you" in h.lower() for h in bob.heard)
+
+
+def test_shuffled_conference_events_arrive_in_any_order_numbered_as_they_fired(twin, line):
+    # Each event is a request of its own; the knob holds each back by a random delay.
+    twin.knobs.conference_events = EventOrder.SHUFFLED
+    twin.knobs.conference_event_jitter, twin.knobs.seed = 0.5, 7
+    alice = twin.dial(ALICE)
+    alice.wait_until_in_conference()
+    bob = twin.dial(BOB)
+    bob.wait_until_in_conference()
+    bob.hang_up()
+    alice.wait_until_heard("menu after answered")
+    assert twin.wait_idle()
+    events = line.hits_for("/conf-events")
+    arrived = [int(e["SequenceNumber"]) for e in events]
+    assert sorted(arrived) == [1, 2, 3, 4, 5, 6] and arrived != sorted(arrived)
+    fired = [
+        e["StatusCallbackEvent"] for e in sorted(events, key=lambda e: int(e["SequenceNumber"]))
+    ]
+    assert fired == [
+        "participant-join",
+        "participant-join",
+        "conference-start",
+        "participant-leave",
+        "participant-leave",
+        "conference-end",
+    ]
