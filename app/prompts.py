@@ -56,6 +56,10 @@ APOLOGY = (
     "We are sorry, the line is having trouble right now. Please call again in a few minutes. "
     "Goodbye."
 )
+WAIT_APOLOGY = (  # said in a room or the lobby, where the line cannot hang up
+    "We are sorry, the line is having trouble right now. Please stay on the line, "
+    "we will be with you as soon as we can."
+)
 
 FUSING_WELCOME = (
     "Welcome to the Fusing Hour. You will talk with a new person every round. "

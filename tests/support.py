@@ -15,7 +15,7 @@ from pathlib import Path
 
 import redis
 from rq import Queue, Worker
-from sqlalchemy import select
+from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
@@ -140,6 +140,24 @@ def shape_differences(obj, example, path: str = "") -> list[str]:
     return [] if same else [f"{path}: {type(obj).__name__}, {type(example).__name__} in Stripe's"]
 
 
+@contextlib.contextmanager
+def tuned(twin: Twin, **values):
+    """Turn the twin's knobs for a block (fields of `twin.knobs`, or `play_seconds` and
+    `say_seconds`), then set them back: the e2e twin is shared by a whole test module."""
+    targets = {name: twin.knobs if hasattr(twin.knobs, name) else twin for name in values}
+    for name, target in targets.items():
+        if not hasattr(target, name):
+            raise AttributeError(f"the twin has no knob {name!r}")
+    saved = {name: getattr(target, name) for name, target in targets.items()}
+    for name, value in values.items():
+        setattr(targets[name], name, value)
+    try:
+        yield twin
+    finally:
+        for name, value in saved.items():
+            setattr(targets[name], name, value)
+
+
 def dump_redis(url: str) -> str:
     """Every key and value in the suite's Redis db index, as text to search."""
     conn = redis.Redis.from_url(url)
@@ -198,6 +216,11 @@ def clean(app) -> None:
             conn.delete(name)
         for name in conn.scan_iter(f"rq:*{app.config['RQ_QUEUE']}*"):
             conn.delete(name)
+        # The caches' versions went with Redis and start again from 1: a process cache kept
+        # from before could match a new version by number and be taken for current.
+        for name in [k for k in app.extensions if k.startswith("mindfuse.cache.")]:
+            del app.extensions[name]
+        app.extensions.pop(sessions.QUIET, None)
         # The default Fusing Hour (Sundays 10:00 Berlin) would send every call of a test run
         # then to its lobby: tests start with the weekly rule three days away from today.
         sessions.change_rule(weekday=(utcnow().weekday() + 3) % 7)
@@ -304,3 +327,31 @@ def drain(line: Line, timeout: float = 15.0) -> None:
         if not busy and (queue.count == 0 or not workers):
             return
         time.sleep(0.05)
+
+
+def stored_state(app) -> tuple[dict[str, int], dict[bytes, bool]]:
+    """Row counts per table, and the app's Redis keys (its namespace and its RQ queue's),
+    each with whether it expires on its own."""
+    with app.app_context():
+        rows = {
+            table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables
+        }
+        db.session.remove()
+    conn = redis.Redis.from_url(app.config["REDIS_URL"])
+    names = set(conn.scan_iter(app.config["REDIS_KEY_PREFIX"] + "*"))
+    names |= set(conn.scan_iter(f"rq:*{app.config['RQ_QUEUE']}*"))
+    # A worker of an earlier test leaves its scheduler lock to expire on its own.
+    names = {name for name in names if not name.startswith(b"rq:scheduler-lock:")}
+    return rows, {name: conn.ttl(name) > 0 for name in names}
+
+
+def changes(before, after) -> list[str]:
+    """What differs between two stored states; a key that expired on its own is no change."""
+    (rows, keys), (rows_after, keys_after) = before, after
+    found = [
+        f"{t}: {rows[t]} -> {rows_after.get(t)} rows" for t in rows if rows[t] != rows_after.get(t)
+    ]
+    found += [f"new key {name!r}" for name in keys_after.keys() - keys.keys()]
+    found += [f"key {name!r} gone" for name in keys.keys() - keys_after.keys() if not keys[name]]
+    return found

@@ -6,7 +6,18 @@ from .faults import RestError, RestFaults
 from .handle import Twin
 from .models import TwinError
 from .phone import Caller
+from .ports import EventOrder, VoiceKnobs
 from .sms import InboundSms
 from .webhooks import WebhookRecord
 
-__all__ = ["Caller", "InboundSms", "RestError", "RestFaults", "Twin", "TwinError", "WebhookRecord"]
+__all__ = [
+    "Caller",
+    "EventOrder",
+    "InboundSms",
+    "RestError",
+    "RestFaults",
+    "Twin",
+    "TwinError",
+    "VoiceKnobs",
+    "WebhookRecord",
+]

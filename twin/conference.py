@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from .models import Conference, Participant, TwinError
+from .ports import EventOrder
 from .twiml import TwimlError, parse_voice
 from .util import API_VERSION, as_bool, rfc2822, utcnow
 
@@ -39,6 +41,7 @@ class Rooms:
         # Seconds after its end that a completed conference's date_updated says: Twilio
         # documents it as "last updated", not as the end, so a record touched later is a knob.
         self.updated_after_end = 0.0
+        self._rng: tuple[int | None, random.Random] | None = None  # the shuffle's, by seed
 
     def join(self, call_sid: str, opts: JoinOptions) -> tuple[Conference, Participant] | None:
         """Add a call to the named room (created on first join); None when it is full."""
@@ -241,10 +244,22 @@ class Rooms:
         conf.events.append(params)
         if subscribed:
             url, method = conf.status_callback, conf.status_callback_method
-            self.twin.dispatcher.submit(
-                conf.sid,
+            self._deliver(
+                conf,
                 lambda: self.twin.webhook_client.request(url, method, params, "conference-status"),
             )
+
+    def _deliver(self, conf: Conference, send) -> None:
+        """Send one event: in firing order (one queue per conference), or, with the
+        shuffled knob, each after its own random hold-back, so they may arrive in any order."""
+        knobs = self.twin.knobs
+        if knobs.conference_events != EventOrder.SHUFFLED:
+            self.twin.dispatcher.submit(conf.sid, send)
+            return
+        if self._rng is None or self._rng[0] != knobs.seed:
+            self._rng = (knobs.seed, random.Random(knobs.seed))
+        delay = self._rng[1].uniform(0, knobs.conference_event_jitter)
+        self.twin.dispatcher.submit_after(delay, f"{conf.sid}:{conf.sequence}", send)
 
 
 def _tf(value: bool) -> str:

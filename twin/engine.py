@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .ports import CallHost
 
 APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
+PLAY_LOOP_LIMIT = 1000  # <Play loop="0"> repeats "until the call is hung up or 1000 iterations"
 
 
 class CallHungUp(Exception):
@@ -139,7 +140,7 @@ class CallRunner:
         if not record.ok:
             raise self.fail(11200, f"HTTP retrieval failure: status {record.status}", url)
         try:
-            return Doc(parse_voice(record.body), url, method.upper())
+            return Doc(parse_voice(record.body, wait=kind == "wait"), url, method.upper())
         except TwimlError as exc:
             raise self.fail(exc.code, str(exc), url) from exc
 
@@ -246,15 +247,20 @@ class CallRunner:
             self.sleep(None)
 
     def verb_play(self, verb: Verb, doc: Doc) -> None:
-        """Play: record the URL (or DTMF digits) heard, loop times (0: forever)."""
+        """Play: record the URL (or DTMF digits) heard, loop times; a media file lasts
+        play_seconds (simulated). loop="0" repeats it up to Twilio's 1000 times."""
         loops = as_int(verb.get("loop"), 1)
         what = f"[play {verb.text}]" if verb.text else f"[digits {verb.get('digits')}]"
-        for _ in range(max(loops, 1)):
+        length = self.twin.play_seconds if verb.text else 0.0
+        if loops == 0 and length <= 0:
+            self.hear(what)  # no length to repeat by: it simply goes on
+            self.sleep(None)
+            return
+        for _ in range(loops or PLAY_LOOP_LIMIT):
             self.hear(what)
+            self.sleep(length)
             if self.barge and self.barge():
                 return
-        if loops == 0:
-            self.sleep(None)
 
     def verb_pause(self, verb: Verb, doc: Doc) -> None:
         """Pause for length seconds (scaled)."""

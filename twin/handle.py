@@ -13,6 +13,7 @@ from .faults import RestFaults
 from .models import Call, Conference, Message, TwinError
 from .payments import CheckoutDesk
 from .phone import Caller
+from .ports import VoiceKnobs
 from .rest import create_rest_app
 from .server import ServerThread
 from .sms import InboundSms, SmsCenter
@@ -46,12 +47,16 @@ class Twin(CallsMixin):
         log_requests: bool = False,
         delete_settle_seconds: float = 60.0,
         ended_conference_update: str = "refuse",
+        play_seconds: float = 30.0,
+        knobs: VoiceKnobs | None = None,
     ) -> None:
         self.account_sid, self.auth_token = account_sid, auth_token
         self.phone_number, self.phone_number_sid = phone_number, new_sid("PN")
         self.voice_url, self.voice_method = voice_url, voice_method
         self.status_callback, self.sms_url, self.sms_method = status_callback, sms_url, sms_method
         self.time_scale, self.say_seconds = time_scale, say_seconds
+        self.play_seconds = play_seconds  # simulated length of one <Play> of a media file
+        self.knobs = knobs or VoiceKnobs()  # Twilio's undocumented choices: docs/providers.md
         self.host, self.port, self.log_requests = host, port, log_requests
         # How Twilio answers what its docs leave open or only bound (docs/providers.md):
         # simulated seconds a finished call or message stays undeletable (20009), and what

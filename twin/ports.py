@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -31,6 +32,32 @@ class JoinOptions:
     label: str | None = None
 
 
+class EventOrder(StrEnum):
+    """How the twin delivers a conference's status callbacks."""
+
+    FIRED = "fired"  # one after another, in the order the events fired
+    SHUFFLED = "shuffled"  # each held back by its own random delay: they arrive in any order
+
+
+@dataclass
+class VoiceKnobs:
+    """Twilio behaviours its documentation leaves open: the twin's default, and the other
+    answers the line must also survive (docs/providers.md says where each comes from)."""
+
+    # DialCallStatus of a conference <Dial> that ended other than by `*` (which is always
+    # "answered") or by a redirect: "answered" (the docs' row for conferences) or "completed".
+    conference_exit_status: str = "answered"
+    # A REST redirect of a call inside a <Dial> also requests that Dial's action first
+    # (measured: about 0.3 s after the redirect, DialCallStatus=completed); the answer is
+    # discarded and the redirect's own URL plays. False: no action request at all.
+    redirect_requests_action: bool = True
+    redirect_action_delay: float = 0.3  # real seconds (network time), not scaled
+    # Conference events are separate requests; the docs promise no order for them.
+    conference_events: EventOrder = EventOrder.FIRED
+    conference_event_jitter: float = 0.5  # real seconds: the longest hold-back when shuffled
+    seed: int | None = None  # for the shuffled hold-backs (None: a fresh order every run)
+
+
 class TwinState(Protocol):
     """The twin's shared state and services: the lock, the calls, webhooks, the error log."""
 
@@ -40,6 +67,8 @@ class TwinState(Protocol):
     sms_method: str
     time_scale: float
     say_seconds: float
+    play_seconds: float
+    knobs: VoiceKnobs
     lock: threading.RLock
     cond: threading.Condition
     calls: dict[str, Call]

@@ -64,9 +64,13 @@ SSML_TAGS = {
 INT_ATTRS = {"length", "numDigits", "timeout", "timeLimit", "maxParticipants", "loop"}
 
 
-def parse_voice(text: str) -> list[Verb]:
-    """Parse a VoiceResponse document into its top-level verbs."""
-    return _parse(text, VOICE_CHILDREN).children
+def parse_voice(text: str, wait: bool = False) -> list[Verb]:
+    """Parse a VoiceResponse document into its top-level verbs.
+
+    A waitUrl document (`wait`) may end with a blank <Redirect>: Twilio resolves it to the
+    document's own URL, which loops it.
+    """
+    return _parse(text, VOICE_CHILDREN, wait).children
 
 
 def parse_messaging(text: str) -> list[Verb]:
@@ -74,7 +78,7 @@ def parse_messaging(text: str) -> list[Verb]:
     return _parse(text, MESSAGING_CHILDREN).children
 
 
-def _parse(text: str, grammar: dict[str, set[str]]) -> Verb:
+def _parse(text: str, grammar: dict[str, set[str]], wait: bool = False) -> Verb:
     if not text or not text.strip():
         raise TwimlError("Document parse failure: empty response body")
     try:
@@ -83,10 +87,10 @@ def _parse(text: str, grammar: dict[str, set[str]]) -> Verb:
         raise TwimlError(f"Document parse failure: {exc}") from exc
     if root.tag != "Response":
         raise TwimlError(f"Document parse failure: root element is <{root.tag}>, not <Response>")
-    return _convert(root, grammar)
+    return _convert(root, grammar, wait)
 
 
-def _convert(element: ET.Element, grammar: dict[str, set[str]]) -> Verb:
+def _convert(element: ET.Element, grammar: dict[str, set[str]], wait: bool = False) -> Verb:
     name = element.tag
     allowed = grammar[name]
     text = "".join(element.itertext()) if name == "Say" else (element.text or "")
@@ -97,8 +101,8 @@ def _convert(element: ET.Element, grammar: dict[str, set[str]]) -> Verb:
         if child.tag not in allowed:
             where = "unknown or unsupported verb" if child.tag not in grammar else "not allowed"
             raise TwimlError(f"Document parse failure: <{child.tag}> inside <{name}> is {where}")
-        verb.children.append(_convert(child, grammar))
-    if name in TEXT_REQUIRED and not verb.text:
+        verb.children.append(_convert(child, grammar, wait))
+    if name in TEXT_REQUIRED and not verb.text and not (wait and name == "Redirect"):
         raise TwimlError(f"Document parse failure: <{name}> needs a value")
     if name == "Dial" and len(verb.children) != 1:
         raise TwimlError("Document parse failure: <Dial> must contain exactly one <Conference>")

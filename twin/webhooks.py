@@ -180,6 +180,17 @@ class Dispatcher:
         """Queue job; jobs sharing a key keep their order."""
         with self._idle:
             self._pending += 1
+        self._put(key, job)
+
+    def submit_after(self, delay: float, key: str, job: Callable[[], object]) -> None:
+        """Queue job `delay` seconds from now; it counts as pending (wait_idle) meanwhile."""
+        with self._idle:
+            self._pending += 1
+        timer = threading.Timer(delay, self._put, (key, job))
+        timer.daemon = True
+        timer.start()
+
+    def _put(self, key: str, job: Callable[[], object]) -> None:
         self._queues[zlib.crc32(key.encode()) % len(self._queues)].put(job)
 
     def wait_idle(self, timeout: float = 5.0) -> bool:

@@ -230,11 +230,18 @@ def regroup(session_id: int, room: str) -> str:
         return "nothing to do"
     alone = remaining[0]
     call = db.session.get(Call, alone.call_id)
+    # Placed in the lobby before the redirect: the action request Twilio makes for the Dial
+    # it interrupts then finds the guest moved, whenever it comes.
+    sessions.leave(alone, GuestState.LOBBY)
     try:
         rest.redirect_call(call.sid, urls.public(urls.FUSING_LOBBY))
     except rest.Gone:
         sessions.leave(alone, GuestState.GONE)
         return "gone"
+    except rest.TelephonyError:
+        alone.state, alone.room = GuestState.ROOM, room  # still in the room: a retry finds it
+        db.session.commit()
+        raise
     return "back to lobby"
 
 

@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 from rq import get_current_job
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app import jobs, urls
 from app.db import db, utcnow
@@ -97,13 +97,34 @@ def rescue_partner(call_id: int, room: str, look: int = 1) -> str:
     if found is not None and found.started:
         return "they met"  # the room is ending: the partner's Dial action takes over
     if found is not None and found.members == [partner.sid]:
-        return _redirect(partner, urls.PARTNER_GONE, Step.RESCUED, room)
+        return _rescue(partner, room)
     if look < RESCUE_LOOKS:  # the partner is on the way into the room, or out of it
         jobs.RESCUE_PARTNER.enqueue(call_id, room, look + 1, delay=RESCUE_PAUSE)
         return "looking again"
     # Not alone in a room: somewhere in their TwiML (a menu), not waiting in silence.
     log.warning("rescue: call %s never showed up alone in %s; left where it is", partner.id, room)
     return "not alone in the room"
+
+
+def _rescue(partner: Call, room: str) -> str:
+    """Redirect the partner out of `room`, marked MOVED first: the action request Twilio
+    makes for the Dial it interrupts must find the move, however fast it comes."""
+    if not _set_state(partner, CallState.MATCHED, CallState.MOVED):
+        return "partner moved on"  # it left or hung up a moment ago
+    try:
+        return _redirect(partner, urls.PARTNER_GONE, Step.RESCUED, room)
+    except rest.TelephonyError:
+        _set_state(partner, CallState.MOVED, CallState.MATCHED)  # still there: a retry looks
+        raise
+
+
+def _set_state(call: Call, was: CallState, now: CallState) -> bool:
+    """Move a call from one state to another, only if it is still in the first; committed."""
+    done = db.session.execute(
+        update(Call).where(Call.id == call.id, Call.state == was).values(state=now)
+    ).rowcount
+    db.session.commit()
+    return bool(done)
 
 
 def reconcile_waiting() -> dict[str, int]:

@@ -9,7 +9,7 @@ from flask import Response
 from app import jobs, prompts, urls
 from app.db import db, utcnow
 from app.fusing import sessions
-from app.fusing.models import FusingSession, GuestState
+from app.fusing.models import FusingGuest, FusingSession, GuestState
 from app.line import calls
 from app.line.models import Call, CallMode, Step
 from app.telephony import twiml
@@ -18,6 +18,28 @@ from app.telephony import twiml
 def room_url(room: str, late: bool = False) -> str:
     """Where a rotation (or a late joiner's partner) sends a guest: their new room."""
     return urls.public(f"{urls.FUSING_ROOM}?room={quote(room)}" + ("&late=1" if late else ""))
+
+
+def back_url(room: str) -> str:
+    """The action of a guest's Dial into `room`: the room is named, so that the request
+    Twilio makes when the line redirects the guest out of it can be told apart."""
+    return urls.public(f"{urls.FUSING_BACK}?room={quote(room)}")
+
+
+def moving_to(session: FusingSession, guest: FusingGuest, room: str | None) -> str | None:
+    """Where the line is moving a guest whose Dial into `room` ended, if it is (else None).
+
+    A REST redirect of a call in a <Dial> makes Twilio request that Dial's action too.
+    Every move the line makes (a rotation, a late pairing, back to the lobby) places the
+    guest before it redirects them, so the Dial that ended is not where the guest is placed.
+    """
+    if not room:  # a Dial from before rooms were named in its action: taken as the guest's
+        return None
+    if guest.state == GuestState.ROOM and guest.room and guest.room != room:
+        return room_url(guest.room)
+    if guest.state == GuestState.LOBBY and not sessions.is_lobby(session, room):
+        return urls.public(urls.FUSING_LOBBY)
+    return None
 
 
 def seconds_left(session: FusingSession) -> int:
@@ -31,7 +53,7 @@ def to_room(session: FusingSession, name: str, intro: str) -> Response:
         name,
         intro=intro,
         wait_url=urls.public(urls.HOLD),
-        action=urls.public(urls.FUSING_BACK),
+        action=back_url(name),
         time_limit=seconds_left(session),
         max_participants=3,
         end_on_exit=False,
@@ -54,11 +76,12 @@ def to_lobby(call: Call, session: FusingSession, intro: str) -> Response:
         if found:
             jobs.MOVE.enqueue(partner_call, found)
             return to_room(session, found, prompts.FUSING_LATE_PAIR)
+    lobby = sessions.lobby_name(session, guest)
     return twiml.conference_room(
-        sessions.lobby_name(session, guest),
+        lobby,
         intro=intro,
         wait_url=urls.public(f"{urls.FUSING_COUNTDOWN}?session={session.id}"),
-        action=urls.public(urls.FUSING_BACK),
+        action=back_url(lobby),
         time_limit=seconds_left(session),
         max_participants=250,
         start_on_enter=False,

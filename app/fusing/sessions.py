@@ -207,6 +207,11 @@ def lobby_name(session: FusingSession, guest: FusingGuest) -> str:
     return f"fusing-{session.id}-lobby-{earlier // LOBBY_SIZE}"
 
 
+def is_lobby(session: FusingSession, room: str) -> bool:
+    """Whether a conference name is one of this session's lobbies (see lobby_name)."""
+    return room.startswith(f"fusing-{session.id}-lobby-")
+
+
 def pool_name(session_id: int) -> str:
     """The Redis pool where late joiners of a session wait for each other."""
     return f"fusing:{session_id}:pool"

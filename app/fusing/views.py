@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from app import jobs, prompts
+from app import jobs, prompts, urls
 from app.db import db, utcnow
 from app.fusing import lobby, sessions
 from app.fusing.models import FusingSession, GuestState
@@ -37,18 +37,19 @@ def back_to_lobby():
 @bp.post("/countdown")
 @twilio_request
 def countdown():
-    """The lobby's wait music, with how long until the next round; fetched again when done."""
+    """The lobby's wait music, with how long until the next round; it loops to itself."""
     number = request.args.get("session", "")
     session = db.session.get(FusingSession, int(number)) if number.isdigit() else None
     music = settings.HOLD_MUSIC_URL
     if session is None:
-        return twiml.say_and_play(prompts.HOLD, music)
+        return twiml.hold_music(music, prompts.HOLD)
+    again = urls.public(f"{urls.FUSING_COUNTDOWN}?session={session.id}")
     occurrence = sessions.occurrence_of(session)
     upcoming = [s for s in occurrence.round_starts() if s > utcnow()]
     if not upcoming:
-        return twiml.say_and_play(prompts.FUSING_LAST_ROUND, music)
+        return twiml.countdown(prompts.FUSING_LAST_ROUND, music, again)
     seconds = (upcoming[0] - utcnow()).total_seconds()
-    return twiml.say_and_play(prompts.countdown(seconds), music)
+    return twiml.countdown(prompts.countdown(seconds), music, again)
 
 
 @bp.post("/room")
@@ -68,7 +69,8 @@ def room():
 @bp.post("/back")
 @twilio_request
 def back():
-    """A guest's Dial ended (pressed * or hung up): the lobby, unless the hour is over."""
+    """A guest's Dial ended (pressed * or hung up): the lobby, unless the hour is over or
+    the line itself redirected the guest out of that room."""
     dialled = DialResult.from_form(request.form)
     call, session = _call_and_session(dialled)
     if dialled.hung_up:
@@ -76,6 +78,8 @@ def back():
     if session is None:
         return twiml.say_and_hang_up(prompts.FUSING_CLOSING)
     guest = sessions.guest_of(session, call)
+    if target := lobby.moving_to(session, guest, request.args.get("room")):
+        return twiml.moving(target)  # asked because the line redirected it: nothing changes
     if left := sessions.leave(guest, GuestState.LOBBY):
         jobs.REGROUP.enqueue(session.id, left)
     return lobby.to_lobby(call, session, prompts.FUSING_BACK_TO_LOBBY)
@@ -95,4 +99,9 @@ def round_ending():
     return twiml.say(prompts.FUSING_ROUND_ENDING)
 
 
-answer_failures(bp, apology=prompts.APOLOGY)
+answer_failures(
+    bp,
+    apology=prompts.APOLOGY,
+    wait_documents=frozenset({"fusing.countdown"}),
+    wait_apology=prompts.WAIT_APOLOGY,
+)

@@ -32,19 +32,28 @@ from app.telephony.webhooks import (
 )
 
 log = logging.getLogger(__name__)
+PARTICIPANT = (PARTICIPANT_JOIN, PARTICIPANT_LEAVE)
+STEPS = {PARTICIPANT_JOIN: Step.JOINED, PARTICIPANT_LEAVE: Step.LEFT_ROOM}
 
 
 def event_received(callback: ConferenceStatusCallback) -> Conversation | None:
     """Store one conference event and refresh the conversation (a duplicate changes nothing).
 
-    Returns the conversation when this event ended it, for what follows from its length.
+    Twilio sends each event as a request of its own, in no guaranteed order: the room's row
+    is locked while one is applied, so each sees the others, and all are folded in
+    sequence order. Returns the conversation when this event gave it (another) end, for
+    what follows from its length.
     """
     event, room, sequence, at = callback.event, callback.room, callback.sequence, callback.at
-    conversation = db.session.scalar(select(Conversation).where(Conversation.room == room))
+    conversation = db.session.scalar(
+        select(Conversation).where(Conversation.room == room).with_for_update(key_share=True)
+    )
     if conversation is None or not callback.known:
         log.info("conference event %s for an unknown room ignored", event)
+        db.session.rollback()
         return None
     if any(e.sequence == sequence for e in conversation.events):
+        db.session.rollback()
         return None  # Twilio retried an event we already have
     # Read before anything changes, so that all the changes go out in one flush.
     call = by_sid(callback.participant) if callback.participant else None
@@ -58,10 +67,9 @@ def event_received(callback: ConferenceStatusCallback) -> Conversation | None:
     conversation.conference_sid = callback.conference_sid or conversation.conference_sid
     db.session.add(stored)
     if call is not None:
-        step = Step.JOINED if event == PARTICIPANT_JOIN else Step.LEFT_ROOM
-        record(call, step, room, at=at)
+        _record_in_sequence(call, conversation, stored)
     had_started = conversation.started_at is not None
-    had_ended = conversation.ended_at is not None
+    span = (conversation.started_at, conversation.ended_at)
     fold(conversation)
     try:
         db.session.commit()
@@ -70,7 +78,28 @@ def event_received(callback: ConferenceStatusCallback) -> Conversation | None:
         return None
     if conversation.started_at is not None and not had_started:
         schedule_time_limit(conversation)
-    return conversation if conversation.ended_at is not None and not had_ended else None
+    now = (conversation.started_at, conversation.ended_at)
+    return conversation if now[1] is not None and now != span else None
+
+
+def _record_in_sequence(call: Call, conversation: Conversation, stored: ConferenceEvent) -> None:
+    """Put the call's joined or left step for this room on its timeline, in sequence order.
+
+    Twilio's timestamps are whole seconds, and steps within one second keep the order they
+    were recorded in: an event that arrives after a later one has its steps recorded again.
+    """
+    room = conversation.room
+    mine = sorted(
+        (e for e in conversation.events if e.call_sid == call.sid and e.event in PARTICIPANT),
+        key=lambda e: e.sequence,
+    )
+    if mine[-1] is not stored:  # it came late: what came after it goes after it again
+        for step in [e for e in call.events if e.kind in STEPS.values() and e.detail == room]:
+            call.events.remove(step)
+    else:
+        mine = [stored]
+    for found in mine:
+        record(call, STEPS[found.event], room, at=found.at)
 
 
 def schedule_time_limit(conversation: Conversation) -> None:

@@ -17,7 +17,8 @@ class CallState(StrEnum):
     ARRIVED = "arrived"
     WAITING = "waiting"
     MATCHED = "matched"
-    TIMED_OUT = "timed_out"
+    TIMED_OUT = "timed_out"  # the line is moving it out of its room to "nobody is free"
+    MOVED = "moved"  # the line is moving it out of its room (its partner never came)
     AFTER = "after"  # its conversation or wait is over; it is at a menu
     ENDED = "ended"
 

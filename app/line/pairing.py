@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from app import jobs
+from app import jobs, urls
 from app.db import db, utcnow
 from app.line import pool, safety
 from app.line.calls import epoch_ms, record, set_outcome
@@ -146,6 +146,20 @@ def _mark_timed_out(call: Call) -> bool:
     return True
 
 
+# Where the line is sending a call it marked, before redirecting it, as leaving its room.
+MOVES = {CallState.TIMED_OUT: urls.TIMEOUT, CallState.MOVED: urls.PARTNER_GONE}
+
+
+def moving_to(call: Call) -> str | None:
+    """Where the line is moving this call out of its room, if it is (else None).
+
+    A REST redirect of a call in a <Dial> makes Twilio request that Dial's action too. The
+    line commits the move (TIMED_OUT, MOVED) before it redirects, so such a request always
+    finds it, whether the redirecting job has finished or not.
+    """
+    return MOVES.get(call.state)
+
+
 def leave_room(call: Call, dial_status: str, hung_up: bool) -> str:
     """The caller's Dial ended. Returns why: time_up, partner_left, you_left, alone or ended."""
     if call.state == CallState.ENDED:  # the status callback came first
@@ -183,20 +197,26 @@ def _why_room_ended(call: Call) -> str:
 
 
 def _first_to_leave(conversation_id: int, patience: float = 1.0) -> str | None:
-    """The CallSid of the first participant-leave in sequence order, waiting briefly for it."""
+    """The CallSid of the first participant-leave in sequence order, waiting briefly for it.
+
+    Twilio sends the events apart, in any order: a leave counts as the first only once
+    every event numbered before it has arrived (the numbers run 1, 2, 3, ... per room).
+    """
     query = (
-        select(ConferenceEvent.call_sid)
-        .where(
-            ConferenceEvent.conversation_id == conversation_id,
-            ConferenceEvent.event == PARTICIPANT_LEAVE,
-        )
+        select(ConferenceEvent.sequence, ConferenceEvent.event, ConferenceEvent.call_sid)
+        .where(ConferenceEvent.conversation_id == conversation_id)
         .order_by(ConferenceEvent.sequence)
-        .limit(1)
     )
     deadline = time.monotonic() + patience
-    while (sid := db.session.scalar(query)) is None and time.monotonic() < deadline:
+    while True:
+        for expected, (sequence, event, sid) in enumerate(db.session.execute(query), start=1):
+            if sequence != expected:
+                break  # an earlier event is still on its way
+            if event == PARTICIPANT_LEAVE:
+                return sid
+        if time.monotonic() >= deadline:
+            return None
         time.sleep(0.05)  # the conference's leave event is usually a few ms behind the Dial
-    return sid
 
 
 def partner_of(call: Call) -> Call | None:

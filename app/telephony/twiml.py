@@ -109,17 +109,41 @@ def conference_room(
     return reply(response)
 
 
-def say_and_play(text: str, music_url: str, loops: int = 1) -> Response:
-    """Speak, then play music (a lobby's countdown, fetched again when it ends)."""
+def moving(target_url: str, seconds: int = 5) -> Response:
+    """The answer to a Dial action that the line's own REST redirect caused.
+
+    Twilio discards it and plays the redirect's document. Should the Dial have ended on
+    its own just before the redirect landed, the caller waits a moment for it, and goes
+    where the redirect was sending them should it never come.
+    """
     response = VoiceResponse()
-    _say(response, text)
-    response.play(music_url, loop=loops)
+    response.pause(length=seconds)
+    response.redirect(target_url, method="POST")
     return reply(response)
 
 
 def hold_music(music_url: str, text: str) -> Response:
-    """What a caller alone in a room hears: a word, then music, looped."""
-    return say_and_play(text, music_url, loops=0)
+    """What a caller alone in a room hears: a word, then music that loops by itself.
+
+    Twilio plays a waitUrl document once and then silence, so the music must loop.
+    """
+    response = VoiceResponse()
+    _say(response, text)
+    response.play(music_url, loop=0)
+    return reply(response)
+
+
+def countdown(text: str, music_url: str, again_url: str) -> Response:
+    """A lobby's wait document: the countdown, one piece of music, then the document again.
+
+    Twilio plays a waitUrl document once; the closing <Redirect> loops it, so the countdown
+    is spoken afresh after every piece.
+    """
+    response = VoiceResponse()
+    _say(response, text)
+    response.play(music_url)
+    response.redirect(again_url, method="POST")
+    return reply(response)
 
 
 def text_reply(body: str | None) -> Response:

@@ -190,9 +190,11 @@ def info_choice():
 @bp.post("/after")
 @twilio_request
 def after():
-    """The Dial ended: the conversation is over for this caller."""
+    """The Dial ended: the conversation is over for this caller, unless the line moved it."""
     dialled = DialResult.from_form(request.form)
     call = _current_call(dialled)
+    if (target := pairing.moving_to(call)) is not None:  # asked because the line redirected it
+        return twiml.moving(urls.public(target))
     why = pairing.leave_room(call, dialled.dial_call_status, dialled.hung_up)
     if dialled.hung_up or why == "ended":  # Twilio still asks, but nobody is there to hear
         return twiml.say_and_hang_up(prompts.GOODBYE)
@@ -262,4 +264,10 @@ def conference():
     return "", 204
 
 
-answer_failures(bp, apology=prompts.APOLOGY, callbacks=CALLBACKS)
+answer_failures(
+    bp,
+    apology=prompts.APOLOGY,
+    callbacks=CALLBACKS,
+    wait_documents=frozenset({"voice.hold"}),
+    wait_apology=prompts.WAIT_APOLOGY,
+)

@@ -8,8 +8,9 @@ from sqlalchemy import select
 from app.db import db
 from app.infra import redis
 from app.line import pool
-from app.line.models import Call, CallEvent, Conversation
-from tests.support import call_form, eventually, sign
+from app.line.models import Call, CallEvent, ConferenceEvent, Conversation
+from tests.support import call_form, eventually, sign, tuned
+from twin import EventOrder
 
 
 def _call(line, sid: str) -> Call:
@@ -55,6 +56,64 @@ def test_two_callers_meet_in_one_private_room(line):
     assert not alice.errors and not bob.errors
 
 
+def test_two_callers_meet_and_shuffled_conference_events_are_folded_right(line):
+    # Twilio sends each conference event as a request of its own: here each is held back by
+    # up to a second, so they reach the line in any order (and a Dial that ended other than
+    # by * reports "completed", the other answer the docs leave open).
+    shuffled = {"conference_events": EventOrder.SHUFFLED, "conference_event_jitter": 1.0}
+    with tuned(line.twin, **shuffled, seed=11, conference_exit_status="completed"):
+        alice = _talk_now(line, "+15550100121")
+        room = alice.wait_until_in_conference()
+        alice.wait_until_heard("finding someone")
+        bob = _talk_now(line, "+447700900121")
+        assert bob.wait_until_in_conference() == room
+        mark = alice.mark()
+        bob.hang_up()
+        alice.wait_until_heard("the other person has left", since=mark, timeout=10)
+        alice.hang_up()
+        alice.wait_until_ended()
+        assert line.twin.wait_idle(timeout=10)
+
+    def settled():
+        with line.app.app_context():
+            found = db.session.scalar(select(Conversation).where(Conversation.room == room))
+            return found if found and found.ended_at and len(found.events) == 6 else None
+
+    conversation = eventually(settled)
+    arrived = [
+        int(w.params["SequenceNumber"])
+        for w in line.twin.webhooks
+        if w.kind == "conference-status" and w.params["FriendlyName"] == room
+    ]
+    assert sorted(arrived) == [1, 2, 3, 4, 5, 6] and arrived != sorted(arrived)
+    assert conversation.max_participants == 2
+    with line.app.app_context():
+        joins = db.session.scalars(
+            select(ConferenceEvent.at)
+            .where(ConferenceEvent.conversation_id == conversation.id)
+            .where(ConferenceEvent.event == "participant-join")
+            .order_by(ConferenceEvent.sequence)
+        ).all()
+        leaves = db.session.scalars(
+            select(ConferenceEvent.at)
+            .where(ConferenceEvent.conversation_id == conversation.id)
+            .where(ConferenceEvent.event == "participant-leave")
+            .order_by(ConferenceEvent.sequence)
+        ).all()
+    # Together from Bob's join to Bob's leave, whatever order the events came in.
+    assert (conversation.started_at, conversation.ended_at) == (joins[1], leaves[0])
+    for caller in (alice, bob):
+        steps = [kind for kind, _ in _timeline(line, caller.sid) if kind in ("joined", "left_room")]
+        assert steps == ["joined", "left_room"]
+        assert _call(line, caller.sid).outcome == "paired"
+
+
+def _timeline(line, sid: str) -> list[tuple[str, str | None]]:
+    with line.app.app_context():
+        call = db.session.scalar(select(Call).where(Call.sid == sid))
+        return [(event.kind, event.detail) for event in call.events]
+
+
 def test_a_partner_who_leaves_at_once_is_not_taken_for_one_who_never_came(line):
     # Twilio sends conference callbacks apart from call status callbacks: here Bob's join
     # reaches the line only after his hang-up. Alice was with him, so she hears that he left.
@@ -95,9 +154,13 @@ def test_no_input_at_the_greeting_means_talk_now(line):
 
 
 def test_nobody_comes_then_timeout_redirects_by_rest(line):
-    alice = _talk_now(line, "+15550100103")
-    alice.wait_until_in_conference()
-    alice.wait_until_heard("nobody is free", timeout=15)
+    with tuned(line.twin, play_seconds=2):  # hold music in short pieces: a long wait
+        alice = _talk_now(line, "+15550100103")
+        alice.wait_until_in_conference()
+        alice.wait_until_heard("nobody is free", timeout=15)
+    # The hold music loops by itself (a waitUrl document plays once): never silence.
+    music = f"[play {line.app.config['HOLD_MUSIC_URL']}]"
+    assert alice.heard.count(music) >= 3 and "[silence]" not in alice.heard
     updates = [r for r in line.twin.requests if r.method == "POST" and alice.sid in r.path]
     assert updates and updates[-1].form.get("Url", "").endswith("/twilio/voice/timeout")
     assert _call(line, alice.sid).outcome == "timed_out"

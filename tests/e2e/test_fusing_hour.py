@@ -12,7 +12,7 @@ from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingGuest, FusingRoom, FusingRound, FusingSession
 from app.line.models import Call
-from tests.support import eventually
+from tests.support import eventually, tuned
 from workers.fusing import tick
 
 ROUND = 6
@@ -121,3 +121,23 @@ def test_a_call_outside_the_hour_gets_the_normal_line(line):
     caller.wait_until_heard("press 2 to hear about the fusing hour")
     caller.press("2")
     caller.wait_until_heard("the next fusing hour is")
+
+
+def test_a_lobby_guest_hears_the_countdown_again_and_again_never_silence(line):
+    # Twilio plays a waitUrl document once: the countdown comes back only because it
+    # redirects to itself. Pieces of music one second long make the wait a long one.
+    with line.app.app_context():
+        start = (utcnow() + timedelta(seconds=90)).replace(microsecond=0)
+        sessions.change_rule(
+            weekday=start.weekday(), start_time=start.time(), timezone="UTC", duration_seconds=600
+        )
+    with tuned(line.twin, play_seconds=1.0):
+        guest = line.dial("+4915550500001")
+        guest.wait_until_heard("welcome to the fusing hour")
+        guest.wait_for(
+            lambda: sum("next round starts" in h.lower() for h in guest.call.heard) >= 3,
+            timeout=10,
+            what="the countdown a third time",
+        )
+    assert "[silence]" not in guest.heard and not guest.errors
+    assert guest.heard.count(f"[play {line.app.config['HOLD_MUSIC_URL']}]") >= 2

@@ -8,6 +8,7 @@ from email.utils import format_datetime
 from sqlalchemy import func, select
 
 from app.admin.calls import timeline
+from app.billing.models import Membership
 from app.db import db, utcnow
 from app.line import pool
 from app.line.models import Call, ConferenceEvent, Conversation
@@ -153,3 +154,78 @@ def test_dial_action_and_status_callback_in_either_order(twilio, app):
             call = db.session.scalar(select(Call).where(Call.sid == form["CallSid"]))
             assert call.state == "ended" and call.outcome == "hung_up_waiting", order
             assert pool.waiting_count() == 0
+
+
+def test_a_conference_dial_that_reports_answered_or_completed_gets_the_same_menu(twilio, app):
+    # Twilio reports `answered` after `*` from a conference and is not clear about other
+    # exits: the line reads both the same.
+    heard = []
+    pairs = {
+        "answered": ("+15550100061", "+15550100062"),
+        "completed": ("+15550100063", "+15550100064"),
+    }
+    for status, (one, two) in pairs.items():
+        first, room = _waiting(twilio, one)
+        second, _ = _waiting(twilio, two)
+        steps = [("participant-join", first), ("participant-join", second)]
+        for sequence, (event, form) in enumerate([*steps, ("participant-leave", first)], 1):
+            _conference(twilio, room, event, sequence, form["CallSid"], sequence * 60)
+        data = {**first, "CallStatus": "in-progress", "DialCallStatus": status}
+        root = twiml(twilio.post("/twilio/voice/after", data))
+        heard.append(root.find("Gather").find("Say").text)
+        with app.app_context():
+            call = db.session.scalar(select(Call).where(Call.sid == first["CallSid"]))
+            assert call.state == "after"
+            assert [e.detail for e in call.events if e.kind == "left"] == [f"you_left ({status})"]
+    assert heard[0] == heard[1]
+
+
+def test_a_room_whose_end_arrives_before_its_joins_still_uses_up_the_free_conversation(twilio, app):
+    first, room = _waiting(twilio, "+15550100065")
+    second, _ = _waiting(twilio, "+15550100066")
+    a, b = first["CallSid"], second["CallSid"]
+    for event, sequence, sid, seconds in [
+        ("conference-end", 6, None, 301),  # the end first: no span yet, nothing to count
+        ("participant-leave", 5, a, 300),
+        ("participant-join", 1, a, 0),
+        ("participant-join", 3, b, 20),  # now the two were together for 280 s
+        ("participant-leave", 4, b, 300),
+    ]:
+        _conference(twilio, room, event, sequence, sid, seconds)
+    with app.app_context():
+        conversation = db.session.scalar(select(Conversation).where(Conversation.room == room))
+        assert conversation.duration_seconds == 280
+        caller = db.session.scalar(select(Call).where(Call.sid == a))
+        member = db.session.scalar(select(Membership).where(Membership.identity == caller.identity))
+        assert member is not None and member.free_used_at is not None
+
+
+def test_joined_and_left_stay_in_sequence_order_on_the_timeline_whatever_arrives_first(twilio, app):
+    first, room = _waiting(twilio, "+15550100067")
+    a = first["CallSid"]
+    # Twilio stamps whole seconds: both in the same second, the leave delivered first.
+    _conference(twilio, room, "participant-leave", 2, a, 5)
+    _conference(twilio, room, "participant-join", 1, a, 5)
+    with app.app_context():
+        call = db.session.scalar(select(Call).where(Call.sid == a))
+        steps = [step.kind for step in timeline(call) if step.kind in ("joined", "left_room")]
+        assert steps == ["joined", "left_room"]
+
+
+def test_the_first_to_leave_is_not_read_past_an_earlier_event_still_on_its_way(twilio, app):
+    first, room = _waiting(twilio, "+15550100068")
+    second, _ = _waiting(twilio, "+15550100069")
+    a, b = first["CallSid"], second["CallSid"]
+    for event, sequence, sid in [
+        ("participant-join", 1, a),
+        ("participant-join", 2, b),
+        ("conference-start", 3, None),
+        ("participant-leave", 5, a),  # Bob's leave (4) fired first but has not arrived
+    ]:
+        _conference(twilio, room, event, sequence, sid, sequence)
+    # Bob hung up: his Dial's action came first. Alice's leave alone must not make her the
+    # one who left: an earlier event is missing, so the line goes by whose Dial ended first.
+    twilio.post("/twilio/voice/after", {**second, "CallStatus": "completed"})
+    data = {**first, "CallStatus": "in-progress", "DialCallStatus": "completed"}
+    root = twiml(twilio.post("/twilio/voice/after", data))
+    assert "The other person has left" in root.find("Gather/Say").text

@@ -7,12 +7,9 @@ The routes come from the app's url_map, so a new webhook is covered as soon as i
 from __future__ import annotations
 
 import pytest
-import redis
-from sqlalchemy import func, select
 
 from app import create_app
-from app.db import db
-from tests.support import AUTH_TOKEN, PUBLIC, call_form, sign
+from tests.support import AUTH_TOKEN, PUBLIC, call_form, changes, sign, stored_state
 
 
 def _twilio_routes() -> list[tuple[str, str]]:
@@ -49,19 +46,6 @@ def _complete_form(sid: str) -> dict[str, str]:
     )
 
 
-def _state(app) -> tuple[dict[str, int], set[bytes]]:
-    with app.app_context():
-        rows = {
-            table.name: db.session.scalar(select(func.count()).select_from(table))
-            for table in db.metadata.sorted_tables
-        }
-        db.session.remove()
-    conn = redis.Redis.from_url(app.config["REDIS_URL"])
-    names = set(conn.scan_iter(app.config["REDIS_KEY_PREFIX"] + "*"))
-    names |= set(conn.scan_iter(f"rq:*{app.config['RQ_QUEUE']}*"))
-    return rows, {name for name in names if not name.startswith(b"rq:scheduler-lock:")}
-
-
 def _forgeries(path: str, form: dict[str, str]) -> dict[str, dict[str, str]]:
     """Headers of requests Twilio did not sign, by how they are wrong."""
     tampered = {**form, "From": "+15550100178"}
@@ -86,10 +70,10 @@ def test_a_forged_request_gets_403_and_changes_nothing(app, client, endpoint, pa
     # The call is known, so that a route which skipped the check would have something to change.
     signed = {"X-Twilio-Signature": sign(PUBLIC + "/twilio/voice/wait", form)}
     assert client.post("/twilio/voice/wait", data=form, headers=signed).status_code == 200
-    before = _state(app)
+    before = stored_state(app)
     for how, headers in _forgeries(path, form).items():
         response = client.post(path, data=form, headers=headers)
         assert response.status_code == 403, (endpoint, how, response.status_code)
-    assert _state(app) == before, endpoint
+    assert changes(before, stored_state(app)) == [], endpoint
     served = client.post(path, data=form, headers={"X-Twilio-Signature": sign(PUBLIC + path, form)})
     assert served.status_code in (200, 204), (endpoint, served.status_code)

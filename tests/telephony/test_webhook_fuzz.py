@@ -11,15 +11,12 @@ import xml.etree.ElementTree as ET
 from urllib.parse import quote, urlparse, urlunparse
 
 import pytest
-import redis
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from app import create_app, prompts
-from app.db import db
-from tests.support import AUTH_TOKEN, PUBLIC, call_form, sign
+from tests.support import AUTH_TOKEN, PUBLIC, call_form, changes, sign, stored_state
 
 FIELDS = (
     "CallSid",
@@ -169,21 +166,6 @@ FUZZ = settings(
 )
 
 
-def _state(app) -> tuple[dict[str, int], set[bytes]]:
-    """Row counts per table and the Redis keys in the app's namespace and queue."""
-    with app.app_context():
-        rows = {
-            table.name: db.session.scalar(select(func.count()).select_from(table))
-            for table in db.metadata.sorted_tables
-        }
-        db.session.remove()
-    conn = redis.Redis.from_url(app.config["REDIS_URL"])
-    names = set(conn.scan_iter(app.config["REDIS_KEY_PREFIX"] + "*"))
-    names |= set(conn.scan_iter(f"rq:*{app.config['RQ_QUEUE']}*"))
-    # A worker of an earlier test leaves its scheduler lock to expire on its own.
-    return rows, {name for name in names if not name.startswith(b"rq:scheduler-lock:")}
-
-
 def _post(client, path: str, form: MultiDict, signature: str | None):
     headers = {} if signature is None else {"X-Twilio-Signature": signature}
     # As gunicorn and werkzeug's server do: the request line as sent, a bare "?" included.
@@ -199,21 +181,21 @@ def test_every_twilio_webhook_is_covered():
 @FUZZ
 @given(path=st.sampled_from(PATHS), query=queries, form=forms, signature=bad_signatures)
 def test_unsigned_or_forged_requests_change_nothing(app, client, path, query, form, signature):
-    before = _state(app)
+    before = stored_state(app)
     response = _post(client, path + query, form, signature)
     assert response.status_code in (403, 413), response.status_code
-    assert _state(app) == before
+    assert changes(before, stored_state(app)) == []
 
 
 @FUZZ
 @given(path=st.sampled_from(PATHS), query=queries, form=forms)
 def test_signed_for_another_url_or_token_changes_nothing(app, client, path, query, form):
-    before = _state(app)
+    before = stored_state(app)
     elsewhere = sign("http://elsewhere.test" + path + query, form)
     wrong_token = sign(PUBLIC + path + query, form, token=AUTH_TOKEN + "x")
     for signature in (elsewhere, wrong_token):
         assert _post(client, path + query, form, signature).status_code in (403, 413)
-    assert _state(app) == before
+    assert changes(before, stored_state(app)) == []
 
 
 def _check_answer(response, failures=None) -> None:
