@@ -5,8 +5,18 @@ from __future__ import annotations
 from .faults import RestError, RestFaults
 from .handle import Twin
 from .models import TwinError
+from .opt_out import MessagingService
 from .phone import Caller
 from .sms import InboundSms
 from .webhooks import WebhookRecord
 
-__all__ = ["Caller", "InboundSms", "RestError", "RestFaults", "Twin", "TwinError", "WebhookRecord"]
+__all__ = [
+    "Caller",
+    "InboundSms",
+    "MessagingService",
+    "RestError",
+    "RestFaults",
+    "Twin",
+    "TwinError",
+    "WebhookRecord",
+]

@@ -134,7 +134,7 @@ def _when(value: str | None) -> datetime | None:
 def _message_routes(app: Flask, twin: RestHost) -> None:
     @app.post(f"{ACCOUNT}/Messages.json")
     def create_message(account_sid: str):
-        return jsonify(twin.sms.create(request.form.to_dict()).to_json()), 201
+        return jsonify(twin.sms.create(request.form.to_dict())), 201
 
     @app.get(f"{ACCOUNT}/Messages.json")
     def list_messages(account_sid: str):
