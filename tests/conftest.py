@@ -153,7 +153,8 @@ def twin_api(app):
 
 @pytest.fixture(scope="module")
 def running_line(request, test_environment, tmp_path_factory):
-    """The line for one test module; a module may set LINE_CONFIG to change its settings."""
+    """The line for one test module; a module may set LINE_CONFIG to change its settings,
+    and TWIN_TIME_SCALE and TWIN_OPTIONS for the twin's."""
     overrides = {"WAIT_TIMEOUT_SECONDS": WAIT_TIMEOUT, **getattr(request.module, "LINE_CONFIG", {})}
     with LiveServer(overrides) as server:
         config = server.app.config
@@ -165,6 +166,7 @@ def running_line(request, test_environment, tmp_path_factory):
             status_callback=server.url + "/twilio/voice/status",
             sms_url=server.url + "/twilio/sms",
             time_scale=getattr(request.module, "TWIN_TIME_SCALE", TIME_SCALE),
+            **getattr(request.module, "TWIN_OPTIONS", {}),  # the twin's knobs, per module
         ) as twin:
             # The twin stands in for Twilio's REST API and the payment provider's alike.
             config["TWILIO_API_BASE"] = config["STRIPE_API_BASE"] = twin.api_base
