@@ -155,7 +155,12 @@ def twin_api(app):
 def running_line(request, test_environment, tmp_path_factory):
     """The line for one test module; a module may set LINE_CONFIG to change its settings,
     and TWIN_TIME_SCALE and TWIN_OPTIONS for the twin's."""
-    overrides = {"WAIT_TIMEOUT_SECONDS": WAIT_TIMEOUT, **getattr(request.module, "LINE_CONFIG", {})}
+    scale = getattr(request.module, "TWIN_TIME_SCALE", TIME_SCALE)
+    overrides = {
+        "WAIT_TIMEOUT_SECONDS": WAIT_TIMEOUT,
+        "SMS_SEGMENTS_PER_SECOND": 1 / scale,  # the twin's long code, on its time scale
+        **getattr(request.module, "LINE_CONFIG", {}),
+    }
     with LiveServer(overrides) as server:
         config = server.app.config
         with Twin(
@@ -165,7 +170,7 @@ def running_line(request, test_environment, tmp_path_factory):
             voice_url=server.url + "/twilio/voice",
             status_callback=server.url + "/twilio/voice/status",
             sms_url=server.url + "/twilio/sms",
-            time_scale=getattr(request.module, "TWIN_TIME_SCALE", TIME_SCALE),
+            time_scale=scale,
             **getattr(request.module, "TWIN_OPTIONS", {}),  # the twin's knobs, per module
         ) as twin:
             # The twin stands in for Twilio's REST API and the payment provider's alike.
