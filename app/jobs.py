@@ -106,7 +106,7 @@ SEND_TEXT = Job("workers.sms.send_batch", backoff=(5, 30, 120, 600))
 """Send one text the line just queued (a confirmation, a payment link), retried over 13 min."""
 
 SEND_BATCH = replace(SEND_TEXT, timeout=1800)
-"""Send a chunk of a reminder wave, many texts at SMS_PER_SECOND: hence its longer timeout."""
+"""Send a chunk of a reminder wave at SMS_SEGMENTS_PER_SECOND: hence its longer timeout."""
 
 # The Fusing Hour
 

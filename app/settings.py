@@ -47,6 +47,14 @@ def whole_numbers(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
 
+def positive(text: str) -> float:
+    """A number above zero (a rate)."""
+    value = float(text)
+    if not value > 0:
+        raise ValueError(f"{text!r} is not above zero")
+    return value
+
+
 def base_url(text: str) -> str:
     """An address that paths are appended to: no trailing slash."""
     return text.rstrip("/")
@@ -170,6 +178,12 @@ class Settings:
         "the line's Twilio number (E.164), the sender of its texts",
         required_in_production=True,
     )
+    TWILIO_MESSAGING_SERVICE_SID = Setting(
+        _optional,
+        None,
+        "send texts through this Messaging Service (its numbers, its Advanced Opt-Out) "
+        "instead of from TWILIO_PHONE_NUMBER",
+    )
     TWILIO_API_BASE = Setting(
         base_url,
         _twin_unless("TWILIO_ACCOUNT_SID", "https://api.twilio.com"),
@@ -222,7 +236,12 @@ class Settings:
         "what a caller alone in a room hears",
     )
     VOICE = Setting(str, "Polly.Joanna", "the voice of every `<Say>`")
-    SMS_PER_SECOND = Setting(int, 30, "sending rate of texts")
+    SMS_SEGMENTS_PER_SECOND = Setting(
+        positive,
+        1.0,
+        "message segments a second Twilio sends for the line: 1 for a long code; for a "
+        "Messaging Service, its numbers' rates added up",
+    )
     SMS_STUCK_SECONDS = Setting(
         int, 120, "a text claimed this long ago and not sent is checked at Twilio and resent"
     )

@@ -178,10 +178,13 @@ def twin_api(app):
 
 @pytest.fixture(scope="module")
 def running_line(request, test_environment, tmp_path_factory):
-    """The line for one test module; a module may set LINE_CONFIG to change its settings."""
+    """The line for one test module; a module may set LINE_CONFIG to change its settings,
+    and TWIN_TIME_SCALE and TWIN_OPTIONS for the twin's."""
+    scale = getattr(request.module, "TWIN_TIME_SCALE", TIME_SCALE)
     overrides = {
         "WAIT_TIMEOUT_SECONDS": WAIT_TIMEOUT,
         "PURGE_DELAY_SECONDS": PURGE_DELAY,
+        "SMS_SEGMENTS_PER_SECOND": 1 / scale,  # the twin's long code, on its time scale
         **getattr(request.module, "LINE_CONFIG", {}),
     }
     with LiveServer(overrides) as server:
@@ -194,7 +197,8 @@ def running_line(request, test_environment, tmp_path_factory):
             # as `mindfuse urls` prints it: with the connection overrides for retries
             status_callback=f"{server.url}{urls.STATUS}#{urls.RETRIES}",
             sms_url=server.url + "/twilio/sms",
-            time_scale=getattr(request.module, "TWIN_TIME_SCALE", TIME_SCALE),
+            time_scale=scale,
+            **getattr(request.module, "TWIN_OPTIONS", {}),  # the twin's knobs, per module
         ) as twin:
             # The twin stands in for Twilio's REST API and the payment provider's alike.
             config["TWILIO_API_BASE"] = config["STRIPE_API_BASE"] = twin.api_base

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import secrets
+import signal
 import threading
 import time
 import warnings
@@ -295,8 +297,17 @@ class Line:
         """A simulated caller dialling the line."""
         return self.twin.dial(number)
 
-    def kill_worker(self) -> None:
-        """SIGKILL the worker, as a crash would, wherever it is in its work."""
+    def kill_worker(self, *, with_job: bool = False) -> None:
+        """SIGKILL the worker, as a crash would, wherever it is in its work.
+
+        `with_job`: the work horse running its job dies too (as when the machine goes), which
+        killing the worker's process group does not reach.
+        """
+        if with_job:
+            pid = self.worker.pid
+            for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(child), signal.SIGKILL)
         launcher.kill_group(self.worker)
 
     def start_worker(self) -> None:

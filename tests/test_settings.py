@@ -70,3 +70,12 @@ def test_every_setting_says_what_it_means_and_reads_back_typed(app):
         assert settings.WAIT_TIMEOUT_SECONDS == 3
         assert app.config["SQLALCHEMY_DATABASE_URI"] == settings.DATABASE_URL
         assert settings.MINDFUSE_ENV == "development"
+
+
+def test_the_sending_rate_is_a_number_above_zero(tmp_path):
+    config = from_environment(str(tmp_path), {"SMS_SEGMENTS_PER_SECOND": "0.5"})
+    assert config["SMS_SEGMENTS_PER_SECOND"] == 0.5
+    assert from_environment(str(tmp_path), {})["SMS_SEGMENTS_PER_SECOND"] == 1.0  # a long code
+    for bad in ("0", "-1", "fast"):
+        with pytest.raises(ValueError):
+            from_environment(str(tmp_path), {"SMS_SEGMENTS_PER_SECOND": bad})

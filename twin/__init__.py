@@ -5,6 +5,7 @@ from __future__ import annotations
 from .faults import RestError, RestFaults
 from .handle import Twin
 from .models import TwinError
+from .opt_out import MessagingService
 from .phone import Caller
 from .ports import EventOrder, VoiceKnobs
 from .sms import InboundSms
@@ -14,6 +15,7 @@ __all__ = [
     "Caller",
     "EventOrder",
     "InboundSms",
+    "MessagingService",
     "RestError",
     "RestFaults",
     "Twin",

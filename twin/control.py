@@ -73,6 +73,7 @@ def register_control(app: Flask, twin: RestHost) -> None:
                 "sid": result.sid,
                 "status": result.status,
                 "replies": result.replies,
+                "auto_reply": result.auto_reply,
                 "error": str(result.error) if result.error else None,
             }
         )

@@ -11,12 +11,14 @@ from .calls import CallsMixin
 from .conference import Rooms
 from .faults import RestFaults
 from .models import Call, Conference, Message, TwinError
+from .opt_out import MessagingService
 from .payments import CheckoutDesk
 from .phone import Caller
 from .ports import VoiceKnobs
 from .rest import create_rest_app
 from .server import ServerThread
 from .sms import InboundSms, SmsCenter
+from .throughput import LONG_CODE_RATE
 from .util import new_sid
 from .webhooks import Dispatcher, WebhookClient, WebhookRecord
 
@@ -49,6 +51,9 @@ class Twin(CallsMixin):
         ended_conference_update: str = "refuse",
         play_seconds: float = 30.0,
         knobs: VoiceKnobs | None = None,
+        sms_rate: float = LONG_CODE_RATE,
+        forward_help: bool = True,
+        messaging_service: MessagingService | None = None,
     ) -> None:
         self.account_sid, self.auth_token = account_sid, auth_token
         self.phone_number, self.phone_number_sid = phone_number, new_sid("PN")
@@ -75,7 +80,12 @@ class Twin(CallsMixin):
         self.webhook_client = WebhookClient(auth_token)
         self.dispatcher = Dispatcher(callback_workers)
         self.rooms = Rooms(self)
-        self.sms = SmsCenter(self)
+        # SMS knobs: each sender's rate in segments per simulated second (a long code by
+        # default); whether default opt-out handling forwards HELP to sms_url (the docs do
+        # not say); a Messaging Service holding the number (None: a plain number).
+        self.sms = SmsCenter(
+            self, rate=sms_rate, forward_help=forward_help, service=messaging_service
+        )
         self.rest_faults = RestFaults()
         self.checkout = CheckoutDesk()
         self._server: ServerThread | None = None
@@ -96,6 +106,7 @@ class Twin(CallsMixin):
     def start(self) -> Twin:
         """Serve the REST API on host:port (port 0 picks a free one) in a background thread."""
         self.dispatcher.start()
+        self.sms.timers.start()
         self._server = ServerThread(self.app, self.host, self.port, quiet=not self.log_requests)
         self._server.start()
         self.port = self._server.port
@@ -109,6 +120,7 @@ class Twin(CallsMixin):
             caller.hang_up()
         for caller in live:
             caller.runner.thread.join(timeout=5)
+        self.sms.timers.stop()
         self.dispatcher.wait_idle(5)
         self.dispatcher.stop()
         if self._server is not None:
@@ -206,8 +218,11 @@ class Twin(CallsMixin):
         return self.webhook_client.snapshot()
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
-        """Wait until queued status callbacks and deliveries have been sent."""
-        return self.dispatcher.wait_idle(timeout)
+        """Wait until queued messages have left and their callbacks have been sent."""
+        deadline = time.monotonic() + timeout
+        if not self.sms.timers.wait_idle(timeout):
+            return False
+        return self.dispatcher.wait_idle(max(0.0, deadline - time.monotonic()))
 
     def wait_for(self, pred: Callable[[], object], timeout: float = 5.0) -> object:
         """Wait until pred() is truthy (polled every 50 ms under the lock); return it."""

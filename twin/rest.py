@@ -171,7 +171,7 @@ def _sent_within(args: Mapping[str, str]) -> Callable[[Message], bool]:
 def _message_routes(app: Flask, twin: RestHost) -> None:
     @app.post(f"{ACCOUNT}/Messages.json")
     def create_message(account_sid: str):
-        return jsonify(twin.sms.create(request.form.to_dict()).to_json()), 201
+        return jsonify(twin.sms.create(request.form.to_dict())), 201
 
     @app.get(f"{ACCOUNT}/Messages.json")
     def list_messages(account_sid: str):

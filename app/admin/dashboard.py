@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import render_template, request
 from sqlalchemy import func, select
@@ -18,7 +18,8 @@ from app.fusing.schedule import spoken_when
 from app.line import pool, purges
 from app.line.models import Call, Conversation, Outcome
 from app.settings import settings
-from app.sms import subscribers
+from app.sms import subscribers, waves
+from app.sms.models import TextKind, TextMessage
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,54 @@ def today_summary() -> dict:
     return {"calls": sum(counts.values()), "paired": counts.get(Outcome.PAIRED, 0)}
 
 
+@dataclass(frozen=True)
+class WaveWarning:
+    """A reminder wave of the next Fusing Hour whose last texts would leave after it is due."""
+
+    wave: waves.Wave
+    starts: datetime  # the soonest the line can start it
+    last_leaves: datetime
+    rate: float  # segments a second
+
+    @property
+    def label(self) -> str:
+        """'24-hour', '15-minute': which reminder this is."""
+        minutes = self.wave.offset_minutes
+        return f"{minutes // 60}-hour" if minutes % 60 == 0 else f"{minutes}-minute"
+
+    @property
+    def late(self) -> bool:
+        """Whether it fits, but should have started already."""
+        return self.wave.fits
+
+
+def wave_warnings(now: datetime | None = None) -> list[WaveWarning]:
+    """The next Fusing Hour's reminder waves that will not all leave Twilio in time, before
+    they start: one too big for its window at the sender's rate, or one starting late."""
+    now = now or utcnow()
+    occurrence = sessions.upcoming(now)
+    if occurrence is None:
+        return []
+    found = []
+    for wave in waves.plan(occurrence, subscribers.active_by_zone()):
+        if now >= wave.due or not wave.texts or _started(occurrence.starts_at, wave):
+            continue
+        starts = max(wave.begins, now)
+        if wave.finishes(starts) > wave.due:
+            rate = settings.SMS_SEGMENTS_PER_SECOND
+            found.append(WaveWarning(wave, starts, wave.finishes(starts), rate))
+    return found
+
+
+def _started(session_starts_at: datetime, wave: waves.Wave) -> bool:
+    planned = select(TextMessage.id).where(
+        TextMessage.kind == TextKind.REMINDER,
+        TextMessage.session_starts_at == session_starts_at,
+        TextMessage.offset_minutes == wave.offset_minutes,
+    )
+    return db.session.scalar(planned.limit(1)) is not None
+
+
 @bp.get("/")
 def dashboard():
     """Line health at a glance, with charts over the chosen period."""
@@ -98,6 +147,7 @@ def dashboard():
         members=billing.counts(),
         subscribers=subscribers.active_count(),
         purges=purges.pending(),
+        wave_warnings=wave_warnings(),
         period=period,
         periods=stats.PERIODS.values(),
         charts=stats.chart_data(period),

@@ -15,7 +15,8 @@ class SubscriberStatus(StrEnum):
     """Whether a subscriber gets reminders."""
 
     ACTIVE = "active"
-    STOPPED = "stopped"
+    STOPPED = "stopped"  # by a word only the line took for STOP: texts still reach them
+    OPTED_OUT = "opted_out"  # Twilio refuses texts to them (21610) until they send START
 
 
 class TextKind(StrEnum):
@@ -37,6 +38,19 @@ class TextStatus(StrEnum):
     UNDELIVERED = "undelivered"
     FAILED = "failed"
     READ = "read"
+
+
+# What a status callback may set: Twilio's earlier steps (accepted, queued, sending) would
+# read as the line's own QUEUED and SENDING, and send the text again.
+REPORTED_STATUSES = frozenset(
+    {
+        TextStatus.SENT,
+        TextStatus.DELIVERED,
+        TextStatus.UNDELIVERED,
+        TextStatus.FAILED,
+        TextStatus.READ,
+    }
+)
 
 
 class Subscriber(db.Model):

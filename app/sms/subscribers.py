@@ -43,12 +43,12 @@ def consenting(identity: str) -> Subscriber | None:
 
 
 def subscribe(raw_number: str, identity: str, source: str, fallback_zone: str) -> Subscriber | None:
-    """Sign a number up (or up again); None when the number cannot receive texts."""
+    """Sign a number up (or up again); None when it cannot receive texts from the line."""
     number = parse_e164(raw_number)
-    if number is None:
-        return None
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     subscriber = by_identity(identity)
+    if number is None or (subscriber and subscriber.status == SubscriberStatus.OPTED_OUT):
+        return None  # Twilio would refuse every text to an opted-out number: START lifts it
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if subscriber is None:
         subscriber = Subscriber(identity=identity, source=source)
         db.session.add(subscriber)
@@ -64,15 +64,66 @@ def subscribe(raw_number: str, identity: str, source: str, fallback_zone: str) -
     return subscriber
 
 
-def stop(identity: str) -> bool:
-    """Unsubscribe at once and forget the number; False if they were not subscribed."""
+def stop(raw_number: str, identity: str, *, at_provider: bool) -> bool:
+    """Unsubscribe at once and forget the number; False if they were not subscribed.
+
+    `at_provider`: Twilio opted the number out too, and refuses texts to it until START. That
+    is kept even for someone who never subscribed, so the line does not text them either.
+    """
     subscriber = by_identity(identity)
-    if subscriber is None or subscriber.status == SubscriberStatus.STOPPED:
+    if subscriber is None and at_provider:
+        subscriber = _stopped_row(raw_number, identity)
+    if subscriber is None:
         return False
-    subscriber.status, subscriber.stopped_at = SubscriberStatus.STOPPED, utcnow()
+    was_active = subscriber.status == SubscriberStatus.ACTIVE
+    if at_provider or subscriber.status == SubscriberStatus.OPTED_OUT:
+        subscriber.status = SubscriberStatus.OPTED_OUT
+    else:
+        subscriber.status = SubscriberStatus.STOPPED
+    subscriber.stopped_at = subscriber.stopped_at if not was_active else utcnow()
+    subscriber.number_encrypted = None
+    try:
+        db.session.commit()
+    except IntegrityError:  # a first STOP and a sign-up at once: the other row wins, stop it
+        db.session.rollback()
+        return stop(raw_number, identity, at_provider=at_provider)
+    return was_active
+
+
+def _stopped_row(raw_number: str, identity: str) -> Subscriber | None:
+    number = parse_e164(raw_number)
+    if number is None:
+        return None
+    subscriber = Subscriber(
+        identity=identity,
+        source="text",
+        masked_number=masked_form(number),
+        timezone=_zone_of(number, fusing_sessions.rule_row().timezone),
+        stopped_at=utcnow(),
+    )
+    db.session.add(subscriber)
+    return subscriber
+
+
+def refused(subscriber: Subscriber) -> None:
+    """Twilio refused a text because the number opted out there (21610): stop as STOP does."""
+    subscriber.status, subscriber.stopped_at = SubscriberStatus.OPTED_OUT, utcnow()
     subscriber.number_encrypted = None
     db.session.commit()
-    return True
+
+
+def opt_in(identity: str) -> None:
+    """Twilio took START from this number: it texts them again, so the line may sign them up."""
+    subscriber = by_identity(identity)
+    if subscriber is not None and subscriber.status == SubscriberStatus.OPTED_OUT:
+        subscriber.status = SubscriberStatus.STOPPED
+        db.session.commit()
+
+
+def opted_out(identity: str) -> bool:
+    """Whether Twilio refuses texts to this sender (they opted out and have not sent START)."""
+    found = by_identity(identity)
+    return found is not None and found.status == SubscriberStatus.OPTED_OUT
 
 
 def active_count() -> int:
@@ -82,6 +133,16 @@ def active_count() -> int:
         .select_from(Subscriber)
         .where(Subscriber.status == SubscriberStatus.ACTIVE)
     )
+
+
+def active_by_zone() -> dict[str, int]:
+    """How many people get reminders, by the time zone their reminders are worded in."""
+    rows = db.session.execute(
+        select(Subscriber.timezone, func.count())
+        .where(Subscriber.status == SubscriberStatus.ACTIVE)
+        .group_by(Subscriber.timezone)
+    )
+    return {zone: count for zone, count in rows}
 
 
 def first_unknown_text_today(identity: str) -> bool:

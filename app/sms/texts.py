@@ -34,3 +34,21 @@ def keyword(body: str) -> str:
         if word in words:
             return name
     return ""
+
+
+# GSM 03.38: a text in these characters is sent 7 bits a character (160 in one segment, 153
+# in each of several); one character outside them makes the whole text UCS-2 (70, or 67).
+_GSM = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENDED = set("^{}\\[~]|€")  # two septets each
+
+
+def segments(body: str) -> int:
+    """How many message segments a text is sent in (and Twilio's rate counts)."""
+    if all(c in _GSM or c in _GSM_EXTENDED for c in body):
+        length, single, multi = len(body) + sum(c in _GSM_EXTENDED for c in body), 160, 153
+    else:
+        length, single, multi = len(body.encode("utf-16-le")) // 2, 70, 67
+    return 1 if length <= single else -(-length // multi)

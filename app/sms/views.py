@@ -5,19 +5,20 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, request
-from sqlalchemy import select
 
-from app.db import db
 from app.identity import identify
 from app.line import purges
 from app.line.models import RecordKind
 from app.settings import settings
-from app.sms import subscribers, texts
-from app.sms.models import TextMessage
+from app.sms import outbox, subscribers, texts
 from app.telephony import twiml
 from app.telephony.failures import answer_failures
 from app.telephony.signature import twilio_request
-from app.telephony.webhooks import FINAL_MESSAGE_STATUSES, InboundText, MessageStatusCallback
+from app.telephony.webhooks import (
+    InboundText,
+    MessageStatusCallback,
+    OptOut,
+)
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__, url_prefix="/twilio/sms")
@@ -26,26 +27,31 @@ bp = Blueprint("sms", __name__, url_prefix="/twilio/sms")
 @bp.post("")
 @twilio_request
 def incoming():
-    """A text to the line: STOP/START/HELP as carriers require, JOIN/REMIND to sign up."""
+    """A text to the line: one answer to each, none where Twilio answered or will not text."""
     text = InboundText.from_form(request.form)
-    sender = text.from_number
-    caller = identify(sender, settings.NUMBER_HASH_KEY, text.message_sid)
-    # With Twilio's Advanced Opt-Out, Twilio has answered the keyword itself: only record it.
-    handled = text.opt_out
-    word = handled or texts.keyword(text.body)
+    caller = identify(text.from_number, settings.NUMBER_HASH_KEY, text.message_sid)
+    answered = text.answered_by_twilio  # Twilio has replied to this keyword: only record it
     if caller.withheld:
-        return _answer(text, None if handled else texts.WITHHELD)
+        return _answer(text, None if answered else texts.WITHHELD)
+    reply = _act(answered or texts.keyword(text.body), text, caller.identity, answered)
+    if answered or subscribers.opted_out(caller.identity):  # Twilio refuses texts to them
+        reply = None
+    return _answer(text, reply)
+
+
+def _act(word: str, text: InboundText, identity: str, answered: OptOut | None) -> str | None:
+    """Do what the text asks; the line's own answer to it."""
     if word == "stop":
-        subscribers.stop(caller.identity)
-        reply = texts.STOPPED
-    elif word in ("start", "join"):
-        subscribers.join(sender, caller.identity, "text")
-        reply = texts.CONFIRMATION
-    elif word == "help":
-        reply = texts.HELP.format(line=settings.TWILIO_PHONE_NUMBER)
-    else:
-        reply = texts.UNKNOWN if subscribers.first_unknown_text_today(caller.identity) else None
-    return _answer(text, None if handled else reply)
+        subscribers.stop(text.from_number, identity, at_provider=answered == OptOut.STOP)
+        return texts.STOPPED
+    if word in ("start", "join"):
+        if answered == OptOut.START:  # Twilio texts this number again
+            subscribers.opt_in(identity)
+        joined = subscribers.join(text.from_number, identity, "text")
+        return texts.CONFIRMATION if joined else None
+    if word == "help":
+        return texts.HELP.format(line=settings.TWILIO_PHONE_NUMBER)
+    return texts.UNKNOWN if subscribers.first_unknown_text_today(identity) else None
 
 
 def _answer(text: InboundText, reply: str | None):
@@ -63,14 +69,8 @@ def status():
     callback = MessageStatusCallback.from_form(request.form)
     if callback.final and settings.PURGE_TWILIO_RECORDS:  # even one the line lost track of
         purges.schedule(callback.message_sid, RecordKind.MESSAGE)
-    message = db.session.scalar(select(TextMessage).where(TextMessage.sid == callback.message_sid))
-    if message is None or not callback.status:
-        return "", 204
-    if message.status not in FINAL_MESSAGE_STATUSES:  # a late 'sent' must not undo 'delivered'
-        message.status = callback.status
-    if (code := callback.error_number()) is not None:
-        message.error_code = code
-    db.session.commit()
+    if callback.message_sid and callback.status:
+        outbox.record_status(callback)
     return "", 204
 
 

@@ -23,6 +23,8 @@ from app.settings import settings
 log = logging.getLogger(__name__)
 EXTENSION = "mindfuse.twilio"
 OPTED_OUT = 21610
+QUEUE_FULL = 21611  # the From number already holds 10 hours of texts at Twilio
+VALIDITY_MAX = 36_000  # the longest ValidityPeriod Twilio takes, in seconds
 
 
 class Verdict(StrEnum):
@@ -124,22 +126,34 @@ def delete_call_record(sid: str) -> None:
     _rest("delete", lambda c: c.calls(sid).delete())
 
 
-def send_sms(to: str, body: str, status_callback: str) -> str:
-    """Send a text from the line's number; returns the message sid."""
-    sender = settings.TWILIO_PHONE_NUMBER
-    message = _rest(
-        "send text",
-        lambda c: c.messages.create(
-            to=to, from_=sender, body=body, status_callback=status_callback
-        ),
-    )
-    return message.sid
+def send_sms(to: str, body: str, status_callback: str, valid_for: int | None = None) -> str:
+    """Send a text from the line's number, or its Messaging Service; returns the message sid.
+
+    `valid_for`: seconds Twilio may keep it queued before dropping it (its ValidityPeriod).
+    """
+    options = {"to": to, "body": body, "status_callback": status_callback}
+    if settings.TWILIO_MESSAGING_SERVICE_SID:  # the service picks one of its numbers
+        options["messaging_service_sid"] = settings.TWILIO_MESSAGING_SERVICE_SID
+    else:
+        options["from_"] = settings.TWILIO_PHONE_NUMBER
+    if valid_for is not None:
+        options["validity_period"] = max(1, min(VALIDITY_MAX, valid_for))
+    return _rest("send text", lambda c: c.messages.create(**options)).sid
 
 
-def sent_since(to: str, since) -> bool:
-    """Whether Twilio has a text from the line to this number sent at or after `since`."""
-    found = _rest("list texts", lambda c: c.messages.list(to=to, date_sent_after=since, limit=1))
-    return bool(found)
+def sent_since(to: str, since: datetime) -> str | None:
+    """The sid of a text the line sent to this number, created at or after `since`, or None.
+
+    Not a DateSent filter: it is whole days only, and a text still in Twilio's queue has no
+    DateSent yet; the line deletes texts once delivered, so a number's list is short. Twilio
+    gives DateCreated in whole seconds, so `since` counts from the start of its second.
+    """
+    found = _rest("list texts", lambda c: c.messages.list(to=to, limit=50))
+    start = since.replace(microsecond=0)
+    sent = [
+        m for m in found if m.direction == "outbound-api" and (m.date_created or start) >= start
+    ]
+    return sent[-1].sid if sent else None  # the oldest: newest come first
 
 
 def delete_message_record(sid: str) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from enum import StrEnum
 
 from app.db import utcnow
 
@@ -239,6 +240,25 @@ class ConferenceStatusCallback:
         return None
 
 
+class OptOut(StrEnum):
+    """The keywords Twilio answers itself; the values are OptOutType's, lower-cased."""
+
+    STOP = "stop"
+    START = "start"
+    HELP = "help"
+
+
+# Default opt-out handling on a long code: a message that is exactly one of these words, in
+# any case, is answered by Twilio (docs/providers.md, "Messaging").
+DEFAULT_OPT_OUT_WORDS = {
+    OptOut.STOP: frozenset(
+        {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+    ),
+    OptOut.START: frozenset({"START", "YES", "UNSTOP"}),
+    OptOut.HELP: frozenset({"HELP", "INFO"}),
+}
+
+
 @dataclass(frozen=True)
 class InboundText:
     """A text to the line, with the opt-out keyword Twilio already answered, if any."""
@@ -257,6 +277,18 @@ class InboundText:
             body=form.get("Body", ""),
             opt_out=form.get("OptOutType", "").lower(),
         )
+
+    @property
+    def answered_by_twilio(self) -> OptOut | None:
+        """The keyword Twilio has answered itself, None for any other text.
+
+        Advanced Opt-Out names it (OptOutType); default handling answers a message that is
+        exactly one of its words, and says nothing of it in the webhook.
+        """
+        if self.opt_out in set(OptOut):
+            return OptOut(self.opt_out)
+        word = self.body.strip().upper()
+        return next((k for k, words in DEFAULT_OPT_OUT_WORDS.items() if word in words), None)
 
 
 @dataclass(frozen=True)

@@ -1,53 +1,25 @@
-"""The SMS webhook: keywords, consent, encrypted numbers, and delivery status."""
+"""The SMS webhook: sign-up, consent, encrypted numbers, and delivery status."""
 
 from __future__ import annotations
-
-import secrets
 
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from app.db import db
-from app.identity import identify
-from app.sms import crypto
+from app.line.models import Purge, RecordKind
+from app.sms import crypto, outbox
 from app.sms.models import Subscriber, TextMessage, UnknownTextReply
+from tests.sms import support
+from tests.sms.support import NUMBER
 from tests.support import dump_database, sign
-
-NUMBER = "+447700900501"
-
-
-def _text(twilio, body: str, number: str = NUMBER, **extra):
-    form = {
-        "MessageSid": "SM" + secrets.token_hex(16),
-        "AccountSid": "AC" + "0" * 32,
-        "From": number,
-        "To": "+15550100000",
-        "Body": body,
-        "NumSegments": "1",
-        **extra,
-    }
-    return twilio.post("/twilio/sms", form)
-
-
-def _reply(response) -> str:
-    assert response.status_code == 200 and response.mimetype == "text/xml"
-    return response.get_data(as_text=True)
-
-
-def _subscriber(app, number: str = NUMBER) -> Subscriber | None:
-    with app.app_context():
-        identity = identify(number, app.config["NUMBER_HASH_KEY"], "x").identity
-        found = db.session.scalar(select(Subscriber).where(Subscriber.identity == identity))
-        db.session.expunge_all()
-        return found
 
 
 @pytest.mark.parametrize("word", ["JOIN", "remind", " Join! "])
 def test_join_by_text_keeps_only_an_encrypted_number(twilio, app, word):
-    reply = _reply(_text(twilio, word))
+    reply = support.reply(support.text(twilio, word))
     assert "reminder 24 hours and 15 minutes before" in reply and "Reply STOP" in reply
-    subscriber = _subscriber(app)
+    subscriber = support.subscriber(app)
     assert subscriber.status == "active" and subscriber.source == "text"
     assert subscriber.masked_number == "+44 ••• •••• 01"
     assert subscriber.timezone == "Europe/London"
@@ -57,48 +29,16 @@ def test_join_by_text_keeps_only_an_encrypted_number(twilio, app, word):
     assert "7700900501" not in stored and "07700 900501" not in stored
 
 
-@pytest.mark.parametrize(
-    "word", ["STOP", "stopall", "UNSUBSCRIBE", "cancel", "END", "QUIT", "REVOKE", "OPTOUT"]
-)
-def test_every_stop_word_unsubscribes_and_forgets_the_number(twilio, app, word):
-    _text(twilio, "JOIN")
-    assert "no more texts" in _reply(_text(twilio, word))
-    subscriber = _subscriber(app)
-    assert subscriber.status == "stopped" and subscriber.number_encrypted is None
-
-
-@pytest.mark.parametrize("word", ["START", "unstop", "YES"])
-def test_start_words_subscribe_again(twilio, app, word):
-    _text(twilio, "JOIN")
-    _text(twilio, "STOP")
-    assert "reminder" in _reply(_text(twilio, word))
-    subscriber = _subscriber(app)
-    assert subscriber.status == "active" and subscriber.number_encrypted is not None
-
-
-@pytest.mark.parametrize("word", ["HELP", "info"])
-def test_help_says_what_the_line_is(twilio, word):
-    reply = _reply(_text(twilio, word))
-    assert "connects you with another real person" in reply and "STOP" in reply
-
-
 def test_unknown_texts_get_a_helpful_answer_once_a_day(twilio, app):
-    assert "reply JOIN" in _reply(_text(twilio, "hello?"))
-    assert "<Message>" not in _reply(_text(twilio, "anyone there?"))
-    assert "reply JOIN" in _reply(_text(twilio, "hi", number="+447700900502"))
+    assert "reply JOIN" in support.reply(support.text(twilio, "hello?"))
+    assert "<Message>" not in support.reply(support.text(twilio, "anyone there?"))
+    assert "reply JOIN" in support.reply(support.text(twilio, "hi", number="+447700900502"))
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(UnknownTextReply)) == 2
 
 
-def test_advanced_opt_out_is_recorded_without_a_second_reply(twilio, app):
-    _text(twilio, "JOIN")
-    reply = _reply(_text(twilio, "Stop please", OptOutType="STOP"))
-    assert "<Message>" not in reply
-    assert _subscriber(app).status == "stopped"
-
-
 def test_withheld_senders_cannot_subscribe(twilio, app):
-    assert "withheld" in _reply(_text(twilio, "JOIN", number="anonymous"))
+    assert "withheld" in support.reply(support.text(twilio, "JOIN", number="anonymous"))
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 0
 
@@ -114,7 +54,7 @@ def test_forged_sms_webhook_is_rejected_and_changes_nothing(client, app):
 
 
 def test_delivery_status_is_recorded_and_not_overwritten_by_a_late_one(twilio, app):
-    _text(twilio, "JOIN")
+    support.text(twilio, "JOIN")
     with app.app_context():
         subscriber = db.session.scalar(select(Subscriber))
         db.session.add(
@@ -128,6 +68,43 @@ def test_delivery_status_is_recorded_and_not_overwritten_by_a_late_one(twilio, a
         assert twilio.post("/twilio/sms/status", form).status_code == 204
     with app.app_context():
         assert db.session.scalar(select(TextMessage.status)) == "delivered"
+
+
+def _reminder_row(app, sid: str | None, status: str = "queued") -> int:
+    with app.app_context():
+        subscriber = db.session.scalar(select(Subscriber))
+        row = TextMessage(subscriber_id=subscriber.id, kind="reminder", sid=sid, status=status)
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+def _status(twilio, sid: str, state: str, **extra):
+    form = {"MessageSid": sid, "MessageStatus": state, "AccountSid": "AC1", **extra}
+    assert twilio.post("/twilio/sms/status", form).status_code == 204
+
+
+@pytest.mark.parametrize("step", ["accepted", "queued", "sending", "scheduled"])
+def test_twilios_earlier_steps_do_not_read_as_the_lines_own(twilio, app, step):
+    support.text(twilio, "JOIN")
+    _reminder_row(app, "SM" + "6" * 32, status="sent")
+    _status(twilio, "SM" + "6" * 32, step)  # 'queued' would be sent again by the planner
+    with app.app_context():
+        assert db.session.scalar(select(TextMessage.status)) == "sent"
+
+
+def test_a_report_that_comes_before_the_sender_noted_the_sid_is_applied(twilio, app):
+    support.text(twilio, "JOIN")
+    sid = "SM" + "7" * 32
+    message_id = _reminder_row(app, None, status="sending")
+    _status(twilio, sid, "sent")
+    _status(twilio, sid, "failed", ErrorCode="30036")  # before the REST answer was recorded
+    with app.app_context():
+        outbox.handed_over(db.session.get(TextMessage, message_id), sid)
+        found = db.session.get(TextMessage, message_id)
+        assert (found.sid, found.status, found.error_code) == (sid, "failed", 30036)
+        noted = db.session.scalar(select(Purge.kind).where(Purge.sid == sid))
+        assert noted == RecordKind.MESSAGE  # to be deleted at Twilio
 
 
 def test_keys_rotate_and_old_tokens_still_decrypt(app):
@@ -147,7 +124,7 @@ def test_keys_rotate_and_old_tokens_still_decrypt(app):
 
 
 def test_rotate_keys_command_re_encrypts_every_number(twilio, app, runner):
-    _text(twilio, "JOIN")
+    support.text(twilio, "JOIN")
     old, new = app.config["NUMBER_ENCRYPTION_KEY"], Fernet.generate_key().decode()
     app.config["NUMBER_ENCRYPTION_KEY"] = f"{new},{old}"
     app.extensions.pop(crypto.EXTENSION, None)

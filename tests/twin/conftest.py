@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -20,18 +20,31 @@ def fake_app() -> Iterator[FakeApp]:
 
 
 @pytest.fixture
-def twin(fake_app: FakeApp) -> Iterator[Twin]:
-    """A running twin whose number points at fake_app; fast simulated time."""
-    tw = Twin(
-        account_sid=ACCOUNT_SID,
-        auth_token=AUTH_TOKEN,
-        phone_number=LINE,
-        voice_url=fake_app.url("/voice"),
-        status_callback=fake_app.url("/status"),
-        sms_url=fake_app.url("/sms"),
-        time_scale=0.02,
-    )
-    tw.start()
-    yield tw
-    tw.stop()
+def twin_with(fake_app: FakeApp) -> Iterator[Callable[..., Twin]]:
+    """Start a twin pointed at fake_app with these knobs (fast simulated time by default)."""
+    started: list[Twin] = []
+
+    def start(**knobs) -> Twin:
+        options = {
+            "account_sid": ACCOUNT_SID,
+            "auth_token": AUTH_TOKEN,
+            "phone_number": LINE,
+            "voice_url": fake_app.url("/voice"),
+            "status_callback": fake_app.url("/status"),
+            "sms_url": fake_app.url("/sms"),
+            "time_scale": 0.02,
+            **knobs,
+        }
+        started.append(Twin(**options).start())
+        return started[-1]
+
+    yield start
+    for tw in started:
+        tw.stop()
     assert fake_app.bad_signatures == [], "the twin sent a request with a bad signature"
+
+
+@pytest.fixture
+def twin(twin_with) -> Twin:
+    """A running twin whose number points at fake_app; fast simulated time."""
+    return twin_with()
