@@ -31,10 +31,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app import admin, cli, db  # noqa: PLC0415 - keep import-time side effects out
     from app.billing.views import bp as payments
     from app.fusing.views import bp as fusing
-    from app.infra import redis
+    from app.infra import redis, request_limits
     from app.sms.views import bp as sms
     from app.voice.views import bp as voice
 
+    request_limits.init_app(app)  # first: before any hook that reads a body
     db.init_app(app)
     redis.init_app(app)
     cli.init_app(app)
