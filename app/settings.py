@@ -182,7 +182,15 @@ class Settings:
         required_in_production=True,
     )
     TRUST_PROXY_HEADERS = Setting(
-        flag, False, "honour `X-Forwarded-*` (behind a reverse proxy only)"
+        flag,
+        False,
+        "take the client's address and scheme from `X-Forwarded-For`/`-Proto` (behind a proxy)",
+    )
+    PROXY_HOPS = Setting(
+        int, 1, "how many reverse proxies in front of the web add to `X-Forwarded-For`"
+    )
+    BIND_ADDRESS = Setting(
+        str, "127.0.0.1", "the address the web process listens on (Procfile; gunicorn)"
     )
     WAIT_TIMEOUT_SECONDS = Setting(
         int, 60, "how long a caller waits before 'nobody is free right now'"
