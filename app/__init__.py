@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.infra.log_redaction import install_log_redaction
+from app.private_files import private_folder
 from app.settings import from_environment
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -17,7 +17,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the Flask app from the environment, or from `test_config` over it."""
     app = Flask(__name__, instance_relative_config=True)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    private_folder(app.instance_path)  # secrets, the SQLite file, the local Redis
     app.config.from_mapping(from_environment(app.instance_path))
     if test_config is not None:
         app.config.from_mapping(test_config)

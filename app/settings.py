@@ -20,6 +20,7 @@ from cryptography.fernet import Fernet
 from flask import current_app
 
 from app import production_checks
+from app.private_files import private_folder, write_private
 from app.production_checks import fernet_keys, https_address, long_key, not_sqlite
 
 T = TypeVar("T")
@@ -283,11 +284,8 @@ def local_secrets(instance_path: str) -> dict[str, str]:
     missing = [s for s in Settings.declared() if s.secret is not None and s.name not in stored]
     if missing:
         stored.update({s.name: s.secret() for s in missing})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(stored, indent=2))
-        tmp.chmod(0o600)
-        tmp.replace(path)
+        private_folder(path.parent)
+        write_private(path, json.dumps(stored, indent=2))
     return stored
 
 
