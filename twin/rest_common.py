@@ -75,6 +75,7 @@ class RestHost(Protocol):
 
     account_sid: str
     auth_token: str
+    control_token: str
     cond: threading.Condition
     calls: dict[str, Call]
     callers: dict[str, Caller]
