@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.infra.log_redaction import install_log_redaction
+from app.private_files import private_folder
 from app.settings import from_environment
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -17,12 +17,16 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the Flask app from the environment, or from `test_config` over it."""
     app = Flask(__name__, instance_relative_config=True)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    private_folder(app.instance_path)  # secrets, the SQLite file, the local Redis
     app.config.from_mapping(from_environment(app.instance_path))
     if test_config is not None:
         app.config.from_mapping(test_config)
     if app.config["TRUST_PROXY_HEADERS"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)
+        # Only the address and the scheme: the host a request names never counts (signatures
+        # and every URL the line hands out are built from PUBLIC_BASE_URL), and the client's
+        # own X-Forwarded-For entries sit left of those the PROXY_HOPS proxies added.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0)
     install_log_redaction()
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -31,10 +35,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app import admin, cli, db  # noqa: PLC0415 - keep import-time side effects out
     from app.billing.views import bp as payments
     from app.fusing.views import bp as fusing
-    from app.infra import redis
+    from app.infra import redis, request_limits
     from app.sms.views import bp as sms
     from app.voice.views import bp as voice
 
+    request_limits.init_app(app)  # first: before any hook that reads a body
     db.init_app(app)
     redis.init_app(app)
     cli.init_app(app)

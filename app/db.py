@@ -11,10 +11,12 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event, exc
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import Pool
 from sqlalchemy.types import TypeDecorator
+
+from app.private_files import touch_private
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -99,12 +101,29 @@ def _closed_by_server(dbapi_connection, _record, _proxy):
         raise exc.DisconnectionError()
 
 
+def _private_sqlite_file(uri: str, instance_path: str) -> None:
+    """Create the SQLite file 0600 before SQLite does (it would make it 0644).
+
+    SQLite gives its -wal and -shm files the database file's mode, so they follow.
+    """
+    name = make_url(uri).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(instance_path) / name  # Flask-SQLAlchemy reads a relative one there too
+    if not path.parent.is_dir():
+        return  # SQLite will say what is wrong with the path
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if file == path or file.exists():  # companions made with an older mode are tightened
+            touch_private(file)
+
+
 def init_app(app: Flask) -> None:
     """Bind the database and the migration commands to the app."""
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if uri.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        _private_sqlite_file(uri, app.instance_path)
     else:
         options.setdefault("connect_args", {"connect_timeout": 3})
     db.init_app(app)

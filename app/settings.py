@@ -19,6 +19,10 @@ from typing import Any, Generic, TypeVar, overload
 from cryptography.fernet import Fernet
 from flask import current_app
 
+from app import production_checks
+from app.private_files import private_folder, write_private
+from app.production_checks import fernet_keys, https_address, long_key, not_sqlite
+
 T = TypeVar("T")
 TRUE_WORDS = {"1", "true", "yes", "on"}
 TWIN = "http://127.0.0.1:8700"  # where `make run` starts the offline twin
@@ -88,11 +92,14 @@ class Setting(Generic[T]):
         key: str | None = None,
         secret: Callable[[], str] | None = None,
         required_in_production: bool = False,
+        production_check: Callable[[str], str | None] | None = None,
     ):
         self.parse, self.default, self.meaning = parse, default, meaning
         self.key = key  # the Flask config key, when it is not the variable's name
         self.secret = secret  # how development generates it
         self.required_in_production = required_in_production or secret is not None
+        # What production refuses in a value that is set: the problem, said after the name.
+        self.production_check = production_check
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -140,7 +147,7 @@ class Settings:
     MINDFUSE_ENV = Setting(
         _environment_name,
         "development",
-        "`production` refuses to start unless every secret and service below is set",
+        "`production` refuses to start unless every secret and service below is set, and safe",
         key="ENV_NAME",
     )
     DATABASE_URL = Setting(
@@ -149,6 +156,7 @@ class Settings:
         "`postgresql://...` in production; default: a SQLite file under `instance/`",
         key="SQLALCHEMY_DATABASE_URI",
         required_in_production=True,
+        production_check=not_sqlite,
     )
     REDIS_URL = Setting(
         _optional,
@@ -158,13 +166,16 @@ class Settings:
     )
     REDIS_KEY_PREFIX = Setting(str, "mindfuse:", "prefix of every Redis key the line writes")
     RQ_QUEUE = Setting(str, "mindfuse", "the RQ queue the line's jobs go to")
-    SECRET_KEY = Setting(str, "", "session signing", secret=_token)
-    NUMBER_HASH_KEY = Setting(str, "", "key of the caller identity HMAC", secret=_token)
+    SECRET_KEY = Setting(str, "", "session signing", secret=_token, production_check=long_key)
+    NUMBER_HASH_KEY = Setting(
+        str, "", "key of the caller identity HMAC", secret=_token, production_check=long_key
+    )
     NUMBER_ENCRYPTION_KEY = Setting(
         str,
         "",
         "Fernet key(s), newest first, encrypting SMS subscribers' numbers",
         secret=lambda: Fernet.generate_key().decode(),
+        production_check=fernet_keys,
     )
     TWILIO_ACCOUNT_SID = Setting(
         str, "", "the Twilio account", secret=lambda: "AC" + secrets.token_hex(16)
@@ -194,9 +205,18 @@ class Settings:
         "http://127.0.0.1:5000",
         "the public address Twilio calls; every URL in TwiML is built from it",
         required_in_production=True,
+        production_check=https_address,
     )
     TRUST_PROXY_HEADERS = Setting(
-        flag, False, "honour `X-Forwarded-*` (behind a reverse proxy only)"
+        flag,
+        False,
+        "take the client's address and scheme from `X-Forwarded-For`/`-Proto` (behind a proxy)",
+    )
+    PROXY_HOPS = Setting(
+        int, 1, "how many reverse proxies in front of the web add to `X-Forwarded-For`"
+    )
+    BIND_ADDRESS = Setting(
+        str, "127.0.0.1", "the address the web process listens on (Procfile; gunicorn)"
     )
     WAIT_TIMEOUT_SECONDS = Setting(
         int, 60, "how long a caller waits before 'nobody is free right now'"
@@ -293,11 +313,8 @@ def local_secrets(instance_path: str) -> dict[str, str]:
     missing = [s for s in Settings.declared() if s.secret is not None and s.name not in stored]
     if missing:
         stored.update({s.name: s.secret() for s in missing})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(stored, indent=2))
-        tmp.chmod(0o600)
-        tmp.replace(path)
+        private_folder(path.parent)
+        write_private(path, json.dumps(stored, indent=2))
     return stored
 
 
@@ -314,6 +331,9 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
                 + ", ".join(missing)
                 + ". Set them in the environment (see README, 'Configuration')."
             )
+        checks = {s.name: s.production_check for s in Settings.declared() if s.production_check}
+        if unsafe := production_checks.unsafe(checks, env):
+            raise ConfigError("Mindfuse refuses to start in production:\n- " + "\n- ".join(unsafe))
         kept = {}
     else:
         kept = local_secrets(instance_path)

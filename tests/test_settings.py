@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from app.settings import ConfigError, Settings, database_uri, from_environment, settings
 
@@ -79,3 +80,80 @@ def test_the_sending_rate_is_a_number_above_zero(tmp_path):
     for bad in ("0", "-1", "fast"):
         with pytest.raises(ValueError):
             from_environment(str(tmp_path), {"SMS_SEGMENTS_PER_SECOND": bad})
+def _production(**overrides: str) -> dict[str, str]:
+    """A complete, strong production environment, with `overrides` over it."""
+    env = {
+        "MINDFUSE_ENV": "production",
+        "DATABASE_URL": "postgresql://line@db.example.org/line",
+        "REDIS_URL": "redis://redis.example.org:6379/0",
+        "SECRET_KEY": "s" * 32,
+        "NUMBER_HASH_KEY": "h" * 32,
+        "NUMBER_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+        "TWILIO_AUTH_TOKEN": "t" * 32,
+        "TWILIO_PHONE_NUMBER": "+15550100000",
+        "PUBLIC_BASE_URL": "https://line.example.org",
+        "STRIPE_SECRET_KEY": "sk_live_x",
+        "STRIPE_WEBHOOK_SECRET": "whsec_x",
+    }
+    return {**env, **overrides}
+
+
+def _refusal(tmp_path, **overrides: str) -> str:
+    with pytest.raises(ConfigError) as error:
+        from_environment(str(tmp_path), _production(**overrides))
+    return str(error.value)
+
+
+def test_production_starts_with_strong_settings(tmp_path):
+    config = from_environment(str(tmp_path), _production())
+    assert config["PUBLIC_BASE_URL"] == "https://line.example.org"
+    assert not (tmp_path / "secrets.json").exists()  # production generates nothing
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "NUMBER_HASH_KEY"])
+def test_production_refuses_a_key_shorter_than_32_bytes(tmp_path, name):
+    message = _refusal(tmp_path, **{name: "x"})
+    assert f"{name} is 1 bytes long; it must be at least 32" in message
+    assert f"{name} is 31 bytes" in _refusal(tmp_path, **{name: "x" * 31})
+    from_environment(str(tmp_path), _production(**{name: "é" * 16}))  # 32 bytes in UTF-8
+
+
+@pytest.mark.parametrize(
+    "keys",
+    ["x", "not-a-fernet-key-" * 3, Fernet.generate_key().decode() + ",short", " , "],
+)
+def test_production_refuses_anything_but_fernet_keys(tmp_path, keys):
+    assert "NUMBER_ENCRYPTION_KEY " in _refusal(tmp_path, NUMBER_ENCRYPTION_KEY=keys)
+
+
+def test_production_accepts_several_fernet_keys(tmp_path):
+    keys = f"{Fernet.generate_key().decode()}, {Fernet.generate_key().decode()}"
+    from_environment(str(tmp_path), _production(NUMBER_ENCRYPTION_KEY=keys))
+
+
+@pytest.mark.parametrize("url", ["http://line.example.org", "line.example.org", "https://"])
+def test_production_refuses_a_public_base_url_that_is_not_https(tmp_path, url):
+    message = _refusal(tmp_path, PUBLIC_BASE_URL=url)
+    assert f"PUBLIC_BASE_URL is {url!r}; it must be an https:// address" in message
+
+
+def test_production_refuses_sqlite(tmp_path):
+    message = _refusal(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'line.db'}")
+    assert "DATABASE_URL points at SQLite; production needs PostgreSQL" in message
+
+
+def test_every_unsafe_setting_is_named_at_once(tmp_path):
+    message = _refusal(
+        tmp_path, SECRET_KEY="x", NUMBER_HASH_KEY="y", PUBLIC_BASE_URL="http://line.example.org"
+    )
+    assert [line.split()[1] for line in message.splitlines()[1:]] == [
+        "SECRET_KEY",
+        "NUMBER_HASH_KEY",
+        "PUBLIC_BASE_URL",
+    ]
+
+
+def test_development_keeps_its_generated_defaults(tmp_path):
+    config = from_environment(str(tmp_path), {"SECRET_KEY": "x"})  # not production: allowed
+    assert config["SECRET_KEY"] == "x" and config["PUBLIC_BASE_URL"].startswith("http://")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import threading
+from pathlib import Path
 
 from .handle import Twin
+
+CONTROL_TOKEN_FILE = "twin-control-token"  # under the line's instance/, for `mindfuse call`
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,7 +40,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the answer to updating a conference that has ended (refuse: 16022)",
     )
     parser.add_argument("--log-requests", action="store_true", help="log every HTTP request")
+    parser.add_argument(
+        "--control-token",
+        default=env("TWIN_CONTROL_TOKEN"),
+        help="what the control API (/_twin) asks for [default: a new one each run]",
+    )
+    parser.add_argument(
+        "--control-token-file",
+        default=env("TWIN_CONTROL_TOKEN_FILE"),
+        help="write the control token to this file (mode 0600) instead of printing it",
+    )
     return parser.parse_args(argv)
+
+
+def write_token(path: Path, token: str) -> None:
+    """Keep the control token in a file only its owner can read."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()  # an older one may have another mode
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(token + "\n")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -55,11 +78,16 @@ def main(argv: list[str] | None = None) -> None:
         log_requests=args.log_requests,
         delete_settle_seconds=args.delete_settle_seconds,
         ended_conference_update=args.ended_conference_update,
+        control_token=args.control_token,
     )
     twin.start()
+    token_file = Path(args.control_token_file) if args.control_token_file else None
+    if token_file is not None:
+        write_token(token_file, twin.control_token)
+    where = f"in {token_file}" if token_file else twin.control_token
     print(
         f"twin: REST API at {twin.api_base}/2010-04-01, control API at "
-        f"{twin.api_base}/_twin, number {twin.phone_number}",
+        f"{twin.api_base}/_twin (token {where}), number {twin.phone_number}",
         flush=True,
     )
     done = threading.Event()
@@ -70,6 +98,9 @@ def main(argv: list[str] | None = None) -> None:
         pass
     finally:
         twin.stop()
+        if token_file is not None:  # a token of a twin no longer running is of no use
+            with contextlib.suppress(FileNotFoundError):
+                token_file.unlink()
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from . import launcher
+from .__main__ import CONTROL_TOKEN_FILE
 from .handle import Twin
 from .remote import RemoteCaller, RemoteTwin
 
@@ -52,19 +53,40 @@ def _read_stdin(typed: queue.Queue[str | None]) -> None:
     typed.put(None)  # end of input
 
 
+def _kept_token() -> str:
+    """The control token `mindfuse twin` wrote under instance/, if it is running."""
+    try:
+        return (Path(current_app.instance_path) / CONTROL_TOKEN_FILE).read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
 @click.command("call")
 @click.option("--twin", "twin_url", help="Twin base URL [default: TWILIO_API_BASE].")
+@click.option(
+    "--token",
+    envvar="TWIN_CONTROL_TOKEN",
+    help="The twin's control token [default: the one `mindfuse twin` keeps under instance/].",
+)
 @click.option("--from", "from_number", default="+15550100150", show_default=True)
 @click.option("--keys", default="", help="Keys to press, one per prompt heard (scripted use).")
 @click.option("--seconds", type=float, help="Hang up after this many seconds.")
 @with_appcontext
-def call_command(twin_url: str | None, from_number: str, keys: str, seconds: float | None):
+def call_command(
+    twin_url: str | None, token: str | None, from_number: str, keys: str, seconds: float | None
+):
     """Place one simulated call through a running twin: hear the line, press keys."""
     base = twin_url or current_app.config["TWILIO_API_BASE"]
     if "api.twilio.com" in base:
         raise click.ClickException(f"the line talks to the real Twilio ({base}); pass --twin URL")
     try:
-        caller = RemoteTwin(base, poll=0.1).dial(from_number)
+        caller = RemoteTwin(base, token or _kept_token(), poll=0.1).dial(from_number)
+    except requests.HTTPError as exc:
+        raise click.ClickException(
+            f"the twin at {base} refused the call ({exc.response.status_code}): pass the token "
+            "it printed with --token, or start it with `mindfuse twin`, which keeps its token "
+            f"in instance/{CONTROL_TOKEN_FILE}."
+        ) from exc
     except requests.RequestException as exc:
         raise click.ClickException(
             f"no twin control API at {base} ({type(exc).__name__}). Start one with `make run` "

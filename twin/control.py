@@ -1,7 +1,14 @@
-"""A small JSON control API so another process can drive simulated phones."""
+"""A small JSON control API so another process can drive simulated phones.
+
+Only the line's own commands may use it: every request carries the twin's per-run token
+(`Authorization: Bearer ...`) and every POST is JSON. A web page the developer happens to
+open can send neither without a CORS preflight, which the twin never grants, so it cannot
+dial the line or send it a validly signed text.
+"""
 
 from __future__ import annotations
 
+import hmac
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, jsonify, request
@@ -26,9 +33,23 @@ def caller_json(caller: Caller) -> dict:
     }
 
 
+def authorized(token: str) -> bool:
+    """Whether the current request carries this control token."""
+    sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    return bool(sent) and hmac.compare_digest(sent.encode(), token.encode())
+
+
 def register_control(app: Flask, twin: RestHost) -> None:
-    """Mount /_twin/... on the REST app (no auth: it is a local test tool)."""
+    """Mount /_twin/... on the REST app, for holders of the twin's control token only."""
     bp = Blueprint("twin_control", __name__, url_prefix="/_twin")
+
+    @bp.before_request
+    def only_the_lines_own_commands():
+        if not authorized(twin.control_token):
+            return jsonify({"error": "the control token is missing or wrong"}), 401
+        if request.method == "POST" and not request.is_json:
+            return jsonify({"error": "the control API takes application/json only"}), 415
+        return None
 
     def find(sid: str) -> Caller:
         caller = twin.callers.get(sid)
@@ -38,7 +59,7 @@ def register_control(app: Flask, twin: RestHost) -> None:
 
     @bp.post("/calls")
     def dial():
-        data = request.get_json(force=True)
+        data = request.get_json()
         caller = twin.dial(data["from"], data.get("to"))
         return jsonify(caller_json(caller)), 201
 
@@ -55,7 +76,7 @@ def register_control(app: Flask, twin: RestHost) -> None:
     @bp.post("/calls/<sid>/digits")
     def digits(sid: str):
         caller = find(sid)
-        caller.press(str(request.get_json(force=True)["digits"]))
+        caller.press(str(request.get_json()["digits"]))
         return jsonify(caller_json(caller))
 
     @bp.post("/calls/<sid>/hangup")
@@ -66,7 +87,7 @@ def register_control(app: Flask, twin: RestHost) -> None:
 
     @bp.post("/sms")
     def sms():
-        data = request.get_json(force=True)
+        data = request.get_json()
         result = twin.send_sms(data["from"], data["body"], data.get("to"))
         return jsonify(
             {
@@ -97,7 +118,7 @@ def register_control(app: Flask, twin: RestHost) -> None:
 
     @bp.post("/faults")
     def faults():
-        data = request.get_json(force=True)
+        data = request.get_json()
         if data.get("clear"):
             twin.rest_faults.clear()
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -54,8 +55,11 @@ class Twin(CallsMixin):
         sms_rate: float = LONG_CODE_RATE,
         forward_help: bool = True,
         messaging_service: MessagingService | None = None,
+        control_token: str | None = None,
     ) -> None:
         self.account_sid, self.auth_token = account_sid, auth_token
+        # What the control API (/_twin) asks of its callers; new for each run unless given.
+        self.control_token = control_token or secrets.token_urlsafe(32)
         self.phone_number, self.phone_number_sid = phone_number, new_sid("PN")
         self.voice_url, self.voice_method = voice_url, voice_method
         self.status_callback, self.sms_url, self.sms_method = status_callback, sms_url, sms_method

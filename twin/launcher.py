@@ -43,10 +43,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def answers(url: str, *, ok: bool = False) -> bool:
+def answers(url: str, *, ok: bool = False, headers: dict[str, str] | None = None) -> bool:
     """True if `url` answers HTTP at all (with a status below 400 when `ok`)."""
     try:
-        response = requests.get(url, timeout=1)
+        response = requests.get(url, timeout=1, headers=headers)
     except requests.RequestException:  # not listening yet, or still loading the app
         return False
     return response.ok or not ok
@@ -184,14 +184,22 @@ def start_twin(
     port: int,
     args: Sequence[str],
     *,
+    token: str,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     log: Path | None = None,
 ) -> subprocess.Popen:
-    """Start `python -m twin` on `port` with these options; wait until its control API answers."""
+    """Start `python -m twin` on `port` with these options and this control token (handed
+    over in its environment, not on a command line others can read); wait until it answers."""
     command = [sys.executable, "-m", "twin", "--port", str(port), *args]
+    env = {**(os.environ if env is None else env), "TWIN_CONTROL_TOKEN": token}
     probe = f"http://127.0.0.1:{port}/_twin/conferences"
-    return spawn("twin", command, env, lambda _: answers(probe, ok=True), log=log, cwd=cwd)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def ready(_process: subprocess.Popen) -> bool:
+        return answers(probe, ok=True, headers=headers)
+
+    return spawn("twin", command, env, ready, log=log, cwd=cwd)
 
 
 def kill_group(process: subprocess.Popen) -> None:

@@ -78,12 +78,13 @@ class RemoteCaller:
 
 
 class RemoteTwin:
-    """A client for the control API at e.g. http://127.0.0.1:8700/_twin."""
+    """A client for the control API at e.g. http://127.0.0.1:8700/_twin, with its token."""
 
-    def __init__(self, base_url: str, poll: float = 0.05) -> None:
+    def __init__(self, base_url: str, token: str, poll: float = 0.05) -> None:
         self.base = base_url.rstrip("/")
         self.poll = poll
         self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {token}"
 
     def get(self, path: str):
         """GET a control API path and return its JSON."""

@@ -78,6 +78,7 @@ class RestHost(Protocol):
     time_scale: float
     delete_settle_seconds: float
     ended_conference_update: str
+    control_token: str
     cond: threading.Condition
     calls: dict[str, Call]
     callers: dict[str, Caller]

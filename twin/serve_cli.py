@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .__main__ import CONTROL_TOKEN_FILE
 from .__main__ import main as serve
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -35,4 +37,6 @@ def twin_command() -> None:
     if api.hostname not in LOOPBACK:
         click.echo(f"twin: not needed, the line talks to {config['TWILIO_API_BASE']}")
         return
-    serve(["--host", api.hostname, "--port", str(api.port or 80), *line_args(config)])
+    token_file = Path(current_app.instance_path) / CONTROL_TOKEN_FILE  # `mindfuse call` reads it
+    where = ["--host", api.hostname, "--port", str(api.port or 80)]
+    serve([*where, "--control-token-file", str(token_file), *line_args(config)])

@@ -8,6 +8,7 @@ from flask import Blueprint, request
 
 from app.billing import membership, payment_provider
 from app.billing.provider import ForgedEvent, PaymentError, UnusableEvent
+from app.infra.request_limits import max_body
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__, url_prefix="/payments")
@@ -16,9 +17,15 @@ PAGE = (
     "<body style='font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem'>"
     "<h1>Mindfuse</h1><p>{}</p>"
 )
+# Stripe documents no upper bound on an event: a snapshot event carries its whole object
+# (https://docs.stripe.com/api/events), and an invoice or a subscription with its lines can
+# pass 52 KB: mozilla/fxa refused real Stripe events at that size and raised its bound to
+# 1 MB (https://github.com/mozilla/fxa/issues/8861). The signature needs the whole body.
+STRIPE_EVENT_MAX_BYTES = 1024 * 1024
 
 
 @bp.post("/webhook")
+@max_body(STRIPE_EVENT_MAX_BYTES)
 def webhook():
     """A signed provider event, applied to the subscription's current state, once per event.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -11,6 +12,8 @@ import time
 from pathlib import Path
 
 import redis
+
+from app.private_files import UMASK, open_private, private_folder
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -47,11 +50,10 @@ def _alive(url: str) -> bool:
 
 def ensure_running(instance_path: str) -> str:
     """Return the URL of the local Redis, starting it if no process has yet."""
-    instance = Path(instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
+    instance = private_folder(instance_path)
     sock = _socket_path(instance)
     url = f"unix://{sock}"
-    with open(instance / "redis.lock", "w") as lock:
+    with os.fdopen(open_private(instance / "redis.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # web, worker and scheduler may race to start it
         if _alive(url):
             return url
@@ -63,7 +65,7 @@ def ensure_running(instance_path: str) -> str:
                 "--unixsocket",
                 str(sock),
                 "--unixsocketperm",
-                "700",
+                "600",
                 "--daemonize",
                 "yes",
                 "--pidfile",
@@ -78,6 +80,7 @@ def ensure_running(instance_path: str) -> str:
                 str(instance / "redis.log"),
             ],
             check=True,
+            umask=UMASK,  # its pid file and log are created 0600 (it daemonizes keeping it)
         )
         for _ in range(100):
             if _alive(url):

@@ -132,16 +132,22 @@ def count_arrival(sid: str, identity: str, at: datetime) -> bool:
     """Count this call, arrived `at`, against the caller's hourly allowance (kept in Redis)
     and note its CallSid as greeted; True when the caller is over the allowance.
 
-    The same round trip reads the versions of the per-process caches the call needs next.
+    Calls are counted by CallSid, not by request: the hour's CallSids of an identity sit in
+    a sorted set by first arrival, so a replayed or retried greeting counts nothing more
+    and keeps the verdict its call first had (its rank never moves). The same round trip
+    reads the versions of the per-process caches the call needs next.
     """
-    counter = redis.key("calls", identity, str(int(at.timestamp() // 3600)))
+    # A sorted set under a name of its own: the integer counters of before ("calls") may
+    # still be live while an upgrade rolls out.
+    arrivals = redis.key("arrivals", identity, str(int(at.timestamp() // 3600)))
     with redis.connection().pipeline(transaction=False) as pipe:
-        pipe.incr(counter).expire(counter, 7200)
+        pipe.zadd(arrivals, {sid: epoch_ms(at)}, nx=True).expire(arrivals, 7200)
+        pipe.zrank(arrivals, sid)
         pipe.zadd(redis.key(GREETED), {sid: epoch_ms(at)})
         keep = table_cache.prefetch(pipe)
-        count, _, _, versions = pipe.execute()
+        _, _, rank, _, versions = pipe.execute()
     keep(versions)
-    return count > settings.CALLS_PER_HOUR_LIMIT
+    return rank >= settings.CALLS_PER_HOUR_LIMIT
 
 
 def status_changed(callback: CallStatusCallback) -> None:

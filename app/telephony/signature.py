@@ -16,11 +16,13 @@ log = logging.getLogger(__name__)
 
 
 def signed_url() -> str:
-    """The public URL of this request, as Twilio saw it, with the query string left raw."""
-    if settings.TRUST_PROXY_HEADERS:
-        base = request.host_url.rstrip("/")  # ProxyFix has applied X-Forwarded-Proto/Host
-    else:
-        base = settings.PUBLIC_BASE_URL
+    """The public URL of this request, as Twilio saw it, with the query string left raw.
+
+    Always under PUBLIC_BASE_URL, the address configured at Twilio: never the Host or
+    X-Forwarded-Host a request names, which would let a request signed for another line
+    (another host, the same auth token) through.
+    """
+    base = settings.PUBLIC_BASE_URL
     # request.url un-escapes the query string; Twilio signs the bytes it sent.
     path = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
     if not path:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import secrets
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from flask.cli import FlaskGroup
 
 from app import create_app
+from twin.__main__ import CONTROL_TOKEN_FILE
 from twin.cli import call_command, demo_command
 from twin.launcher import free_port, start_twin, stop
 from twin.serve_cli import line_args
@@ -23,15 +26,32 @@ def _cli() -> FlaskGroup:
     return group
 
 
+TOKEN = secrets.token_urlsafe(16)
+
+
 @pytest.fixture
 def twin_process(live_server, tmp_path):
     """`python -m twin` on a free port, pointed at the live line."""
     port = free_port()
-    process = start_twin(port, line_args(live_server.app.config), log=tmp_path / "twin.log")
+    args = line_args(live_server.app.config)
+    process = start_twin(port, args, token=TOKEN, log=tmp_path / "twin.log")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(process)
+
+
+@pytest.fixture
+def kept_token():
+    """The token file `mindfuse twin` keeps under the line's instance/, for this test."""
+    path = Path(create_app({"TESTING": True}).instance_path) / CONTROL_TOKEN_FILE
+    before = path.read_text() if path.exists() else None  # a `make run` of the developer's
+    path.write_text(TOKEN)
+    yield
+    if before is None:
+        path.unlink()
+    else:
+        path.write_text(before)
 
 
 def test_demo_pairs_two_callers_and_times_out_the_third(test_environment):
@@ -52,7 +72,9 @@ def test_demo_pairs_two_callers_and_times_out_the_third(test_environment):
 def test_call_hears_the_greeting_and_the_fusing_hour(twin_process):
     started = time.monotonic()
     result = CliRunner().invoke(
-        _cli(), ["call", "--twin", twin_process, "--keys", "2", "--seconds", "3"], input=""
+        _cli(),
+        ["call", "--twin", twin_process, "--token", TOKEN, "--keys", "2", "--seconds", "3"],
+        input="",
     )
     assert result.exit_code == 0, result.output
     out = result.output
@@ -62,6 +84,19 @@ def test_call_hears_the_greeting_and_the_fusing_hour(twin_process):
     assert out.index("Welcome to Mindfuse") < out.index("you: press 2") < out.index("connects")
     assert "call ended: completed" in out
     assert time.monotonic() - started < 10
+
+
+def test_call_finds_the_token_the_twin_keeps_under_instance(twin_process, kept_token):
+    result = CliRunner().invoke(_cli(), ["call", "--twin", twin_process, "--seconds", "1"])
+    assert result.exit_code == 0, result.output
+    assert "line: Welcome to Mindfuse" in result.output
+
+
+def test_call_with_a_wrong_token_says_how_to_get_the_right_one(twin_process):
+    args = ["call", "--twin", twin_process, "--token", "wrong", "--seconds", "1"]
+    result = CliRunner().invoke(_cli(), args)
+    assert result.exit_code == 1
+    assert "refused the call (401)" in result.output and "--token" in result.output
 
 
 def test_call_without_a_twin_fails_clearly(test_environment):

@@ -87,3 +87,22 @@ def test_hourly_limit_is_kept_in_redis_across_web_restarts(app):
     restarted = create_app({"TESTING": True, "CALLS_PER_HOUR_LIMIT": 2})
     root = twiml(Twilio(restarted.test_client()).post("/twilio/voice", call_form("+15550100402")))
     assert "take a break" in spoken(root)
+
+
+def test_replays_of_one_signed_greeting_count_as_one_call(twilio, app):
+    assert app.config["CALLS_PER_HOUR_LIMIT"] == 20  # the default: 21 requests would pass it
+    form = call_form("+15550100403")
+    for _ in range(1 + 20):  # the call, then the same signed request replayed 20 times
+        assert twiml(twilio.post("/twilio/voice", form)).find("Gather") is not None
+    root = twiml(twilio.post("/twilio/voice", call_form("+15550100403")))  # a new call
+    assert root.find("Gather") is not None and "take a break" not in spoken(root)
+
+
+def test_a_replayed_greeting_keeps_the_verdict_its_call_first_had(twilio, app):
+    app.config["CALLS_PER_HOUR_LIMIT"] = 2
+    first, second, third = (call_form("+15550100404") for _ in range(3))
+    for form in (first, second):
+        assert twiml(twilio.post("/twilio/voice", form)).find("Gather") is not None
+    assert "take a break" in spoken(twiml(twilio.post("/twilio/voice", third)))
+    assert twiml(twilio.post("/twilio/voice", first)).find("Gather") is not None  # a retry
+    assert "take a break" in spoken(twiml(twilio.post("/twilio/voice", third)))

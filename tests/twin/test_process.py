@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import stat
 from pathlib import Path
 
 import pytest
@@ -15,9 +17,12 @@ from twin.remote import RemoteTwin
 ROOT = Path(__file__).resolve().parents[2]
 
 
+TOKEN = secrets.token_urlsafe(16)
+
+
 @pytest.fixture
 def twin_process(fake_app, tmp_path):
-    """A twin process whose number points at fake_app."""
+    """A twin process whose number points at fake_app, keeping its token in tmp_path."""
     port = free_port()
     options = [
         "--account-sid", ACCOUNT_SID,
@@ -26,9 +31,10 @@ def twin_process(fake_app, tmp_path):
         "--status-callback", fake_app.url("/status"),
         "--sms-url", fake_app.url("/sms"),
         "--time-scale", "0.02",
+        "--control-token-file", str(tmp_path / "token"),
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = start_twin(port, options, env=env, cwd=ROOT, log=tmp_path / "twin.log")
+    process = start_twin(port, options, token=TOKEN, env=env, cwd=ROOT, log=tmp_path / "twin.log")
     yield f"http://127.0.0.1:{port}"
     stop(process)
 
@@ -40,7 +46,7 @@ def test_remote_caller_through_the_control_api(twin_process, fake_app):
     )
     fake_app.on("/pick", lambda form: twiml(f"<Say>Picked {form['Digits']}.</Say>"))
     fake_app.on("/sms", twiml("<Message>Noted.</Message>"))
-    remote = RemoteTwin(twin_process)
+    remote = RemoteTwin(twin_process, TOKEN)
     caller = remote.dial("+15550100051")
     caller.wait_until_heard("press 1")
     caller.press("1")
@@ -54,3 +60,10 @@ def test_remote_caller_through_the_control_api(twin_process, fake_app):
         timeout=5,
     ).json()
     assert [c["sid"] for c in listed["calls"]] == [caller.sid]
+
+
+def test_the_process_keeps_its_control_token_private_while_it_runs(twin_process, tmp_path):
+    kept = tmp_path / "token"
+    assert kept.read_text().strip() == TOKEN
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert requests.get(f"{twin_process}/_twin/calls", timeout=5).status_code == 401

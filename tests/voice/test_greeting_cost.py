@@ -1,0 +1,36 @@
+"""The greeting is the hot path: one Redis round trip and no SQL once the caches are warm."""
+
+from __future__ import annotations
+
+from redis.connection import AbstractConnection
+from sqlalchemy import event
+
+from app.db import db
+from tests.support import call_form, twiml
+
+
+def test_a_warm_greeting_costs_one_redis_round_trip_and_no_sql(twilio, app, monkeypatch):
+    twiml(twilio.post("/twilio/voice", call_form("+15550100405")))  # warms caches and pools
+    sent: list[bytes] = []
+    real_send = AbstractConnection.send_packed_command
+
+    def send(self, command, *args, **kwargs):
+        sent.append(command)  # one send per round trip: a pipeline goes out whole
+        return real_send(self, command, *args, **kwargs)
+
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", send)
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        root = twiml(twilio.post("/twilio/voice", call_form("+15550100405")))
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert root.find("Gather") is not None
+    assert statements == []
+    assert len(sent) == 1, sent
