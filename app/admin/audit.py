@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.admin import bp
 from app.admin.models import AdminUser, AuditLog
+from app.admin.params import page_number
 from app.db import db
 
 PER_PAGE = 50
@@ -52,7 +53,7 @@ def audit_log():
     """The audit log, newest first."""
     page = db.paginate(
         select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc()),
-        page=request.args.get("page", 1, type=int),
+        page=page_number(request.args),
         per_page=PER_PAGE,
         error_out=False,
     )

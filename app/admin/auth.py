@@ -35,7 +35,11 @@ def require_login():
 
 def safe_next(target: str | None) -> str:
     """A redirect target inside the admin only (no open redirects)."""
-    parts = urlsplit(target or "")
+    target = target or ""
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # such as an unclosed IPv6 bracket: "//["
+        return url_for("admin.dashboard")
     if parts.scheme or parts.netloc or not parts.path.startswith("/admin"):
         return url_for("admin.dashboard")
     return target

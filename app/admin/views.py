@@ -12,6 +12,7 @@ from app.admin import (  # noqa: F401 - imported for their routes
     calls,
     dashboard,
     membership,
+    params,
     safety,
     schedule,
     zones,
