@@ -40,7 +40,8 @@ def safe_next(target: str | None) -> str:
         parts = urlsplit(target)
     except ValueError:  # such as an unclosed IPv6 bracket: "//["
         return url_for("admin.dashboard")
-    if parts.scheme or parts.netloc or not parts.path.startswith("/admin"):
+    header_safe = all(32 <= ord(c) != 127 for c in target)  # Location refuses a line break
+    if parts.scheme or parts.netloc or not parts.path.startswith("/admin") or not header_safe:
         return url_for("admin.dashboard")
     return target
 

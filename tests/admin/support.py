@@ -41,6 +41,19 @@ def login(client, email: str = EMAIL, password: str = PASSWORD, **extra):
     return client.post("/admin/login", data=data)
 
 
+def get_routes(app) -> list:
+    """Every GET route of the admin but its static files."""
+    return sorted(
+        (
+            rule
+            for rule in app.url_map.iter_rules()
+            if rule.rule.startswith("/admin") and "GET" in rule.methods
+            if rule.endpoint != "admin.static"
+        ),
+        key=lambda rule: rule.rule,
+    )
+
+
 def add_call(app, number: str, outcome: str | None, mode: str = "pairing", **fields) -> int:
     """A call row as the line stores it: masked number only; returns its id."""
     parsed = phonenumbers.parse(number)
