@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from flask import render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.admin import bp
+from app.admin import bp, throttle
 from app.admin.models import AdminUser, AuditLog
 from app.admin.params import page_number
 from app.db import db
+from app.settings import settings
 
 PER_PAGE = 50
 LABELS = {
@@ -44,6 +48,27 @@ def audit(
             action=action,
             target=None if target is None else str(target)[:64],
             detail=detail[:200] if detail else None,
+        )
+    )
+
+
+def fingerprint(text: str) -> str:
+    """A short keyed hash: the same text reads the same in the log, and cannot be read back."""
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, b"admin-audit:" + text.encode(), hashlib.sha256).hexdigest()[:10]
+
+
+def failed_login(address: str | None, email: str, user: AdminUser | None, reason: str) -> None:
+    """Record a failed login, the address's first in the window only, and nothing typed in it."""
+    if not throttle.first_failure(address):
+        return
+    who = f"admin {user.id}" if user else f"unknown account {fingerprint(email)}"
+    where = fingerprint(throttle.client(address))
+    db.session.add(
+        AuditLog(
+            action="login_failed",
+            target=None if user is None else str(user.id),
+            detail=f"{who}, {reason}, address {where}",
         )
     )
 

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from app.admin import bp, throttle
-from app.admin.audit import audit
+from app.admin.audit import audit, failed_login
 from app.admin.forms import LoginForm
 from app.admin.models import AdminUser
+from app.admin.throttle import Gate
 from app.db import db, utcnow
 
 OPEN_ENDPOINTS = {"admin.login", "admin.static"}
@@ -46,42 +47,44 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _authenticate(email: str, password: str) -> AdminUser | None:
-    user = db.session.scalar(select(AdminUser).where(AdminUser.email == email))
+def _password_matches(user: AdminUser | None, password: str) -> bool:
     if user is None:
         AdminUser(password_hash=_DUMMY_HASH).check_password(password)
-        return None
-    return user if user.check_password(password) else None
+        return False
+    return user.check_password(password)
+
+
+def too_many(form, wait: int, template: str, **context):
+    """The form again, saying how long to wait before the next attempt (429)."""
+    when = f"{wait} s" if wait < 60 else f"{-(-wait // 60)} min"
+    form.form_errors.append(f"Too many attempts. Try again in {when}.")
+    page = render_template(template, form=form, **context)
+    return page, 429, {"Retry-After": str(wait)}
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """The login form; failures are counted per email and per address."""
+    """The login form; each attempt is booked against the account and the address first."""
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
-    status = 200
-    if form.validate_on_submit():
-        email, address = form.email.data.strip().lower(), request.remote_addr or "unknown"
-        wait = throttle.blocked_for(email, address)
-        user = None if wait else _authenticate(email, form.password.data)
-        if user is not None:
-            return _logged_in(user, email, address)
-        if wait:
-            minutes = -(-wait // 60)
-            form.form_errors.append(f"Too many attempts. Try again in {minutes} min.")
-            status = 429
-        else:
-            throttle.failed(email, address)
-            audit("login_failed", email=email)
-            db.session.commit()
-            form.form_errors.append("Wrong email or password.")
-            status = 401
-    return render_template("admin/login.html", form=form), status
+    if not form.validate_on_submit():
+        return render_template("admin/login.html", form=form)
+    email, address = form.email.data.strip().lower(), request.remote_addr
+    wait = throttle.book(Gate.PASSWORD, email, address)
+    if wait:
+        return too_many(form, wait, "admin/login.html")
+    user = db.session.scalar(select(AdminUser).where(AdminUser.email == email))
+    if _password_matches(user, form.password.data):
+        return _logged_in(user, email, address)
+    failed_login(address, email, user, "wrong password")
+    db.session.commit()
+    form.form_errors.append("Wrong email or password.")
+    return render_template("admin/login.html", form=form), 401
 
 
-def _logged_in(user: AdminUser, email: str, address: str):
-    throttle.succeeded(email, address)
+def _logged_in(user: AdminUser, email: str, address: str | None):
+    throttle.succeeded(Gate.PASSWORD, email, address)
     login_user(user)
     user.last_login_at = utcnow()
     audit("login", target=user.id, admin=user)
