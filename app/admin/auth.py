@@ -13,6 +13,7 @@ from app.admin import bp, throttle
 from app.admin.audit import audit, failed_login
 from app.admin.forms import LoginForm
 from app.admin.models import AdminUser
+from app.admin.params import MAX_ID
 from app.admin.throttle import Gate
 from app.db import db, utcnow
 
@@ -21,9 +22,18 @@ OPEN_ENDPOINTS = {"admin.login", "admin.static"}
 _DUMMY_HASH = generate_password_hash("not a password")
 
 
-def load_user(user_id: str) -> AdminUser | None:
-    """Flask-Login's user loader."""
-    return db.session.get(AdminUser, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> AdminUser | None:
+    """Flask-Login's user loader: the account, if the session's generation is still its own."""
+    user_id, _, generation = session_id.partition(".")
+    if not (user_id.isdigit() and generation.isdigit()) or int(user_id) > MAX_ID:
+        return None
+    user = db.session.get(AdminUser, int(user_id))
+    return user if user and user.session_generation == int(generation) else None
+
+
+def end_every_session(user: AdminUser) -> None:
+    """Every session of this admin, on any device, ends at its next request."""
+    user.session_generation += 1
 
 
 @bp.before_request
@@ -94,8 +104,9 @@ def _logged_in(user: AdminUser, email: str, address: str | None):
 
 @bp.post("/logout")
 def logout():
-    """Log out (a POST with a CSRF token, so no other site can log an admin out)."""
+    """Log out everywhere (a POST with a CSRF token, so no other site can log an admin out)."""
     audit("logout", target=current_user.id)
+    end_every_session(current_user)
     db.session.commit()
     logout_user()
     flash("You are logged out.")
