@@ -21,6 +21,8 @@ LABELS = {
     "login_failed": "Failed login",
     "logout": "Logged out",
     "admin_created": "Admin created",
+    "second_factor_reset": "Second factor reset",
+    "password_changed": "Password changed",
     "block_lifted": "Block lifted",
     "schedule_changed": "Schedule changed",
     "date_added": "One-off date added",

@@ -1,23 +1,30 @@
-"""Logging in and out; every other admin page and export requires a logged-in admin."""
+"""Logging in (a password, then a code) and out; every other admin page and export requires a
+logged-in admin."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from app.admin import bp, throttle
+from app.admin import bp, throttle, totp
 from app.admin.audit import audit, failed_login
-from app.admin.forms import LoginForm
+from app.admin.forms import CodeForm, LoginForm
 from app.admin.models import AdminUser
 from app.admin.params import MAX_ID
 from app.admin.throttle import Gate
 from app.db import db, utcnow
 
-OPEN_ENDPOINTS = {"admin.login", "admin.static"}
+OPEN_ENDPOINTS = {"admin.login", "admin.login_code", "admin.static"}
+PENDING, PENDING_SECONDS = "admin_pending", 300  # between the password and the code
+NO_SECOND_FACTOR = (
+    "Two-step login is not set up for this account yet. "
+    "Set it up with: mindfuse admin reset-2fa EMAIL"
+)
 # Checked when the email is unknown, so a wrong email takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password")
 
@@ -29,11 +36,6 @@ def load_user(session_id: str) -> AdminUser | None:
         return None
     user = db.session.get(AdminUser, int(user_id))
     return user if user and user.session_generation == int(generation) else None
-
-
-def end_every_session(user: AdminUser) -> None:
-    """Every session of this admin, on any device, ends at its next request."""
-    user.session_generation += 1
 
 
 @bp.before_request
@@ -85,16 +87,56 @@ def login():
     if wait:
         return too_many(form, wait, "admin/login.html")
     user = db.session.scalar(select(AdminUser).where(AdminUser.email == email))
-    if _password_matches(user, form.password.data):
-        return _logged_in(user, email, address)
-    failed_login(address, email, user, "wrong password")
-    db.session.commit()
-    form.form_errors.append("Wrong email or password.")
-    return render_template("admin/login.html", form=form), 401
-
-
-def _logged_in(user: AdminUser, email: str, address: str | None):
+    if not _password_matches(user, form.password.data):
+        failed_login(address, email, user, "wrong password")
+        db.session.commit()
+        form.form_errors.append("Wrong email or password.")
+        return render_template("admin/login.html", form=form), 401
     throttle.succeeded(Gate.PASSWORD, email, address)
+    if not user.totp_secret:
+        form.form_errors.append(NO_SECOND_FACTOR)
+        return render_template("admin/login.html", form=form), 403
+    session[PENDING] = {"id": user.id, "generation": user.session_generation}
+    session[PENDING]["until"] = int(time.time()) + PENDING_SECONDS
+    return redirect(url_for("admin.login_code", next=request.args.get("next")))
+
+
+def _pending_user() -> AdminUser | None:
+    """The account whose password was just given, for a few minutes and while its sessions stand."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or pending.get("until", 0) < time.time():
+        return None
+    user = db.session.get(AdminUser, pending.get("id"))
+    return user if user and user.session_generation == pending.get("generation") else None
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    """The second step: the code from the admin's authenticator app, or a recovery code."""
+    user = _pending_user()
+    if current_user.is_authenticated or user is None:
+        return redirect(url_for("admin.login", next=request.args.get("next")))
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return render_template("admin/login_code.html", form=form)
+    address = request.remote_addr
+    wait = throttle.book(Gate.CODE, str(user.id), address)
+    if wait:
+        return too_many(form, wait, "admin/login_code.html")
+    factor = totp.verify(user, form.code.data)
+    if factor is None:
+        failed_login(address, user.email, user, "wrong code")
+        db.session.commit()
+        form.form_errors.append("That code is not right, or was used already.")
+        return render_template("admin/login_code.html", form=form), 401
+    throttle.succeeded(Gate.CODE, str(user.id), address)
+    session.pop(PENDING, None)
+    if factor is totp.Factor.RECOVERY:
+        flash(f"Recovery code used: {totp.recovery_codes_left(user)} left.")
+    return _logged_in(user)
+
+
+def _logged_in(user: AdminUser):
     login_user(user)
     user.last_login_at = utcnow()
     audit("login", target=user.id, admin=user)
@@ -106,7 +148,7 @@ def _logged_in(user: AdminUser, email: str, address: str | None):
 def logout():
     """Log out everywhere (a POST with a CSRF token, so no other site can log an admin out)."""
     audit("logout", target=current_user.id)
-    end_every_session(current_user)
+    current_user.end_sessions()
     db.session.commit()
     logout_user()
     flash("You are logged out.")

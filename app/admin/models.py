@@ -33,6 +33,10 @@ class AdminUser(UserMixin, db.Model):
         """The id kept in the session: the account and its session generation."""
         return f"{self.id}.{self.session_generation}"
 
+    def end_sessions(self) -> None:
+        """End every session of this admin, on any device, at its next request."""
+        self.session_generation += 1
+
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password."""
         self.password_hash = generate_password_hash(password)

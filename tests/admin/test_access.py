@@ -13,19 +13,20 @@ from app.line.models import Block
 from tests.admin.support import EMAIL, PASSWORD, csrf_token, login
 from tests.support import call_form
 
-OPEN = ("admin.login", "admin.static")
+OPEN = (
+    "admin.login",
+    "admin.login_code",
+    "admin.static",
+)  # the code step: tests/admin/test_totp.py
 ARGUMENTS = {"IntegerConverter": 1, "AnyConverter": "grant"}  # else a string
 
 
 def _admin_urls(app) -> list[tuple[str, str, str]]:
-    """(endpoint, method, url) for every admin route but the login page and static files."""
+    """(endpoint, method, url) for every admin route but the login pages and static files."""
     found = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
-            if not rule.rule.startswith("/admin") or rule.endpoint in (
-                "admin.login",
-                "admin.static",
-            ):
+            if not rule.rule.startswith("/admin") or rule.endpoint in OPEN:
                 continue
             values = {
                 name: ARGUMENTS.get(type(conv).__name__, "x")
@@ -51,10 +52,7 @@ def test_every_admin_url_redirects_to_login_when_logged_out(app, client):
 
 def test_login_then_back_where_you_were_going(app, client, admin_id):
     assert client.get("/admin/calls").location == "/admin/login?next=/admin/calls"
-    response = client.post(
-        "/admin/login?next=/admin/calls",
-        data={"email": EMAIL, "password": PASSWORD, "csrf_token": csrf_token(client)},
-    )
+    response = login(client, next="/admin/calls")  # by way of the code
     assert response.location == "/admin/calls"
     assert client.get("/admin/calls").status_code == 200
     with app.app_context():
@@ -63,10 +61,7 @@ def test_login_then_back_where_you_were_going(app, client, admin_id):
 
 
 def test_login_never_redirects_off_site(client, admin_id):
-    token = csrf_token(client)
-    data = {"email": EMAIL, "password": PASSWORD, "csrf_token": token}
-    response = client.post("/admin/login?next=https://evil.example/admin", data=data)
-    assert response.location == "/admin/"
+    assert login(client, next="https://evil.example/admin").location == "/admin/"
 
 
 def test_wrong_password_is_refused(app, client, admin_id):
