@@ -6,6 +6,7 @@ from flask import render_template
 from flask_wtf.csrf import CSRFError
 
 from app.admin import (  # noqa: F401 - imported for their routes
+    account,
     audit,
     auth,
     bp,
