@@ -133,12 +133,15 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(OUTPUT / name), full_page=True)
 
 
-def _log_in(page, password: str = PASSWORD):
+def _log_in(page, password: str = PASSWORD, shot: str | None = None):
     """The password, then (when it is right) the code the admin's app shows."""
     page.fill("#email", EMAIL)
     page.fill("#password", password)
     page.click("button:has-text('Log in')")
     if password == PASSWORD:
+        page.wait_for_selector("#code")
+        if shot:
+            _shot(page, shot)
         page.fill("#code", fresh_code(page.app))
         page.click("button:has-text('Log in')")
 
@@ -157,7 +160,7 @@ def test_wrong_password_then_login_and_a_dashboard_screenshot(page, browser):
     assert "/admin/login?next=" in page.url
     _log_in(page, password="not my password")
     assert page.inner_text(".form-error") == "Wrong email or password."
-    _log_in(page)
+    _log_in(page, shot="admin-login-code.png")
     page.wait_for_selector("h1:has-text('Calls')")  # back where the admin was going
     page.click("nav.nav >> text=Line health")
     page.wait_for_selector("body[data-charts='ready']")
@@ -270,3 +273,13 @@ def test_the_time_zone_selector_submits_itself(admin):
         admin.select_option("#zone-select", "Asia/Tokyo")  # forms.js submits the form
     admin.reload()
     assert admin.eval_on_selector("#zone-select", "select => select.value") == "Asia/Tokyo"
+
+
+def test_the_account_page(admin):
+    admin.click("text=Account")
+    admin.fill("#current", "not my password")
+    admin.fill("#new", "a brand new passphrase")
+    admin.fill("#confirm", "a brand new passphrase")
+    admin.click("button:has-text('Change password')")
+    assert "That is not your current password." in admin.inner_text("#password-form")
+    _shot(admin, "admin-account.png")
