@@ -60,9 +60,15 @@ def fingerprint(text: str) -> str:
     return hmac.new(key, b"admin-audit:" + text.encode(), hashlib.sha256).hexdigest()[:10]
 
 
-def failed_login(address: str | None, email: str, user: AdminUser | None, reason: str) -> None:
-    """Record a failed login, the address's first in the window only, and nothing typed in it."""
-    if not throttle.first_failure(address):
+def failed_login(
+    address: str | None, email: str, user: AdminUser | None, reason: str, capped: bool = True
+) -> None:
+    """Record a failed login, and nothing typed in it; capped: the address's first in the window.
+
+    Uncapped for wrong codes: only someone who knew the password gets that far, and their
+    attempts are throttled per account, so their rows are few and each of them matters.
+    """
+    if capped and not throttle.first_failure(address):
         return
     who = f"admin {user.id}" if user else f"unknown account {fingerprint(email)}"
     where = fingerprint(throttle.client(address))

@@ -125,7 +125,7 @@ def login_code():
         return too_many(form, wait, "admin/login_code.html")
     factor = totp.verify(user, form.code.data)
     if factor is None:
-        failed_login(address, user.email, user, "wrong code")
+        failed_login(address, user.email, user, "wrong code after the right password", False)
         db.session.commit()
         form.form_errors.append("That code is not right, or was used already.")
         return render_template("admin/login_code.html", form=form), 401

@@ -4,12 +4,13 @@ stored hashed, throttled attempts, and the key shown once by `mindfuse admin cre
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import pyotp
 from sqlalchemy import select
 
-from app.admin.models import AdminUser, RecoveryCode
+from app.admin.models import AdminUser, AuditLog, RecoveryCode
 from app.db import db
 from tests.admin.support import EMAIL, PASSWORD, TOTP_SECRET, csrf_token, fresh_code, login
 
@@ -120,3 +121,39 @@ def test_reset_gives_a_new_key_and_ends_the_sessions(app, runner, admin_client):
     assert login(app.test_client()).status_code == 401  # the helper still uses the old key
     missing = runner.invoke(args=["admin", "reset-2fa", "nobody@example.test"])
     assert missing.exit_code != 0 and "no admin" in missing.output
+
+
+def test_every_wrong_code_is_audited(app, client, admin_id):
+    assert _password(client, password="a wrong guess").status_code == 401
+    _password(client)
+    _code(client, "000000" if fresh_code(app) != "000000" else "111111")
+    _code(client, "000000" if fresh_code(app) != "000000" else "111111")
+    with app.app_context():
+        details = db.session.scalars(select(AuditLog.detail).order_by(AuditLog.id)).all()
+    assert [d.split(", ")[1] for d in details] == ["wrong password"] + 2 * [
+        "wrong code after the right password"
+    ]
+
+
+def test_one_code_sent_twice_at_once_logs_in_once(app, admin_id):
+    clients = [app.test_client(), app.test_client()]
+    tokens = []
+    for client in clients:
+        _password(client)
+        tokens.append(csrf_token(client, CODE_PAGE))
+    code, start, statuses = fresh_code(app), threading.Barrier(2), []
+
+    def send(client, token):
+        start.wait()
+        statuses.append(
+            client.post(CODE_PAGE, data={"code": code, "csrf_token": token}).status_code
+        )
+
+    threads = [
+        threading.Thread(target=send, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [302, 401]
