@@ -96,8 +96,8 @@ def login():
     if not user.totp_secret:
         form.form_errors.append(NO_SECOND_FACTOR)
         return render_template("admin/login.html", form=form), 403
-    session[PENDING] = {"id": user.id, "generation": user.session_generation}
-    session[PENDING]["until"] = int(time.time()) + PENDING_SECONDS
+    until = int(time.time()) + PENDING_SECONDS
+    session[PENDING] = {"id": user.id, "generation": user.session_generation, "until": until}
     return redirect(url_for("admin.login_code", next=request.args.get("next")))
 
 

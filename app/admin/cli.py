@@ -36,6 +36,8 @@ def _show(enrolment: totp.Enrolment, qr_path: Path | None) -> None:
     click.echo(f"  key: {enrolment.secret}\n  {enrolment.uri}\n")
     click.echo(totp.qr_text(enrolment.uri))
     if qr_path is not None:
+        qr_path.touch(mode=0o600)
+        qr_path.chmod(0o600)  # also when the file was there before: it holds the key
         qr_path.write_bytes(totp.qr_svg(enrolment.uri))
         click.echo(f"The QR code is also in {qr_path}; delete it once it is scanned.")
     click.echo("Recovery codes (each logs in once without the app; keep them safe):")

@@ -87,6 +87,7 @@ def test_create_shows_the_key_once_with_a_qr_and_recovery_codes(app, runner, tmp
     uri = pyotp.TOTP(key).provisioning_uri(name="new@example.test", issuer_name="Mindfuse admin")
     assert uri in output and "█" in output  # the URI, and as a QR code in the terminal
     assert (tmp_path / "qr.svg").read_text().startswith("<svg")
+    assert (tmp_path / "qr.svg").stat().st_mode & 0o077 == 0  # it holds the key
     assert len(codes) == len(set(codes)) == 10
     with app.app_context():
         assert db.session.scalar(select(AdminUser.totp_secret)) == key
