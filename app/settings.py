@@ -294,6 +294,15 @@ class Settings:
     FUSING_OPEN_TO_ALL = Setting(
         flag, False, "whether the Fusing Hour is open to callers without a membership"
     )
+    ADMIN_LOGIN_MAX_PER_ACCOUNT = Setting(
+        int, 5, "admin login attempts per account from one address before each waits longer"
+    )
+    ADMIN_LOGIN_MAX_PER_ADDRESS = Setting(
+        int, 20, "admin login attempts from one address before each waits longer"
+    )
+    ADMIN_LOGIN_WINDOW_SECONDS = Setting(
+        int, 900, "how long admin login attempts are remembered; the longest wait between them"
+    )
 
     @classmethod
     def declared(cls) -> Iterator[Setting[Any]]:

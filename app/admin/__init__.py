@@ -40,7 +40,7 @@ def _cookie_flags(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the admin blueprint, its login manager and CSRF protection."""
-    from app.admin import views  # noqa: F401, PLC0415 - attaches the routes to bp
+    from app.admin import headers, views  # noqa: F401, PLC0415 - views attach the routes to bp
     from app.admin.auth import load_user  # noqa: PLC0415
 
     _cookie_flags(app)
@@ -54,3 +54,4 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
     login_manager.user_loader(load_user)
     app.register_blueprint(bp)
+    headers.init_app(app)

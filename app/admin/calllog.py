@@ -49,11 +49,16 @@ def outcome_choices() -> list[tuple[str, str]]:
     return [(outcome, outcome_label(outcome)) for outcome in Outcome]
 
 
+# A day outside these has no calls, and its bounds in a time zone would overflow a datetime.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9999, 12, 30)
+
+
 def _day(text: str | None) -> date | None:
     try:
-        return date.fromisoformat(text) if text else None
+        day = date.fromisoformat(text) if text else None
     except ValueError:
         return None
+    return day if day and FIRST_DAY <= day <= LAST_DAY else None
 
 
 @dataclass(frozen=True)

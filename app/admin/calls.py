@@ -10,6 +10,7 @@ from flask import Response, abort, render_template, request, stream_with_context
 from app.admin import bp, membership, zones
 from app.admin.calllog import MODE_LABELS, Filters, csv_lines, outcome_choices, talk_seconds
 from app.admin.forms import ActionForm
+from app.admin.params import page_number
 from app.db import db
 from app.line.models import Call, Outcome, Step
 
@@ -50,7 +51,7 @@ def calls():
     filters = Filters.from_args(request.args)
     page = db.paginate(
         filters.query(),
-        page=request.args.get("page", 1, type=int),
+        page=page_number(request.args),
         per_page=PER_PAGE,
         error_out=False,
     )

@@ -17,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
+    EqualTo,
     InputRequired,
     Length,
     NumberRange,
@@ -24,6 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app.admin.models import MIN_PASSWORD
 from app.fusing.sessions import DURATION_MINUTES, ROUND_MINUTES
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -39,6 +41,29 @@ class LoginForm(FlaskForm):
 
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired()])
+
+
+class CodeForm(FlaskForm):
+    """The second step of a login: a code from the authenticator app, or a recovery code."""
+
+    code = StringField("Code", validators=[DataRequired(), Length(max=64)])
+
+
+class PasswordForm(FlaskForm):
+    """A password change: the current password, and the new one twice."""
+
+    current = PasswordField("Current password", validators=[DataRequired()])
+    new = PasswordField(
+        "New password",
+        validators=[
+            DataRequired(),
+            Length(MIN_PASSWORD, 1024, f"Use at least {MIN_PASSWORD} characters."),
+        ],
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("new", "The two new passwords differ.")],
+    )
 
 
 class ActionForm(FlaskForm):

@@ -6,12 +6,14 @@ from flask import render_template
 from flask_wtf.csrf import CSRFError
 
 from app.admin import (  # noqa: F401 - imported for their routes
+    account,
     audit,
     auth,
     bp,
     calls,
     dashboard,
     membership,
+    params,
     safety,
     schedule,
     zones,

@@ -7,6 +7,8 @@ import secrets
 from datetime import timedelta
 
 import phonenumbers
+import pyotp
+from sqlalchemy import update
 
 from app.admin.models import AdminUser
 from app.db import db, utcnow
@@ -15,13 +17,14 @@ from app.line.models import Call
 
 EMAIL = "ops@example.test"
 PASSWORD = "a long admin passphrase"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def make_admin(app, email: str = EMAIL, password: str = PASSWORD) -> int:
-    """Create an admin account; returns its id."""
+    """Create an admin account with TOTP_SECRET as its key; returns its id."""
     with app.app_context():
-        user = AdminUser(email=email)
+        user = AdminUser(email=email, totp_secret=TOTP_SECRET)
         user.set_password(password)
         db.session.add(user)
         db.session.commit()
@@ -35,10 +38,47 @@ def csrf_token(client, path: str = "/admin/login") -> str:
     return found.group(1)
 
 
-def login(client, email: str = EMAIL, password: str = PASSWORD, **extra):
-    """Post the login form the way a browser does (with its CSRF token)."""
-    data = {"email": email, "password": password, "csrf_token": csrf_token(client), **extra}
-    return client.post("/admin/login", data=data)
+def fresh_code(app, email: str = EMAIL) -> str:
+    """The code the admin's app shows now, its time step made unused again first.
+
+    A code is accepted once, so a test that logs in twice within 30 s would be refused the
+    second time, as it should; this stands for the next login, half a minute later.
+    """
+    with app.app_context():
+        db.session.execute(
+            update(AdminUser).where(AdminUser.email == email).values(totp_last_step=None)
+        )
+        db.session.commit()
+    return pyotp.TOTP(TOTP_SECRET).now()
+
+
+def login(client, email: str = EMAIL, password: str = PASSWORD, next: str | None = None):
+    """Log in the way a browser does (CSRF tokens, the password, then the current code).
+
+    Returns the answer to the password when it did not lead on to the code, else the answer to
+    the code.
+    """
+    query = {"next": next} if next else {}
+    data = {"email": email, "password": password, "csrf_token": csrf_token(client)}
+    response = client.post("/admin/login", data=data, query_string=query)
+    if response.status_code != 302 or not response.location.startswith("/admin/login/code"):
+        return response
+    token = csrf_token(client, response.location)
+    code = {"code": fresh_code(client.application, email), "csrf_token": token}
+    return client.post(response.location, data=code)
+
+
+def get_routes(app) -> list:
+    """Every GET route of the admin but its static files."""
+    return sorted(
+        (
+            rule
+            for rule in app.url_map.iter_rules()
+            if rule.rule.startswith("/admin") and "GET" in rule.methods
+            if rule.endpoint != "admin.static"
+        ),
+        key=lambda rule: rule.rule,
+    )
 
 
 def add_call(app, number: str, outcome: str | None, mode: str = "pairing", **fields) -> int:

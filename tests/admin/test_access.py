@@ -13,19 +13,20 @@ from app.line.models import Block
 from tests.admin.support import EMAIL, PASSWORD, csrf_token, login
 from tests.support import call_form
 
-OPEN = ("admin.login", "admin.static")
+OPEN = (
+    "admin.login",
+    "admin.login_code",
+    "admin.static",
+)  # the code step: tests/admin/test_totp.py
 ARGUMENTS = {"IntegerConverter": 1, "AnyConverter": "grant"}  # else a string
 
 
 def _admin_urls(app) -> list[tuple[str, str, str]]:
-    """(endpoint, method, url) for every admin route but the login page and static files."""
+    """(endpoint, method, url) for every admin route but the login pages and static files."""
     found = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
-            if not rule.rule.startswith("/admin") or rule.endpoint in (
-                "admin.login",
-                "admin.static",
-            ):
+            if not rule.rule.startswith("/admin") or rule.endpoint in OPEN:
                 continue
             values = {
                 name: ARGUMENTS.get(type(conv).__name__, "x")
@@ -51,10 +52,7 @@ def test_every_admin_url_redirects_to_login_when_logged_out(app, client):
 
 def test_login_then_back_where_you_were_going(app, client, admin_id):
     assert client.get("/admin/calls").location == "/admin/login?next=/admin/calls"
-    response = client.post(
-        "/admin/login?next=/admin/calls",
-        data={"email": EMAIL, "password": PASSWORD, "csrf_token": csrf_token(client)},
-    )
+    response = login(client, next="/admin/calls")  # by way of the code
     assert response.location == "/admin/calls"
     assert client.get("/admin/calls").status_code == 200
     with app.app_context():
@@ -63,10 +61,7 @@ def test_login_then_back_where_you_were_going(app, client, admin_id):
 
 
 def test_login_never_redirects_off_site(client, admin_id):
-    token = csrf_token(client)
-    data = {"email": EMAIL, "password": PASSWORD, "csrf_token": token}
-    response = client.post("/admin/login?next=https://evil.example/admin", data=data)
-    assert response.location == "/admin/"
+    assert login(client, next="https://evil.example/admin").location == "/admin/"
 
 
 def test_wrong_password_is_refused(app, client, admin_id):
@@ -77,9 +72,9 @@ def test_wrong_password_is_refused(app, client, admin_id):
     unknown = login(client, email="nobody@example.test")
     assert unknown.status_code == 401
     assert "Wrong email or password." in unknown.get_data(as_text=True)
-    with app.app_context():
+    with app.app_context():  # one row per address per window (tests/admin/test_throttle.py)
         actions = db.session.scalars(select(AuditLog.action)).all()
-        assert actions == ["login_failed", "login_failed"]
+        assert actions == ["login_failed"]
 
 
 def test_a_form_without_its_csrf_token_is_rejected(app, client, admin_client):
@@ -106,12 +101,12 @@ def test_twilio_webhooks_need_no_csrf_token_but_keep_their_signature_check(twili
     assert client.post("/twilio/voice", data=call_form("+15550100162")).status_code == 403
 
 
-def test_logins_are_rate_limited_per_email(app, client, admin_id):
+def test_logins_back_off_per_account_from_an_address(app, client, admin_id):
     for _ in range(5):
         assert login(client, password="wrong guess").status_code == 401
-    response = login(client)  # even the right password waits now
-    assert response.status_code == 429
-    assert "Too many attempts" in response.get_data(as_text=True)
+    response = login(client)  # from this address even the right password waits now
+    assert response.status_code == 429 and response.headers["Retry-After"] == "1"
+    assert "Too many attempts. Try again in 1 s." in response.get_data(as_text=True)
     assert client.get("/admin/").status_code == 302
 
 

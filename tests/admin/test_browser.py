@@ -19,7 +19,7 @@ from app.fusing import sessions
 from app.fusing.models import FusingGuest, FusingSession
 from app.line.models import Block, Call, DailyStats, Report
 from tests.admin.browser import ARGS, CHROMIUM, missing_reason
-from tests.admin.support import EMAIL, PASSWORD, login, make_admin, number_forms
+from tests.admin.support import EMAIL, PASSWORD, fresh_code, login, make_admin, number_forms
 from tests.support import clean, eventually
 
 SKIP = missing_reason()
@@ -117,13 +117,15 @@ def browser():
 
 @pytest.fixture
 def page(browser, seeded):
-    """A fresh browser context (no cookies) on the admin's login page."""
+    """A fresh browser context (no cookies); anything the CSP refused on its pages fails it."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     context.set_default_timeout(5000)
     tab = context.new_page()
-    tab.base = seeded.server.url
+    tab.base, tab.app, refused = seeded.server.url, seeded.app, []
+    tab.on("console", lambda m: refused.append(m.text) if "Security Policy" in m.text else None)
     yield tab
     context.close()
+    assert not refused, refused
 
 
 def _shot(page, name: str) -> None:
@@ -131,10 +133,17 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(OUTPUT / name), full_page=True)
 
 
-def _log_in(page, password: str = PASSWORD):
+def _log_in(page, password: str = PASSWORD, shot: str | None = None):
+    """The password, then (when it is right) the code the admin's app shows."""
     page.fill("#email", EMAIL)
     page.fill("#password", password)
     page.click("button:has-text('Log in')")
+    if password == PASSWORD:
+        page.wait_for_selector("#code")
+        if shot:
+            _shot(page, shot)
+        page.fill("#code", fresh_code(page.app))
+        page.click("button:has-text('Log in')")
 
 
 @pytest.fixture
@@ -151,7 +160,7 @@ def test_wrong_password_then_login_and_a_dashboard_screenshot(page, browser):
     assert "/admin/login?next=" in page.url
     _log_in(page, password="not my password")
     assert page.inner_text(".form-error") == "Wrong email or password."
-    _log_in(page)
+    _log_in(page, shot="admin-login-code.png")
     page.wait_for_selector("h1:has-text('Calls')")  # back where the admin was going
     page.click("nav.nav >> text=Line health")
     page.wait_for_selector("body[data-charts='ready']")
@@ -243,7 +252,8 @@ def test_no_admin_page_or_export_shows_a_raw_number(seeded):
         if rule.rule.startswith("/admin")
         and "GET" in rule.methods
         and not rule.arguments
-        and rule.endpoint != "admin.login"  # sends a logged-in admin on to the dashboard
+        # these send a logged-in admin on to the dashboard
+        and rule.endpoint not in ("admin.login", "admin.login_code")
     ]
     urls += [f"/admin/calls/{n}" for n in call_ids]
     urls += [f"/admin/?period={p}" for p in ("24h", "30d", "365d")]
@@ -256,3 +266,20 @@ def test_no_admin_page_or_export_shows_a_raw_number(seeded):
         leaked = [form for form in forms if form in text]
         assert not leaked, (url, leaked)
     assert "+1 ••• •••• 81" in client.get("/admin/calls.csv").get_data(as_text=True)
+
+
+def test_the_time_zone_selector_submits_itself(admin):
+    with admin.expect_navigation():
+        admin.select_option("#zone-select", "Asia/Tokyo")  # forms.js submits the form
+    admin.reload()
+    assert admin.eval_on_selector("#zone-select", "select => select.value") == "Asia/Tokyo"
+
+
+def test_the_account_page(admin):
+    admin.click("text=Account")
+    admin.fill("#current", "not my password")
+    admin.fill("#new", "a brand new passphrase")
+    admin.fill("#confirm", "a brand new passphrase")
+    admin.click("button:has-text('Change password')")
+    assert "That is not your current password." in admin.inner_text("#password-form")
+    _shot(admin, "admin-account.png")
