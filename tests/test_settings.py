@@ -80,6 +80,8 @@ def test_the_sending_rate_is_a_number_above_zero(tmp_path):
     for bad in ("0", "-1", "fast"):
         with pytest.raises(ValueError):
             from_environment(str(tmp_path), {"SMS_SEGMENTS_PER_SECOND": bad})
+
+
 def _production(**overrides: str) -> dict[str, str]:
     """A complete, strong production environment, with `overrides` over it."""
     env = {

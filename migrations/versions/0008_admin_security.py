@@ -1,7 +1,7 @@
 """admin sessions that can be revoked, TOTP second factor, recovery codes
 
 Revision ID: 0007_admin_security
-Revises: 0006
+Revises: 0007_purges
 Create Date: 2026-12-01 10:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007_admin_security'
-down_revision = '0006'
+down_revision = '0007_purges'
 branch_labels = None
 depends_on = None
 
