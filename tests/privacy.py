@@ -10,7 +10,7 @@ import phonenumbers
 import redis
 from rq.job import Job, NoSuchJobError
 
-from tests.support import dump_database
+from tests.support import dump_database, dump_keys
 
 
 def number_forms(number: str) -> set[str]:
@@ -28,22 +28,8 @@ def number_forms(number: str) -> set[str]:
 def _namespace(app) -> str:
     """The Redis keys and values under the app's prefix and of its RQ queue."""
     conn = redis.Redis.from_url(app.config["REDIS_URL"])
-    readers = {
-        "string": conn.get,
-        "hash": conn.hgetall,
-        "zset": lambda k: conn.zrange(k, 0, -1),
-        "set": conn.smembers,
-        "list": lambda k: conn.lrange(k, 0, -1),
-        "stream": conn.xrange,
-    }
     patterns = (app.config["REDIS_KEY_PREFIX"] + "*", f"rq:*{app.config['RQ_QUEUE']}*")
-    lines = []
-    for pattern in patterns:
-        for key in conn.scan_iter(pattern):
-            kind = conn.type(key).decode()
-            if kind in readers:  # "none": expired since the scan saw it
-                lines.append(f"{key!r} {readers[kind](key)!r}")
-    return "\n".join(lines)
+    return "\n".join(dump_keys(conn, pattern) for pattern in patterns)
 
 
 def _jobs(app) -> str:

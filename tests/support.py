@@ -160,9 +160,8 @@ def tuned(twin: Twin, **values):
             setattr(targets[name], name, value)
 
 
-def dump_redis(url: str) -> str:
-    """Every key and value in the suite's Redis db index, as text to search."""
-    conn = redis.Redis.from_url(url)
+def dump_keys(conn: redis.Redis, pattern: str | None = None) -> str:
+    """Every key matching `pattern` (all of them by default) and its value, as text to search."""
     readers = {
         "string": conn.get,
         "hash": conn.hgetall,
@@ -171,9 +170,14 @@ def dump_redis(url: str) -> str:
         "list": lambda k: conn.lrange(k, 0, -1),
         "stream": conn.xrange,
     }
-    kinds = ((k, conn.type(k).decode()) for k in conn.scan_iter())
+    kinds = ((k, conn.type(k).decode()) for k in conn.scan_iter(pattern))
     # A key may expire between the scan and its reading (type "none"): it holds nothing then.
     return "\n".join(f"{k!r} {readers[kind](k)!r}" for k, kind in kinds if kind in readers)
+
+
+def dump_redis(url: str) -> str:
+    """Every key and value in the suite's Redis db index, as text to search."""
+    return dump_keys(redis.Redis.from_url(url))
 
 
 def twin_call(twin: Twin, number: str, status: str = "completed") -> str:
