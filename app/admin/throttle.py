@@ -13,8 +13,6 @@ import math
 import time
 from enum import StrEnum
 
-from flask import current_app
-
 from app.infra import redis
 from app.settings import settings
 
@@ -93,12 +91,7 @@ def _keys(gate: Gate, account: str, address: str) -> tuple[str, str]:
 
 
 def _scripts():
-    scripts = current_app.extensions.get(SCRIPTS)
-    if scripts is None:
-        conn = redis.connection()
-        scripts = (conn.register_script(BOOK), conn.register_script(SUCCEEDED))
-        current_app.extensions[SCRIPTS] = scripts
-    return scripts
+    return redis.scripts(SCRIPTS, BOOK, SUCCEEDED)
 
 
 def _now_ms() -> int:

@@ -57,3 +57,13 @@ def key(*parts: str) -> str:
 def queue() -> Queue:
     """The RQ queue every job goes on (app.jobs enqueues them)."""
     return Queue(settings.RQ_QUEUE, connection=connection())
+
+
+def scripts(name: str, *sources: str) -> tuple:
+    """These Lua scripts registered on the app's Redis client, once per app under `name`."""
+    found = current_app.extensions.get(name)
+    if found is None:
+        conn = connection()
+        found = tuple(conn.register_script(source) for source in sources)
+        current_app.extensions[name] = found
+    return found

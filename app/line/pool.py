@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from flask import current_app
-
 from app.infra import redis
 from app.line.pool_scripts import LEAVE, MATCH_OR_WAIT
 from app.settings import settings
@@ -24,12 +22,7 @@ class Placement:
 
 
 def _scripts():
-    scripts = current_app.extensions.get(SCRIPTS)
-    if scripts is None:
-        conn = redis.connection()
-        scripts = (conn.register_script(MATCH_OR_WAIT), conn.register_script(LEAVE))
-        current_app.extensions[SCRIPTS] = scripts
-    return scripts
+    return redis.scripts(SCRIPTS, MATCH_OR_WAIT, LEAVE)
 
 
 def _now_ms() -> int:
