@@ -172,10 +172,16 @@ def leave_room(call: Call, dial_status: str, hung_up: bool) -> str:
         # Matched, perhaps a moment ago: if the two never met, the other one must not wait alone.
         jobs.RESCUE_PARTNER.enqueue(call.id, call.room)
         reason = _why_room_ended(call)
-    call.state = CallState.AFTER
+    # A status callback that ended the call meanwhile (this request can wait for a leave
+    # event) is not overwritten.
+    moved = db.session.execute(
+        update(Call)
+        .where(Call.id == call.id, Call.state != CallState.ENDED)
+        .values(state=CallState.AFTER)
+    ).rowcount
     record(call, Step.LEFT, f"{reason} ({dial_status})")
     db.session.commit()
-    return reason
+    return reason if moved else "ended"
 
 
 def _why_room_ended(call: Call) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from email.utils import format_datetime
 
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from app.admin.calls import timeline
 from app.billing.models import Membership
 from app.db import db, utcnow
-from app.line import pool
+from app.line import pairing, pool
 from app.line.models import Call, ConferenceEvent, Conversation
 from tests.support import call_form, twiml
 
@@ -229,3 +230,29 @@ def test_the_first_to_leave_is_not_read_past_an_earlier_event_still_on_its_way(t
     data = {**first, "CallStatus": "in-progress", "DialCallStatus": "completed"}
     root = twiml(twilio.post("/twilio/voice/after", data))
     assert "The other person has left" in root.find("Gather/Say").text
+
+
+def test_a_status_callback_that_ends_the_call_while_its_dial_action_waits_is_kept(
+    twilio, app, monkeypatch
+):
+    # The Dial's action waits briefly for the room's leave event; the call's final status
+    # callback can land meanwhile, and the action must not put the call back on the menu.
+    first, room = _waiting(twilio, "+15550100070")
+    second, _ = _waiting(twilio, "+15550100071")
+    for sequence, form in enumerate([first, second], 1):
+        _conference(twilio, room, "participant-join", sequence, form["CallSid"], sequence)
+    waiting = pairing._first_to_leave
+
+    def ended_meanwhile(conversation_id, patience=1.0):
+        sender = threading.Thread(target=_status, args=(twilio, first, "completed", 9))
+        sender.start()
+        sender.join()
+        return waiting(conversation_id, patience=0)
+
+    monkeypatch.setattr(pairing, "_first_to_leave", ended_meanwhile)
+    data = {**first, "CallStatus": "completed", "DialCallStatus": "completed"}
+    root = twiml(twilio.post("/twilio/voice/after", data))
+    assert root.find("Hangup") is not None
+    with app.app_context():
+        call = db.session.scalar(select(Call).where(Call.sid == first["CallSid"]))
+        assert call.state == "ended" and call.ended_at is not None
