@@ -9,6 +9,7 @@ import logging
 import os
 import secrets
 import signal
+import subprocess
 import threading
 import time
 import warnings
@@ -284,6 +285,8 @@ class Line:
         self.web_log = _Kept()  # what this process logs: the web app (and the twin)
         logging.getLogger().addHandler(self.web_log)
         self.worker = launcher.start_worker(environment, worker_log)
+        self.scheduler: subprocess.Popen | None = None
+        self.scheduler_log = worker_log.with_name("scheduler.log")
 
     def numbers(self) -> set[str]:
         """Every caller's and texter's number the twin has seen (the line's own left out)."""
@@ -294,8 +297,10 @@ class Line:
 
     def logs(self) -> dict[str, str]:
         """The logs of the line's processes, by process."""
-        worker = self.worker_log.read_text(errors="replace") if self.worker_log.exists() else ""
-        return {"web log": "\n".join(self.web_log.lines), "worker log": worker}
+        found = {"web log": "\n".join(self.web_log.lines)}
+        for name, path in (("worker log", self.worker_log), ("scheduler log", self.scheduler_log)):
+            found[name] = path.read_text(errors="replace") if path.exists() else ""
+        return found
 
     def dial(self, number: str):
         """A simulated caller dialling the line."""
@@ -318,9 +323,21 @@ class Line:
         """Start a fresh worker (after a crash); it logs to the same file."""
         self.worker = launcher.start_worker(self.environment, self.worker_log)
 
+    def start_scheduler(self) -> None:
+        """Start `mindfuse scheduler`: every recurring job is queued at once, then on its
+        interval. Its log is read by logs() from then on."""
+        self.scheduler = launcher.start_scheduler(self.environment, self.scheduler_log)
+
+    def stop_scheduler(self) -> None:
+        """Stop the scheduler, if it runs."""
+        if self.scheduler is not None:
+            launcher.stop(self.scheduler)
+            self.scheduler = None
+
     def stop(self) -> None:
         """Stop the worker gracefully, then make sure nothing it forked is left."""
         logging.getLogger().removeHandler(self.web_log)
+        self.stop_scheduler()
         if launcher.stop(self.worker):  # killed by then; the log says what it was doing
             tail = self.worker_log.read_text(errors="replace")[-3000:]
             message = f"the RQ worker did not stop within 10 s; its log ends:\n{tail}"

@@ -6,9 +6,12 @@ from __future__ import annotations
 import logging
 
 import phonenumbers
+from rq.job import Job
 from sqlalchemy import func, select
 
+from app import jobs
 from app.db import db
+from app.infra import redis
 from app.line.models import Call, Purge
 from tests.support import dump_database, dump_redis, eventually
 
@@ -46,6 +49,25 @@ def _call_and_text(line) -> None:
     assert line.twin.send_sms(TEXTER, "hello").replies  # a text in, and the line's reply out
 
 
+def _every_recurring_job_ran_once(line) -> None:
+    """Start the scheduler, which queues each recurring job at once; wait until all ran."""
+    with line.app.app_context():
+        queue = redis.queue()
+    names = {job.name for job in jobs.RECURRING}
+    line.start_scheduler()
+
+    def ran() -> set[str]:
+        done = queue.finished_job_registry.get_job_ids() + queue.failed_job_registry.get_job_ids()
+        return {job.func_name for job in Job.fetch_many(done, queue.connection) if job}
+
+    try:
+        eventually(lambda: names <= ran(), timeout=30)
+    finally:
+        line.stop_scheduler()
+    assert not queue.failed_job_registry.get_job_ids(), "a recurring job failed"
+    assert "scheduler" in line.logs()["scheduler log"].lower()
+
+
 def test_no_raw_number_in_database_redis_or_logs_and_nothing_left_at_twilio(line, caplog):
     caplog.set_level(logging.DEBUG)
     logging.getLogger("app").info("a caller from %s said hello", NUMBERS[0])  # must be redacted
@@ -67,11 +89,12 @@ def test_no_raw_number_in_database_redis_or_logs_and_nothing_left_at_twilio(line
     deletes = [r.status for r in twin.requests if r.method == "DELETE"]
     assert 400 in deletes and deletes.count(204) == 5  # refused at first (20009), then deleted
 
+    _every_recurring_job_ran_once(line)  # over what the calls and the text left
     places = {
         "database": dump_database(line.app),
         "redis": dump_redis(line.app.config["REDIS_URL"]),
         "web logs": caplog.text,
-        "worker logs": line.worker_log.read_text(),
+        **line.logs(),  # the worker's and the scheduler's
     }
     assert "said hello" in caplog.text and "purged" in places["database"]
     for number in (*NUMBERS, TEXTER):
