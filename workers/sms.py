@@ -153,7 +153,7 @@ def plan_reminders(now: datetime | None = None) -> int:
                 upcoming.starts_at, wave.offset_minutes, now
             ):
                 queued += _plan_wave(session.starts_at, wave.offset_minutes)
-    _requeue_stuck(now)
+    _requeue_stuck(utcnow())  # claims and rows are stamped with the real time
     return queued
 
 
@@ -212,7 +212,7 @@ def _enqueue(ids: list[int], again: str = "") -> None:
 def _requeue_stuck(now: datetime) -> None:
     """Texts a dead worker left behind: queued ones are sent again; claimed ones are checked.
 
-    `now` is the real time: claims and rows are stamped with it.
+    `now` is the real time (utcnow()): claims and rows are stamped with it.
     """
     stale = now - timedelta(seconds=settings.SMS_STUCK_SECONDS)
     stuck = db.session.scalars(

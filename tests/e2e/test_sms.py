@@ -10,7 +10,7 @@ from datetime import time as clock
 import pytest
 from sqlalchemy import select
 
-from app.db import db
+from app.db import db, utcnow
 from app.fusing import sessions
 from app.sms.models import Subscriber, TextMessage
 from tests.support import TIME_SCALE, drain, eventually
@@ -154,6 +154,12 @@ def test_a_wave_leaves_at_the_senders_rate_without_queueing_at_twilio(waves_only
     assert last - began >= 59 / RATE  # one segment a (simulated) second, the twin's rate
 
 
+def _left_behind_looks_stuck(line) -> bool:
+    stale = utcnow() - timedelta(seconds=LINE_CONFIG["SMS_STUCK_SECONDS"])
+    unsent = [t for t in _texts(line) if t.status in ("queued", "sending")]
+    return bool(unsent) and all((t.claimed_at or t.created_at) < stale for t in unsent)
+
+
 def test_a_worker_killed_mid_wave_sends_each_reminder_exactly_once(waves_only):
     line = waves_only
     _berlin_sunday(line)
@@ -165,7 +171,8 @@ def test_a_worker_killed_mid_wave_sends_each_reminder_exactly_once(waves_only):
         assert plan_reminders(due) == 120
     eventually(lambda: sum(len(line.twin.inbox(n)) > 1 for n in numbers) >= 20)
     line.kill_worker(with_job=True)  # about one second into a six-second wave
-    time.sleep(1.5)  # the line is down for a moment, as after a crash
+    # Down until what the dead worker left looks stuck (SMS_STUCK_SECONDS on the real clock).
+    eventually(lambda: _left_behind_looks_stuck(line), timeout=10)
     line.start_worker()
     with line.app.app_context():
         plan_reminders(due)  # the scheduler's next run finds what the dead worker left

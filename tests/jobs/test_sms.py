@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.db import db, utcnow
 from app.fusing import sessions
@@ -20,6 +20,7 @@ from app.sms.crypto import encrypt
 from app.sms.models import Subscriber, TextMessage
 from tests.support import LINE
 from twin import MessagingService, Twin
+from workers import sms as workers_sms
 from workers.sms import plan_reminders, send_batch
 
 RATE = 20  # segments a second, for the line and for the twin below alike
@@ -218,3 +219,52 @@ def test_texts_a_dead_worker_left_are_looked_up_at_twilio_and_sent_once(app, sen
         assert db.session.get(TextMessage, lost).status == "queued"
         (job,) = redis.queue().jobs
         assert job.id.startswith("sms-again-") and job.args == ([lost, *waiting],)
+
+
+def test_a_text_another_worker_claimed_while_this_one_waited_its_turn_is_not_sent(
+    app, sender, monkeypatch
+):
+    with app.app_context():
+        (text_id,) = _texts(_subscribers(1))
+
+    def claimed_meanwhile(segments):  # the other worker's claim lands during the wait
+        with app.app_context():
+            db.session.execute(
+                update(TextMessage).where(TextMessage.id == text_id).values(status="sending")
+            )
+            db.session.commit()
+
+    monkeypatch.setattr(workers_sms, "_pace", claimed_meanwhile)
+    with app.app_context():
+        assert send_batch([text_id]) == {"sent": 0, "skipped": 1, "opted_out": 0, "failed": 0}
+    assert _creates(sender) == []
+
+
+def test_a_claim_younger_than_the_stuck_time_is_left_to_its_worker(app, sender):
+    app.config["SMS_STUCK_SECONDS"] = 60
+    with app.app_context():
+        people = _subscribers(2)
+        (busy,) = _texts(people[:1], status="sending", claimed_at=utcnow() - timedelta(seconds=30))
+        (fresh,) = _texts(people[1:])  # queued a moment ago: its chunk is still coming
+        plan_reminders()
+        plan_reminders(utcnow() + timedelta(hours=1))  # a planning time, not the claims' clock
+        assert db.session.get(TextMessage, busy).status == "sending"
+        assert db.session.get(TextMessage, fresh).status == "queued"
+        assert not [job for job in redis.queue().get_job_ids() if job.startswith("sms-again-")]
+    assert [r for r in sender.requests if r.path.endswith("/Messages.json")] == []
+
+
+def test_a_stuck_text_is_settled_by_what_twilio_says_it_sent(app, sender):
+    app.config["SMS_STUCK_SECONDS"] = 0
+    with app.app_context():
+        people = _subscribers(2)
+        claimed = utcnow() - timedelta(seconds=5)
+        left, lost = _texts(people, status="sending", claimed_at=claimed)
+        # Only the first one's text is at Twilio, to its number, after the claim.
+        sender.client().messages.create(to="+4915550000000", from_=LINE, body="Welcome")
+        for text_id, went in ((left, True), (lost, False)):
+            message = db.session.get(TextMessage, text_id)
+            assert workers_sms._left(message) is went
+        assert db.session.get(TextMessage, left).status == "sent"
+        found = db.session.get(TextMessage, lost)
+        assert found.status == "queued" and found.claimed_at is None
