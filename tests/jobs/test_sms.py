@@ -268,3 +268,42 @@ def test_a_stuck_text_is_settled_by_what_twilio_says_it_sent(app, sender):
         assert db.session.get(TextMessage, left).status == "sent"
         found = db.session.get(TextMessage, lost)
         assert found.status == "queued" and found.claimed_at is None
+
+
+def test_a_wave_is_planned_for_each_active_subscriber_without_one_and_no_one_else(app):
+    app.config["SMS_SEGMENTS_PER_SECOND"] = 1.0
+    with app.app_context():
+        _berlin_sundays()
+        first, stopped = _subscribers(2)
+        db.session.get(Subscriber, stopped).status = "opted_out"
+        db.session.commit()
+        due = SESSION - timedelta(minutes=15)
+        assert plan_reminders(due) == 1
+        (later,) = _subscribers(1, zone="Europe/Paris")  # signed up after the wave began
+        assert plan_reminders(due) == 1
+        planned = db.session.scalars(select(TextMessage.subscriber_id)).all()
+        assert sorted(planned) == sorted([first, later])
+
+
+def test_a_text_sent_long_ago_is_not_taken_for_a_stuck_one(app, sender):
+    app.config["SMS_STUCK_SECONDS"] = 0
+    with app.app_context():
+        (sent,) = _texts(_subscribers(1), status="sent", claimed_at=utcnow() - timedelta(hours=1))
+        plan_reminders()
+        assert db.session.get(TextMessage, sent).status == "sent"
+        assert redis.queue().get_job_ids() == []
+    assert [r for r in sender.requests if "/Messages" in r.path] == []  # nothing asked
+
+
+def test_a_stuck_text_of_someone_who_stopped_meanwhile_is_settled_not_sent(app, sender):
+    app.config["SMS_STUCK_SECONDS"] = 0
+    with app.app_context():
+        (person,) = _subscribers(1)
+        (text_id,) = _texts([person], status="sending", claimed_at=utcnow() - timedelta(minutes=5))
+        db.session.get(Subscriber, person).number_encrypted = None  # STOP while it was claimed
+        db.session.commit()
+        assert workers_sms._left(db.session.get(TextMessage, text_id)) is True
+        assert db.session.get(TextMessage, text_id).status == "sent"
+        plan_reminders()
+        assert redis.queue().get_job_ids() == []
+    assert _creates(sender) == []
