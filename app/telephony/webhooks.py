@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
@@ -85,12 +85,16 @@ def is_message_sid(value: str) -> bool:
 
 
 def parse_timestamp(value: str | None) -> datetime:
-    """Twilio's RFC 2822 callback timestamp, or now."""
+    """Twilio's RFC 2822 callback timestamp, or now.
+
+    `-0000` is UTC with no local zone said (RFC 2822, 3.3): Python reads it as a naive time.
+    """
     if value:
         try:
-            return parsedate_to_datetime(value)
+            found = parsedate_to_datetime(value)
         except (TypeError, ValueError):
-            pass
+            return utcnow()
+        return found.replace(tzinfo=UTC) if found.tzinfo is None else found
     return utcnow()
 
 

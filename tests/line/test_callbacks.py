@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 from sqlalchemy import func, select
@@ -256,3 +256,17 @@ def test_a_status_callback_that_ends_the_call_while_its_dial_action_waits_is_kep
     with app.app_context():
         call = db.session.scalar(select(Call).where(Call.sid == first["CallSid"]))
         assert call.state == "ended" and call.ended_at is not None
+
+
+def test_a_status_callback_stamped_minus_0000_is_recorded(twilio, app):
+    form = call_form("+15550100411")
+    twilio.post("/twilio/voice", form)
+    twilio.post("/twilio/voice/menu", {**form, "Digits": "2"})
+    data = {**form, "CallStatus": "completed", "CallDuration": "7", "SequenceNumber": "4"}
+    data["Timestamp"] = "Tue, 01 Dec 2026 10:00:03 -0000"  # UTC, no local zone said
+    response = twilio.post("/twilio/voice/status", data)
+    assert response.status_code == 204
+    with app.app_context():
+        call = db.session.scalar(select(Call).where(Call.sid == form["CallSid"]))
+        assert call.state == "ended"
+        assert call.ended_at == datetime(2026, 12, 1, 10, 0, 3, tzinfo=UTC)

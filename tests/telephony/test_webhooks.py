@@ -113,6 +113,11 @@ def test_an_rfc_2822_timestamp_is_read_with_its_offset():
     assert webhooks.parse_timestamp("Tue, 01 Dec 2026 11:00:03 +0100") == AT
 
 
+def test_a_timestamp_in_utc_with_no_zone_said_is_utc():
+    found = webhooks.parse_timestamp("Tue, 01 Dec 2026 10:00:03 -0000")
+    assert found == AT and found.tzinfo is not None
+
+
 @pytest.mark.parametrize("raw", (*GARBLED_STAMPS, None))
 def test_a_missing_or_garbled_timestamp_is_now(raw):
     within = _now_window()
