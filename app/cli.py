@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
-from app import urls
+from app import identity_keys, urls
 from app.infra import redis
 
 
@@ -26,13 +26,24 @@ def urls_command():
     click.echo(f"SMS URL (POST):              {urls.public(urls.SMS)}")
 
 
+@click.command("rekey")
+@with_appcontext
+def rekey_command():
+    """Re-key every stored caller identity to the newest key in NUMBER_HASH_REKEYS."""
+    if problems := identity_keys.mismatched():
+        raise click.ClickException("; ".join(problems) + ": keep the keys in the order added")
+    for column, count in identity_keys.rekey().items():
+        click.echo(f"{column}: {count} re-keyed")
+    click.echo(f"Every identity is at re-key {identity_keys.applied()}; safe to run again.")
+
+
 def init_app(app: Flask) -> None:
     """Attach the line's commands to the app's CLI."""
     from app.admin.cli import admin_cli  # noqa: PLC0415
     from app.fusing.cli import fusing_cli  # noqa: PLC0415
     from app.sms.cli import sms_cli  # noqa: PLC0415
 
-    commands = (redis_url_command, urls_command, fusing_cli, sms_cli)
+    commands = (redis_url_command, urls_command, rekey_command, fusing_cli, sms_cli)
     for command in (*commands, admin_cli):
         app.cli.add_command(command)
 

@@ -5,15 +5,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import phonenumbers
+
+from app.settings import settings
 
 # What carriers send instead of a number, spelled out or on the keypad
 # (ANONYMOUS, RESTRICTED, UNAVAILABLE, BLOCKED, UNKNOWN, PRIVATE).
 WITHHELD_WORDS = {"", "anonymous", "restricted", "unavailable", "blocked", "unknown", "private"}
 WITHHELD_KEYPAD = {"266696687", "7378742833", "86282452253", "2562533", "8656696", "7748283"}
 MASK = "••• ••••"
+# Re-keying (NUMBER_HASH_REKEYS) wraps an identity in one more HMAC per added key, so no
+# number is needed to re-key what is stored. The last character says how many times: an
+# identity of the first key alone ends in a hex digit, as every identity made before any
+# re-keying does; once re-keyed it ends in g, twice in h, and so on.
+MARKS = "ghijklmnopqrstuvwxyz"
 
 
 @dataclass(frozen=True)
@@ -24,10 +32,42 @@ class Caller:
     masked: str
     country: str | None
     withheld: bool
+    # The identity under each generation of keys, oldest first (the last is `identity`):
+    # what is stored may still be under an older one until `mindfuse rekey` has run.
+    forms: tuple[str, ...] = field(default=(), compare=False)
 
 
 def _hmac(key: str, text: str) -> str:
     return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def hash_keys() -> tuple[str, ...]:
+    """The identity keys in the order they were added: NUMBER_HASH_KEY, then each re-key."""
+    return (settings.NUMBER_HASH_KEY, *settings.NUMBER_HASH_REKEYS)
+
+
+def generation(identity: str) -> int:
+    """How many times this identity has been re-keyed (0: the first key alone)."""
+    mark = identity[-1:]
+    return MARKS.index(mark) + 1 if mark and mark in MARKS else 0
+
+
+def _rekeyed(identity: str, key: str, generation: int) -> str:
+    return _hmac(key, identity)[:63] + MARKS[generation - 1]
+
+
+def current(identity: str, keys: Sequence[str]) -> str:
+    """A stored identity re-keyed up to the newest key (as it is, if it already is)."""
+    for step in range(generation(identity) + 1, len(keys)):
+        identity = _rekeyed(identity, keys[step], step)
+    return identity
+
+
+def _forms(keys: Sequence[str], text: str) -> tuple[str, ...]:
+    found = [_hmac(keys[0], text)]
+    for step in range(1, len(keys)):
+        found.append(_rekeyed(found[-1], keys[step], step))
+    return tuple(found)
 
 
 def parse_e164(raw: str | None) -> phonenumbers.PhoneNumber | None:
@@ -58,10 +98,16 @@ def country_of(number: phonenumbers.PhoneNumber) -> str | None:
     return None if region in (None, "ZZ", "001") else region
 
 
-def identify(raw: str | None, key: str, call_sid: str) -> Caller:
-    """Identify a caller by HMAC of E.164; withheld or invalid IDs get a per-call identity."""
+def identify(raw: str | None, keys: str | Sequence[str], call_sid: str) -> Caller:
+    """Identify a caller by HMAC of E.164; withheld or invalid IDs get a per-call identity.
+
+    `keys`: one key, or the keys in the order they were added (hash_keys()).
+    """
+    keys = (keys,) if isinstance(keys, str) else tuple(keys)
     number = parse_e164(raw)
     if number is None:
-        return Caller(_hmac(key, "call:" + call_sid), "withheld", None, True)
+        forms = _forms(keys, "call:" + call_sid)
+        return Caller(forms[-1], "withheld", None, True, forms)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return Caller(_hmac(key, e164), masked_form(number), country_of(number), False)
+    forms = _forms(keys, e164)
+    return Caller(forms[-1], masked_form(number), country_of(number), False, forms)

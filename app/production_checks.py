@@ -27,6 +27,14 @@ def long_key(text: str) -> str | None:
     return f"is {size} bytes long; it must be at least {MIN_KEY_BYTES} (make one: {MAKE_KEY})"
 
 
+def long_keys(text: str) -> str | None:
+    """A comma-separated list of keys, each of at least MIN_KEY_BYTES bytes."""
+    for number, key in enumerate((k.strip() for k in text.split(",") if k.strip()), 1):
+        if (problem := long_key(key)) is not None:
+            return f"key {number} {problem}"
+    return None
+
+
 def fernet_keys(text: str) -> str | None:
     """A comma-separated list of one or more valid Fernet keys."""
     keys = [key.strip() for key in text.split(",") if key.strip()]

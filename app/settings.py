@@ -21,7 +21,7 @@ from flask import current_app
 
 from app import production_checks
 from app.private_files import private_folder, write_private
-from app.production_checks import fernet_keys, https_address, long_key, not_sqlite
+from app.production_checks import fernet_keys, https_address, long_key, long_keys, not_sqlite
 
 T = TypeVar("T")
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -137,6 +137,10 @@ def _sqlite_file(start: Start) -> str:
     return database_uri(f"sqlite:///{Path(start.instance_path) / 'mindfuse.db'}")
 
 
+def _key_list(text: str) -> tuple[str, ...]:
+    return tuple(key.strip() for key in text.split(",") if key.strip())
+
+
 def _token() -> str:
     return secrets.token_hex(32)
 
@@ -169,6 +173,12 @@ class Settings:
     SECRET_KEY = Setting(str, "", "session signing", secret=_token, production_check=long_key)
     NUMBER_HASH_KEY = Setting(
         str, "", "key of the caller identity HMAC", secret=_token, production_check=long_key
+    )
+    NUMBER_HASH_REKEYS = Setting(
+        _key_list,
+        (),
+        "keys added to the identity HMAC since, comma-separated, oldest first (see Re-keying)",
+        production_check=long_keys,
     )
     NUMBER_ENCRYPTION_KEY = Setting(
         str,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.identity import identify
+from app.identity import current, generation, identify
 
 KEY = "k" * 32
 
@@ -47,3 +47,14 @@ def test_fictional_numbers_are_served_as_numbers():
     assert not us.withheld and us.country == "US" and us.masked.endswith("42")
     assert not uk.withheld and uk.country == "GB"
     assert us.identity != identify("+15550100042", "other-key", "CA1").identity
+
+
+def test_each_added_key_wraps_the_identity_once_and_marks_how_often():
+    keys = ("k0" * 16, "k1" * 16, "k2" * 16)
+    forms = identify("+15550100123", keys, "CA" + "0" * 32).forms
+    assert [generation(form) for form in forms] == [0, 1, 2]
+    assert forms[0] == identify("+15550100123", keys[0], "CA" + "0" * 32).identity
+    assert forms[-1][-1] == "h" and len({len(form) for form in forms}) == 1
+    assert current(forms[0], keys) == current(forms[1], keys) == forms[2]  # from any generation
+    assert current(forms[2], keys) == forms[2]  # already there: left alone
+    assert current(forms[0], keys[:2]) == forms[1]

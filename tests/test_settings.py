@@ -121,6 +121,14 @@ def test_production_refuses_a_key_shorter_than_32_bytes(tmp_path, name):
     from_environment(str(tmp_path), _production(**{name: "é" * 16}))  # 32 bytes in UTF-8
 
 
+def test_production_refuses_a_short_rekey_and_takes_them_in_order(tmp_path):
+    first, second = "a" * 32, "b" * 40
+    message = _refusal(tmp_path, NUMBER_HASH_REKEYS=f"{first},short")
+    assert "NUMBER_HASH_REKEYS key 2 is 5 bytes long; it must be at least 32" in message
+    config = from_environment(str(tmp_path), _production(NUMBER_HASH_REKEYS=f"{first}, {second}"))
+    assert config["NUMBER_HASH_REKEYS"] == (first, second)
+
+
 @pytest.mark.parametrize(
     "keys",
     ["x", "not-a-fernet-key-" * 3, Fernet.generate_key().decode() + ",short", " , "],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from sqlalchemy import func, select
 
+from app import identity_keys
 from app.admin import bp
 from app.admin.audit import audit
 from app.billing import membership
@@ -18,7 +19,8 @@ MANUAL = "manual"
 
 def status_of(identity: str) -> Membership | None:
     """The membership row of an identity, if the line has one."""
-    return db.session.scalar(select(Membership).where(Membership.identity == identity))
+    forms = identity_keys.forms(identity)
+    return db.session.scalar(select(Membership).where(Membership.identity.in_(forms)))
 
 
 @bp.get("/members")

@@ -10,6 +10,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app import identity_keys
 from app.billing.models import Membership, MembershipStatus, PaymentEvent
 from app.db import db, dialect_insert, utcnow
 from app.line.models import Call, Conversation
@@ -57,6 +58,10 @@ class Subscription:
 def _row(identity: str) -> Membership:
     """The caller's membership row, created if missing: safe when two requests create it at once
     (the end of a room is reported by several callbacks, maybe at the same moment)."""
+    forms = identity_keys.forms(identity)
+    found = db.session.scalar(select(Membership).where(Membership.identity.in_(forms)))
+    if found is not None:
+        return found
     db.session.execute(
         dialect_insert(Membership)
         .values(identity=identity, status=MembershipStatus.NONE, updated_at=utcnow())
@@ -69,7 +74,8 @@ def entitled(call: Call) -> bool:
     """Whether this caller may be connected: free conversation left, or an active member."""
     if call.withheld:
         return True  # no lasting identity to count a free conversation against
-    found = db.session.scalar(select(Membership).where(Membership.identity == call.identity))
+    forms = identity_keys.forms(call.identity)
+    found = db.session.scalar(select(Membership).where(Membership.identity.in_(forms)))
     return found is None or found.free_used_at is None or found.status == MembershipStatus.ACTIVE
 
 

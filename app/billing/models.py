@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app import identity_keys
 from app.db import UTCDateTime, db, utcnow
 
 
@@ -41,3 +42,6 @@ class PaymentEvent(db.Model):
     event_ref: Mapped[str] = mapped_column(String(128), unique=True)
     kind: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+identity_keys.rekeyed(Membership.identity)

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Integer, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import identity_keys
 from app.db import UTCDateTime, db, utcnow
 
 
@@ -123,3 +124,6 @@ class FusingSeat(db.Model):
     identity: Mapped[str] = mapped_column(String(64))
 
     room_row: Mapped[FusingRoom] = relationship(back_populates="seats")
+
+
+identity_keys.rekeyed(FusingGuest.identity, FusingSeat.identity)

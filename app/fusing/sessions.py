@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import identity_keys
 from app.db import db, utcnow
 from app.fusing.lineup import Pair, met_pairs
 from app.fusing.models import (
@@ -240,7 +241,7 @@ def pair_late_joiner(session: FusingSession, guest: FusingGuest) -> tuple[str | 
     while True:
         placement = pool.match_or_wait(
             token,
-            guest.identity,
+            identity_keys.newest(guest.identity),
             "lobby",
             guest.call_id,
             excluded,

@@ -9,9 +9,9 @@ from flask import abort
 from sqlalchemy import select, update
 from sqlalchemy.orm import make_transient_to_detached
 
-from app import jobs
+from app import identity_keys, jobs
 from app.db import db, dialect_insert, utcnow
-from app.identity import Caller, identify
+from app.identity import Caller
 from app.infra import redis, table_cache
 from app.line import pool
 from app.line.models import Call, CallEvent, CallMode, CallState, Outcome, Step
@@ -70,7 +70,7 @@ def _arrival_statement():
 
 def caller_of(sid: str, from_number: str | None) -> Caller:
     """Who is calling on this CallSid (400 for a malformed sid); touches no store."""
-    return identify(from_number, settings.NUMBER_HASH_KEY, _valid_sid(sid))
+    return identity_keys.caller(from_number, _valid_sid(sid))
 
 
 def arrive(sid: str, caller: Caller, arrived_at: datetime | None = None) -> Call:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import identity_keys
 from app.db import UTCDateTime, db, utcnow
 
 
@@ -251,3 +252,6 @@ class Purge(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_code: Mapped[int | None] = mapped_column(Integer)  # Twilio's last refusal
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+identity_keys.rekeyed(Call.identity, Report.reporter, Report.reported, Block.identity)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from app import identity_keys
 from app.db import db, utcnow
 from app.infra import table_cache
 from app.line.models import Block, Call, Conversation, Report
@@ -22,14 +23,16 @@ def active_block(identity: str) -> Block | None:
     now = utcnow()
     return db.session.scalar(
         select(Block).where(
-            Block.identity == identity, Block.lifted_at.is_(None), Block.expires_at > now
+            Block.identity.in_(identity_keys.forms(identity)),
+            Block.lifted_at.is_(None),
+            Block.expires_at > now,
         )
     )
 
 
 def is_blocked(identity: str) -> bool:
     """Whether a block keeps this identity off the line now (from the per-process cache)."""
-    expires = table_cache.cached("blocks", _active_blocks).get(identity)
+    expires = table_cache.cached("blocks", _active_blocks).get(identity_keys.newest(identity))
     return expires is not None and expires > utcnow()
 
 
@@ -40,7 +43,8 @@ def _active_blocks() -> dict[str, datetime]:
         )
     )
     found: dict[str, datetime] = {}
-    for identity, expires in rows:
+    for stored, expires in rows:  # by the newest form: rows may be re-keyed or not yet
+        identity = identity_keys.newest(stored)
         found[identity] = max(expires, found.get(identity, expires))
     return found
 
@@ -49,13 +53,18 @@ table_cache.watch("blocks", Block)
 
 
 def excluded_partners(identity: str) -> set[str]:
-    """Identities this caller must never be paired with: reported by them, or reporting them."""
+    """Identities this caller must never be paired with: reported by them, or reporting them.
+
+    In their newest form (identity_keys.newest), as the waiting pool holds them.
+    """
+    forms = identity_keys.forms(identity)
     rows = db.session.execute(
         select(Report.reporter, Report.reported).where(
-            or_(Report.reporter == identity, Report.reported == identity)
+            or_(Report.reporter.in_(forms), Report.reported.in_(forms))
         )
     )
-    return {other for pair in rows for other in pair} | {identity}
+    found = {other for pair in rows for other in pair} | {identity}
+    return {identity_keys.newest(other) for other in found}
 
 
 def report(reporter: Call, reported: Call, conversation: Conversation | None) -> bool:

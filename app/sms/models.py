@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import identity_keys
 from app.db import UTCDateTime, db, utcnow
 
 
@@ -102,3 +103,6 @@ class UnknownTextReply(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     identity: Mapped[str] = mapped_column(String(64))
     day: Mapped[date] = mapped_column(Date)
+
+
+identity_keys.rekeyed(Subscriber.identity, UnknownTextReply.identity)

@@ -7,6 +7,7 @@ from phonenumbers import timezone as number_timezones
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app import identity_keys
 from app.db import db, utcnow
 from app.fusing import sessions as fusing_sessions
 from app.identity import country_of, masked_form, parse_e164
@@ -33,7 +34,8 @@ def _example_in_country(number: phonenumbers.PhoneNumber) -> phonenumbers.PhoneN
 
 def by_identity(identity: str) -> Subscriber | None:
     """The subscriber with this caller identity, active or not."""
-    return db.session.scalar(select(Subscriber).where(Subscriber.identity == identity))
+    forms = identity_keys.forms(identity)
+    return db.session.scalar(select(Subscriber).where(Subscriber.identity.in_(forms)))
 
 
 def consenting(identity: str) -> Subscriber | None:

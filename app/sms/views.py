@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, request
 
-from app.identity import identify
+from app import identity_keys
 from app.line import purges
 from app.line.models import RecordKind
 from app.settings import settings
@@ -29,7 +29,7 @@ bp = Blueprint("sms", __name__, url_prefix="/twilio/sms")
 def incoming():
     """A text to the line: one answer to each, none where Twilio answered or will not text."""
     text = InboundText.from_form(request.form)
-    caller = identify(text.from_number, settings.NUMBER_HASH_KEY, text.message_sid)
+    caller = identity_keys.caller(text.from_number, text.message_sid)
     answered = text.answered_by_twilio  # Twilio has replied to this keyword: only record it
     if caller.withheld:
         return _answer(text, None if answered else texts.WITHHELD)
