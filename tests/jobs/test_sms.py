@@ -307,3 +307,18 @@ def test_a_stuck_text_of_someone_who_stopped_meanwhile_is_settled_not_sent(app, 
         plan_reminders()
         assert redis.queue().get_job_ids() == []
     assert _creates(sender) == []
+
+
+def test_a_wave_counts_only_its_own_reminders_as_already_planned(app):
+    app.config["SMS_SEGMENTS_PER_SECOND"] = 1.0
+    with app.app_context():
+        _berlin_sundays()
+        (person,) = _subscribers(1)
+        week_before = SESSION - timedelta(days=7)
+        _texts([person])  # the confirmation
+        _texts([person], kind="reminder", session_starts_at=SESSION, offset_minutes=1440)
+        _texts([person], kind="reminder", session_starts_at=week_before, offset_minutes=15)
+        assert plan_reminders(SESSION - timedelta(minutes=15)) == 1
+        planned = db.session.scalars(select(TextMessage).order_by(TextMessage.id.desc())).first()
+        assert (planned.kind, planned.offset_minutes) == ("reminder", 15)
+        assert planned.session_starts_at == SESSION and planned.subscriber_id == person
