@@ -74,10 +74,10 @@ def _remote(twin_url: str | None, token: str | None) -> tuple[RemoteTwin, str]:
     return RemoteTwin(base, token or _kept_token(), poll=0.1), base
 
 
-def _unreachable(base: str, exc: requests.RequestException) -> click.ClickException:
+def _unreachable(base: str, exc: requests.RequestException, what: str) -> click.ClickException:
     if isinstance(exc, requests.HTTPError):
         return click.ClickException(
-            f"the twin at {base} refused ({exc.response.status_code}): pass the token it "
+            f"the twin at {base} refused {what} ({exc.response.status_code}): pass the token it "
             "printed with --token, or start it with `make run` (or `mindfuse twin`), which "
             f"keeps its token in instance/{CONTROL_TOKEN_FILE}."
         )
@@ -119,7 +119,7 @@ def call_command(
     try:
         caller = remote.dial(from_number)
     except requests.RequestException as exc:
-        raise _unreachable(base, exc) from exc
+        raise _unreachable(base, exc, "the call") from exc
     typed: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_read_stdin, args=(typed,), daemon=True).start()
     click.echo(f"calling the line from {from_number} (call {caller.sid})")
@@ -147,7 +147,7 @@ def texts_command(twin_url: str | None, token: str | None, to_number: str | None
     try:
         texts = remote.delivered_texts()
     except requests.RequestException as exc:
-        raise _unreachable(base, exc) from exc
+        raise _unreachable(base, exc, "the request") from exc
     texts = [t for t in texts if to_number in (None, t["to"])]
     if not texts:
         click.echo("no texts delivered yet")
