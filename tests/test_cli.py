@@ -149,3 +149,14 @@ def _burst_worker_output(app, level: str) -> str:
 def test_the_worker_is_quiet_about_each_job_unless_log_level_is_debug(app):
     assert "reconcile_waiting" not in _burst_worker_output(app, "INFO")
     assert "reconcile_waiting" in _burst_worker_output(app, "DEBUG")
+
+
+def test_the_readmes_table_of_commands_is_the_clis_own_help():
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve().parents[1] / "scripts/cli_reference.py")]
+        + ["--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
