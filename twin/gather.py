@@ -25,7 +25,7 @@ def run_gather(runner: CallRunner, verb: Verb, doc: Doc) -> Doc | None:
 
     outer_barge, runner.barge = runner.barge, has_digits
     with cond:  # keys count from the start of the prompt, as Twilio takes them
-        call.listening = {"num_digits": num_digits, "timeout": timeout}
+        call.listening = {"num_digits": num_digits, "timeout": timeout, "at": len(call.heard)}
     try:
         for child in verb.children:  # a key press interrupts the prompt (barge-in)
             if has_digits():
