@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
-PORT ?= 5000
 PYTEST_ARGS ?=
 
 .PHONY: install run test lint migrate urls bench drills mutants clean
@@ -21,18 +20,13 @@ migrate: install
 	$(BIN)/flask --app app db upgrade
 
 urls: install
-	@PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/mindfuse urls
+	@$(BIN)/mindfuse urls
 
 # Web, worker and scheduler on the embedded SQLite and a local Redis started here; without
-# Twilio credentials, the offline twin stands in for Twilio (`mindfuse call` dials in).
-run: migrate
-	@export PATH="$(BIN):$$PATH" PORT=$(PORT) \
-	  PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} \
-	  REDIS_URL=$${REDIS_URL:-$$($(BIN)/mindfuse redis-url)} \
-	  && echo "Mindfuse line on $$PUBLIC_BASE_URL (Redis: $$REDIS_URL)" \
-	  && $(BIN)/mindfuse urls \
-	  && { $(BIN)/mindfuse twin & twin=$$!; trap 'kill $$twin 2>/dev/null' EXIT; } \
-	  && $(BIN)/honcho start -f Procfile web worker scheduler
+# Twilio credentials, the offline twin stands in for Twilio (`mindfuse call` dials in). All of
+# it runs in this one process tree: Ctrl-C (or SIGTERM) stops it whole. `.env` is read.
+run: install
+	@$(if $(PORT),PORT=$(PORT)) exec $(BIN)/mindfuse line
 
 test: install
 	$(BIN)/ruff check app workers twin tests bench

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -16,7 +17,12 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the Flask app from the environment, or from `test_config` over it."""
-    app = Flask(__name__, instance_relative_config=True)
+    folder = os.environ.get("MINDFUSE_INSTANCE")  # settings.MINDFUSE_INSTANCE, read first
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.path.abspath(folder) if folder else None,
+    )
     private_folder(app.instance_path)  # secrets, the SQLite file, the local Redis
     app.config.from_mapping(from_environment(app.instance_path))
     if test_config is not None:
@@ -28,7 +34,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0)
     install_log_redaction()
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format=LOG_FORMAT)
+    logging.getLogger().setLevel(app.config["LOG_LEVEL"])  # also when logging was set up before
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs request details
 

@@ -26,6 +26,8 @@ from app.production_checks import fernet_keys, https_address, long_key, long_key
 T = TypeVar("T")
 TRUE_WORDS = {"1", "true", "yes", "on"}
 TWIN = "http://127.0.0.1:8700"  # where `make run` starts the offline twin
+REAL_TWILIO = "https://api.twilio.com"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(RuntimeError):
@@ -80,6 +82,14 @@ def _optional(text: str) -> str | None:
     return text or None
 
 
+def log_level(text: str) -> str:
+    """One of logging's level names, in any case."""
+    name = text.strip().upper()
+    if name not in LOG_LEVELS:
+        raise ValueError(f"{text!r} is not one of {', '.join(LOG_LEVELS)}")
+    return name
+
+
 class Setting(Generic[T]):
     """One setting: read from the environment variable of its name into the app's config."""
 
@@ -128,9 +138,26 @@ class Setting(Generic[T]):
         return default(start) if callable(default) else default
 
 
+def twin_address(start: Start) -> str:
+    """Where the offline twin listens: TWILIO_API_BASE unless that is the real Twilio."""
+    base = base_url(start.env.get("TWILIO_API_BASE") or TWIN)
+    return TWIN if base == REAL_TWILIO else base
+
+
 def _twin_unless(credential: str, real: str) -> Callable[[Start], str]:
-    """Generated credentials cannot reach the provider: they mean the twin on this machine."""
-    return lambda start: real if start.production or start.env.get(credential) else TWIN
+    """Generated credentials cannot reach the provider: they mean the twin on this machine
+    (one address for the Twilio and the Stripe stand-in, which share a server)."""
+    return lambda start: (
+        real if start.production or start.env.get(credential) else twin_address(start)
+    )
+
+
+def _local_address(start: Start) -> str:
+    return f"http://127.0.0.1:{start.env.get('PORT') or 5000}"
+
+
+def _instance(start: Start) -> str:
+    return start.instance_path
 
 
 def _sqlite_file(start: Start) -> str:
@@ -207,12 +234,12 @@ class Settings:
     )
     TWILIO_API_BASE = Setting(
         base_url,
-        _twin_unless("TWILIO_ACCOUNT_SID", "https://api.twilio.com"),
+        _twin_unless("TWILIO_ACCOUNT_SID", REAL_TWILIO),
         "where REST calls go; default: the offline twin without real credentials",
     )
     PUBLIC_BASE_URL = Setting(
         base_url,
-        "http://127.0.0.1:5000",
+        _local_address,
         "the public address Twilio calls; every URL in TwiML is built from it",
         required_in_production=True,
         production_check=https_address,
@@ -227,6 +254,18 @@ class Settings:
     )
     BIND_ADDRESS = Setting(
         str, "127.0.0.1", "the address the web process listens on (Procfile; gunicorn)"
+    )
+    PORT = Setting(int, 5000, "the port the web process listens on (Procfile; gunicorn)")
+    LOG_LEVEL = Setting(
+        log_level,
+        "INFO",
+        "the least severe log records written; RQ's line per job shows only at DEBUG",
+    )
+    MINDFUSE_INSTANCE = Setting(
+        str,
+        _instance,
+        "the folder of the development secrets, the SQLite file, the local Redis and the logs",
+        key="INSTANCE_FOLDER",
     )
     WAIT_TIMEOUT_SECONDS = Setting(
         int, 60, "how long a caller waits before 'nobody is free right now'"

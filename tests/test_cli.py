@@ -108,3 +108,55 @@ def test_the_schedule_is_cached_until_it_changes(app):
         rule.weekday = 2
         db.session.commit()  # any commit touching the schedule moves its version
         assert sessions.schedule()[0].weekday == 2
+
+
+def test_every_mindfuse_command_reads_dotenv_in_the_directory_it_runs_in(tmp_path):
+    (tmp_path / ".env").write_text("PUBLIC_BASE_URL=https://tunnel.example.org\n")
+    env = {k: v for k, v in os.environ.items() if k != "PUBLIC_BASE_URL"}
+    done = subprocess.run(
+        [str(BIN / "mindfuse"), "urls"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert "Voice URL (POST):            https://tunnel.example.org/twilio/voice\n" in done.stdout
+    assert "https://tunnel.example.org/twilio/voice/status#" in done.stdout
+    assert "https://tunnel.example.org/twilio/sms\n" in done.stdout
+
+
+def _burst_worker_output(app, level: str) -> str:
+    """Run one job with a burst worker at this LOG_LEVEL; return what the worker printed."""
+    with app.app_context():
+        job = jobs.RECONCILE_WAITING.enqueue()
+        url, queue = app.config["REDIS_URL"], app.config["RQ_QUEUE"]
+    done = subprocess.run(
+        [str(BIN / "rq"), "worker", "--burst", "--worker-class", "workers.worker.AppWorker"]
+        + ["--url", url, queue],
+        env={**os.environ, "LOG_LEVEL": level},
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    with app.app_context():
+        assert Job.fetch(job.id, connection=redis.connection()).get_status() == JobStatus.FINISHED
+    return done.stdout + done.stderr
+
+
+def test_the_worker_is_quiet_about_each_job_unless_log_level_is_debug(app):
+    assert "reconcile_waiting" not in _burst_worker_output(app, "INFO")
+    assert "reconcile_waiting" in _burst_worker_output(app, "DEBUG")
+
+
+def test_the_readmes_table_of_commands_is_the_clis_own_help():
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve().parents[1] / "scripts/cli_reference.py")]
+        + ["--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

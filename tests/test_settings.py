@@ -167,3 +167,23 @@ def test_every_unsafe_setting_is_named_at_once(tmp_path):
 def test_development_keeps_its_generated_defaults(tmp_path):
     config = from_environment(str(tmp_path), {"SECRET_KEY": "x"})  # not production: allowed
     assert config["SECRET_KEY"] == "x" and config["PUBLIC_BASE_URL"].startswith("http://")
+
+
+def test_one_setting_moves_both_stand_ins(tmp_path):
+    moved = from_environment(str(tmp_path), {"TWILIO_API_BASE": "http://127.0.0.1:8800/"})
+    assert moved["TWILIO_API_BASE"] == moved["STRIPE_API_BASE"] == "http://127.0.0.1:8800"
+    assert from_environment(str(tmp_path), {})["STRIPE_API_BASE"] == "http://127.0.0.1:8700"
+    # Real Twilio, no Stripe key: the Stripe stand-in stays where the twin would listen.
+    real = {"TWILIO_API_BASE": "https://api.twilio.com", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32}
+    assert from_environment(str(tmp_path), real)["STRIPE_API_BASE"] == "http://127.0.0.1:8700"
+    keyed = {"TWILIO_API_BASE": "http://127.0.0.1:8800", "STRIPE_SECRET_KEY": "sk_test_x"}
+    assert from_environment(str(tmp_path), keyed)["STRIPE_API_BASE"] == "https://api.stripe.com"
+
+
+def test_the_local_address_follows_the_port_and_the_log_level_is_a_level_name(tmp_path):
+    config = from_environment(str(tmp_path), {"PORT": "8000", "LOG_LEVEL": "debug"})
+    assert config["PUBLIC_BASE_URL"] == "http://127.0.0.1:8000"
+    assert config["PORT"] == 8000 and config["LOG_LEVEL"] == "DEBUG"
+    assert from_environment(str(tmp_path), {})["LOG_LEVEL"] == "INFO"
+    with pytest.raises(ValueError, match="not one of DEBUG, INFO"):
+        from_environment(str(tmp_path), {"LOG_LEVEL": "loud"})

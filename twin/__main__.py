@@ -28,6 +28,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sms-url", default=env("TWIN_SMS_URL"))
     parser.add_argument("--time-scale", type=float, default=float(env("TWIN_TIME_SCALE", "1")))
     parser.add_argument(
+        "--say-seconds",
+        type=float,
+        default=float(env("TWIN_SAY_SECONDS", "0")),
+        help="simulated seconds one <Say> lasts (keys pressed meanwhile interrupt a prompt)",
+    )
+    parser.add_argument(
         "--delete-settle-seconds",
         type=float,
         default=float(env("TWIN_DELETE_SETTLE_SECONDS", "60")),
@@ -73,6 +79,7 @@ def main(argv: list[str] | None = None) -> None:
         status_callback=args.status_callback,
         sms_url=args.sms_url,
         time_scale=args.time_scale,
+        say_seconds=args.say_seconds,
         host=args.host,
         port=args.port,
         log_requests=args.log_requests,

@@ -61,42 +61,70 @@ def _kept_token() -> str:
         return ""
 
 
-@click.command("call")
-@click.option("--twin", "twin_url", help="Twin base URL [default: TWILIO_API_BASE].")
-@click.option(
+def fictional_number() -> str:
+    """A fictional number (+1 555 01xx, +44 7700 900xxx, +49 155 5xxxxxxx), new each call."""
+    return _numbers(random.randrange(3) + 1)[-1]
+
+
+def _remote(twin_url: str | None, token: str | None) -> tuple[RemoteTwin, str]:
+    """The twin's control API: at --twin, else TWILIO_API_BASE; with its token."""
+    base = twin_url or current_app.config["TWILIO_API_BASE"]
+    if "api.twilio.com" in base:
+        raise click.ClickException(f"the line talks to the real Twilio ({base}); pass --twin URL")
+    return RemoteTwin(base, token or _kept_token(), poll=0.1), base
+
+
+def _unreachable(base: str, exc: requests.RequestException, what: str) -> click.ClickException:
+    if isinstance(exc, requests.HTTPError):
+        return click.ClickException(
+            f"the twin at {base} refused {what} ({exc.response.status_code}): pass the token it "
+            "printed with --token, or start it with `make run` (or `mindfuse twin`), which "
+            f"keeps its token in instance/{CONTROL_TOKEN_FILE}."
+        )
+    return click.ClickException(
+        f"no twin control API at {base} ({type(exc).__name__}). Start one with `make run` "
+        "or `python -m twin --port 8700 --voice-url <line>/twilio/voice`, or pass --twin."
+    )
+
+
+TWIN_OPTION = click.option("--twin", "twin_url", help="Twin base URL [default: TWILIO_API_BASE].")
+TOKEN_OPTION = click.option(
     "--token",
     envvar="TWIN_CONTROL_TOKEN",
-    help="The twin's control token [default: the one `mindfuse twin` keeps under instance/].",
+    help="The twin's control token [default: the one `make run` keeps under instance/].",
 )
-@click.option("--from", "from_number", default="+15550100150", show_default=True)
+
+
+@click.command("call")
+@TWIN_OPTION
+@TOKEN_OPTION
+@click.option(
+    "--from",
+    "from_number",
+    help="The caller's number [default: a new fictional one each call, so two calls meet].",
+)
 @click.option("--keys", default="", help="Keys to press, one per prompt heard (scripted use).")
 @click.option("--seconds", type=float, help="Hang up after this many seconds.")
 @with_appcontext
 def call_command(
-    twin_url: str | None, token: str | None, from_number: str, keys: str, seconds: float | None
+    twin_url: str | None,
+    token: str | None,
+    from_number: str | None,
+    keys: str,
+    seconds: float | None,
 ):
     """Place one simulated call through a running twin: hear the line, press keys."""
-    base = twin_url or current_app.config["TWILIO_API_BASE"]
-    if "api.twilio.com" in base:
-        raise click.ClickException(f"the line talks to the real Twilio ({base}); pass --twin URL")
+    remote, base = _remote(twin_url, token)
+    from_number = from_number or fictional_number()
     try:
-        caller = RemoteTwin(base, token or _kept_token(), poll=0.1).dial(from_number)
-    except requests.HTTPError as exc:
-        raise click.ClickException(
-            f"the twin at {base} refused the call ({exc.response.status_code}): pass the token "
-            "it printed with --token, or start it with `mindfuse twin`, which keeps its token "
-            f"in instance/{CONTROL_TOKEN_FILE}."
-        ) from exc
+        caller = remote.dial(from_number)
     except requests.RequestException as exc:
-        raise click.ClickException(
-            f"no twin control API at {base} ({type(exc).__name__}). Start one with `make run` "
-            "or `python -m twin --port 8700 --voice-url <line>/twilio/voice`, or pass --twin."
-        ) from exc
+        raise _unreachable(base, exc, "the call") from exc
     typed: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_read_stdin, args=(typed,), daemon=True).start()
     click.echo(f"calling the line from {from_number} (call {caller.sid})")
     if not keys and seconds is None:
-        click.echo("type digits or * and Enter to press them; h or Ctrl-D hangs up")
+        click.echo("type digits or * and Enter to press them (also mid-prompt); h hangs up")
     try:
         state = _follow(caller, [k for k in keys if k in KEYS], seconds, typed)
     except requests.RequestException as exc:
@@ -108,9 +136,30 @@ def call_command(
         raise SystemExit(1)
 
 
+@click.command("texts")
+@TWIN_OPTION
+@TOKEN_OPTION
+@click.option("--to", "to_number", help="Only the texts sent to this number.")
+@with_appcontext
+def texts_command(twin_url: str | None, token: str | None, to_number: str | None):
+    """List the texts the line sent through a running twin (to simulated phones), oldest first."""
+    remote, base = _remote(twin_url, token)
+    try:
+        texts = remote.delivered_texts()
+    except requests.RequestException as exc:
+        raise _unreachable(base, exc, "the request") from exc
+    texts = [t for t in texts if to_number in (None, t["to"])]
+    if not texts:
+        click.echo("no texts delivered yet")
+    for text in texts:
+        click.echo(f"{text['sent']}  to {text['to']}  from {text['from']}")
+        click.echo(f"    {text['body']}")
+
+
 def _follow(caller: RemoteCaller, pending: list[str], seconds: float | None, typed) -> dict:
     """Print what the caller hears until the call ends; press keys and hang up as asked."""
     began, printed, prompted, hung_up, room = time.monotonic(), 0, False, False, None
+    window = None
     scripted = bool(pending) or seconds is not None  # then end of input does not hang up
     state = caller.state
 
@@ -133,6 +182,10 @@ def _follow(caller: RemoteCaller, pending: list[str], seconds: float | None, typ
             printed = len(state["heard"])
             if state["status"] in FINAL:
                 return state
+            if state.get("listening") != window:
+                window = state.get("listening")
+                if window:
+                    click.echo(f"  (keys: {_key_window(window)})")
             if state["conference"] != room:
                 room = state["conference"]
                 click.echo(f"  (in conference {room})" if room else "  (left the conference)")
@@ -151,6 +204,13 @@ def _follow(caller: RemoteCaller, pending: list[str], seconds: float | None, typ
             state = caller.refresh()
         except KeyboardInterrupt:
             hang_up("Ctrl-C")
+
+
+def _key_window(window: dict) -> str:
+    """How the line takes keys now, in words: `1 key, from now until 5 s after the prompt`."""
+    count = window["num_digits"]
+    keys = f"{count} key{'' if count == 1 else 's'}" if count else "keys, then #"
+    return f"{keys}, from now until {window['timeout']:g} s after the prompt"
 
 
 # ---- mindfuse demo -------------------------------------------------------------------

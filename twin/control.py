@@ -29,6 +29,7 @@ def caller_json(caller: Caller) -> dict:
         "heard": caller.heard,
         "conference": caller.conference,
         "conference_sid": caller.conference_sid,
+        "listening": caller.listening,
         "errors": [{"code": e.code, "message": e.message, "url": e.url} for e in caller.errors],
     }
 
@@ -98,6 +99,10 @@ def register_control(app: Flask, twin: RestHost) -> None:
                 "error": str(result.error) if result.error else None,
             }
         )
+
+    @bp.get("/texts")
+    def texts():
+        return jsonify(twin.delivered_texts())
 
     @bp.get("/inbox/<path:number>")
     def inbox(number: str):

@@ -24,25 +24,30 @@ def run_gather(runner: CallRunner, verb: Verb, doc: Doc) -> Doc | None:
         return bool(call.digits)
 
     outer_barge, runner.barge = runner.barge, has_digits
+    with cond:  # keys count from the start of the prompt, as Twilio takes them
+        call.listening = {"num_digits": num_digits, "timeout": timeout, "at": len(call.heard)}
     try:
         for child in verb.children:  # a key press interrupts the prompt (barge-in)
             if has_digits():
                 break
             getattr(runner, f"verb_{child.name.lower()}")(child, doc)
+        runner.barge = outer_barge
+        while True:
+            with cond:
+                done = False
+                while call.digits and not done:
+                    digit = call.digits.pop(0)
+                    if finish_key and digit == finish_key:
+                        finished_on, done = digit, True
+                    else:
+                        collected.append(digit)
+                        done = bool(num_digits) and len(collected) >= num_digits
+            if done or not runner.wait(has_digits, timeout):
+                break
     finally:
         runner.barge = outer_barge
-    while True:
         with cond:
-            done = False
-            while call.digits and not done:
-                digit = call.digits.pop(0)
-                if finish_key and digit == finish_key:
-                    finished_on, done = digit, True
-                else:
-                    collected.append(digit)
-                    done = bool(num_digits) and len(collected) >= num_digits
-        if done or not runner.wait(has_digits, timeout):
-            break
+            call.listening = None
     digits = "".join(collected)
     if not digits and not as_bool(verb.get("actionOnEmptyResult")):
         return None  # no input: Twilio falls through to the next verb

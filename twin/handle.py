@@ -210,6 +210,21 @@ class Twin(CallsMixin):
         with self.cond:
             return [m.body for m in self.sms.inboxes.get(number, [])]
 
+    def delivered_texts(self) -> list[dict]:
+        """Every text delivered to a phone so far, oldest first: to, from, body, sent."""
+        with self.cond:
+            delivered = [m for inbox in self.sms.inboxes.values() for m in inbox]
+        delivered.sort(key=lambda m: m.date_sent or m.date_created)
+        return [
+            {
+                "to": m.to,
+                "from": m.from_,
+                "body": m.body,
+                "sent": (m.date_sent or m.date_created).isoformat(timespec="seconds"),
+            }
+            for m in delivered
+        ]
+
     @property
     def errors(self) -> list[TwinError]:
         """Every application error so far (calls, SMS, announcements)."""

@@ -43,6 +43,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def port_taken(host: str, port: int) -> bool:
+    """True if something listens on host:port already (a port in TIME_WAIT is free)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def answers(url: str, *, ok: bool = False, headers: dict[str, str] | None = None) -> bool:
     """True if `url` answers HTTP at all (with a status below 400 when `ok`)."""
     try:
@@ -144,15 +156,16 @@ def start_web(
     log_level: str = "info",
     log: Path | None = None,
     health: str | None = "/healthz",
+    bind: str = "127.0.0.1",
 ) -> subprocess.Popen:
-    """Serve `target` with gunicorn on 127.0.0.1:`port`; wait until `health` answers 2xx.
+    """Serve `target` with gunicorn on `bind`:`port`; wait until `health` answers 2xx.
 
     With `health` None any HTTP answer at / will do (an app without a health endpoint).
     """
     url = f"http://127.0.0.1:{port}"
     command = [
         BIN / "gunicorn",
-        "--bind", f"127.0.0.1:{port}",
+        "--bind", f"{bind}:{port}",
         "--workers", str(workers),
         "--threads", str(threads),
         "--log-level", log_level,

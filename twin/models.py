@@ -58,6 +58,7 @@ class Call:
     heard: list[str] = field(default_factory=list)
     errors: list[TwinError] = field(default_factory=list)
     digits: list[str] = field(default_factory=list)
+    listening: dict | None = None  # the <Gather> taking keys now: numDigits, timeout (real s), at
     conference_sid: str | None = None
     conference_name: str | None = None
     hangup_requested: bool = False

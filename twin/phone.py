@@ -40,6 +40,11 @@ class Caller:
         return self._read(lambda: list(self.call.errors))
 
     @property
+    def listening(self) -> dict | None:
+        """The key window open now (a <Gather>: num_digits, timeout in real seconds), or None."""
+        return self._read(lambda: self.call.listening)
+
+    @property
     def conference(self) -> str | None:
         """Name of the conference the call is in now, else None."""
         return self.call.conference_name

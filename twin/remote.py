@@ -110,6 +110,10 @@ class RemoteTwin:
         """Texts delivered to a phone."""
         return self.get(f"/_twin/inbox/{number}")
 
+    def delivered_texts(self) -> list[dict]:
+        """Every text delivered to a phone so far, oldest first: to, from, body, sent."""
+        return self.get("/_twin/texts")
+
     def conferences(self) -> dict[str, list[str]]:
         """Live conferences: name -> call sids."""
         return self.get("/_twin/conferences")

@@ -113,6 +113,10 @@ class RestHost(Protocol):
         """Bodies of the texts delivered to a phone."""
         ...
 
+    def delivered_texts(self) -> list[dict]:
+        """Every text delivered to a phone so far, oldest first: to, from, body, sent."""
+        ...
+
     def conferences(self) -> dict[str, list[str]]:
         """Live conferences: name -> call sids in it now."""
         ...

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 from flask.cli import with_appcontext
 from rq.cron import CronScheduler
@@ -10,6 +12,7 @@ from rq.utils import import_attribute
 from app import jobs
 from app.infra import redis
 from app.settings import settings
+from workers.worker import rq_log_level
 
 
 def register_all(cron: CronScheduler, queue_name: str) -> None:
@@ -24,6 +27,8 @@ def register_all(cron: CronScheduler, queue_name: str) -> None:
 @with_appcontext
 def scheduler_command() -> None:
     """Run the recurring-job scheduler (RQ cron) until stopped."""
-    cron = CronScheduler(connection=redis.connection(), logging_level="INFO")
+    level = rq_log_level(settings.LOG_LEVEL)  # it logs every job it enqueues, at INFO
+    logging.getLogger("rq.cron").setLevel(level)  # RQ sets it only when it adds a handler
+    cron = CronScheduler(connection=redis.connection(), logging_level=level)
     register_all(cron, settings.RQ_QUEUE)
     cron.start()

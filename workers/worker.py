@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from rq.worker import SimpleWorker, Worker
 
 from app import create_app
+
+
+def rq_log_level(line_level: str) -> str:
+    """RQ's log level for the line's: RQ speaks at least once per job, so it is heard only
+    when the line logs everything (DEBUG); otherwise only its warnings and errors."""
+    level = logging.getLevelName(line_level)
+    return logging.getLevelName(level if level <= logging.DEBUG else max(level, logging.WARNING))
 
 
 class _AppContextMixin:
@@ -13,6 +22,11 @@ class _AppContextMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.flask_app = create_app()
+
+    def work(self, *args, **kwargs):
+        """RQ's own lines (a job started, done, its result kept) only at LOG_LEVEL=DEBUG."""
+        kwargs["logging_level"] = rq_log_level(self.flask_app.config["LOG_LEVEL"])
+        return super().work(*args, **kwargs)
 
     def perform_job(self, *args, **kwargs):
         with self.flask_app.app_context():

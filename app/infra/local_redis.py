@@ -48,6 +48,33 @@ def _alive(url: str) -> bool:
         return False
 
 
+def socket_url(instance_path: str) -> str:
+    """The URL of the local Redis for this instance folder, whether it runs or not."""
+    return f"unix://{_socket_path(Path(instance_path))}"
+
+
+def is_running(instance_path: str) -> bool:
+    """Whether the local Redis of this instance folder answers."""
+    return _alive(socket_url(instance_path))
+
+
+def _command(instance: Path, sock: Path, *, foreground: bool, log_level: str) -> list[str]:
+    log = ["--logfile", ""] if foreground else ["--logfile", str(instance / "redis.log")]
+    return [
+        _executable(),
+        "--port", "0",
+        "--unixsocket", str(sock),
+        "--unixsocketperm", "600",
+        "--daemonize", "no" if foreground else "yes",
+        "--pidfile", str(instance / "redis.pid"),
+        "--dir", str(instance),
+        "--save", "",
+        "--appendonly", "no",
+        "--loglevel", log_level,
+        *log,
+    ]  # fmt: skip
+
+
 def ensure_running(instance_path: str) -> str:
     """Return the URL of the local Redis, starting it if no process has yet."""
     instance = private_folder(instance_path)
@@ -58,27 +85,7 @@ def ensure_running(instance_path: str) -> str:
         if _alive(url):
             return url
         subprocess.run(
-            [
-                _executable(),
-                "--port",
-                "0",
-                "--unixsocket",
-                str(sock),
-                "--unixsocketperm",
-                "600",
-                "--daemonize",
-                "yes",
-                "--pidfile",
-                str(instance / "redis.pid"),
-                "--dir",
-                str(instance),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--logfile",
-                str(instance / "redis.log"),
-            ],
+            _command(instance, sock, foreground=False, log_level="notice"),
             check=True,
             umask=UMASK,  # its pid file and log are created 0600 (it daemonizes keeping it)
         )
@@ -87,3 +94,18 @@ def ensure_running(instance_path: str) -> str:
                 return url
             time.sleep(0.05)
     raise EmbeddedRedisError(f"The local Redis did not start; see {instance / 'redis.log'}")
+
+
+def serve(instance_path: str, log_level: str = "warning") -> str:
+    """Become the local Redis, in the foreground, logging to standard output (`make run`
+    starts it so and stops it with the line). Returns its URL, without starting another,
+    if one is running already."""
+    instance = private_folder(instance_path)
+    sock = _socket_path(instance)
+    url = f"unix://{sock}"
+    if _alive(url):
+        return url
+    os.umask(UMASK)  # its pid file is created 0600
+    command = _command(instance, sock, foreground=True, log_level=log_level)
+    os.execv(command[0], command)
+    raise AssertionError("unreachable")  # execv does not return
