@@ -61,7 +61,7 @@ def expire_wait(call_id: int, token: str) -> str:
         return _redirect(call, urls.TIMEOUT, Step.TIMEOUT_REDIRECT, token)
     except rest.TelephonyError:
         if not retries_left():  # Twilio stays unreachable: let them be paired meanwhile
-            call.state = CallState.WAITING
+            call.state, call.wait_ended_at = CallState.WAITING, None  # the wait goes on
             pairing.restore_waiting(call)
             db.session.commit()
         raise

@@ -60,7 +60,8 @@ def start_waiting(call: Call) -> Seat | None:
     # Known empty: if a partner is found at once, this row is deleted without reading them.
     own = Conversation(room=room, participants=[], events=[])
     db.session.add(own)
-    call.state, call.wait_token, call.wait_started_at = CallState.WAITING, token, utcnow()
+    call.state, call.wait_token = CallState.WAITING, token
+    call.start_wait(utcnow())
     call.room = room
     record(call, Step.WAITING)
     # Committed before touching the pool, so whoever pairs with us finds our row and room.
@@ -92,14 +93,16 @@ def _claim(call: Call, partner_id: int, room: str, own: Conversation | None = No
     claimed = db.session.execute(
         update(Call)
         .where(Call.id == partner_id, Call.state == CallState.WAITING)
-        .values(state=CallState.MATCHED, matched_at=now, outcome=Outcome.PAIRED)
+        .values(state=CallState.MATCHED, matched_at=now, outcome=Outcome.PAIRED, wait_ended_at=now)
     ).rowcount
     if not claimed:  # the partner hung up or timed out a moment ago: try the next one
         db.session.rollback()
         return False
     mine = {"state": CallState.MATCHED, "matched_at": now, "outcome": Outcome.PAIRED, "room": room}
-    if own is None:
-        mine["wait_started_at"] = now
+    if own is None:  # paired at once: a wait of no time at all, after any earlier ones
+        mine.update(call.next_wait(now, ended=True))
+    else:
+        mine["wait_ended_at"] = now
     # Only while the caller is on the line: an end recorded meanwhile must not be undone.
     stayed = db.session.execute(
         update(Call).where(Call.id == call.id, Call.state != CallState.ENDED).values(**mine)
@@ -135,7 +138,7 @@ def _mark_timed_out(call: Call) -> bool:
     done = db.session.execute(
         update(Call)
         .where(Call.id == call.id, Call.state == CallState.WAITING)
-        .values(state=CallState.TIMED_OUT)
+        .values(state=CallState.TIMED_OUT, wait_ended_at=utcnow())
     ).rowcount
     if not done:
         db.session.rollback()
@@ -166,6 +169,7 @@ def leave_room(call: Call, dial_status: str, hung_up: bool) -> str:
         return "ended"
     reason = "alone"
     if call.state == CallState.WAITING and pool.leave(call.wait_token):
+        call.end_wait(utcnow())
         if hung_up:
             set_outcome(call, Outcome.HUNG_UP_WAITING)
     elif call.state in (CallState.WAITING, CallState.MATCHED):

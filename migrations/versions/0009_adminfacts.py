@@ -1,0 +1,45 @@
+"""each of a call's waits counted: when the latest ended, and the sum of the ones before
+
+Revision ID: 0009_adminfacts
+Revises: 0007_admin_security
+Create Date: 2026-12-01 13:00:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0009_adminfacts'
+down_revision = '0007_admin_security'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('call', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('wait_ended_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('earlier_wait_seconds', sa.Float(), nullable=True))
+    # Calls that ended before: their one wait ended at the match, else at the end (a match
+    # from before a later wait is no end of it).
+    call = sa.table(
+        'call',
+        sa.column('wait_started_at'),
+        sa.column('wait_ended_at'),
+        sa.column('matched_at'),
+        sa.column('ended_at'),
+    )
+    ended = sa.case(
+        (call.c.matched_at >= call.c.wait_started_at, call.c.matched_at), else_=call.c.ended_at
+    )
+    op.execute(
+        call.update()
+        .where(call.c.wait_started_at.is_not(None), call.c.ended_at.is_not(None))
+        .values(wait_ended_at=ended)
+    )
+
+
+def downgrade():
+    with op.batch_alter_table('call', schema=None) as batch_op:
+        batch_op.drop_column('earlier_wait_seconds')
+        batch_op.drop_column('wait_ended_at')
