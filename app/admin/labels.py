@@ -7,6 +7,7 @@ tokens and ids the line notes for its own use are never shown.
 from __future__ import annotations
 
 from app.line.models import CallMode, Outcome, Step
+from app.sms.models import SubscriberStatus
 
 OUTCOME_LABELS = {
     Outcome.PAIRED: "Paired",
@@ -21,6 +22,19 @@ OUTCOME_LABELS = {
 }
 MODE_LABELS = {CallMode.PAIRING: "Pairing", CallMode.FUSING: "Fusing Hour"}
 IN_PROGRESS = "In progress"
+
+SUBSCRIBER_STATUS_LABELS = {
+    SubscriberStatus.ACTIVE: "Getting reminders",
+    SubscriberStatus.STOPPED: "Stopped",
+    SubscriberStatus.OPTED_OUT: "Opted out at the carrier",
+}
+# A subscriber's latest change, by the status it left them in.
+SUBSCRIBER_CHANGES = {
+    SubscriberStatus.ACTIVE: "Signed up",
+    SubscriberStatus.STOPPED: "Stopped the reminders",
+    SubscriberStatus.OPTED_OUT: "Opted out (STOP): texts refused until START",
+}
+SOURCE_LABELS = {"call": "A call", "text": "A text"}
 
 STEP_LABELS = {
     Step.ARRIVED: "Arrived",

@@ -16,6 +16,7 @@ from app.admin import (  # noqa: F401 - imported for their routes
     params,
     safety,
     schedule,
+    subscribers,
     zones,
 )
 from app.admin.labels import describe, outcome_label

@@ -1,4 +1,5 @@
-"""each of a call's waits counted: when the latest ended, and the sum of the ones before
+"""each of a call's waits counted: when the latest ended, and the sum of the ones before;
+when each SMS subscriber last signed up or stopped
 
 Revision ID: 0009_adminfacts
 Revises: 0007_admin_security
@@ -38,8 +39,25 @@ def upgrade():
         .values(wait_ended_at=ended)
     )
 
+    with op.batch_alter_table('subscriber', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('changed_at', sa.DateTime(timezone=True), nullable=True))
+    subscriber = sa.table(
+        'subscriber', sa.column('changed_at'), sa.column('created_at'), sa.column('stopped_at')
+    )
+    op.execute(
+        subscriber.update().values(
+            changed_at=sa.func.coalesce(subscriber.c.stopped_at, subscriber.c.created_at)
+        )
+    )
+    with op.batch_alter_table('subscriber', schema=None) as batch_op:
+        batch_op.alter_column('changed_at', existing_type=sa.DateTime(timezone=True), nullable=False)
+        batch_op.create_index(batch_op.f('ix_subscriber_changed_at'), ['changed_at'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('subscriber', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_subscriber_changed_at'))
+        batch_op.drop_column('changed_at')
     with op.batch_alter_table('call', schema=None) as batch_op:
         batch_op.drop_column('earlier_wait_seconds')
         batch_op.drop_column('wait_ended_at')
