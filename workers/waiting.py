@@ -13,7 +13,7 @@ from app import jobs, urls
 from app.db import db, utcnow
 from app.infra import redis
 from app.line import calls, pairing, pool
-from app.line.models import Call, CallState, Conversation, Step
+from app.line.models import Call, CallState, Conversation, Outcome, Step
 from app.settings import settings
 from app.telephony import rest
 from app.telephony.webhooks import TERMINAL_STATUSES
@@ -111,9 +111,11 @@ def _rescue(partner: Call, room: str) -> str:
     makes for the Dial it interrupts must find the move, however fast it comes."""
     if not _set_state(partner, CallState.MATCHED, CallState.MOVED):
         return "partner moved on"  # it left or hung up a moment ago
+    pairing.unpaired(partner)
     try:
         return _redirect(partner, urls.PARTNER_GONE, Step.RESCUED, room)
     except rest.TelephonyError:
+        partner.outcome = Outcome.PAIRED  # still matched, as before the move was tried
         _set_state(partner, CallState.MOVED, CallState.MATCHED)  # still there: a retry looks
         raise
 

@@ -229,6 +229,15 @@ def _first_to_leave(conversation_id: int, patience: float = 1.0) -> str | None:
         time.sleep(0.05)  # the conference's leave event is usually a few ms behind the Dial
 
 
+def unpaired(call: Call) -> None:
+    """The call's match never met (its partner left first): unless it talked to someone
+    before, it no longer counts as paired; what comes next says how it went."""
+    met = any(p.conversation.started_at is not None for p in call.participations)
+    if call.outcome == Outcome.PAIRED and not met:
+        call.outcome = None
+        db.session.commit()
+
+
 def partner_of(call: Call) -> Call | None:
     """The other caller in this call's latest conversation."""
     if not call.participations:

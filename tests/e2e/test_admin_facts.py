@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from app.billing.models import Membership
@@ -14,7 +15,7 @@ from app.identity import identify
 from app.line.models import Block
 from app.sms.models import Subscriber
 from tests.e2e.admin_pages import Operator
-from tests.support import WAIT_TIMEOUT, eventually
+from tests.support import WAIT_TIMEOUT, call_form, eventually, sign
 
 LINE_CONFIG = {"CALLS_PER_HOUR_LIMIT": 1}  # a second call within the hour is turned away
 MENU_TALK = "Greeting menu: pressed 1 (talk now)"
@@ -130,6 +131,34 @@ def test_a_caller_nobody_comes_for(line, operator):
     assert page.shows_in_order(
         MENU_TALK, "Started waiting for someone", "Nobody came in time", "Call ended"
     )
+    _plain(page)
+
+
+def test_a_match_whose_partner_left_before_they_met(line, operator):
+    alice = _talk_now(line, "+15550100909")
+    alice.wait_until_heard("finding someone")
+    # Bob is matched with Alice but hangs up before his phone joins the room.
+    bob = {**call_form("+15550100910"), "Digits": "1"}
+    for path in ("/twilio/voice", "/twilio/voice/menu", "/twilio/voice/status"):
+        if path.endswith("status"):
+            bob.update(CallStatus="completed", CallDuration="2")
+        url = line.server.url + path
+        requests.post(url, data=bob, headers={"X-Twilio-Signature": sign(url, bob)}, timeout=5)
+    alice.wait_until_heard("left before you could talk", timeout=15)
+    alice.wait_until_heard("nobody is free right now", timeout=15)  # nobody else calls
+    alice.hang_up()
+    page = operator.call(alice)
+    assert page.outcome == "Timed out"  # she never talked to anyone
+    assert page.shows_in_order(
+        "Started waiting for someone",
+        "Matched with another caller",
+        "The other caller left before they met: moved on to find someone else",
+        "Heard that the other caller left; looking for someone else",
+        "Started waiting for someone",
+        "Nobody came in time",
+        "Call ended",
+    )
+    assert WAIT_TIMEOUT <= page.seconds("Waited") <= page.seconds("Call length")
     _plain(page)
 
 
