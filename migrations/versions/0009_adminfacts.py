@@ -21,8 +21,8 @@ def upgrade():
     with op.batch_alter_table('call', schema=None) as batch_op:
         batch_op.add_column(sa.Column('wait_ended_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('earlier_wait_seconds', sa.Float(), nullable=True))
-    # Calls that ended before: their one wait ended at the match, else at the end (a match
-    # from before a later wait is no end of it).
+    # Calls from before: their latest wait ended at the match, else at the end (a match from
+    # before a later wait is no end of it); a call still waiting keeps its wait open.
     call = sa.table(
         'call',
         sa.column('wait_started_at'),
@@ -35,7 +35,7 @@ def upgrade():
     )
     op.execute(
         call.update()
-        .where(call.c.wait_started_at.is_not(None), call.c.ended_at.is_not(None))
+        .where(call.c.wait_started_at.is_not(None))
         .values(wait_ended_at=ended)
     )
 
