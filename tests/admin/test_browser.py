@@ -200,9 +200,10 @@ def test_filter_the_call_log_open_a_call_and_export_csv(admin, tmp_path):
     rows.locator("a").first.click()
     admin.wait_for_selector("ol.timeline")
     timeline = admin.inner_text("ol.timeline")
-    for step in ("Arrived", "Menu choice", "Started waiting", "Nobody came in time", "Call ended"):
+    steps = ("Arrived", "Greeting menu: pressed 1", "Started waiting", "Nobody came in time")
+    for step in (*steps, "Call ended"):
         assert step in timeline
-    assert "Purged at Twilio" in timeline and "Record checked: masked only" in timeline
+    assert "Deleted at Twilio" in timeline and "Record checked: masked number only" in timeline
     _shot(admin, "admin-call.png")
 
 
