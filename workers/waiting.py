@@ -97,6 +97,7 @@ def rescue_partner(call_id: int, room: str, look: int = 1) -> str:
     if found is not None and found.started:
         return "they met"  # the room is ending: the partner's Dial action takes over
     if found is not None and found.members == [partner.sid]:
+        pairing.unpaired(db.session.get(Call, call_id))  # it left before they met
         return _rescue(partner, room)
     if look < RESCUE_LOOKS:  # the partner is on the way into the room, or out of it
         jobs.RESCUE_PARTNER.enqueue(call_id, room, look + 1, delay=RESCUE_PAUSE)

@@ -230,11 +230,12 @@ def _first_to_leave(conversation_id: int, patience: float = 1.0) -> str | None:
 
 
 def unpaired(call: Call) -> None:
-    """The call's match never met (its partner left first): unless it talked to someone
-    before, it no longer counts as paired; what comes next says how it went."""
+    """The call's match never met: unless it talked to someone before, it no longer counts
+    as paired. A call that ended so hung up waiting; for one still going, what comes next
+    says how it went."""
     met = any(p.conversation.started_at is not None for p in call.participations)
     if call.outcome == Outcome.PAIRED and not met:
-        call.outcome = None
+        call.outcome = Outcome.HUNG_UP_WAITING if call.state == CallState.ENDED else None
         db.session.commit()
 
 

@@ -4,6 +4,7 @@ the admin's pages: the outcome, the wait, the call's length and the timeline in 
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -160,6 +161,9 @@ def test_a_match_whose_partner_left_before_they_met(line, operator):
     )
     assert WAIT_TIMEOUT <= page.seconds("Waited") <= page.seconds("Call length")
     _plain(page)
+    left = operator.call(SimpleNamespace(sid=bob["CallSid"]))
+    assert left.outcome == "Hung up while waiting"  # matched, but gone before they met
+    assert left.facts["Call length"] == "2 s"  # the CallDuration Twilio sent
 
 
 def test_callers_turned_away(line, operator):
