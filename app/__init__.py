@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
-from flask import Flask
+from flask import Flask, send_file
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.infra.log_redaction import install_log_redaction
@@ -13,6 +14,7 @@ from app.private_files import private_folder
 from app.settings import from_environment
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+FAVICON = Path(__file__).with_name("static") / "favicon.ico"  # what browsers ask for unbidden
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -22,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         __name__,
         instance_relative_config=True,
         instance_path=os.path.abspath(folder) if folder else None,
+        static_folder=None,
     )
     private_folder(app.instance_path)  # secrets, the SQLite file, the local Redis
     app.config.from_mapping(from_environment(app.instance_path))
@@ -59,5 +62,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.get("/healthz")
     def healthz():
         return {"status": "ok"}
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return send_file(FAVICON, mimetype="image/vnd.microsoft.icon", max_age=86400)
 
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from typing import Protocol
@@ -103,10 +104,11 @@ class CallsMixin:
             call.status = status
             call.end_time = utcnow()
             call.ended_mono = time.monotonic()
+            # Twilio's length of the call, as its start and end times say: wall-clock
+            # seconds, whatever the time scale that runs Gather timeouts and pauses.
             call.duration = 0
             if call.answered_mono is not None:
-                runner = self.callers[call.sid].runner
-                call.duration = runner.sim_seconds_since(call.answered_mono)
+                call.duration = math.ceil(call.ended_mono - call.answered_mono)
             call.touch()
             self.call_event(call, "completed")
             self.wake(call.sid)

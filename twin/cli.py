@@ -239,13 +239,16 @@ def _numbers(count: int) -> list[str]:
 
 
 class DemoLine:
-    """Web and worker subprocesses on the line's own configuration, plus an in-process twin."""
+    """Web and worker subprocesses on the line's own configuration, plus an in-process twin,
+    with a database and a Redis namespace of their own: the line's data is left untouched."""
 
     def __init__(self, config, wait_timeout: int) -> None:
         self.config, self.wait_timeout = config, wait_timeout
         self.logs = Path(tempfile.mkdtemp(prefix="mindfuse-demo-"))
+        self.database_url = f"sqlite:///{self.logs / 'demo.db'}"  # gone with the logs
         token = secrets.token_hex(3)  # a namespace of its own: no clash with a running line
-        self.prefix = f"{config['REDIS_KEY_PREFIX']}demo{token}:"
+        # Beside the line's prefix, not under it: a scan of the line's keys never meets these.
+        self.prefix = f"{config['REDIS_KEY_PREFIX'].rstrip(':')}-demo-{token}:"
         self.queue = f"{config['RQ_QUEUE']}-demo{token}"
         self.procs: list[subprocess.Popen] = []
         self.twin: Twin | None = None
@@ -269,6 +272,7 @@ class DemoLine:
             env = {
                 **os.environ,
                 **account,
+                "DATABASE_URL": self.database_url,
                 "REDIS_URL": self.redis_url,
                 "PUBLIC_BASE_URL": web,
                 "REDIS_KEY_PREFIX": self.prefix,

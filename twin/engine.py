@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 import traceback
@@ -277,12 +276,6 @@ class CallRunner:
     def verb_reject(self, verb: Verb, doc: Doc) -> None:
         """Reject: refuse an unanswered call (busy); after answer it just hangs up."""
         raise CallFinished("completed" if self.call.answered_mono else "busy")
-
-    def sim_seconds_since(self, mono: float | None) -> int:
-        """Simulated whole seconds since a monotonic instant."""
-        if mono is None:
-            return 0
-        return math.ceil((time.monotonic() - mono) / self.twin.time_scale)
 
     def timestamp(self) -> str:
         """Timestamp field for callbacks."""

@@ -13,7 +13,7 @@ from app import jobs, urls
 from app.db import db, utcnow
 from app.infra import redis
 from app.line import calls, pairing, pool
-from app.line.models import Call, CallState, Conversation, Step
+from app.line.models import Call, CallState, Conversation, Outcome, Step
 from app.settings import settings
 from app.telephony import rest
 from app.telephony.webhooks import TERMINAL_STATUSES
@@ -61,7 +61,7 @@ def expire_wait(call_id: int, token: str) -> str:
         return _redirect(call, urls.TIMEOUT, Step.TIMEOUT_REDIRECT, token)
     except rest.TelephonyError:
         if not retries_left():  # Twilio stays unreachable: let them be paired meanwhile
-            call.state = CallState.WAITING
+            call.state, call.wait_ended_at = CallState.WAITING, None  # the wait goes on
             pairing.restore_waiting(call)
             db.session.commit()
         raise
@@ -97,6 +97,7 @@ def rescue_partner(call_id: int, room: str, look: int = 1) -> str:
     if found is not None and found.started:
         return "they met"  # the room is ending: the partner's Dial action takes over
     if found is not None and found.members == [partner.sid]:
+        pairing.unpaired(db.session.get(Call, call_id))  # it left before they met
         return _rescue(partner, room)
     if look < RESCUE_LOOKS:  # the partner is on the way into the room, or out of it
         jobs.RESCUE_PARTNER.enqueue(call_id, room, look + 1, delay=RESCUE_PAUSE)
@@ -111,9 +112,11 @@ def _rescue(partner: Call, room: str) -> str:
     makes for the Dial it interrupts must find the move, however fast it comes."""
     if not _set_state(partner, CallState.MATCHED, CallState.MOVED):
         return "partner moved on"  # it left or hung up a moment ago
+    pairing.unpaired(partner)
     try:
         return _redirect(partner, urls.PARTNER_GONE, Step.RESCUED, room)
     except rest.TelephonyError:
+        partner.outcome = Outcome.PAIRED  # still matched, as before the move was tried
         _set_state(partner, CallState.MOVED, CallState.MATCHED)  # still there: a retry looks
         raise
 

@@ -11,19 +11,10 @@ from datetime import date
 from sqlalchemy import Select, select
 
 from app.admin import zones
+from app.admin.labels import MODE_LABELS, outcome_label
 from app.db import db
-from app.line.models import Call, CallMode, Conversation, Outcome, Participant
+from app.line.models import Call, Conversation, Outcome, Participant
 
-OUTCOME_LABELS = {
-    Outcome.PAIRED: "Paired",
-    Outcome.TIMED_OUT: "Timed out",
-    Outcome.HUNG_UP_WAITING: "Hung up while waiting",
-    Outcome.HUNG_UP_MENU: "Hung up at the menu",
-    Outcome.BLOCKED: "Blocked",
-    Outcome.NOT_MEMBER: "Not a member",
-    Outcome.RATE_LIMITED: "Rate limited",
-}
-MODE_LABELS = {CallMode.PAIRING: "Pairing", CallMode.FUSING: "Fusing Hour"}
 CSV_COLUMNS = (
     "call_id",
     "arrived",
@@ -35,13 +26,6 @@ CSV_COLUMNS = (
     "conversation_seconds",
     "call_seconds",
 )
-
-
-def outcome_label(outcome: str | None) -> str:
-    """A readable outcome; calls still going have none yet."""
-    if outcome is None:
-        return "In progress"
-    return OUTCOME_LABELS.get(outcome, outcome.replace("_", " ").capitalize())
 
 
 def outcome_choices() -> list[tuple[str, str]]:

@@ -8,41 +8,14 @@ from typing import NamedTuple
 from flask import Response, abort, render_template, request, stream_with_context
 
 from app.admin import bp, membership, zones
-from app.admin.calllog import MODE_LABELS, Filters, csv_lines, outcome_choices, talk_seconds
+from app.admin.calllog import Filters, csv_lines, outcome_choices, talk_seconds
 from app.admin.forms import ActionForm
+from app.admin.labels import MODE_LABELS
 from app.admin.params import page_number
 from app.db import db
-from app.line.models import Call, Outcome, Step
+from app.line.models import Call, Step
 
 PER_PAGE = 50
-EVENT_LABELS = {
-    Step.ARRIVED: "Arrived",
-    Step.MENU: "Menu choice",
-    Step.INFO_MENU: "Fusing Hour menu choice",
-    Step.TIMEOUT_MENU: "Timeout menu choice",
-    Step.AFTER_MENU: "After-conversation choice",
-    Step.JOIN_MENU: "Membership offer choice",
-    Step.WAITING: "Started waiting",
-    Step.MATCHED: "Matched",
-    Step.JOINED: "Joined the room",
-    Step.LEFT_ROOM: "Left the room",
-    Step.LEFT: "Left the conversation",
-    Step.TIMED_OUT: "Nobody came in time",
-    Step.TIMEOUT_REDIRECT: "Moved to the 'nobody is free' menu",
-    Step.RESCUED: "Partner gone before they met: moved on",
-    Step.REDIRECT_FAILED: "Moving the call at Twilio failed",
-    Step.PARTNER_GONE: "Partner left",
-    Step.FUSING_LOBBY: "Fusing Hour lobby",
-    Step.FUSING_ROOM: "Fusing Hour room",
-    Step.SMS_SIGNUP: "Asked for SMS reminders",
-    Step.ENDED: "Call ended",
-    Step.MASKED: "Record checked: masked only",
-    Step.PURGED: "Purged at Twilio",
-    Step.PURGE_FAILED: "Purge at Twilio failed",
-    Outcome.BLOCKED: "Turned away: blocked",
-    Outcome.RATE_LIMITED: "Turned away: too many calls",
-    Outcome.NOT_MEMBER: "Offered membership: no free conversation left",
-}
 
 
 @bp.get("/calls")
@@ -70,13 +43,15 @@ def calls():
 def call_detail(call_id: int):
     """One call: its facts, its timeline in time order, and its caller's membership."""
     call = db.session.get(Call, call_id) or abort(404)
+    member = None if call.withheld else membership.status_of(call.identity)
     return render_template(
         "admin/call.html",
         call=call,
         talked=talk_seconds([call.id])[call.id],
         events=timeline(call),
-        labels=EVENT_LABELS,
-        member=None if call.withheld else membership.status_of(call.identity),
+        modes=MODE_LABELS,
+        member=member,
+        is_member=membership.is_member(member),
         form=ActionForm(),
     )
 

@@ -9,7 +9,7 @@ from app import identity_keys
 from app.admin import bp
 from app.admin.audit import audit
 from app.billing import membership
-from app.billing.models import Membership
+from app.billing.models import Membership, MembershipStatus
 from app.db import db
 from app.line.models import Call
 from app.sms import subscribers
@@ -21,6 +21,11 @@ def status_of(identity: str) -> Membership | None:
     """The membership row of an identity, if the line has one."""
     forms = identity_keys.forms(identity)
     return db.session.scalar(select(Membership).where(Membership.identity.in_(forms)))
+
+
+def is_member(row: Membership | None) -> bool:
+    """Whether the membership is active: revoking applies then, granting otherwise."""
+    return row is not None and row.status == MembershipStatus.ACTIVE
 
 
 @bp.get("/members")
@@ -43,6 +48,9 @@ def change_membership(call_id: int, change: str):
     call = db.session.get(Call, call_id) or abort(404)
     if call.withheld:
         flash("A withheld number has no lasting identity to give a membership to.", "error")
+        return redirect(url_for("admin.call_detail", call_id=call.id))
+    if is_member(status_of(call.identity)) == (change == "grant"):  # a stale page: nothing to do
+        flash("Already a member." if change == "grant" else "Not a member: nothing to revoke.")
         return redirect(url_for("admin.call_detail", call_id=call.id))
     member = membership.set_manual(call.identity, active=change == "grant")
     action = "membership_granted" if change == "grant" else "membership_revoked"

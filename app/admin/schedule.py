@@ -47,7 +47,7 @@ def _page(rule_form=None, extra_form=None, cancel_form=None, status: int = 200):
     return page, status
 
 
-def _saved(form, action: str, detail: str):
+def _saved(form, action: str, detail: str, message: str = "Schedule saved."):
     """Save through the schedule's own validation; an impossible schedule shows on the form."""
     try:
         sessions.save_schedule()
@@ -56,7 +56,7 @@ def _saved(form, action: str, detail: str):
         return False
     audit(action, detail=detail)
     db.session.commit()
-    flash("Schedule saved.")
+    flash(message)
     return True
 
 
@@ -100,7 +100,7 @@ def add_date():
             )
         )
         detail = f"{form.day.data} {form.start.data:%H:%M}"
-        if _saved(form, "date_added", detail):
+        if _saved(form, "date_added", detail, f"Fusing Hour added on {form.day.data:%A %d %B %Y}."):
             return redirect(url_for("admin.schedule"))
     return _page(extra_form=form, status=400)
 
@@ -121,7 +121,7 @@ def cancel_date():
             form.day.errors = [f"There is no Fusing Hour on {day:%A %d %B %Y}."]
             db.session.rollback()
             return _page(cancel_form=form, status=400)
-        if _saved(form, "date_cancelled", str(day)):
+        if _saved(form, "date_cancelled", str(day), f"Fusing Hour on {day:%A %d %B %Y} cancelled."):
             return redirect(url_for("admin.schedule"))
     return _page(cancel_form=form, status=400)
 
@@ -142,5 +142,9 @@ def remove_date(date_id: int):
         db.session.delete(row)
         audit("date_removed", target=date_id, detail=detail)
         db.session.commit()
-        flash("Removed.")
+        when = f"{row.day:%A %d %B %Y}"
+        if row.kind == DateKind.CANCELLED:
+            flash(f"The Fusing Hour on {when} is no longer cancelled.")
+        else:
+            flash(f"The one-off Fusing Hour on {when} is removed.")
     return redirect(url_for("admin.schedule"))

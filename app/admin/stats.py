@@ -11,10 +11,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from app.admin import zones
-from app.admin.calllog import outcome_label
+from app.admin.labels import outcome_label
 from app.db import db, utcnow
 from app.fusing.models import FusingGuest, FusingSession
-from app.line.models import Call, Conversation, DailyStats, Outcome
+from app.line.models import Call, Conversation, DailyStats, Outcome, waited
 
 LENGTH_BINS = ((60, "< 1 min"), (300, "1–5 min"), (600, "5–10 min"), (1200, "10–20 min"))
 LENGTH_BINS += ((1800, "20–30 min"), (math.inf, "30+ min"))
@@ -83,18 +83,22 @@ def chart_data(period: Period) -> dict:
     share: Counter[str] = Counter()
     rows = db.session.execute(
         select(
-            Call.arrived_at, Call.outcome, Call.wait_started_at, Call.matched_at, Call.ended_at
+            Call.arrived_at,
+            Call.outcome,
+            Call.wait_started_at,
+            Call.wait_ended_at,
+            Call.earlier_wait_seconds,
         ).where(Call.arrived_at >= starts[0])
     )
-    for arrived, outcome, waited_from, matched, ended in rows:
+    for arrived, outcome, waited_from, wait_ended, earlier in rows:
         i = _index(starts, arrived)
         if i is None:
             continue
         volume[_group(outcome)][i] += 1
         share[_group(outcome)] += 1
-        end = matched or ended
-        if waited_from and end:
-            waits[i].append((end - waited_from).total_seconds())
+        seconds = waited(waited_from, wait_ended, earlier)
+        if seconds is not None:
+            waits[i].append(seconds)
     retained = _retained(period, starts, volume, share)
     return {
         "labels": [zones.local(s, fmt) for s in starts],

@@ -16,9 +16,10 @@ from app.admin import (  # noqa: F401 - imported for their routes
     params,
     safety,
     schedule,
+    subscribers,
     zones,
 )
-from app.admin.calllog import outcome_label
+from app.admin.labels import describe, outcome_label
 
 
 @bp.app_errorhandler(CSRFError)
@@ -43,6 +44,12 @@ def local_filter(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def outcome_filter(outcome: str | None) -> str:
     """A readable call outcome."""
     return outcome_label(outcome)
+
+
+@bp.app_template_filter("step")
+def step_filter(event) -> str:
+    """A timeline step in plain words."""
+    return describe(event.kind, event.detail)
 
 
 @bp.app_template_filter("duration")

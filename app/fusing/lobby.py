@@ -11,7 +11,7 @@ from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingGuest, FusingSession, GuestState
 from app.line import calls
-from app.line.models import Call, CallMode, Step
+from app.line.models import Call, CallMode, Outcome, Step
 from app.telephony import twiml
 
 
@@ -60,6 +60,13 @@ def to_room(session: FusingSession, name: str, intro: str) -> Response:
     )
 
 
+def placed(call: Call, room: str) -> None:
+    """Note on the guest's call that they are in a room with someone: they were paired."""
+    calls.record(call, Step.FUSING_ROOM, room)
+    calls.set_outcome(call, Outcome.PAIRED)
+    db.session.commit()
+
+
 def round_placed(session: FusingSession) -> bool:
     """Whether the rooms of the round now running are made (late joiners pair at once)."""
     number = sessions.occurrence_of(session).round_at(utcnow())
@@ -75,6 +82,7 @@ def to_lobby(call: Call, session: FusingSession, intro: str) -> Response:
         found, partner_call = sessions.pair_late_joiner(session, guest)
         if found:
             jobs.MOVE.enqueue(partner_call, found)
+            placed(call, found)
             return to_room(session, found, prompts.FUSING_LATE_PAIR)
     lobby = sessions.lobby_name(session, guest)
     return twiml.conference_room(

@@ -9,7 +9,7 @@ from app.db import db, utcnow
 from app.fusing import lobby, sessions
 from app.fusing.models import FusingSession, GuestState
 from app.line import calls
-from app.line.models import Call, Step
+from app.line.models import Call
 from app.settings import settings
 from app.telephony import twiml
 from app.telephony.failures import answer_failures
@@ -60,8 +60,7 @@ def room():
     name = room_name(request.args.get("room"))
     if session is None or not name:
         return twiml.say_and_hang_up(prompts.FUSING_CLOSING)
-    calls.record(call, Step.FUSING_ROOM, name)
-    db.session.commit()
+    lobby.placed(call, name)
     intro = prompts.FUSING_LATE_PAIR if request.args.get("late") else prompts.FUSING_NEW_ROUND
     return lobby.to_room(session, name, intro)
 

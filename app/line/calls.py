@@ -37,6 +37,12 @@ def set_outcome(call: Call, outcome: Outcome) -> None:
         call.outcome = outcome
 
 
+def ending_outcome(call: Call) -> Outcome:
+    """How a call that ended with no outcome went: a Fusing Hour guest never placed in a
+    room hung up waiting in the lobby; anyone else left at a menu."""
+    return Outcome.HUNG_UP_WAITING if call.mode == CallMode.FUSING else Outcome.HUNG_UP_MENU
+
+
 def turn_away(call: Call, outcome: Outcome) -> None:
     """Record that the line did not connect this call, and why (blocked, rate limited...)."""
     set_outcome(call, outcome)
@@ -201,9 +207,10 @@ def end(call: Call, status: str, duration: int | str | None, at: datetime) -> No
     else:
         raise RuntimeError(f"call {call.id} kept changing state while it ended")
     if prior == CallState.WAITING:
+        call.end_wait(at)
         set_outcome(call, Outcome.HUNG_UP_WAITING)
-    elif prior == CallState.ARRIVED:
-        set_outcome(call, Outcome.HUNG_UP_MENU)
+    elif call.outcome is None:  # nothing more said how it went: it ended at a menu or lobby
+        set_outcome(call, ending_outcome(call))
     record(call, Step.ENDED, status, at=at)
     db.session.commit()
     # The database already says the call ended: what follows may fail without losing that.

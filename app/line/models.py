@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import identity_keys
@@ -33,7 +33,9 @@ class Outcome(StrEnum):
     HUNG_UP_MENU = "hung_up_menu"
     BLOCKED = "blocked"
     RATE_LIMITED = "rate_limited"
-    NOT_MEMBER = "not_member"
+    NOT_MEMBER = "not_member"  # heard the membership offer and left it there
+    PAYMENT_LINK = "payment_link"  # not a member: the payment link was sent by text
+    REMINDERS = "reminders"  # asked for Fusing Hour reminders by text, then hung up
 
 
 class Step(StrEnum):
@@ -59,6 +61,7 @@ class Step(StrEnum):
     FUSING_LOBBY = "fusing_lobby"
     FUSING_ROOM = "fusing_room"
     SMS_SIGNUP = "sms_signup"
+    PAYMENT_LINK = "payment_link"  # the payment link is on its way by text
     ENDED = "ended"
     MASKED = "masked"
     PURGED = "purged"
@@ -70,6 +73,13 @@ class CallMode(StrEnum):
 
     PAIRING = "pairing"
     FUSING = "fusing"
+
+
+def waited(started: datetime | None, ended: datetime | None, earlier: float | None) -> float | None:
+    """A call's seconds of waiting: the waits before the latest, and the latest once it ended."""
+    if started is None or ended is None:
+        return None
+    return (earlier or 0) + max((ended - started).total_seconds(), 0)
 
 
 class Conversation(db.Model):
@@ -115,7 +125,9 @@ class Call(db.Model):
     outcome: Mapped[str | None] = mapped_column(String(24), index=True)
     menu_choice: Mapped[str | None] = mapped_column(String(8))
     arrived_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    wait_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    wait_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the latest wait
+    wait_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None while it lasts
+    earlier_wait_seconds: Mapped[float | None] = mapped_column(Float)  # the waits before it
     wait_token: Mapped[str | None] = mapped_column(String(32), index=True)
     room: Mapped[str | None] = mapped_column(String(64), index=True)
     matched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -136,11 +148,29 @@ class Call(db.Model):
 
     @property
     def wait_seconds(self) -> float | None:
-        """How long the caller waited before a match, a timeout or hanging up."""
-        if self.wait_started_at is None:
-            return None
-        end = self.matched_at or self.ended_at
-        return (end - self.wait_started_at).total_seconds() if end else None
+        """How long the caller waited in all, each wait until a match, a timeout, leaving the
+        room or hanging up; None before a first wait ended."""
+        return waited(self.wait_started_at, self.wait_ended_at, self.earlier_wait_seconds)
+
+    def next_wait(self, at: datetime, ended: bool = False) -> dict:
+        """The columns of a new wait beginning `at` (and ending there too, for a caller
+        paired at once): the waits before it are kept as their sum."""
+        earlier = self.earlier_wait_seconds
+        if self.wait_started_at is not None and self.wait_ended_at is not None:
+            latest = (self.wait_ended_at - self.wait_started_at).total_seconds()
+            earlier = (earlier or 0) + max(latest, 0)
+        ends = at if ended else None
+        return {"wait_started_at": at, "wait_ended_at": ends, "earlier_wait_seconds": earlier}
+
+    def start_wait(self, at: datetime) -> None:
+        """A new wait begins `at`."""
+        for name, value in self.next_wait(at).items():
+            setattr(self, name, value)
+
+    def end_wait(self, at: datetime) -> None:
+        """The wait under way (if any) ends `at`."""
+        if self.wait_started_at is not None and self.wait_ended_at is None:
+            self.wait_ended_at = max(at, self.wait_started_at)
 
 
 class Participant(db.Model):

@@ -60,7 +60,8 @@ def start_waiting(call: Call) -> Seat | None:
     # Known empty: if a partner is found at once, this row is deleted without reading them.
     own = Conversation(room=room, participants=[], events=[])
     db.session.add(own)
-    call.state, call.wait_token, call.wait_started_at = CallState.WAITING, token, utcnow()
+    call.state, call.wait_token = CallState.WAITING, token
+    call.start_wait(utcnow())
     call.room = room
     record(call, Step.WAITING)
     # Committed before touching the pool, so whoever pairs with us finds our row and room.
@@ -94,14 +95,16 @@ def _claim(call: Call, partner_id: int, room: str, own: Conversation | None = No
     claimed = db.session.execute(
         update(Call)
         .where(Call.id == partner_id, Call.state == CallState.WAITING)
-        .values(state=CallState.MATCHED, matched_at=now, outcome=Outcome.PAIRED)
+        .values(state=CallState.MATCHED, matched_at=now, outcome=Outcome.PAIRED, wait_ended_at=now)
     ).rowcount
     if not claimed:  # the partner hung up or timed out a moment ago: try the next one
         db.session.rollback()
         return False
     mine = {"state": CallState.MATCHED, "matched_at": now, "outcome": Outcome.PAIRED, "room": room}
-    if own is None:
-        mine["wait_started_at"] = now
+    if own is None:  # paired at once: a wait of no time at all, after any earlier ones
+        mine.update(call.next_wait(now, ended=True))
+    else:
+        mine["wait_ended_at"] = now
     # Only while the caller is on the line: an end recorded meanwhile must not be undone.
     stayed = db.session.execute(
         update(Call).where(Call.id == call.id, Call.state != CallState.ENDED).values(**mine)
@@ -137,7 +140,7 @@ def _mark_timed_out(call: Call) -> bool:
     done = db.session.execute(
         update(Call)
         .where(Call.id == call.id, Call.state == CallState.WAITING)
-        .values(state=CallState.TIMED_OUT)
+        .values(state=CallState.TIMED_OUT, wait_ended_at=utcnow())
     ).rowcount
     if not done:
         db.session.rollback()
@@ -168,6 +171,7 @@ def leave_room(call: Call, dial_status: str, hung_up: bool) -> str:
         return "ended"
     reason = "alone"
     if call.state == CallState.WAITING and pool.leave(call.wait_token):
+        call.end_wait(utcnow())
         if hung_up:
             set_outcome(call, Outcome.HUNG_UP_WAITING)
     elif call.state in (CallState.WAITING, CallState.MATCHED):
@@ -225,6 +229,16 @@ def _first_to_leave(conversation_id: int, patience: float = 1.0) -> str | None:
         if time.monotonic() >= deadline:
             return None
         time.sleep(0.05)  # the conference's leave event is usually a few ms behind the Dial
+
+
+def unpaired(call: Call) -> None:
+    """The call's match never met: unless it talked to someone before, it no longer counts
+    as paired. A call that ended so hung up waiting; for one still going, what comes next
+    says how it went."""
+    met = any(p.conversation.started_at is not None for p in call.participations)
+    if call.outcome == Outcome.PAIRED and not met:
+        call.outcome = Outcome.HUNG_UP_WAITING if call.state == CallState.ENDED else None
+        db.session.commit()
 
 
 def partner_of(call: Call) -> Call | None:

@@ -66,6 +66,7 @@ class Subscriber(db.Model):
     source: Mapped[str] = mapped_column(String(16))  # "call" or "text"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     texts: Mapped[list[TextMessage]] = relationship(back_populates="subscriber")
 

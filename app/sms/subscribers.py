@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import phonenumbers
 from phonenumbers import timezone as number_timezones
 from sqlalchemy import func, select
@@ -58,6 +60,7 @@ def subscribe(raw_number: str, identity: str, source: str, fallback_zone: str) -
     subscriber.masked_number = masked_form(number)
     subscriber.timezone = _zone_of(number, fallback_zone)
     subscriber.status, subscriber.stopped_at = SubscriberStatus.ACTIVE, None
+    subscriber.changed_at = utcnow()
     try:
         db.session.commit()
     except IntegrityError:  # the same person signed up twice at once
@@ -83,6 +86,7 @@ def stop(raw_number: str, identity: str, *, at_provider: bool) -> bool:
     else:
         subscriber.status = SubscriberStatus.STOPPED
     subscriber.stopped_at = subscriber.stopped_at if not was_active else utcnow()
+    subscriber.changed_at = utcnow()
     subscriber.number_encrypted = None
     try:
         db.session.commit()
@@ -110,6 +114,7 @@ def _stopped_row(raw_number: str, identity: str) -> Subscriber | None:
 def refused(subscriber: Subscriber) -> None:
     """Twilio refused a text because the number opted out there (21610): stop as STOP does."""
     subscriber.status, subscriber.stopped_at = SubscriberStatus.OPTED_OUT, utcnow()
+    subscriber.changed_at = subscriber.stopped_at
     subscriber.number_encrypted = None
     db.session.commit()
 
@@ -118,7 +123,7 @@ def opt_in(identity: str) -> None:
     """Twilio took START from this number: it texts them again, so the line may sign them up."""
     subscriber = by_identity(identity)
     if subscriber is not None and subscriber.status == SubscriberStatus.OPTED_OUT:
-        subscriber.status = SubscriberStatus.STOPPED
+        subscriber.status, subscriber.changed_at = SubscriberStatus.STOPPED, utcnow()
         db.session.commit()
 
 
@@ -145,6 +150,35 @@ def active_by_zone() -> dict[str, int]:
         .group_by(Subscriber.timezone)
     )
     return {zone: count for zone, count in rows}
+
+
+def counts() -> dict[str, int]:
+    """How many subscribers are in each status (every status listed, none left out)."""
+    rows = db.session.execute(select(Subscriber.status, func.count()).group_by(Subscriber.status))
+    found = dict.fromkeys(SubscriberStatus, 0)
+    found.update({status: count for status, count in rows})
+    return found
+
+
+def active_by_source() -> dict[str, int]:
+    """How many people get reminders, by how they signed up (a call or a text)."""
+    rows = db.session.execute(
+        select(Subscriber.source, func.count())
+        .where(Subscriber.status == SubscriberStatus.ACTIVE)
+        .group_by(Subscriber.source)
+    )
+    return {source: count for source, count in rows}
+
+
+def recent_changes(limit: int = 20) -> list[tuple[datetime, str, str, str]]:
+    """The latest sign-ups and stops, newest first: when, the status it left, how they signed
+    up, their reminders' time zone. Never a number."""
+    rows = db.session.execute(
+        select(Subscriber.changed_at, Subscriber.status, Subscriber.source, Subscriber.timezone)
+        .order_by(Subscriber.changed_at.desc(), Subscriber.id.desc())
+        .limit(limit)
+    )
+    return [tuple(row) for row in rows]
 
 
 def first_unknown_text_today(identity: str) -> bool:

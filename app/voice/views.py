@@ -53,11 +53,18 @@ def _not_a_member(call: Call):
     """The free conversation is used and there is no membership: how to join."""
     calls.turn_away(call, Outcome.NOT_MEMBER)
     if subscribers.consenting(call.identity):
-        jobs.SEND_PAYMENT_LINK.enqueue(call.identity)
+        _send_payment_link(call)
         return twiml.say_and_hang_up(f"{prompts.NOT_MEMBER} {prompts.LINK_SENT}")
     if call.withheld:
         return twiml.say_and_hang_up(f"{prompts.NOT_MEMBER} {prompts.HOW_TO_JOIN}")
     return twiml.menu(f"{prompts.NOT_MEMBER} {prompts.JOIN_OFFER}", urls.public(urls.JOIN_CHOICE))
+
+
+def _send_payment_link(call: Call) -> None:
+    jobs.SEND_PAYMENT_LINK.enqueue(call.identity)
+    calls.set_outcome(call, Outcome.PAYMENT_LINK)
+    calls.record(call, Step.PAYMENT_LINK)
+    db.session.commit()
 
 
 def _wait(call: Call, intro: str | None = None):
@@ -180,6 +187,7 @@ def info_choice():
     number = CallRequest.from_form(request.form).from_number or ""
     if digits == "2" and subscribers.join(number, call.identity, "call"):
         calls.record(call, Step.SMS_SIGNUP)
+        calls.set_outcome(call, Outcome.REMINDERS)
         db.session.commit()
         return twiml.menu(
             f"{prompts.REMINDER_NOTED} {prompts.INFO_MENU_WITHHELD}", urls.public(urls.MENU)
@@ -224,7 +232,7 @@ def join_choice():
     call, digits = _pressed(Step.JOIN_MENU)
     number = CallRequest.from_form(request.form).from_number or ""
     if digits == "1" and subscribers.join(number, call.identity, "call"):
-        jobs.SEND_PAYMENT_LINK.enqueue(call.identity)
+        _send_payment_link(call)
         return twiml.say_and_hang_up(prompts.LINK_SENT)
     return _goodbye()
 

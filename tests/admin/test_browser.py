@@ -17,7 +17,9 @@ from app.admin.models import AuditLog
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingGuest, FusingSession
+from app.identity import identify
 from app.line.models import Block, Call, DailyStats, Report
+from app.sms import subscribers
 from tests.admin.browser import ARGS, CHROMIUM, missing_reason
 from tests.admin.support import EMAIL, PASSWORD, fresh_code, login, make_admin, number_forms
 from tests.support import clean, eventually
@@ -200,9 +202,10 @@ def test_filter_the_call_log_open_a_call_and_export_csv(admin, tmp_path):
     rows.locator("a").first.click()
     admin.wait_for_selector("ol.timeline")
     timeline = admin.inner_text("ol.timeline")
-    for step in ("Arrived", "Menu choice", "Started waiting", "Nobody came in time", "Call ended"):
+    steps = ("Arrived", "Greeting menu: pressed 1", "Started waiting", "Nobody came in time")
+    for step in (*steps, "Call ended"):
         assert step in timeline
-    assert "Purged at Twilio" in timeline and "Record checked: masked only" in timeline
+    assert "Deleted at Twilio" in timeline and "Record checked: masked number only" in timeline
     _shot(admin, "admin-call.png")
 
 
@@ -283,3 +286,20 @@ def test_the_account_page(admin):
     admin.click("button:has-text('Change password')")
     assert "That is not your current password." in admin.inner_text("#password-form")
     _shot(admin, "admin-account.png")
+
+
+def test_the_sms_subscribers_page(admin, seeded):
+    key = seeded.app.config["NUMBER_HASH_KEY"]
+    with seeded.app.app_context():
+        for number in ("+15550100186", "+4915550100187", "+447700900188"):
+            subscribers.subscribe(number, identify(number, key, "x").identity, "call", "UTC")
+        stopped = "+15550100189"
+        subscribers.subscribe(stopped, identify(stopped, key, "x").identity, "text", "UTC")
+        subscribers.stop(stopped, identify(stopped, key, "x").identity, at_provider=True)
+    admin.click("nav.nav >> text=Subscribers")
+    admin.wait_for_selector("h1:has-text('SMS subscribers')")
+    assert admin.inner_text("#subscribers-active") == "3"
+    assert admin.inner_text("#subscribers-opted_out") == "1"
+    assert admin.locator("#subscriber-changes tbody tr").count() == 4
+    assert "+1555" not in admin.content() and "•••" not in admin.content()
+    _shot(admin, "admin-subscribers.png")

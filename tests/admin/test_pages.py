@@ -9,7 +9,7 @@ from datetime import date, time, timedelta
 from sqlalchemy import select
 
 from app.admin import stats, zones
-from app.admin.calls import EVENT_LABELS
+from app.admin.labels import MENUS, STEP_LABELS
 from app.admin.models import AuditLog
 from app.billing.models import Membership
 from app.db import db, utcnow
@@ -72,14 +72,18 @@ def test_call_detail_shows_the_timeline_in_order(app, admin_client):
         db.session.commit()
     page = admin_client.get(f"/admin/calls/{call_id}").get_data(as_text=True)
     page = page[page.index('<ol class="timeline">') :]
-    steps = ["Arrived", "Menu choice", "Started waiting", "Matched", "Purged at Twilio"]
+    steps = ["Arrived", "Greeting menu: pressed 1 (talk now)", "Started waiting", "Matched"]
+    steps.append("Deleted at Twilio")
     assert [page.index(s) for s in steps] == sorted(page.index(s) for s in steps)
     assert page.count("Arrived") == 1  # the arrival is the call's own row, shown first
+    assert "room-1" not in page  # the line's own names for things are not an operator's
     assert admin_client.get("/admin/calls/999999").status_code == 404
 
 
 def test_manual_membership_grant_and_revoke(app, admin_client):
     call_id = add_call(app, "+15550100173", "not_member")
+    page = admin_client.get(f"/admin/calls/{call_id}").get_data(as_text=True)
+    assert "Grant membership" in page and "Revoke membership" not in page
     token = csrf_token(admin_client, f"/admin/calls/{call_id}")
     admin_client.post(f"/admin/calls/{call_id}/membership/grant", data={"csrf_token": token})
     with app.app_context():
@@ -90,7 +94,12 @@ def test_manual_membership_grant_and_revoke(app, admin_client):
             "manual",
         )
     page = admin_client.get(f"/admin/calls/{call_id}").get_data(as_text=True)
-    assert "Not a member" in page and "active" in page
+    assert "Offered membership" in page and "active" in page
+    assert "Revoke membership" in page and "Grant membership" not in page
+    # A grant from a page that was open before is refused: the membership is already there.
+    grant = f"/admin/calls/{call_id}/membership/grant"
+    again = admin_client.post(grant, data={"csrf_token": token}, follow_redirects=True)
+    assert "Already a member." in again.get_data(as_text=True)
     admin_client.post(f"/admin/calls/{call_id}/membership/revoke", data={"csrf_token": token})
     with app.app_context():
         assert db.session.scalar(select(Membership.status)) == "cancelled"
@@ -157,7 +166,10 @@ def test_one_off_and_cancelled_dates(app, admin_client):
     monday = sunday + timedelta(days=1)
     for day in (sunday, extra):
         cancel = {"day": day.isoformat(), "csrf_token": token}
-        assert admin_client.post("/admin/schedule/cancel", data=cancel).status_code == 302
+        answer = admin_client.post("/admin/schedule/cancel", data=cancel, follow_redirects=True)
+        flashed = answer.get_data(as_text=True)
+        assert f"Fusing Hour on {day:%A %d %B %Y} cancelled." in flashed
+        assert "Schedule saved." not in flashed
     refused = admin_client.post("/admin/schedule/cancel", data={"day": monday, "csrf_token": token})
     assert refused.status_code == 400 and "There is no Fusing Hour on" in refused.get_data(True)
     with app.app_context():
@@ -175,6 +187,7 @@ def test_charts_count_calls_waits_and_retained_days(app, admin_client):
             outcome,
             arrived_at=now - timedelta(minutes=5),
             matched_at=now - timedelta(minutes=5) + timedelta(seconds=5 + seconds),
+            wait_ended_at=now - timedelta(minutes=5) + timedelta(seconds=5 + seconds),
         )
     with app.app_context():
         old_day = (now - timedelta(days=200)).date()
@@ -199,7 +212,8 @@ TURN_AWAYS = (Outcome.BLOCKED, Outcome.RATE_LIMITED, Outcome.NOT_MEMBER)  # call
 
 
 def test_every_timeline_step_and_turn_away_has_a_label_an_operator_reads():
-    unlabelled = [kind for kind in (*Step, *TURN_AWAYS) if kind not in EVENT_LABELS]
+    labelled = {*STEP_LABELS, *MENUS}
+    unlabelled = [kind for kind in (*Step, *TURN_AWAYS) if kind not in labelled]
     assert unlabelled == []
 
 

@@ -79,7 +79,7 @@ def test_after_the_free_conversation_a_non_member_hears_how_to_join(twilio, app)
     assert "sending you a text with a link" in spoken(root)
     with app.app_context():
         call = db.session.scalar(select(Call).where(Call.sid == form["CallSid"]))
-        assert call.outcome == "not_member"
+        assert call.outcome == "payment_link"  # offered membership, took the link
         queued = [job.func_name for job in redis.queue().jobs]
         assert "workers.billing.send_payment_link" in queued
         assert ScheduledJobRegistry(queue=redis.queue()).count == 0

@@ -12,6 +12,7 @@ from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingGuest, FusingRoom, FusingRound, FusingSession
 from app.line.models import Call
+from tests.e2e.admin_pages import Operator
 from tests.support import eventually, tuned
 from workers.fusing import tick
 
@@ -141,3 +142,36 @@ def test_a_lobby_guest_hears_the_countdown_again_and_again_never_silence(line):
         )
     assert "[silence]" not in guest.heard and not guest.errors
     assert guest.heard.count(f"[play {line.app.config['HOLD_MUSIC_URL']}]") >= 2
+
+
+def test_the_admin_shows_guests_who_talked_and_one_who_left_the_lobby(line):
+    operator = Operator(line)
+    start = _start_hour_soon(line, rounds=2)
+    leaver = line.dial("+4915550600003")
+    leaver.wait_until_heard("welcome to the fusing hour")
+    leaver.hang_up()  # before the first round: only ever in the lobby
+    guests = [line.dial(f"+4915550600{i:03d}") for i in range(2)]
+    for guest in guests:
+        guest.wait_until_heard("welcome to the fusing hour")
+    _sleep_until(start)
+
+    def together():
+        room = guests[0].conference
+        return room and room == guests[1].conference and "lobby" not in room
+
+    eventually(together, timeout=15)
+    for guest in guests:
+        guest.hang_up()
+    for guest in guests:
+        page = operator.call(guest)
+        assert (page.outcome, page.facts["Mode"]) == ("Paired", "Fusing Hour")
+        assert page.shows_in_order(
+            "Arrived",
+            "Entered the Fusing Hour lobby",
+            "Placed in a Fusing Hour room with someone",
+            "Call ended",
+        )
+        assert not [step for step in page.timeline if "fusing-" in step or step.isdigit()]
+    page = operator.call(leaver)
+    assert (page.outcome, page.facts["Mode"]) == ("Hung up while waiting", "Fusing Hour")
+    assert "Placed in a Fusing Hour room with someone" not in page.timeline

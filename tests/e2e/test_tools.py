@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from flask.cli import FlaskGroup
 
 from app import create_app
+from tests.support import changes, clean, stored_state
 from twin.__main__ import CONTROL_TOKEN_FILE
 from twin.cli import call_command, demo_command
 from twin.launcher import free_port, start_twin, stop
@@ -55,8 +56,14 @@ def kept_token():
 
 
 def test_demo_pairs_two_callers_and_times_out_the_third(test_environment):
+    line = create_app({"TESTING": True})  # the line the demo is started from: its data
+    clean(line)
+    before = stored_state(line)
     result = CliRunner().invoke(_cli(), ["demo", "--callers", "3", "--wait-timeout", "2"])
     assert result.exit_code == 0, result.output
+    # The demo ran on a database and a Redis namespace of its own: nothing of the line's
+    # changed, no call in its call log or charts, no key left behind.
+    assert changes(before, stored_state(line)) == []
     summary = result.output.strip().splitlines()[-1]
     assert re.match(r"3 callers: 2 paired in 1 room, 1 timed out, 0 errors, longest wait", summary)
     lines = [line for line in result.output.splitlines() if line.startswith("  caller ")]

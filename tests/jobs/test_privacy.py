@@ -59,6 +59,7 @@ def test_retention_folds_old_calls_into_daily_counts_once(app):
                 duration_seconds=60,
                 wait_started_at=old,
                 matched_at=old + timedelta(seconds=10),
+                wait_ended_at=old + timedelta(seconds=10),
             )
             db.session.add(CallEvent(call=call, kind="arrived", at=old))
         db.session.add(Conversation(room="old-room", created_at=old))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from tests.twin.support import LINE, twiml
 
 CALLER = "+15550100001"
@@ -23,6 +26,24 @@ def test_say_and_hangup_sends_signed_fields_and_status_callback(twin, fake_app):
     assert status[0]["CallStatus"] == "completed" and status[0]["CallSid"] == caller.sid
     assert status[0]["CallDuration"].isdigit() and "Timestamp" in status[0]
     assert status[0]["SequenceNumber"] == "0"
+
+
+def test_call_duration_is_the_calls_wall_clock_length_not_simulated_seconds(twin, fake_app):
+    # Twilio's CallDuration is the length of the call, as its start and end times say; the
+    # twin's time scale speeds pauses up, but a call that lasted under a second (here a
+    # 10-second pause at 0.02) is 1 second long, not 10.
+    fake_app.on("/voice", twiml('<Say>Hold on.</Say><Pause length="10"/><Hangup/>'))
+    began = time.monotonic()
+    caller = twin.dial(CALLER)
+    assert caller.wait_until_ended() == "completed"
+    lasted = time.monotonic() - began
+    assert twin.wait_idle()
+    reported = int(fake_app.hits_for("/status")[0]["CallDuration"])
+    assert 1 <= reported <= math.ceil(lasted)
+    record = twin.client().calls(caller.sid).fetch()
+    assert record.duration == str(reported)
+    span = (record.end_time - record.start_time).total_seconds()
+    assert reported - 1 <= span <= reported + 1
 
 
 def test_gather_digits_go_to_action_and_redirect_is_followed(twin, fake_app):
