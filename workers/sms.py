@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from redis.exceptions import WatchError
 from sqlalchemy import and_, insert, literal, select, update
 
-from app import jobs, urls
+from app import i18n, jobs, urls
 from app.db import UTCDateTime, db, utcnow
 from app.fusing import sessions as fusing_sessions
 from app.fusing.schedule import Occurrence
@@ -49,6 +49,11 @@ def _pace(segments: int) -> None:
 
 
 def _body(message: TextMessage, link: str | None) -> str:
+    with i18n.speaking(message.subscriber.language):  # each text in its subscriber's language
+        return str(_words(message, link))
+
+
+def _words(message: TextMessage, link: str | None) -> str:
     if message.kind == TextKind.REMINDER:
         session = fusing_sessions.session_at(message.session_starts_at)
         occurrence = Occurrence(

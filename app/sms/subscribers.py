@@ -7,9 +7,11 @@ from phonenumbers import timezone as number_timezones
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app import i18n
 from app.db import db, utcnow
 from app.fusing import sessions as fusing_sessions
 from app.identity import country_of, masked_form, parse_e164
+from app.line.models import CallerLanguage
 from app.sms import outbox
 from app.sms.crypto import encrypt
 from app.sms.models import Subscriber, SubscriberStatus, TextKind, UnknownTextReply
@@ -56,6 +58,7 @@ def subscribe(raw_number: str, identity: str, source: str, fallback_zone: str) -
     subscriber.masked_number = masked_form(number)
     subscriber.timezone = _zone_of(number, fallback_zone)
     subscriber.status, subscriber.stopped_at = SubscriberStatus.ACTIVE, None
+    subscriber.language = i18n.current()  # the language of the call or text that signed up
     try:
         db.session.commit()
     except IntegrityError:  # the same person signed up twice at once
@@ -154,6 +157,16 @@ def first_unknown_text_today(identity: str) -> bool:
         db.session.rollback()
         return False
     return True
+
+
+def language_of(identity: str, called: str | None) -> str:
+    """The language to text someone in: theirs as a subscriber, else the one they chose on a
+    call, else that of the line's number they texted."""
+    chosen = db.session.scalar(select(Subscriber.language).where(Subscriber.identity == identity))
+    if chosen is None:
+        chosen = db.session.get(CallerLanguage, identity)
+        chosen = chosen.language if chosen is not None else None
+    return i18n.valid(chosen) or i18n.language_of_number(called)
 
 
 def join(raw_number: str, identity: str, source: str) -> bool:
