@@ -7,7 +7,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard app/translations/*/LC_MESSAGES/messages.po))
-KEYWORDS := -k _ -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2
+KEYWORDS := -k _ -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2
 
 .PHONY: install run test lint migrate urls catalogs bench drills mutants clean
 

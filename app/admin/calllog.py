@@ -8,27 +8,30 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 
+from app import i18n
 from app.admin import zones
 from app.db import db
 from app.line.models import Call, CallMode, Conversation, Outcome, Participant
 
 OUTCOME_LABELS = {
-    Outcome.PAIRED: "Paired",
-    Outcome.TIMED_OUT: "Timed out",
-    Outcome.HUNG_UP_WAITING: "Hung up while waiting",
-    Outcome.HUNG_UP_MENU: "Hung up at the menu",
-    Outcome.BLOCKED: "Blocked",
-    Outcome.NOT_MEMBER: "Not a member",
-    Outcome.RATE_LIMITED: "Rate limited",
+    Outcome.PAIRED: _l("Paired"),
+    Outcome.TIMED_OUT: _l("Timed out"),
+    Outcome.HUNG_UP_WAITING: _l("Hung up while waiting"),
+    Outcome.HUNG_UP_MENU: _l("Hung up at the menu"),
+    Outcome.BLOCKED: _l("Blocked"),
+    Outcome.NOT_MEMBER: _l("Not a member"),
+    Outcome.RATE_LIMITED: _l("Rate limited"),
 }
-MODE_LABELS = {CallMode.PAIRING: "Pairing", CallMode.FUSING: "Fusing Hour"}
+MODE_LABELS = {CallMode.PAIRING: _l("Pairing"), CallMode.FUSING: _l("Fusing Hour")}
 CSV_COLUMNS = (
     "call_id",
     "arrived",
     "masked_number",
     "country",
+    "language",
     "mode",
     "outcome",
     "wait_seconds",
@@ -40,8 +43,8 @@ CSV_COLUMNS = (
 def outcome_label(outcome: str | None) -> str:
     """A readable outcome; calls still going have none yet."""
     if outcome is None:
-        return "In progress"
-    return OUTCOME_LABELS.get(outcome, outcome.replace("_", " ").capitalize())
+        return str(_l("In progress"))
+    return str(OUTCOME_LABELS.get(outcome, outcome.replace("_", " ").capitalize()))
 
 
 def outcome_choices() -> list[tuple[str, str]]:
@@ -69,6 +72,7 @@ class Filters:
     last: date | None = None
     outcome: str = ""
     mode: str = ""
+    language: str = ""
 
     @classmethod
     def from_args(cls, args) -> Filters:
@@ -80,11 +84,18 @@ class Filters:
             last=_day(args.get("to")),
             outcome=outcome if outcome in dict(outcome_choices()) else "",
             mode=mode if mode in MODE_LABELS else "",
+            language=i18n.valid(args.get("language")) or "",
         )
 
     def args(self) -> dict[str, str]:
         """The filters as query arguments (for links and the export)."""
-        found = {"from": self.first, "to": self.last, "outcome": self.outcome, "mode": self.mode}
+        found = {
+            "from": self.first,
+            "to": self.last,
+            "outcome": self.outcome,
+            "mode": self.mode,
+            "language": self.language,
+        }
         return {name: str(value) for name, value in found.items() if value}
 
     def query(self) -> Select:
@@ -98,6 +109,8 @@ class Filters:
             query = query.where(Call.outcome == self.outcome)
         if self.mode:
             query = query.where(Call.mode == self.mode)
+        if self.language:
+            query = query.where(Call.language == self.language)
         return query
 
 
@@ -142,6 +155,7 @@ def _csv_row(call: Call, talked: int) -> list:
         zones.local(call.arrived_at, "%Y-%m-%dT%H:%M:%S%z"),
         call.masked_number,
         call.country or "",
+        call.language,
         call.mode,
         call.outcome or "",
         "" if wait is None else round(wait),

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from flask import Response, abort, render_template, request, stream_with_context
+from flask_babel import lazy_gettext as _l
 
 from app.admin import bp, membership, zones
 from app.admin.calllog import MODE_LABELS, Filters, csv_lines, outcome_choices, talk_seconds
@@ -16,32 +17,32 @@ from app.line.models import Call, Outcome, Step
 
 PER_PAGE = 50
 EVENT_LABELS = {
-    Step.ARRIVED: "Arrived",
-    Step.MENU: "Menu choice",
-    Step.INFO_MENU: "Fusing Hour menu choice",
-    Step.TIMEOUT_MENU: "Timeout menu choice",
-    Step.AFTER_MENU: "After-conversation choice",
-    Step.JOIN_MENU: "Membership offer choice",
-    Step.WAITING: "Started waiting",
-    Step.MATCHED: "Matched",
-    Step.JOINED: "Joined the room",
-    Step.LEFT_ROOM: "Left the room",
-    Step.LEFT: "Left the conversation",
-    Step.TIMED_OUT: "Nobody came in time",
-    Step.TIMEOUT_REDIRECT: "Moved to the 'nobody is free' menu",
-    Step.RESCUED: "Partner gone before they met: moved on",
-    Step.REDIRECT_FAILED: "Moving the call at Twilio failed",
-    Step.PARTNER_GONE: "Partner left",
-    Step.FUSING_LOBBY: "Fusing Hour lobby",
-    Step.FUSING_ROOM: "Fusing Hour room",
-    Step.SMS_SIGNUP: "Asked for SMS reminders",
-    Step.ENDED: "Call ended",
-    Step.MASKED: "Record checked: masked only",
-    Step.PURGED: "Purged at Twilio",
-    Step.PURGE_FAILED: "Purge at Twilio failed",
-    Outcome.BLOCKED: "Turned away: blocked",
-    Outcome.RATE_LIMITED: "Turned away: too many calls",
-    Outcome.NOT_MEMBER: "Offered membership: no free conversation left",
+    Step.ARRIVED: _l("Arrived"),
+    Step.MENU: _l("Menu choice"),
+    Step.INFO_MENU: _l("Fusing Hour menu choice"),
+    Step.TIMEOUT_MENU: _l("Timeout menu choice"),
+    Step.AFTER_MENU: _l("After-conversation choice"),
+    Step.JOIN_MENU: _l("Membership offer choice"),
+    Step.WAITING: _l("Started waiting"),
+    Step.MATCHED: _l("Matched"),
+    Step.JOINED: _l("Joined the room"),
+    Step.LEFT_ROOM: _l("Left the room"),
+    Step.LEFT: _l("Left the conversation"),
+    Step.TIMED_OUT: _l("Nobody came in time"),
+    Step.TIMEOUT_REDIRECT: _l("Moved to the 'nobody is free' menu"),
+    Step.RESCUED: _l("Partner gone before they met: moved on"),
+    Step.REDIRECT_FAILED: _l("Moving the call at Twilio failed"),
+    Step.PARTNER_GONE: _l("Partner left"),
+    Step.FUSING_LOBBY: _l("Fusing Hour lobby"),
+    Step.FUSING_ROOM: _l("Fusing Hour room"),
+    Step.SMS_SIGNUP: _l("Asked for SMS reminders"),
+    Step.ENDED: _l("Call ended"),
+    Step.MASKED: _l("Record checked: masked only"),
+    Step.PURGED: _l("Purged at Twilio"),
+    Step.PURGE_FAILED: _l("Purge at Twilio failed"),
+    Outcome.BLOCKED: _l("Turned away: blocked"),
+    Outcome.RATE_LIMITED: _l("Turned away: too many calls"),
+    Outcome.NOT_MEMBER: _l("Offered membership: no free conversation left"),
 }
 
 

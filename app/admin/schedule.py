@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
-from app.admin import bp
+from app import i18n
+from app.admin import bp, zones
 from app.admin.audit import audit
 from app.admin.forms import WEEKDAYS, ActionForm, CancelDateForm, ExtraDateForm, RuleForm
 from app.db import db, utcnow
@@ -56,7 +59,7 @@ def _saved(form, action: str, detail: str):
         return False
     audit(action, detail=detail)
     db.session.commit()
-    flash("Schedule saved.")
+    flash(_("Schedule saved."))
     return True
 
 
@@ -76,8 +79,10 @@ def save_rule():
         rule.timezone = form.zone.data
         rule.duration_seconds = form.minutes.data * 60
         rule.round_seconds = form.round_minutes.data * 60
+        with force_locale(i18n.SOURCE):  # the audit log keeps one language
+            weekday = str(WEEKDAYS[rule.weekday])
         detail = (
-            f"{WEEKDAYS[rule.weekday]} {rule.start_time:%H:%M} {rule.timezone}, "
+            f"{weekday} {rule.start_time:%H:%M} {rule.timezone}, "
             f"{form.minutes.data} min, rounds of {form.round_minutes.data} min"
         )
         if _saved(form, "schedule_changed", detail):
@@ -118,7 +123,8 @@ def cancel_date():
         if weekly:
             db.session.add(FusingDate(day=day, kind=DateKind.CANCELLED))
         if not (weekly or removed):
-            form.day.errors = [f"There is no Fusing Hour on {day:%A %d %B %Y}."]
+            named = zones.named(day, "%A %d %B %Y")
+            form.day.errors = [_("There is no Fusing Hour on %(day)s.", day=named)]
             db.session.rollback()
             return _page(cancel_form=form, status=400)
         if _saved(form, "date_cancelled", str(day)):
@@ -142,5 +148,5 @@ def remove_date(date_id: int):
         db.session.delete(row)
         audit("date_removed", target=date_id, detail=detail)
         db.session.commit()
-        flash("Removed.")
+        flash(_("Removed."))
     return redirect(url_for("admin.schedule"))

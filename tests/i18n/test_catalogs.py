@@ -15,7 +15,13 @@ from babel.support import Translations
 from app import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYWORDS = {"_": None, "lazy_gettext": None, "ngettext": (1, 2), "lazy_ngettext": (1, 2)}
+KEYWORDS = {
+    "_": None,
+    "_l": None,
+    "lazy_gettext": None,
+    "ngettext": (1, 2),
+    "lazy_ngettext": (1, 2),
+}
 PLACEHOLDER = re.compile(r"\{(\w*)\}|%\((\w+)\)[sd]")
 TRANSLATED = [code for code in i18n.LANGUAGES if code != "en"]  # English is the source
 
