@@ -152,7 +152,7 @@ def plan_reminders(now: datetime | None = None) -> int:
     upcoming = fusing_sessions.upcoming(now)
     if upcoming is not None:
         session = fusing_sessions.session_for(upcoming)
-        for wave in waves.plan(upcoming, subscribers.active_by_zone()):
+        for wave in waves.plan(upcoming, subscribers.active_by_zone_and_language()):
             # A reminder missed by more than half its lead (scheduler down) is not sent late.
             if wave.begins <= now and not waves.missed(
                 upcoming.starts_at, wave.offset_minutes, now

@@ -120,7 +120,7 @@ def wave_warnings(now: datetime | None = None) -> list[WaveWarning]:
     if occurrence is None:
         return []
     found = []
-    for wave in waves.plan(occurrence, subscribers.active_by_zone()):
+    for wave in waves.plan(occurrence, subscribers.active_by_zone_and_language()):
         if now >= wave.due or not wave.texts or _started(occurrence.starts_at, wave):
             continue
         starts = max(wave.begins, now)

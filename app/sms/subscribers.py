@@ -148,6 +148,16 @@ def active_by_zone() -> dict[str, int]:
     return {zone: count for zone, count in rows}
 
 
+def active_by_zone_and_language() -> dict[tuple[str, str | None], int]:
+    """How many people get reminders, by the zone and the language they are worded in."""
+    rows = db.session.execute(
+        select(Subscriber.timezone, Subscriber.language, func.count())
+        .where(Subscriber.status == SubscriberStatus.ACTIVE)
+        .group_by(Subscriber.timezone, Subscriber.language)
+    )
+    return {(zone, language): count for zone, language, count in rows}
+
+
 def first_unknown_text_today(identity: str) -> bool:
     """True once a day per sender: whether to answer a text the line does not understand."""
     db.session.add(UnknownTextReply(identity=identity, day=utcnow().date()))

@@ -52,3 +52,15 @@ def test_a_reminder_names_the_day_and_hour_in_german(app):
     with app.test_request_context(), i18n.speaking("de"):
         body = waves.reminder(occurrence, "Europe/Berlin", 15, sunday - timedelta(minutes=15))
     assert body.startswith("Mindfuse: Die Fusing Hour beginnt heute um 10 Uhr mitteleuropäischer")
+
+
+def test_a_wave_is_planned_with_each_languages_own_reminder_length(app):
+    sunday, zone = datetime(2026, 12, 6, 18, 30, tzinfo=UTC), "America/New_York"
+    occurrence = Occurrence(
+        sunday, sunday + timedelta(hours=1), zone, timedelta(minutes=10), timedelta(0)
+    )
+    with app.test_request_context():
+        english = waves.plan(occurrence, {(zone, "en"): 100})
+        german = waves.plan(occurrence, {(zone, "de"): 100})
+    # the day-before reminder: one segment in English (128 characters), two in German (176)
+    assert german[0].sending == 2 * english[0].sending
