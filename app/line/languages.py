@@ -7,6 +7,9 @@ If Redis loses the hash, `restore` (run by the reconciling job) writes it back.
 
 from __future__ import annotations
 
+import logging
+
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from app import i18n
@@ -14,6 +17,8 @@ from app.db import db, dialect_insert, utcnow
 from app.infra import redis
 from app.line.calls import LANGUAGES as HASH
 from app.line.models import Call, CallerLanguage
+
+log = logging.getLogger(__name__)
 
 RESTORED = "languages:kept"  # set while the hash is known to hold every choice
 
@@ -48,7 +53,10 @@ def choose(call: Call, code: str) -> None:
     )
     db.session.execute(statement)
     db.session.commit()
-    redis.connection().hset(key(), call.identity, code)
+    try:
+        redis.connection().hset(key(), call.identity, code)
+    except RedisError:  # kept in the database; this call goes on in the language chosen
+        log.warning("a caller's language choice could not be noted in Redis")
 
 
 def restore() -> int:

@@ -123,3 +123,28 @@ def test_times_are_said_the_way_each_language_says_them(app):
         assert later == "am Sonntag, dem 6. Dezember, um 10 Uhr mitteleuropäischer Zeit"
         i18n.use("en")
         assert spoken_when(occurrence, thursday).startswith("this Sunday at 10 in the morning")
+
+
+def test_an_unknown_or_forged_language_in_a_url_is_the_default(twilio, app):
+    for odd in ("zz", "de-DE", "<script>", ""):
+        root = twiml(twilio.post(f"/twilio/voice/hold?lang={odd}", call_form(CALLER)))
+        assert _says(root)[0][:2] == ("en-US", "Polly.Joanna-Neural"), odd
+    forged = twilio.post("/twilio/voice/hold?lang=de", call_form(CALLER), signature="forged")
+    assert forged.status_code == 403
+
+
+def test_a_choice_redis_cannot_take_is_still_kept_and_spoken(twilio, app, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisDown  # noqa: PLC0415
+
+    _german_line(app)
+    form = call_form(CALLER, To=DE_LINE)
+    action = twiml(twilio.post("/twilio/voice", form)).find("Gather").get("action")
+
+    def down(*_args, **_kwargs):
+        raise RedisDown("down")
+
+    monkeypatch.setattr("redis.Redis.hset", down)
+    root = twiml(twilio.post(action.removeprefix(PUBLIC), {**form, "Digits": "9"}))
+    assert _says(root)[0][0] == "en-US"
+    with app.app_context():
+        assert db.session.scalar(select(CallerLanguage)).language == "en"
