@@ -5,7 +5,10 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint migrate urls bench drills mutants clean
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard app/translations/*/LC_MESSAGES/messages.po))
+KEYWORDS := -k _ -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2
+
+.PHONY: install run test lint migrate urls catalogs bench drills mutants clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +17,19 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-install: $(STAMP)
+install: $(STAMP) $(CATALOGS)
+
+# The compiled catalogs are built here from their .po files (git keeps only the .po).
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# After changing words in the code or templates: the template, then every catalog, updated.
+catalogs: install
+	$(BIN)/pybabel extract -F babel.cfg $(KEYWORDS) --no-location --sort-output \
+	  --project=Mindfuse --copyright-holder=Mindfuse -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-location \
+	  --width=100 --no-fuzzy-matching
+	$(MAKE) install
 
 migrate: install
 	$(BIN)/flask --app app db upgrade
@@ -69,4 +84,4 @@ lint: install
 	$(BIN)/pip-audit --skip-editable --progress-spinner off
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info mutants
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info mutants $(CATALOGS)

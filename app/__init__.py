@@ -42,7 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs request details
 
-    from app import admin, cli, db  # noqa: PLC0415 - keep import-time side effects out
+    from app import admin, cli, db, i18n  # noqa: PLC0415 - keep import-time side effects out
     from app.billing.views import bp as payments
     from app.fusing.views import bp as fusing
     from app.infra import redis, request_limits
@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     request_limits.init_app(app)  # first: before any hook that reads a body
     db.init_app(app)
+    i18n.init_app(app)
     redis.init_app(app)
     cli.init_app(app)
     app.register_blueprint(voice)

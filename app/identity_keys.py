@@ -14,19 +14,22 @@ table (one row per applied re-key) and cached per process like the other small t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
-from collections.abc import Iterable
+import logging
 from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import Integer, String, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column
 
 from app.db import UTCDateTime, db, utcnow
 from app.identity import Caller, current, generation, hash_keys, identify
 from app.infra import table_cache
 
+log = logging.getLogger(__name__)
 BATCH = 500
 APPLIED = "mindfuse.identity_keys.applied"
 _columns: list[InstrumentedAttribute] = []
@@ -51,6 +54,17 @@ def rekeyed(*columns: InstrumentedAttribute) -> None:
 def fingerprint(key: str) -> str:
     """A short public tag of a key, to tell keys apart in the table and in messages."""
     return hmac.new(key.encode(), b"mindfuse identity key", hashlib.sha256).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=8)
+def _tag(key: str) -> str:
+    return fingerprint(key)[:8]
+
+
+def newest_tag() -> str:
+    """A short tag of the newest key: Redis names that hold identities carry it, so adding a
+    key starts them afresh (they are rebuilt from the database) instead of mixing forms."""
+    return _tag(hash_keys()[-1])
 
 
 def applied() -> int:
@@ -134,24 +148,23 @@ def _name(column: InstrumentedAttribute) -> str:
 
 
 def _rekey(column: InstrumentedAttribute, keys: tuple[str, ...]) -> int:
-    model = column.class_
-    done, after = 0, 0
-    while True:
-        rows = db.session.execute(
-            select(model.id, column).where(model.id > after).order_by(model.id).limit(BATCH)
-        ).all()
-        if not rows:
-            return done
-        for row_id, identity in _stale(rows, len(keys) - 1):
-            db.session.execute(
-                update(model)
-                .where(model.id == row_id, column == identity)
-                .values({column.key: current(identity, keys)})
-            )
-            done += 1
+    """Re-key each identity of a column not yet at the newest key; rows it moved."""
+    model, target = column.class_, len(keys) - 1
+    stored = db.session.scalars(select(column).where(column.is_not(None)).distinct()).all()
+    stale = [identity for identity in stored if generation(identity) < target]
+    done = 0
+    for start in range(0, len(stale), BATCH):
+        for identity in stale[start : start + BATCH]:
+            try:
+                with db.session.begin_nested():
+                    done += db.session.execute(
+                        update(model)
+                        .where(column == identity)
+                        .values({column.key: current(identity, keys)})
+                    ).rowcount
+            except IntegrityError:  # a row of the newer form exists (written meanwhile):
+                log.warning(
+                    "%s: a row under an older key is left beside its newer one", _name(column)
+                )
         db.session.commit()
-        after = rows[-1][0]
-
-
-def _stale(rows: Iterable, target: int) -> Iterable[tuple[int, str]]:
-    return ((i, x) for i, x in rows if x is not None and generation(x) < target)
+    return done

@@ -1,94 +1,120 @@
-"""What the line says, in one place."""
+"""What the line says, in one place.
 
-MENU_CHOICES = (
+Each prompt is a lazy gettext string, translated when it is spoken into the language of the
+call (app.i18n.use): a constant added here is caught by the catalog test until every language
+has it. Placeholders are `{name}`, filled with `.format` at use.
+"""
+
+from __future__ import annotations
+
+from flask_babel import LazyString, ngettext
+from flask_babel import lazy_gettext as _
+
+
+def _joined(*parts: object) -> LazyString:
+    """Prompts said one after the other, each translated when spoken."""
+    return LazyString(lambda: " ".join(str(part) for part in parts))
+
+
+MENU_CHOICES = _(
     "Press 1, or just stay on the line, to talk to someone now. "
     "Press 2 to hear about the Fusing Hour."
 )
-GREETING = (
+WELCOME = _(
     "Welcome to Mindfuse. In a moment you will talk to another real person who also called. "
-    f"No judgment, no history, no agenda. {MENU_CHOICES}"
+    "No judgment, no history, no agenda."
 )
-FUSING_HOUR_INFO = (
+GREETING = _joined(WELCOME, MENU_CHOICES)
+LANGUAGE_CHOICE = _("For English, press {key}.")
+"""Said at the greeting in each other language: each translation names its own language."""
+FUSING_HOUR_INFO = _(
     "Once a week, the Fusing Hour connects many callers in rounds of short conversations. "
     "Just call during the hour to join."
 )
-UNKNOWN_KEY = "Sorry, that key does nothing here."
-CONNECTING = "Someone is here for you. Connecting you now."
-FINDING = "Finding someone for you. Please stay on the line."
-HOLD = "Thanks for waiting. Someone will be with you soon."
-NOBODY_FREE = (
+UNKNOWN_KEY = _("Sorry, that key does nothing here.")
+CONNECTING = _("Someone is here for you. Connecting you now.")
+FINDING = _("Finding someone for you. Please stay on the line.")
+HOLD = _("Thanks for waiting. Someone will be with you soon.")
+NOBODY_FREE = _(
     "Nobody is free right now. Press 1 to keep waiting, "
     "press 2 to hear about the Fusing Hour, or hang up and try again later."
 )
 WHY_ENDED = {
-    "time_up": "Your time together is up. Thank you both for talking.",
-    "partner_left": "The other person has left the conversation.",
-    "you_left": "You have left the conversation.",
-    "alone": "",
+    "time_up": _("Your time together is up. Thank you both for talking."),
+    "partner_left": _("The other person has left the conversation."),
+    "you_left": _("You have left the conversation."),
+    "alone": "",  # not a message: gettext("") is a catalog's header
 }
-AFTER_MENU = (
+AFTER_MENU = _(
     "Press 1 to talk to someone new. Press 2 to report the person you just talked to. Or hang up."
 )
-AGAIN_MENU = "Press 1 to talk to someone new, or hang up."
-REPORTED = "Thank you for telling us. You will not be connected with this person again."
-BLOCKED = (
+AGAIN_MENU = _("Press 1 to talk to someone new, or hang up.")
+REPORTED = _("Thank you for telling us. You will not be connected with this person again.")
+BLOCKED = _(
     "Several people have reported conversations with you, so this line is closed to you "
     "for now. Goodbye."
 )
-ONE_MINUTE_LEFT = "One minute left in this conversation. Time to say goodbye soon."
-PARTNER_GONE = "The other person left before you could talk. Let's find someone else."
-NOT_MEMBER = (
+ONE_MINUTE_LEFT = _("One minute left in this conversation. Time to say goodbye soon.")
+PARTNER_GONE = _("The other person left before you could talk. Let's find someone else.")
+NOT_MEMBER = _(
     "Your first conversation with Mindfuse was free. To keep talking, membership costs "
     "4 euros a month."
 )
-LINK_SENT = "We are sending you a text with a link to join. Thank you, and take care."
-JOIN_OFFER = (
+LINK_SENT = _("We are sending you a text with a link to join. Thank you, and take care.")
+JOIN_OFFER = _(
     "Press 1 to get texts from us: a link to join now, and reminders before the Fusing Hour. "
     "Or hang up."
 )
-HOW_TO_JOIN = "To join, text JOIN to this number, then call again. Take care."
-GOODBYE = "Thank you for calling Mindfuse. Take care."
-SLOW_DOWN = (
+HOW_TO_JOIN = _("To join, text JOIN to this number, then call again. Take care.")
+GOODBYE = _("Thank you for calling Mindfuse. Take care.")
+SLOW_DOWN = _(
     "You have called many times in the last hour. Please take a break and call again later. "
     "Take care."
 )
-APOLOGY = (
+APOLOGY = _(
     "We are sorry, the line is having trouble right now. Please call again in a few minutes. "
     "Goodbye."
 )
-WAIT_APOLOGY = (  # said in a room or the lobby, where the line cannot hang up
+WAIT_APOLOGY = _(  # said in a room or the lobby, where the line cannot hang up
     "We are sorry, the line is having trouble right now. Please stay on the line, "
     "we will be with you as soon as we can."
 )
 
-FUSING_WELCOME = (
+FUSING_WELCOME = _(
     "Welcome to the Fusing Hour. You will talk with a new person every round. "
     "Relax for a moment; we will connect you soon."
 )
-FUSING_BACK_TO_LOBBY = "You are back in the lobby. We will connect you with someone new soon."
-FUSING_NEW_ROUND = "A new round. Say hello to someone new."
-FUSING_LATE_PAIR = "Someone is here for you. Say hello."
-FUSING_ROUND_ENDING = "This round ends in a moment. Time to say goodbye."
-FUSING_CLOSING = (
+FUSING_SAME_LANGUAGE = _("Everyone you meet this hour speaks English, like you.")
+"""Said in the lobby after the welcome: each language's guests rotate among themselves."""
+FUSING_BACK_TO_LOBBY = _("You are back in the lobby. We will connect you with someone new soon.")
+FUSING_NEW_ROUND = _("A new round. Say hello to someone new.")
+FUSING_LATE_PAIR = _("Someone is here for you. Say hello.")
+FUSING_ROUND_ENDING = _("This round ends in a moment. Time to say goodbye.")
+FUSING_CLOSING = _(
     "The Fusing Hour is over for this week. Thank you for being here, and take care. Goodbye."
 )
-FUSING_NEXT = "The next Fusing Hour is {when}."
-FUSING_NONE_PLANNED = "No Fusing Hour is planned right now."
-INFO_MENU = (
+FUSING_NEXT = _("The next Fusing Hour is {when}.")
+FUSING_NONE_PLANNED = _("No Fusing Hour is planned right now.")
+INFO_MENU = _(
     "Press 1 to talk to someone now. "
     "Press 2 for a text message reminder before it starts. Or hang up."
 )
-INFO_MENU_WITHHELD = "Press 1 to talk to someone now, or hang up."
-REMINDER_NOTED = (
+INFO_MENU_WITHHELD = _("Press 1 to talk to someone now, or hang up.")
+REMINDER_NOTED = _(
     "Thank you. You will get a text to confirm, and reminders before each Fusing Hour. "
     "Reply STOP to that text to stop them."
 )
-FUSING_LAST_ROUND = "This is the last round of the Fusing Hour."
+FUSING_LAST_ROUND = _("This is the last round of the Fusing Hour.")
+ROUND_SOON = _("The next round starts in less than a minute.")
 
 
 def countdown(seconds: float) -> str:
     """How the lobby says how long until the next round."""
     if seconds < 60:
-        return "The next round starts in less than a minute."
+        return str(ROUND_SOON)
     minutes = round(seconds / 60)
-    return f"The next round starts in about {minutes} minute{'s' if minutes != 1 else ''}."
+    return ngettext(
+        "The next round starts in about %(num)d minute.",
+        "The next round starts in about %(num)d minutes.",
+        minutes,
+    )

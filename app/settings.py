@@ -53,6 +53,23 @@ def whole_numbers(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
 
+def codes(text: str) -> list[str]:
+    """A comma-separated list of short codes (languages), in order."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def pairs(text: str) -> dict[str, str]:
+    """Comma-separated `name=value` pairs."""
+    found = {}
+    for part in text.split(","):
+        if part.strip():
+            name, sep, value = part.partition("=")
+            if not sep or not name.strip() or not value.strip():
+                raise ValueError(f"{part!r} is not name=value")
+            found[name.strip()] = value.strip()
+    return found
+
+
 def positive(text: str) -> float:
     """A number above zero (a rate)."""
     value = float(text)
@@ -304,7 +321,23 @@ class Settings:
         "https://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3",
         "what a caller alone in a room hears",
     )
-    VOICE = Setting(str, "Polly.Joanna", "the voice of every `<Say>`")
+    LANGUAGES = Setting(
+        codes,
+        lambda _start: ["en", "de"],
+        "the languages the line speaks (rows of app/i18n.py), its default first",
+    )
+    NUMBER_LANGUAGES = Setting(
+        pairs,
+        lambda _start: {},
+        "the default language of each of the line's numbers: `+4915550000001=de,...`; "
+        "a number not named speaks the line's default",
+    )
+    VOICES = Setting(
+        pairs,
+        lambda _start: {},
+        "the `<Say>` voice per language, `de=Polly.Daniel-Neural,...`; default: each "
+        "language's neural voice in app/i18n.py",
+    )
     SMS_SEGMENTS_PER_SECOND = Setting(
         positive,
         1.0,

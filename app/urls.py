@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app import i18n
 from app.settings import settings
 
 INCOMING = "/twilio/voice"
@@ -40,8 +41,19 @@ is still lost, the reconciliation jobs recover. The fragment is never sent over 
 """
 
 
+LANGUAGE = "lang"  # the query parameter naming the language a document is spoken in
+
+
 def public(path: str) -> str:
-    """The absolute public URL of one of the line's paths."""
+    """The absolute public URL of one of the line's paths.
+
+    Spoken in a language other than the default, the URL names it (`lang=de`): documents
+    Twilio fetches without the line looking the call up (hold music, the countdown, an
+    announcement) are then said in the caller's language.
+    """
+    code = i18n.current()
+    if code != i18n.default():
+        path += ("&" if "?" in path else "?") + f"{LANGUAGE}={code}"
     return settings.PUBLIC_BASE_URL + path
 
 

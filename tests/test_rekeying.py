@@ -16,7 +16,7 @@ from app.cli import rekey_command
 from app.db import db, utcnow
 from app.identity import generation, identify
 from app.line import safety
-from app.line.models import Block, Call, Report
+from app.line.models import Block, Call, CallerLanguage, Report
 from app.sms import subscribers
 from tests.support import call_form, dump_database, spoken, twiml
 
@@ -41,6 +41,7 @@ def _line_under_the_first_key(app) -> dict[str, str]:
         db.session.add(Block(identity=found[BLOCKED], reason="reports", expires_at=later))
         db.session.add(Report(reporter=found[MEMBER], reported=found[PARTNER]))
         db.session.add(Membership(identity=found[MEMBER], status=MembershipStatus.ACTIVE))
+        db.session.add(CallerLanguage(identity=found[PARTNER], language="de"))
         db.session.commit()
         assert subscribers.subscribe(MEMBER, found[MEMBER], "call", "Europe/Berlin")
     return found
@@ -67,6 +68,8 @@ def test_a_new_key_is_accepted_at_once_and_the_command_rekeys_everyone(app, twil
         assert counts["block.identity"] == 1 and counts["membership.identity"] == 1
         assert counts["report.reporter"] == counts["report.reported"] == 1
         assert counts["subscriber.identity"] == 1 and counts["call.identity"] == 1
+        assert counts["caller_language.identity"] == 1
+        assert subscribers.language_of(identity_keys.newest(first[PARTNER]), None) == "de"
         assert identity_keys.applied() == 1
         stored = db.session.scalars(select(Block.identity)).all()
         assert stored == [identity_keys.newest(first[BLOCKED])] and generation(stored[0]) == 1

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from .models import Conference, Participant, TwinError
 from .ports import EventOrder
-from .twiml import TwimlError, parse_voice
+from .twiml import TwimlError, Verb, parse_voice
 from .util import API_VERSION, as_bool, rfc2822, utcnow
+from .voices import INVALID_VOICE, say_problem
 
 if TYPE_CHECKING:
     from .ports import JoinOptions, TwinState
@@ -168,11 +169,12 @@ class Rooms:
                 with self.cond:
                     self._event(conf, "announcement-fail")
                 return
-            texts = [
-                v.text if v.name == "Say" else f"[play {v.text}]"
-                for v in verbs
-                if v.name in ("Say", "Play")
-            ]
+            texts = []
+            for v in verbs:
+                if v.name == "Play":
+                    texts.append(f"[play {v.text}]")
+                elif v.name == "Say" and not self._unspoken(v, url, call_sid):
+                    texts.append(v.text)
             with self.cond:
                 targets = [call_sid] if call_sid else list(conf.participants)
                 for sid in targets:
@@ -183,6 +185,13 @@ class Rooms:
                 self.twin.wake(*targets)
 
         self.twin.dispatcher.submit(conf.sid, job)
+
+    def _unspoken(self, say: Verb, url: str, call_sid: str | None) -> bool:
+        """A Say Twilio would not speak (its voice and language): 13511, and not heard."""
+        problem = say_problem(say.get("voice"), say.get("language"))
+        if problem is not None:
+            self.twin.record_error(TwinError(INVALID_VOICE, problem, url, call_sid))
+        return problem is not None
 
     def room_of(self, call_sid: str) -> Conference | None:
         """The conference a call is in now, if any."""

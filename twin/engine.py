@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 from .models import Call, TwinError
 from .twiml import TwimlError, Verb, parse_voice
 from .util import as_int, rfc2822, utcnow
+from .voices import INVALID_VOICE, say_problem
 
 if TYPE_CHECKING:
     from .ports import CallHost
@@ -235,7 +236,14 @@ class CallRunner:
         return None
 
     def verb_say(self, verb: Verb, doc: Doc) -> None:
-        """Say: the text is heard, loop times (0: forever)."""
+        """Say: the text is heard, loop times (0: forever); a voice Twilio would not speak
+        it in fails the Say (13511) and nothing is heard."""
+        problem = say_problem(verb.get("voice"), verb.get("language"))
+        if problem is not None:
+            self.twin.record_error(
+                TwinError(INVALID_VOICE, problem, doc.url, self.call.sid), self.call
+            )
+            return
         loops = as_int(verb.get("loop"), 1)
         for _ in range(max(loops, 1)):
             self.hear(verb.text)

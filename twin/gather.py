@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .models import TwinError
 from .twiml import Verb
 from .util import as_bool, as_int
+from .voices import INVALID_GATHER_LANGUAGE, gather_problem
 
 if TYPE_CHECKING:
     from .engine import CallRunner, Doc
@@ -14,6 +16,9 @@ if TYPE_CHECKING:
 def run_gather(runner: CallRunner, verb: Verb, doc: Doc) -> Doc | None:
     """Play nested verbs, collect digits, then request the action or fall through."""
     call, cond = runner.call, runner.cond
+    if (problem := gather_problem(verb.get("language"))) is not None:
+        error = TwinError(INVALID_GATHER_LANGUAGE, problem, doc.url, call.sid)
+        runner.twin.record_error(error, call)
     num_digits = as_int(verb.get("numDigits"), 0)
     finish_key = verb.get("finishOnKey", "#")
     timeout = as_int(verb.get("timeout"), 5) * runner.twin.time_scale

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app import jobs, urls
+from app import i18n, jobs, urls
 from app.db import db, utcnow
 from app.fusing import lineup, sessions
 from app.fusing.lineup import Pair
@@ -107,9 +107,20 @@ def rotate(session_id: int, number: int) -> dict:
     return _seat_everyone(record, started)
 
 
+def _languages(call_ids: list[int]) -> dict[int, str]:
+    """The language of each of these calls."""
+    rows = db.session.execute(select(Call.id, Call.language).where(Call.id.in_(call_ids)))
+    return dict(rows.all())
+
+
 def _plan_round(session_id: int, number: int) -> FusingRound:
     guests = _present(session_id)
-    groups = lineup.group([g.id for g in guests], _guest_pairs_met(session_id, guests))
+    met = _guest_pairs_met(session_id, guests)
+    spoken = _languages([g.call_id for g in guests])
+    by_language: dict[str, list[int]] = {}
+    for guest in guests:  # each language's guests rotate among themselves
+        by_language.setdefault(spoken[guest.call_id], []).append(guest.id)
+    groups = [room for ids in by_language.values() for room in lineup.group(ids, met)]
     by_id = {g.id: g for g in guests}
     record = FusingRound(session_id=session_id, number=number, guests=len(guests), rest_calls=0)
     db.session.add(record)
@@ -179,17 +190,22 @@ def _forget(session_id: int, sids: list[str]) -> None:
 
 def warn_round(session_id: int, number: int) -> int:
     """Shortly before a round ends, each of its rooms hears that it is time to say goodbye."""
-    rooms = db.session.scalars(
-        select(FusingRoom.room).where(
-            FusingRoom.session_id == session_id, FusingRoom.round_number == number
-        )
+    rooms = db.session.execute(
+        select(FusingRoom.room, db.func.min(Call.language))
+        .join(FusingSeat, FusingSeat.room_id == FusingRoom.id)
+        .join(Call, Call.id == FusingSeat.call_id)
+        .where(FusingRoom.session_id == session_id, FusingRoom.round_number == number)
+        .group_by(FusingRoom.room)
     ).all()
-    burst = rest.announce_many(
-        list(rooms),
-        urls.public(urls.FUSING_ROUND_ENDING),
-        settings.FUSING_MAX_IN_FLIGHT,
-    )
-    return len(burst.done)
+    by_language: dict[str, list[str]] = {}
+    for room, language in rooms:  # a room's guests share a language
+        by_language.setdefault(language, []).append(room)
+    done = 0
+    for language, names in by_language.items():
+        with i18n.speaking(language):
+            url = urls.public(urls.FUSING_ROUND_ENDING)
+        done += len(rest.announce_many(names, url, settings.FUSING_MAX_IN_FLIGHT).done)
+    return done
 
 
 def close(session_id: int) -> int:

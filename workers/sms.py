@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from redis.exceptions import WatchError
 from sqlalchemy import and_, insert, literal, select, update
 
-from app import jobs, urls
+from app import i18n, jobs, urls
 from app.db import UTCDateTime, db, utcnow
 from app.fusing import sessions as fusing_sessions
 from app.fusing.schedule import Occurrence
@@ -49,6 +49,11 @@ def _pace(segments: int) -> None:
 
 
 def _body(message: TextMessage, link: str | None) -> str:
+    with i18n.speaking(message.subscriber.language):  # each text in its subscriber's language
+        return str(_words(message, link))
+
+
+def _words(message: TextMessage, link: str | None) -> str:
     if message.kind == TextKind.REMINDER:
         session = fusing_sessions.session_at(message.session_starts_at)
         occurrence = Occurrence(
@@ -147,7 +152,7 @@ def plan_reminders(now: datetime | None = None) -> int:
     upcoming = fusing_sessions.upcoming(now)
     if upcoming is not None:
         session = fusing_sessions.session_for(upcoming)
-        for wave in waves.plan(upcoming, subscribers.active_by_zone()):
+        for wave in waves.plan(upcoming, subscribers.active_by_zone_and_language()):
             # A reminder missed by more than half its lead (scheduler down) is not sent late.
             if wave.begins <= now and not waves.missed(
                 upcoming.starts_at, wave.offset_minutes, now

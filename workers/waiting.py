@@ -9,10 +9,10 @@ from datetime import timedelta
 from rq import get_current_job
 from sqlalchemy import select, update
 
-from app import jobs, urls
+from app import i18n, jobs, urls
 from app.db import db, utcnow
 from app.infra import redis
-from app.line import calls, pairing, pool
+from app.line import calls, languages, pairing, pool
 from app.line.models import Call, CallState, Conversation, Outcome, Step
 from app.settings import settings
 from app.telephony import rest
@@ -27,8 +27,10 @@ def _redirect(call: Call, path: str, kind: Step, detail: str) -> str:
     """Redirect a live call once; a retried job does not redirect it again."""
     if any(event.kind == kind and event.detail == detail for event in call.events):
         return "already"
+    with i18n.speaking(call.language):  # the document it fetches speaks the caller's language
+        url = urls.public(path)
     try:
-        rest.redirect_call(call.sid, urls.public(path))
+        rest.redirect_call(call.sid, url)
     except rest.Gone:
         calls.end(call, "completed", None, utcnow())
         return "gone"
@@ -138,6 +140,7 @@ def reconcile_waiting() -> dict[str, int]:
     waiting = db.session.scalars(
         select(Call).where(Call.state == CallState.WAITING, Call.wait_started_at < settled)
     ).all()
+    languages.restore()  # the callers' chosen languages too, if Redis lost them
     counts = {"restored": 0, "expired": 0}
     for call in waiting:
         if pool.is_waiting(call.wait_token):

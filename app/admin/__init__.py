@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, Flask, current_app, request
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -50,7 +51,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_csrf_check)
     login_manager.init_app(app)
     login_manager.login_view = "admin.login"
-    login_manager.login_message = "Please log in to see the admin."
+    login_manager.login_message = _l("Please log in to see the admin.")
     login_manager.session_protection = "strong"
     login_manager.user_loader(load_user)
     app.register_blueprint(bp)

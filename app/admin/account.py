@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from app.admin import bp, throttle, totp
@@ -31,7 +32,7 @@ def account():
     if wait:
         return too_many(form, wait, TEMPLATE, **_context())
     if not user.check_password(form.current.data):
-        form.current.errors.append("That is not your current password.")
+        form.current.errors.append(_("That is not your current password."))
         return render_template(TEMPLATE, form=form, **_context()), 400
     throttle.succeeded(Gate.CHANGE, str(user.id), address)
     user.set_password(form.new.data)
@@ -39,5 +40,5 @@ def account():
     audit("password_changed", target=user.id)
     db.session.commit()
     login_user(user)  # this session goes on under the new generation
-    flash("Password changed. Every other session of yours is logged out.")
+    flash(_("Password changed. Every other session of yours is logged out."))
     return redirect(url_for("admin.account"))

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 
 from flask import render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,19 +18,19 @@ from app.settings import settings
 
 PER_PAGE = 50
 LABELS = {
-    "login": "Logged in",
-    "login_failed": "Failed login",
-    "logout": "Logged out",
-    "admin_created": "Admin created",
-    "second_factor_reset": "Second factor reset",
-    "password_changed": "Password changed",
-    "block_lifted": "Block lifted",
-    "schedule_changed": "Schedule changed",
-    "date_added": "One-off date added",
-    "date_cancelled": "Date cancelled",
-    "date_removed": "Date exception removed",
-    "membership_granted": "Membership granted",
-    "membership_revoked": "Membership revoked",
+    "login": _l("Logged in"),
+    "login_failed": _l("Failed login"),
+    "logout": _l("Logged out"),
+    "admin_created": _l("Admin created"),
+    "second_factor_reset": _l("Second factor reset"),
+    "password_changed": _l("Password changed"),
+    "block_lifted": _l("Block lifted"),
+    "schedule_changed": _l("Schedule changed"),
+    "date_added": _l("One-off date added"),
+    "date_cancelled": _l("Date cancelled"),
+    "date_removed": _l("Date exception removed"),
+    "membership_granted": _l("Membership granted"),
+    "membership_revoked": _l("Membership revoked"),
 }
 
 

@@ -7,6 +7,8 @@ import time
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
@@ -21,7 +23,7 @@ from app.db import db, utcnow
 
 OPEN_ENDPOINTS = {"admin.login", "admin.login_code", "admin.static"}
 PENDING, PENDING_SECONDS = "admin_pending", 300  # between the password and the code
-NO_SECOND_FACTOR = (
+NO_SECOND_FACTOR = _l(
     "Two-step login is not set up for this account yet. "
     "Set it up with: mindfuse admin reset-2fa EMAIL"
 )
@@ -69,7 +71,7 @@ def _password_matches(user: AdminUser | None, password: str) -> bool:
 def too_many(form, wait: int, template: str, **context):
     """The form again, saying how long to wait before the next attempt (429)."""
     when = f"{wait} s" if wait < 60 else f"{-(-wait // 60)} min"
-    form.form_errors.append(f"Too many attempts. Try again in {when}.")
+    form.form_errors.append(_("Too many attempts. Try again in %(when)s.", when=when))
     page = render_template(template, form=form, **context)
     return page, 429, {"Retry-After": str(wait)}
 
@@ -90,11 +92,11 @@ def login():
     if not _password_matches(user, form.password.data):
         failed_login(address, email, user, "wrong password")
         db.session.commit()
-        form.form_errors.append("Wrong email or password.")
+        form.form_errors.append(_("Wrong email or password."))
         return render_template("admin/login.html", form=form), 401
     throttle.succeeded(Gate.PASSWORD, email, address)
     if not user.totp_secret:
-        form.form_errors.append(NO_SECOND_FACTOR)
+        form.form_errors.append(str(NO_SECOND_FACTOR))
         return render_template("admin/login.html", form=form), 403
     until = int(time.time()) + PENDING_SECONDS
     session[PENDING] = {"id": user.id, "generation": user.session_generation, "until": until}
@@ -127,12 +129,12 @@ def login_code():
     if factor is None:
         failed_login(address, user.email, user, "wrong code after the right password", False)
         db.session.commit()
-        form.form_errors.append("That code is not right, or was used already.")
+        form.form_errors.append(_("That code is not right, or was used already."))
         return render_template("admin/login_code.html", form=form), 401
     throttle.succeeded(Gate.CODE, str(user.id), address)
     session.pop(PENDING, None)
     if factor is totp.Factor.RECOVERY:
-        flash(f"Recovery code used: {totp.recovery_codes_left(user)} left.")
+        flash(_("Recovery code used: %(left)s left.", left=totp.recovery_codes_left(user)))
     return _logged_in(user)
 
 
@@ -151,5 +153,5 @@ def logout():
     current_user.end_sessions()
     db.session.commit()
     logout_user()
-    flash("You are logged out.")
+    flash(_("You are logged out."))
     return redirect(url_for("admin.login"))

@@ -10,6 +10,7 @@ from datetime import date
 
 from sqlalchemy import Select, select
 
+from app import i18n
 from app.admin import zones
 from app.admin.labels import MODE_LABELS, outcome_label
 from app.db import db
@@ -20,6 +21,7 @@ CSV_COLUMNS = (
     "arrived",
     "masked_number",
     "country",
+    "language",
     "mode",
     "outcome",
     "wait_seconds",
@@ -53,6 +55,7 @@ class Filters:
     last: date | None = None
     outcome: str = ""
     mode: str = ""
+    language: str = ""
 
     @classmethod
     def from_args(cls, args) -> Filters:
@@ -64,11 +67,18 @@ class Filters:
             last=_day(args.get("to")),
             outcome=outcome if outcome in dict(outcome_choices()) else "",
             mode=mode if mode in MODE_LABELS else "",
+            language=i18n.valid(args.get("language")) or "",
         )
 
     def args(self) -> dict[str, str]:
         """The filters as query arguments (for links and the export)."""
-        found = {"from": self.first, "to": self.last, "outcome": self.outcome, "mode": self.mode}
+        found = {
+            "from": self.first,
+            "to": self.last,
+            "outcome": self.outcome,
+            "mode": self.mode,
+            "language": self.language,
+        }
         return {name: str(value) for name, value in found.items() if value}
 
     def query(self) -> Select:
@@ -82,6 +92,8 @@ class Filters:
             query = query.where(Call.outcome == self.outcome)
         if self.mode:
             query = query.where(Call.mode == self.mode)
+        if self.language:
+            query = query.where(Call.language == self.language)
         return query
 
 
@@ -126,6 +138,7 @@ def _csv_row(call: Call, talked: int) -> list:
         zones.local(call.arrived_at, "%Y-%m-%dT%H:%M:%S%z"),
         call.masked_number,
         call.country or "",
+        call.language,
         call.mode,
         call.outcome or "",
         "" if wait is None else round(wait),

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app import i18n
 from app.admin import bp, stats, zones
 from app.billing import membership as billing
 from app.db import db, utcnow
@@ -35,10 +37,11 @@ class FusingStatus:
     next_spoken: str | None = None
 
 
-def waiting_now() -> int | None:
-    """Callers in the waiting pool, or None when Redis cannot be reached."""
+def waiting_now() -> dict[str, int] | None:
+    """Callers in the waiting pool by language, or None when Redis cannot be reached."""
     try:
-        return pool.waiting_count()
+        counts = pool.waiting_by_language()
+        return {code: counts.get(code, 0) for code in i18n.offered()}
     except Exception:  # noqa: BLE001 - the dashboard still shows the database's view
         log.warning("the waiting pool could not be read")
         return None
@@ -99,7 +102,9 @@ class WaveWarning:
     def label(self) -> str:
         """'24-hour', '15-minute': which reminder this is."""
         minutes = self.wave.offset_minutes
-        return f"{minutes // 60}-hour" if minutes % 60 == 0 else f"{minutes}-minute"
+        if minutes % 60 == 0:
+            return _("%(num)d-hour", num=minutes // 60)
+        return _("%(num)d-minute", num=minutes)
 
     @property
     def late(self) -> bool:
@@ -115,7 +120,7 @@ def wave_warnings(now: datetime | None = None) -> list[WaveWarning]:
     if occurrence is None:
         return []
     found = []
-    for wave in waves.plan(occurrence, subscribers.active_by_zone()):
+    for wave in waves.plan(occurrence, subscribers.active_by_zone_and_language()):
         if now >= wave.due or not wave.texts or _started(occurrence.starts_at, wave):
             continue
         starts = max(wave.begins, now)
@@ -138,6 +143,7 @@ def _started(session_starts_at: datetime, wave: waves.Wave) -> bool:
 def dashboard():
     """Line health at a glance, with charts over the chosen period."""
     period = stats.PERIODS.get(request.args.get("period", ""), stats.PERIODS["7d"])
+    language = i18n.valid(request.args.get("language"))
     return render_template(
         "admin/dashboard.html",
         waiting=waiting_now(),
@@ -150,5 +156,6 @@ def dashboard():
         wave_warnings=wave_warnings(),
         period=period,
         periods=stats.PERIODS.values(),
-        charts=stats.chart_data(period),
+        charts=stats.chart_data(period, language),
+        language=language,
     )

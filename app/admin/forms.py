@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -28,41 +29,49 @@ from wtforms.validators import (
 from app.admin.models import MIN_PASSWORD
 from app.fusing.sessions import DURATION_MINUTES, ROUND_MINUTES
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAYS = (
+    _l("Monday"),
+    _l("Tuesday"),
+    _l("Wednesday"),
+    _l("Thursday"),
+    _l("Friday"),
+    _l("Saturday"),
+    _l("Sunday"),
+)
 
 
 def _known_zone(_form, field) -> None:
     if field.data not in available_timezones():
-        raise ValidationError("Unknown time zone; use an IANA name such as Europe/Berlin.")
+        raise ValidationError(_l("Unknown time zone; use an IANA name such as Europe/Berlin."))
 
 
 class LoginForm(FlaskForm):
     """Email and password."""
 
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired()])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
 class CodeForm(FlaskForm):
     """The second step of a login: a code from the authenticator app, or a recovery code."""
 
-    code = StringField("Code", validators=[DataRequired(), Length(max=64)])
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)])
 
 
 class PasswordForm(FlaskForm):
     """A password change: the current password, and the new one twice."""
 
-    current = PasswordField("Current password", validators=[DataRequired()])
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
     new = PasswordField(
-        "New password",
+        _l("New password"),
         validators=[
             DataRequired(),
-            Length(MIN_PASSWORD, 1024, f"Use at least {MIN_PASSWORD} characters."),
+            Length(MIN_PASSWORD, 1024, _l("Use at least %(num)d characters.", num=MIN_PASSWORD)),
         ],
     )
     confirm = PasswordField(
-        "New password again",
-        validators=[DataRequired(), EqualTo("new", "The two new passwords differ.")],
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new", _l("The two new passwords differ."))],
     )
 
 
@@ -70,39 +79,47 @@ class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 
 
+class LanguageForm(FlaskForm):
+    """The language the admin reads these pages in."""
+
+    language = StringField(_l("Language"), validators=[DataRequired()])
+
+
 class ZoneForm(FlaskForm):
     """The time zone the admin reads times in."""
 
-    zone = StringField("Time zone", validators=[DataRequired(), _known_zone])
+    zone = StringField(_l("Time zone"), validators=[DataRequired(), _known_zone])
 
 
 class RuleForm(FlaskForm):
     """The weekly Fusing Hour rule."""
 
     weekday = SelectField(
-        "Weekday", choices=[SelectChoice(i, name) for i, name in enumerate(WEEKDAYS)], coerce=int
+        _l("Weekday"),
+        choices=[SelectChoice(i, name) for i, name in enumerate(WEEKDAYS)],
+        coerce=int,
     )
-    start = TimeField("Local start", validators=[InputRequired()])
-    zone = StringField("Time zone", validators=[DataRequired(), _known_zone])
+    start = TimeField(_l("Local start"), validators=[InputRequired()])
+    zone = StringField(_l("Time zone"), validators=[DataRequired(), _known_zone])
     minutes = IntegerField(
-        "Length (minutes)", validators=[InputRequired(), NumberRange(*DURATION_MINUTES)]
+        _l("Length (minutes)"), validators=[InputRequired(), NumberRange(*DURATION_MINUTES)]
     )
     round_minutes = IntegerField(
-        "Round (minutes)", validators=[InputRequired(), NumberRange(*ROUND_MINUTES)]
+        _l("Round (minutes)"), validators=[InputRequired(), NumberRange(*ROUND_MINUTES)]
     )
 
 
 class ExtraDateForm(FlaskForm):
     """A one-off Fusing Hour on a local date."""
 
-    day = DateField("Date", validators=[InputRequired()])
-    start = TimeField("Local start", validators=[InputRequired()])
+    day = DateField(_l("Date"), validators=[InputRequired()])
+    start = TimeField(_l("Local start"), validators=[InputRequired()])
     minutes = IntegerField(
-        "Length (minutes)", validators=[Optional(), NumberRange(*DURATION_MINUTES)]
+        _l("Length (minutes)"), validators=[Optional(), NumberRange(*DURATION_MINUTES)]
     )
 
 
 class CancelDateForm(FlaskForm):
     """Cancel the Fusing Hour on a local date."""
 
-    day = DateField("Date", validators=[InputRequired()])
+    day = DateField(_l("Date"), validators=[InputRequired()])

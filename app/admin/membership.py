@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app import identity_keys
@@ -56,5 +57,5 @@ def change_membership(call_id: int, change: str):
     action = "membership_granted" if change == "grant" else "membership_revoked"
     audit(action, target=member.id, detail=f"caller {call.identity[:10]} (call {call.id})")
     db.session.commit()
-    flash("Membership granted." if change == "grant" else "Membership revoked.")
+    flash(_("Membership granted.") if change == "grant" else _("Membership revoked."))
     return redirect(url_for("admin.call_detail", call_id=call.id))

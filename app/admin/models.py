@@ -28,6 +28,7 @@ class AdminUser(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))  # base32, as the app shows it
     # The time step of the last code accepted: no code is accepted twice.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str | None] = mapped_column(String(8))  # the admin's pages; None: default
 
     def get_id(self) -> str:
         """The id kept in the session: the account and its session generation."""

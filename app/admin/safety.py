@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.admin import bp
@@ -63,7 +64,7 @@ def lift_block(block_id: int):
     if safety.lift(block_id):
         audit("block_lifted", target=block_id)
         db.session.commit()
-        flash("Block lifted: the caller can use the line again.")
+        flash(_("Block lifted: the caller can use the line again."))
     else:
-        flash("That block was already lifted or no longer exists.", "error")
+        flash(_("That block was already lifted or no longer exists."), "error")
     return redirect(url_for("admin.safety_page"))

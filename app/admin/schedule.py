@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
-from app.admin import bp
+from app import i18n
+from app.admin import bp, zones
 from app.admin.audit import audit
 from app.admin.forms import WEEKDAYS, ActionForm, CancelDateForm, ExtraDateForm, RuleForm
 from app.db import db, utcnow
@@ -47,7 +50,7 @@ def _page(rule_form=None, extra_form=None, cancel_form=None, status: int = 200):
     return page, status
 
 
-def _saved(form, action: str, detail: str, message: str = "Schedule saved."):
+def _saved(form, action: str, detail: str, message: str | None = None):
     """Save through the schedule's own validation; an impossible schedule shows on the form."""
     try:
         sessions.save_schedule()
@@ -56,7 +59,7 @@ def _saved(form, action: str, detail: str, message: str = "Schedule saved."):
         return False
     audit(action, detail=detail)
     db.session.commit()
-    flash(message)
+    flash(message or _("Schedule saved."))
     return True
 
 
@@ -76,8 +79,10 @@ def save_rule():
         rule.timezone = form.zone.data
         rule.duration_seconds = form.minutes.data * 60
         rule.round_seconds = form.round_minutes.data * 60
+        with force_locale(i18n.SOURCE):  # the audit log keeps one language
+            weekday = str(WEEKDAYS[rule.weekday])
         detail = (
-            f"{WEEKDAYS[rule.weekday]} {rule.start_time:%H:%M} {rule.timezone}, "
+            f"{weekday} {rule.start_time:%H:%M} {rule.timezone}, "
             f"{form.minutes.data} min, rounds of {form.round_minutes.data} min"
         )
         if _saved(form, "schedule_changed", detail):
@@ -100,7 +105,12 @@ def add_date():
             )
         )
         detail = f"{form.day.data} {form.start.data:%H:%M}"
-        if _saved(form, "date_added", detail, f"Fusing Hour added on {form.day.data:%A %d %B %Y}."):
+        if _saved(
+            form,
+            "date_added",
+            detail,
+            _("Fusing Hour added on %(day)s.", day=zones.named(form.day.data, "%A %d %B %Y")),
+        ):
             return redirect(url_for("admin.schedule"))
     return _page(extra_form=form, status=400)
 
@@ -118,10 +128,16 @@ def cancel_date():
         if weekly:
             db.session.add(FusingDate(day=day, kind=DateKind.CANCELLED))
         if not (weekly or removed):
-            form.day.errors = [f"There is no Fusing Hour on {day:%A %d %B %Y}."]
+            named = zones.named(day, "%A %d %B %Y")
+            form.day.errors = [_("There is no Fusing Hour on %(day)s.", day=named)]
             db.session.rollback()
             return _page(cancel_form=form, status=400)
-        if _saved(form, "date_cancelled", str(day), f"Fusing Hour on {day:%A %d %B %Y} cancelled."):
+        if _saved(
+            form,
+            "date_cancelled",
+            str(day),
+            _("Fusing Hour on %(day)s cancelled.", day=zones.named(day, "%A %d %B %Y")),
+        ):
             return redirect(url_for("admin.schedule"))
     return _page(cancel_form=form, status=400)
 
@@ -142,9 +158,9 @@ def remove_date(date_id: int):
         db.session.delete(row)
         audit("date_removed", target=date_id, detail=detail)
         db.session.commit()
-        when = f"{row.day:%A %d %B %Y}"
+        when = zones.named(row.day, "%A %d %B %Y")
         if row.kind == DateKind.CANCELLED:
-            flash(f"The Fusing Hour on {when} is no longer cancelled.")
+            flash(_("The Fusing Hour on %(day)s is no longer cancelled.", day=when))
         else:
-            flash(f"The one-off Fusing Hour on {when} is removed.")
+            flash(_("The one-off Fusing Hour on %(day)s is removed.", day=when))
     return redirect(url_for("admin.schedule"))

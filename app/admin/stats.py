@@ -8,13 +8,15 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from app import i18n
 from app.admin import zones
 from app.admin.labels import outcome_label
 from app.db import db, utcnow
 from app.fusing.models import FusingGuest, FusingSession
-from app.line.models import Call, Conversation, DailyStats, Outcome, waited
+from app.line.models import Call, Conversation, DailyStats, Outcome, Participant, waited
 
 LENGTH_BINS = ((60, "< 1 min"), (300, "1–5 min"), (600, "5–10 min"), (1200, "10–20 min"))
 LENGTH_BINS += ((1800, "20–30 min"), (math.inf, "30+ min"))
@@ -34,11 +36,11 @@ class Period:
 PERIODS = {
     p.key: p
     for p in (
-        Period("24h", "Last 24 hours", 1, hourly=True),
-        Period("7d", "Last 7 days", 7),
-        Period("30d", "Last 30 days", 30),
-        Period("90d", "Last 90 days", 90),
-        Period("365d", "Last 12 months", 365),
+        Period("24h", _l("Last 24 hours"), 1, hourly=True),
+        Period("7d", _l("Last 7 days"), 7),
+        Period("30d", _l("Last 30 days"), 30),
+        Period("90d", _l("Last 90 days"), 90),
+        Period("365d", _l("Last 12 months"), 365),
     )
 }
 
@@ -67,49 +69,62 @@ def _index(starts: list[datetime], moment: datetime) -> int | None:
 
 
 def _label(group: str) -> str:
-    return "Other" if group == "other" else outcome_label(group)
+    return str(_l("Other")) if group == "other" else outcome_label(group)
 
 
 def _group(outcome: str | None) -> str:
     return outcome if outcome in SHARE_GROUPS else "other"
 
 
-def chart_data(period: Period) -> dict:
-    """Everything the dashboard charts draw, as JSON-ready lists."""
+def chart_data(period: Period, language: str | None = None) -> dict:
+    """Everything the dashboard charts draw, as JSON-ready lists: of one language's calls,
+    or of all (with the calls of each language side by side)."""
     starts = _buckets(period)
     fmt = "%H:%M" if period.hourly else "%d %b"
     volume = {g: [0] * len(starts) for g in (*SHARE_GROUPS, "other")}
+    by_language = {code: [0] * len(starts) for code in i18n.offered()}
     waits: list[list[float]] = [[] for _ in starts]
     share: Counter[str] = Counter()
-    rows = db.session.execute(
-        select(
-            Call.arrived_at,
-            Call.outcome,
-            Call.wait_started_at,
-            Call.wait_ended_at,
-            Call.earlier_wait_seconds,
-        ).where(Call.arrived_at >= starts[0])
-    )
-    for arrived, outcome, waited_from, wait_ended, earlier in rows:
+    query = select(
+        Call.arrived_at,
+        Call.outcome,
+        Call.wait_started_at,
+        Call.wait_ended_at,
+        Call.earlier_wait_seconds,
+        Call.language,
+    ).where(Call.arrived_at >= starts[0])
+    if language:
+        query = query.where(Call.language == language)
+    for arrived, outcome, waited_from, wait_ended, earlier, spoken in db.session.execute(query):
         i = _index(starts, arrived)
         if i is None:
             continue
         volume[_group(outcome)][i] += 1
+        by_language.setdefault(spoken, [0] * len(starts))[i] += 1
         share[_group(outcome)] += 1
         seconds = waited(waited_from, wait_ended, earlier)
         if seconds is not None:
             waits[i].append(seconds)
-    retained = _retained(period, starts, volume, share)
+    retained = False if language else _retained(period, starts, volume, share)
+    names = {code: row.name for code, row in i18n.LANGUAGES.items()}
     return {
         "labels": [zones.local(s, fmt) for s in starts],
         "volume": [[_label(g), v] for g, v in volume.items()],
+        "volume_keys": list(volume),  # the outcome groups, for the colours
+        "languages": [[names.get(c, c), v] for c, v in by_language.items()],
         "p50": [percentile(w, 0.5) for w in waits],
         "p90": [percentile(w, 0.9) for w in waits],
         "share": [[_label(g), share[g]] for g in (*SHARE_GROUPS, "other") if share[g]],
-        "lengths": list(_lengths(starts[0]).items()),
-        "attendance": list(_attendance(starts[0]).items()),
+        "share_keys": [g for g in (*SHARE_GROUPS, "other") if share[g]],
+        "lengths": list(_lengths(starts[0], language).items()),
+        "attendance": list(_attendance(starts[0], language).items()),
         "retained": retained,
         "total": sum(share.values()),
+        "words": {
+            "seconds": str(_l("seconds")),
+            "conversations": str(_l("Conversations")),
+            "guests": str(_l("Guests")),
+        },
     }
 
 
@@ -135,13 +150,15 @@ def _retained(period: Period, starts: list[datetime], volume: dict, share: Count
     return used
 
 
-def _lengths(since: datetime) -> dict[str, int]:
+def _lengths(since: datetime, language: str | None = None) -> dict[str, int]:
     counts = dict.fromkeys((label for _, label in LENGTH_BINS), 0)
-    rows = db.session.execute(
-        select(Conversation.started_at, Conversation.ended_at).where(
-            Conversation.started_at >= since, Conversation.ended_at.is_not(None)
-        )
+    query = select(Conversation.started_at, Conversation.ended_at).where(
+        Conversation.started_at >= since, Conversation.ended_at.is_not(None)
     )
+    if language:  # the two people of a conversation share its language
+        spoken = select(Participant.conversation_id).join(Call, Call.id == Participant.call_id)
+        query = query.where(Conversation.id.in_(spoken.where(Call.language == language)))
+    rows = db.session.execute(query)
     for started, ended in rows:
         seconds = (ended - started).total_seconds()
         label = next(label for limit, label in LENGTH_BINS if seconds < limit)
@@ -149,10 +166,13 @@ def _lengths(since: datetime) -> dict[str, int]:
     return counts
 
 
-def _attendance(since: datetime) -> dict[str, int]:
+def _attendance(since: datetime, language: str | None = None) -> dict[str, int]:
+    guests = FusingGuest.session_id == FusingSession.id
+    if language:
+        guests &= FusingGuest.call_id.in_(select(Call.id).where(Call.language == language))
     rows = db.session.execute(
         select(FusingSession.starts_at, func.count(func.distinct(FusingGuest.call_id)))
-        .join(FusingGuest, FusingGuest.session_id == FusingSession.id, isouter=True)
+        .join(FusingGuest, guests, isouter=True)
         .where(FusingSession.starts_at >= since)
         .group_by(FusingSession.id, FusingSession.starts_at)
         .order_by(FusingSession.starts_at)

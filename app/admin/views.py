@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import render_template
 from flask_wtf.csrf import CSRFError
 
+from app import i18n
 from app.admin import (  # noqa: F401 - imported for their routes
     account,
     audit,
@@ -12,6 +13,7 @@ from app.admin import (  # noqa: F401 - imported for their routes
     bp,
     calls,
     dashboard,
+    languages,
     membership,
     params,
     safety,
@@ -30,14 +32,27 @@ def csrf_failed(error: CSRFError):
 
 @bp.context_processor
 def layout_context() -> dict:
-    """What the layout needs on every admin page: the time zone selector."""
-    return {"zone_name": zones.zone_name(), "zone_choices": zones.choices()}
+    """What the layout needs on every admin page: the time zone and language selectors."""
+    names = languages.names()
+    return {
+        "zone_name": zones.zone_name(),
+        "zone_choices": zones.choices(),
+        "admin_language": i18n.current(),
+        "language_choices": list(names.items()),
+        "languages": {code: row.name for code, row in i18n.LANGUAGES.items()},
+    }
 
 
 @bp.app_template_filter("local")
 def local_filter(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A UTC moment in the admin's time zone."""
     return zones.local(moment, fmt)
+
+
+@bp.app_template_filter("named")
+def named_filter(moment, fmt: str) -> str:
+    """A date or time (already local) with its day and month names in the admin's language."""
+    return zones.named(moment, fmt)
 
 
 @bp.app_template_filter("outcome")

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from flask import flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 
+from app import i18n
 from app.admin import bp
 from app.admin.auth import safe_next
 from app.admin.forms import ZoneForm
@@ -45,7 +48,21 @@ def choices() -> list[str]:
 
 def local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A UTC moment as the admin's wall clock shows it (a Jinja filter)."""
-    return moment.astimezone(zone()).strftime(fmt) if moment else ""
+    return named(moment.astimezone(zone()), fmt) if moment else ""
+
+
+_NAMES = {"%a": "EEE", "%A": "EEEE", "%b": "MMM", "%B": "MMMM"}
+
+
+def named(moment: date | datetime, fmt: str) -> str:
+    """strftime, with day and month names in the admin's language (CLDR's, through Babel)."""
+    code = i18n.current()
+    if code != i18n.SOURCE:
+        for directive, pattern in _NAMES.items():
+            if directive in fmt:
+                name = format_date(moment, pattern, locale=code).replace("%", "%%")
+                fmt = fmt.replace(directive, name)
+    return moment.strftime(fmt)
 
 
 def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
@@ -68,5 +85,5 @@ def choose_zone():
     if form.validate_on_submit():
         session[SESSION_KEY] = form.zone.data
     else:
-        flash("Unknown time zone.", "error")
+        flash(_("Unknown time zone."), "error")
     return redirect(safe_next(request.form.get("next")) or url_for("admin.dashboard"))

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from flask import Response
 
-from app import jobs, prompts, urls
+from app import i18n, jobs, prompts, urls
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingGuest, FusingSession, GuestState
@@ -102,4 +102,7 @@ def welcome(call: Call, session: FusingSession) -> Response:
     call.mode = CallMode.FUSING
     calls.record(call, Step.FUSING_LOBBY, str(session.id))
     db.session.commit()
-    return to_lobby(call, session, prompts.FUSING_WELCOME)
+    welcome = str(prompts.FUSING_WELCOME)
+    if len(i18n.offered()) > 1:  # each language's guests rotate among themselves: say so
+        welcome += " " + str(prompts.FUSING_SAME_LANGUAGE)
+    return to_lobby(call, session, welcome)

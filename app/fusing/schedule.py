@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app import i18n
+from app.fusing import spoken
+
 # next_occurrence gives up after this long: a rule always recurs weekly, so only a
 # pathological cancellation list could exhaust it.
 HORIZON = timedelta(days=400)
@@ -305,6 +308,12 @@ def spoken_when(occurrence: Occurrence, now: datetime) -> str:
     local = occurrence.local_start()
     today = _aware(now, "now").astimezone(local.tzinfo).date()
     days = (local.date() - today).days
+    if (code := i18n.current()) != "en":  # in the language being spoken
+        return (
+            spoken.SPOKEN[code](local, days)
+            if code in spoken.SPOKEN
+            else spoken.generic(local, code)
+        )
     weekday = _WEEKDAYS[local.weekday()]
     if days == 0:
         day = "today"

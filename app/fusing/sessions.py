@@ -247,6 +247,7 @@ def pair_late_joiner(session: FusingSession, guest: FusingGuest) -> tuple[str | 
             excluded,
             pool_name=pool_name(session.id),
             stale_after=session.round_seconds + 120,
+            language=db.session.get(Call, guest.call_id).language,  # late joiners of one language
         )
         if not placement.paired:
             return None, None

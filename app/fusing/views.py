@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from app import jobs, prompts, urls
+from app import i18n, jobs, prompts, urls
 from app.db import db, utcnow
 from app.fusing import lobby, sessions
 from app.fusing.models import FusingSession, GuestState
@@ -19,8 +19,15 @@ from app.telephony.webhooks import CallRequest, DialResult, room_name
 bp = Blueprint("fusing", __name__, url_prefix="/twilio/fusing")
 
 
+@bp.before_request
+def _language():
+    """Speak the language the URL names (documents fetched without looking the call up)."""
+    i18n.use(request.args.get(urls.LANGUAGE))
+
+
 def _call_and_session(webhook: CallRequest) -> tuple[Call, FusingSession | None]:
-    call = calls.current(webhook.call_sid, webhook.from_number)
+    call = calls.current(webhook.call_sid, webhook.from_number, language=i18n.current())
+    i18n.use(call.language)
     return call, sessions.running_session()
 
 
@@ -87,7 +94,10 @@ def back():
 @bp.post("/closing")
 @twilio_request
 def closing():
-    """The end of the hour: everyone hears goodbye."""
+    """The end of the hour: everyone hears goodbye, each in their own language."""
+    call = calls.by_sid(CallRequest.from_form(request.form).call_sid)
+    if call is not None:
+        i18n.use(call.language)
     return twiml.say_and_hang_up(prompts.FUSING_CLOSING)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import abort
 from sqlalchemy import select, update
 from sqlalchemy.orm import make_transient_to_detached
 
-from app import identity_keys, jobs
+from app import i18n, identity_keys, jobs
 from app.db import db, dialect_insert, utcnow
 from app.identity import Caller
 from app.infra import redis, table_cache
@@ -20,6 +21,7 @@ from app.telephony.webhooks import CallStatusCallback, is_call_sid, whole_number
 
 log = logging.getLogger(__name__)
 STATE_RACES = 10  # how often an end may find the call's state moved before it gives up
+LANGUAGES = "languages"  # identity -> the language chosen (app.line.languages keeps it)
 GREETED = "greeted"  # CallSids the greeting answered, by time: workers.greetings finds the lost
 
 
@@ -79,7 +81,9 @@ def caller_of(sid: str, from_number: str | None) -> Caller:
     return identity_keys.caller(from_number, _valid_sid(sid))
 
 
-def arrive(sid: str, caller: Caller, arrived_at: datetime | None = None) -> Call:
+def arrive(
+    sid: str, caller: Caller, arrived_at: datetime | None = None, *, language: str | None = None
+) -> Call:
     """Record a call, or return it when it is recorded already: one statement.
 
     The greeting writes nothing; the first webhook that needs the call's row writes it,
@@ -97,6 +101,7 @@ def arrive(sid: str, caller: Caller, arrived_at: datetime | None = None) -> Call
     }
     if arrived_at is not None:
         values["arrived_at"] = arrived_at
+    values["language"] = i18n.valid(language) or i18n.default()
     options = {} if db.session().get_transaction() else {"isolation_level": "AUTOCOMMIT"}
     row = db.session.connection(execution_options=options).execute(_arrival_statement(), values)
     new_id = row.scalar()
@@ -110,15 +115,21 @@ def arrive(sid: str, caller: Caller, arrived_at: datetime | None = None) -> Call
     return call
 
 
-def current(sid: str, from_number: str | None, arrived_at: datetime | None = None) -> Call:
-    """The call a webhook is about, recorded now if this is the first webhook to need it.
+def current(
+    sid: str,
+    from_number: str | None,
+    arrived_at: datetime | None = None,
+    language: str | None = None,
+) -> Call:
+    """The call a webhook is about, recorded now if this is the first webhook to need it
+    (in `language`, the one its greeting spoke).
 
     Straight from the greeting (`arrived_at` given) the row is most likely not written yet:
     the insert comes first and finds the row itself if it is there.
     """
     if arrived_at is not None:
-        return arrive(sid, caller_of(sid, from_number), arrived_at)
-    return by_sid(_valid_sid(sid)) or arrive(sid, caller_of(sid, from_number))
+        return arrive(sid, caller_of(sid, from_number), arrived_at, language=language)
+    return by_sid(_valid_sid(sid)) or arrive(sid, caller_of(sid, from_number), language=language)
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -134,9 +145,17 @@ def arrival_time(stamp: str | None) -> datetime | None:
         return None
 
 
-def count_arrival(sid: str, identity: str, at: datetime) -> bool:
+@dataclass(frozen=True)
+class Arrival:
+    """What the greeting's round trip found: over the hourly allowance, the chosen language."""
+
+    over_limit: bool
+    remembered: bytes | None
+
+
+def count_arrival(sid: str, identity: str, at: datetime) -> Arrival:
     """Count this call, arrived `at`, against the caller's hourly allowance (kept in Redis)
-    and note its CallSid as greeted; True when the caller is over the allowance.
+    and note its CallSid as greeted; also reads the language the caller chose before.
 
     Calls are counted by CallSid, not by request: the hour's CallSids of an identity sit in
     a sorted set by first arrival, so a replayed or retried greeting counts nothing more
@@ -150,10 +169,11 @@ def count_arrival(sid: str, identity: str, at: datetime) -> bool:
         pipe.zadd(arrivals, {sid: epoch_ms(at)}, nx=True).expire(arrivals, 7200)
         pipe.zrank(arrivals, sid)
         pipe.zadd(redis.key(GREETED), {sid: epoch_ms(at)})
+        pipe.hget(redis.key(LANGUAGES, identity_keys.newest_tag()), identity_keys.newest(identity))
         keep = table_cache.prefetch(pipe)
-        _, _, rank, _, versions = pipe.execute()
+        _, _, rank, _, remembered, versions = pipe.execute()
     keep(versions)
-    return rank >= settings.CALLS_PER_HOUR_LIMIT
+    return Arrival(rank >= settings.CALLS_PER_HOUR_LIMIT, remembered)
 
 
 def status_changed(callback: CallStatusCallback) -> None:

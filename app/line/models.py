@@ -136,6 +136,7 @@ class Call(db.Model):
     status_sequence: Mapped[int] = mapped_column(Integer, default=-1)
     masked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en", index=True)
 
     participations: Mapped[list[Participant]] = relationship(
         back_populates="call", order_by="Participant.id"
@@ -284,4 +285,13 @@ class Purge(db.Model):
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class CallerLanguage(db.Model):
+    """The language a caller chose at the greeting, kept for their identity (the HMAC)."""
+
+    identity: Mapped[str] = mapped_column(String(64), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    chosen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 identity_keys.rekeyed(Call.identity, Report.reporter, Report.reported, Block.identity)
+identity_keys.rekeyed(CallerLanguage.identity)

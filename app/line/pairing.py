@@ -49,7 +49,7 @@ def start_waiting(call: Call) -> Seat | None:
     excluded = safety.excluded_partners(call.identity)
     # When someone is waiting already (as in a busy hour), pair without a room of one's own.
     for _ in range(MAX_ATTEMPTS):
-        placement = pool.take(identity_keys.newest(call.identity), excluded)
+        placement = pool.take(identity_keys.newest(call.identity), excluded, language=call.language)
         if placement is None:
             break
         claimed = _claim(call, placement.partner_call_id, placement.room)
@@ -68,7 +68,12 @@ def start_waiting(call: Call) -> Seat | None:
     db.session.commit()
     for _ in range(MAX_ATTEMPTS):
         placement = pool.match_or_wait(
-            token, identity_keys.newest(call.identity), room, call.id, excluded
+            token,
+            identity_keys.newest(call.identity),
+            room,
+            call.id,
+            excluded,
+            language=call.language,
         )
         if not placement.paired:
             jobs.EXPIRE_WAIT.enqueue(
@@ -253,4 +258,11 @@ def partner_of(call: Call) -> Call | None:
 def restore_waiting(call: Call) -> None:
     """Put a waiting call back into the pool after Redis lost it."""
     since = epoch_ms(call.wait_started_at)
-    pool.restore(call.wait_token, identity_keys.newest(call.identity), call.room, call.id, since)
+    pool.restore(
+        call.wait_token,
+        identity_keys.newest(call.identity),
+        call.room,
+        call.id,
+        since,
+        call.language,
+    )

@@ -1,10 +1,15 @@
-"""The waiting pool in Redis: atomic match-or-wait and leave, so exactly one side wins."""
+"""The waiting pool in Redis: atomic match-or-wait and leave, so exactly one side wins.
+
+Each language has a pool of its own (`pool:de`, `fusing:7:pool:en`): a caller is only ever
+matched with a caller of the same language, and never looks through anyone else's.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
+from app import i18n
 from app.infra import redis
 from app.line.pool_scripts import LEAVE, MATCH_OR_WAIT
 from app.settings import settings
@@ -25,6 +30,16 @@ def _scripts():
     return redis.scripts(SCRIPTS, MATCH_OR_WAIT, LEAVE)
 
 
+def pool_key(pool_name: str = "pool", language: str | None = None) -> str:
+    """The Redis key of one language's pool (the line's default language if None)."""
+    return redis.key(pool_name, language or i18n.default())
+
+
+def _all_keys(pool_name: str) -> list[str]:
+    """The pools of every language the line knows (one no longer offered may still hold some)."""
+    return [pool_key(pool_name, code) for code in i18n.LANGUAGES]
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -37,32 +52,36 @@ def match_or_wait(
     excluded: set[str] = frozenset(),
     pool_name: str = "pool",
     stale_after: int | None = None,
+    language: str | None = None,
 ) -> Placement:
-    """Take the oldest compatible waiting caller, or join the pool waiting in `room`.
+    """Take the oldest compatible waiting caller of `language`, or join its pool waiting in
+    `room`.
 
     Entries older than `stale_after` seconds (default: the wait timeout and a minute) are
     dropped as left behind by a call that is gone.
     """
-    found = _match(pool_name, stale_after, excluded, [token, identity, room, call_id, "1"])
+    key = pool_key(pool_name, language)
+    found = _match(key, stale_after, excluded, [token, identity, room, call_id, "1"])
     return found or Placement(False, room, None)
 
 
 def take(
-    identity: str, excluded: set[str] = frozenset(), pool_name: str = "pool"
+    identity: str,
+    excluded: set[str] = frozenset(),
+    pool_name: str = "pool",
+    language: str | None = None,
 ) -> Placement | None:
-    """Take the oldest compatible waiting caller, if any, without joining the pool."""
-    return _match(pool_name, None, excluded, ["", identity, "", 0, "0"])
+    """Take the oldest compatible waiting caller of `language`, if any, without joining."""
+    return _match(pool_key(pool_name, language), None, excluded, ["", identity, "", 0, "0"])
 
 
-def _match(
-    pool_name: str, stale_after: int | None, excluded: set[str], caller: list
-) -> Placement | None:
+def _match(key: str, stale_after: int | None, excluded: set[str], caller: list) -> Placement | None:
     """Run MATCH_OR_WAIT for `caller` (token, identity, room, call_id, wait flag)."""
     stale_seconds = stale_after or settings.WAIT_TIMEOUT_SECONDS + 60
     now = _now_ms()
     match, _ = _scripts()
     result = match(
-        keys=[redis.key(pool_name)],
+        keys=[key],
         args=[
             redis.key(),
             now,
@@ -78,23 +97,27 @@ def _match(
 
 
 def leave(token: str, pool_name: str = "pool") -> bool:
-    """Remove a waiting caller; True only for the one caller of this that removed it."""
+    """Remove a waiting caller (whatever their language); True only for the one caller of
+    this that removed it."""
     _, leave_script = _scripts()
-    return bool(leave_script(keys=[redis.key(pool_name)], args=[redis.key(), token]))
+    return bool(leave_script(keys=_all_keys(pool_name), args=[redis.key(), token]))
 
 
 def clear(pool_name: str) -> None:
-    """Empty a pool (everyone in it was placed some other way)."""
+    """Empty a pool, every language's (everyone in it was placed some other way)."""
     conn = redis.connection()
-    tokens = conn.zrange(redis.key(pool_name), 0, -1)
+    keys = _all_keys(pool_name)
+    tokens = [token for key in keys for token in conn.zrange(key, 0, -1)]
     with conn.pipeline(transaction=True) as pipe:
-        pipe.delete(redis.key(pool_name))
+        pipe.delete(*keys)
         for token in tokens:
             pipe.delete(redis.key("wait", token.decode()))
         pipe.execute()
 
 
-def restore(token: str, identity: str, room: str, call_id: int, since_ms: int) -> None:
+def restore(
+    token: str, identity: str, room: str, call_id: int, since_ms: int, language: str | None = None
+) -> None:
     """Re-add a waiting caller with their original arrival time (after a Redis restart)."""
     conn = redis.connection()
     with conn.pipeline(transaction=True) as pipe:
@@ -102,15 +125,27 @@ def restore(token: str, identity: str, room: str, call_id: int, since_ms: int) -
             redis.key("wait", token),
             mapping={"identity": identity, "room": room, "call_id": call_id, "since": since_ms},
         )
-        pipe.zadd(redis.key("pool"), {token: since_ms})
+        pipe.zadd(pool_key("pool", language), {token: since_ms})
         pipe.execute()
 
 
+def waiting_by_language() -> dict[str, int]:
+    """How many callers of each language are waiting in the pool now."""
+    with redis.connection().pipeline(transaction=False) as pipe:
+        for key in _all_keys("pool"):
+            pipe.zcard(key)
+        counts = pipe.execute()
+    return dict(zip(i18n.LANGUAGES, (int(c) for c in counts), strict=True))
+
+
 def waiting_count() -> int:
-    """How many callers are waiting in the pool now."""
-    return int(redis.connection().zcard(redis.key("pool")))
+    """How many callers are waiting in the pool now, of every language."""
+    return sum(waiting_by_language().values())
 
 
 def is_waiting(token: str) -> bool:
-    """Whether a token is in the pool."""
-    return redis.connection().zscore(redis.key("pool"), token) is not None
+    """Whether a token is in the pool (of any language)."""
+    with redis.connection().pipeline(transaction=False) as pipe:
+        for key in _all_keys("pool"):
+            pipe.zscore(key, token)
+        return any(score is not None for score in pipe.execute())

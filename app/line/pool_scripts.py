@@ -1,8 +1,9 @@
 """The waiting pool's Lua scripts. Redis runs each atomically: matching and leaving cannot
 interleave, so of a pairing and a timeout racing for one caller exactly one wins.
 
-Keys, under the configured prefix: `pool` (or another pool's name) is a sorted set of wait
-tokens scored by arrival in milliseconds; `wait:<token>` is a hash with the waiting caller's
+Keys, under the configured prefix: `pool:<language>` (or another pool's name and the
+language) is a sorted set of wait tokens scored by arrival in milliseconds, one per language,
+so matching never crosses languages; `wait:<token>` is a hash with the waiting caller's
 `identity`, `room`, `call_id` and `since` (ms).
 """
 
@@ -32,7 +33,7 @@ return {'waiting', token, room, call_id}
 """
 """Take the oldest compatible waiting caller, or (optionally) join the pool.
 
-KEYS[1]: the pool.
+KEYS[1]: the pool of the caller's language.
 ARGV[1]: the key prefix; ARGV[2]: now (ms); ARGV[3]: entries that arrived before this (ms)
 are stale and dropped; ARGV[4..7]: the caller's token, identity, room and call id;
 ARGV[8]: '1' to wait when nobody matches, '0' only to take; ARGV[9..]: identities this
@@ -43,14 +44,16 @@ token or identity.
 """
 
 LEAVE = """
-if redis.call('ZREM', KEYS[1], ARGV[2]) == 1 then
-  redis.call('DEL', ARGV[1] .. 'wait:' .. ARGV[2])
-  return 1
+for _, pool in ipairs(KEYS) do
+  if redis.call('ZREM', pool, ARGV[2]) == 1 then
+    redis.call('DEL', ARGV[1] .. 'wait:' .. ARGV[2])
+    return 1
+  end
 end
 return 0
 """
-"""Remove a waiting caller.
+"""Remove a waiting caller from whichever language's pool holds them.
 
-KEYS[1]: the pool. ARGV[1]: the key prefix; ARGV[2]: the caller's wait token.
+KEYS: the pool of each language. ARGV[1]: the key prefix; ARGV[2]: the caller's wait token.
 Returns 1 if this call removed the entry (it alone won), else 0.
 """

@@ -64,6 +64,7 @@ class Subscriber(db.Model):
     timezone: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=SubscriberStatus.ACTIVE, index=True)
     source: Mapped[str] = mapped_column(String(16))  # "call" or "text"
+    language: Mapped[str | None] = mapped_column(String(8))  # None: the line's default
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -9,10 +9,11 @@ from phonenumbers import timezone as number_timezones
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app import identity_keys
+from app import i18n, identity_keys
 from app.db import db, utcnow
 from app.fusing import sessions as fusing_sessions
 from app.identity import country_of, masked_form, parse_e164
+from app.line.models import CallerLanguage
 from app.sms import outbox
 from app.sms.crypto import encrypt
 from app.sms.models import Subscriber, SubscriberStatus, TextKind, UnknownTextReply
@@ -61,6 +62,7 @@ def subscribe(raw_number: str, identity: str, source: str, fallback_zone: str) -
     subscriber.timezone = _zone_of(number, fallback_zone)
     subscriber.status, subscriber.stopped_at = SubscriberStatus.ACTIVE, None
     subscriber.changed_at = utcnow()
+    subscriber.language = i18n.current()  # the language of the call or text that signed up
     try:
         db.session.commit()
     except IntegrityError:  # the same person signed up twice at once
@@ -181,6 +183,16 @@ def recent_changes(limit: int = 20) -> list[tuple[datetime, str, str, str]]:
     return [tuple(row) for row in rows]
 
 
+def active_by_zone_and_language() -> dict[tuple[str, str | None], int]:
+    """How many people get reminders, by the zone and the language they are worded in."""
+    rows = db.session.execute(
+        select(Subscriber.timezone, Subscriber.language, func.count())
+        .where(Subscriber.status == SubscriberStatus.ACTIVE)
+        .group_by(Subscriber.timezone, Subscriber.language)
+    )
+    return {(zone, language): count for zone, language, count in rows}
+
+
 def first_unknown_text_today(identity: str) -> bool:
     """True once a day per sender: whether to answer a text the line does not understand."""
     db.session.add(UnknownTextReply(identity=identity, day=utcnow().date()))
@@ -190,6 +202,18 @@ def first_unknown_text_today(identity: str) -> bool:
         db.session.rollback()
         return False
     return True
+
+
+def language_of(identity: str, called: str | None) -> str:
+    """The language to text someone in: theirs as a subscriber, else the one they chose on a
+    call, else that of the line's number they texted."""
+    forms = identity_keys.forms(identity)
+    chosen = db.session.scalar(select(Subscriber.language).where(Subscriber.identity.in_(forms)))
+    if chosen is None:
+        chosen = db.session.scalar(
+            select(CallerLanguage.language).where(CallerLanguage.identity.in_(forms))
+        )
+    return i18n.valid(chosen) or i18n.language_of_number(called)
 
 
 def join(raw_number: str, identity: str, source: str) -> bool:

@@ -1,20 +1,26 @@
-"""What the line says by text message."""
+"""What the line says by text message.
+
+Each text is a lazy gettext string, translated when it is written into the subscriber's
+language (app.i18n.speaking). The keywords stay English: carriers and Twilio answer them.
+"""
 
 from __future__ import annotations
 
-CONFIRMATION = (
+from flask_babel import lazy_gettext as _
+
+CONFIRMATION = _(
     "Mindfuse: you will get a reminder 24 hours and 15 minutes before each Fusing Hour. "
     "Reply STOP to stop at any time, HELP for help."
 )
-STOPPED = "Mindfuse: you will get no more texts from us. Reply START to sign up again."
-HELP = (
+STOPPED = _("Mindfuse: you will get no more texts from us. Reply START to sign up again.")
+HELP = _(
     "Mindfuse is a phone line that connects you with another real person, anonymously. "
     "Call {line} any time. Reply JOIN for Fusing Hour reminders, STOP to stop."
 )
-UNKNOWN = "Mindfuse: reply JOIN for Fusing Hour reminders, HELP for help, STOP to stop."
-REMINDER = "Mindfuse: the Fusing Hour starts {when}. Call {line} to join. Reply STOP to stop."
-WITHHELD = "Mindfuse cannot send texts to a withheld number."
-PAYMENT_LINK = "Mindfuse: membership is 4 euros a month. Join here: {link} Reply STOP to stop."
+UNKNOWN = _("Mindfuse: reply JOIN for Fusing Hour reminders, HELP for help, STOP to stop.")
+REMINDER = _("Mindfuse: the Fusing Hour starts {when}. Call {line} to join. Reply STOP to stop.")
+WITHHELD = _("Mindfuse cannot send texts to a withheld number.")
+PAYMENT_LINK = _("Mindfuse: membership is 4 euros a month. Join here: {link} Reply STOP to stop.")
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 START_WORDS = {"START", "UNSTOP", "YES"}

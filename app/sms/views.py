@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, request
 
-from app import identity_keys
+from app import i18n, identity_keys
 from app.line import purges
 from app.line.models import RecordKind
 from app.settings import settings
@@ -18,6 +18,7 @@ from app.telephony.webhooks import (
     InboundText,
     MessageStatusCallback,
     OptOut,
+    called_number,
 )
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ def incoming():
     """A text to the line: one answer to each, none where Twilio answered or will not text."""
     text = InboundText.from_form(request.form)
     caller = identity_keys.caller(text.from_number, text.message_sid)
+    i18n.use(subscribers.language_of(caller.identity, called_number(request.form)))
     answered = text.answered_by_twilio  # Twilio has replied to this keyword: only record it
     if caller.withheld:
         return _answer(text, None if answered else texts.WITHHELD)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from app import i18n
 from app.fusing.schedule import Occurrence, spoken_when
 from app.settings import settings
 from app.sms import texts
@@ -69,16 +70,23 @@ def reminder(occurrence: Occurrence, zone: str, minutes: int, now: datetime) -> 
     )
 
 
-def plan(occurrence: Occurrence, by_zone: dict[str, int]) -> list[Wave]:
-    """The waves of an occurrence for these active subscribers (how many in each zone)."""
+def _segments(occurrence: Occurrence, group: str | tuple[str, str | None], minutes, due) -> int:
+    """The segments of one reminder to a subscriber in `group`: a zone, or (zone, language)."""
+    zone, language = group if isinstance(group, tuple) else (group, None)
+    with i18n.speaking(language):  # a German reminder is longer than an English one
+        return texts.segments(reminder(occurrence, zone, minutes, due))
+
+
+def plan(occurrence: Occurrence, by_zone: dict) -> list[Wave]:
+    """The waves of an occurrence for these active subscribers (how many in each zone, or in
+    each (zone, language))."""
     rate = settings.SMS_SEGMENTS_PER_SECOND
     waves: list[Wave] = []
     earliest: datetime | None = None
     for minutes in sorted(set(settings.REMINDER_OFFSETS_MINUTES), reverse=True):
         due = occurrence.starts_at - timedelta(minutes=minutes)
         segments = sum(
-            count * texts.segments(reminder(occurrence, zone, minutes, due))
-            for zone, count in by_zone.items()
+            count * _segments(occurrence, group, minutes, due) for group, count in by_zone.items()
         )
         first = due - timedelta(minutes=minutes)
         sending = timedelta(seconds=segments / rate)

@@ -9,14 +9,15 @@ from flask import Response
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from app.settings import settings
+from app import i18n
 
 CONFERENCE_EVENTS = "start end join leave"
-QUERY = "?__query__"  # where a menu's per-call query string goes in its cached TwiML
+QUERY = "__query__"  # where a menu's per-call query string goes in its cached TwiML
 
 
-def _say(node, text: str) -> None:
-    node.say(text, voice=settings.VOICE)
+def _say(node, text: str, code: str | None = None) -> None:
+    """Speak `text` in the current language (or `code`), with that language's voice."""
+    node.say(str(text), voice=i18n.voice(code), language=i18n.row(code).twilio)
 
 
 def reply(response: VoiceResponse | str) -> Response:
@@ -45,24 +46,35 @@ def menu(
     timeout: int = 5,
     fallthrough: str | None = None,
     query: str | None = None,
+    also: tuple[tuple[str, str], ...] = (),
 ) -> Response:
     """A one-key menu; with no input the call goes on to `fallthrough` (or hangs up).
 
     `query` (say "arrived=...") is added to both URLs without building the menu again.
+    `also` is (text, language) said after the prompt, each in its own language's voice.
     """
-    voice = settings.VOICE
+    here = i18n.current()
+    said = tuple((str(text), code, i18n.voice(code)) for text, code in ((prompt, here), *also))
     if query is None:
-        return reply(_menu_xml(voice, prompt, action, timeout, fallthrough))
-    marked = _menu_xml(voice, prompt, action + QUERY, timeout, fallthrough and fallthrough + QUERY)
-    return reply(marked.replace(QUERY, "?" + escape(query, {'"': "&quot;"})))
+        return reply(_menu_xml(said, action, timeout, fallthrough))
+    marked = _menu_xml(said, _marked(action), timeout, fallthrough and _marked(fallthrough))
+    return reply(marked.replace(QUERY, escape(query, {'"': "&quot;"})))
+
+
+def _marked(url: str) -> str:
+    return url + ("&" if "?" in url else "?") + QUERY
 
 
 @lru_cache(maxsize=512)
-def _menu_xml(voice: str, prompt: str, action: str, timeout: int, fallthrough: str | None) -> str:
-    # The line has a few dozen distinct menus: each is built once per process.
+def _menu_xml(
+    said: tuple[tuple[str, str, str], ...], action: str, timeout: int, fallthrough: str | None
+) -> str:
+    # The line has a few dozen distinct menus per language: each is built once per process.
     response = VoiceResponse()
-    gather = Gather(num_digits=1, action=action, method="POST", timeout=timeout)
-    gather.say(prompt, voice=voice)
+    language = i18n.row(said[0][1]).twilio
+    gather = Gather(num_digits=1, action=action, method="POST", timeout=timeout, language=language)
+    for text, code, voice in said:
+        gather.say(text, voice=voice, language=i18n.row(code).twilio)
     response.append(gather)
     if fallthrough:
         response.redirect(fallthrough, method="POST")
@@ -150,5 +162,5 @@ def text_reply(body: str | None) -> Response:
     """The answer to an incoming text: one message back, or none."""
     response = MessagingResponse()
     if body:
-        response.message(body)
+        response.message(str(body))
     return Response(str(response), mimetype="text/xml")

@@ -74,6 +74,11 @@ CONFERENCE_STATUS_EVENTS = frozenset(
 Form = Mapping[str, str]
 
 
+def called_number(form: Form) -> str | None:
+    """The line's number that was called (`To`), if Twilio sent it."""
+    return form.get("To") or None
+
+
 def is_call_sid(value: str) -> bool:
     """Whether `value` is shaped like a Twilio CallSid."""
     return CALL_SID.fullmatch(value) is not None

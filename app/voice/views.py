@@ -6,13 +6,13 @@ import logging
 
 from flask import Blueprint, request
 
-from app import jobs, prompts, urls
+from app import i18n, jobs, prompts, urls
 from app.billing import membership
 from app.db import db, utcnow
 from app.fusing import lobby as fusing_lobby
 from app.fusing import sessions as fusing_sessions
 from app.fusing.schedule import spoken_when
-from app.line import calls, conferences, pairing, safety
+from app.line import calls, conferences, languages, pairing, safety
 from app.line.models import Call, Outcome, Step
 from app.settings import settings
 from app.sms import subscribers
@@ -25,6 +25,7 @@ from app.telephony.webhooks import (
     ConferenceStatusCallback,
     DialResult,
     GatherResult,
+    called_number,
 )
 
 log = logging.getLogger(__name__)
@@ -33,9 +34,17 @@ CALLBACKS = frozenset({"voice.status", "voice.conference"})
 ARRIVED = "arrived"  # the greeting's URLs carry the arrival time under this name
 
 
+@bp.before_request
+def _language():
+    """Speak the language the URL names (documents fetched without looking the call up)."""
+    i18n.use(request.args.get(urls.LANGUAGE))
+
+
 def _current_call(webhook: CallRequest) -> Call:
     arrived = calls.arrival_time(request.args.get(ARRIVED))
-    return calls.current(webhook.call_sid, webhook.from_number, arrived)
+    call = calls.current(webhook.call_sid, webhook.from_number, arrived, i18n.current())
+    i18n.use(call.language)  # the call's own language, whatever the URL said
+    return call
 
 
 def _pressed(menu: Step) -> tuple[Call, str]:
@@ -109,16 +118,18 @@ def incoming():
     webhook = CallRequest.from_form(request.form)
     sid = webhook.call_sid
     caller, now = calls.caller_of(sid, webhook.from_number), utcnow()
-    over_limit = calls.count_arrival(sid, caller.identity, now)
+    arrival = calls.count_arrival(sid, caller.identity, now)
+    called = called_number(request.form)
+    language = i18n.use(languages.greeting_language(arrival.remembered, called, caller.withheld))
     if safety.is_blocked(caller.identity):
-        calls.turn_away(calls.arrive(sid, caller), Outcome.BLOCKED)
+        calls.turn_away(calls.arrive(sid, caller, language=language), Outcome.BLOCKED)
         return twiml.say_and_hang_up(prompts.BLOCKED)
-    if over_limit:
-        calls.turn_away(calls.arrive(sid, caller), Outcome.RATE_LIMITED)
+    if arrival.over_limit:
+        calls.turn_away(calls.arrive(sid, caller, language=language), Outcome.RATE_LIMITED)
         return twiml.say_and_hang_up(prompts.SLOW_DOWN)
     session = fusing_sessions.running_session()
     if session is not None:  # during the Fusing Hour, callers go straight to its lobby
-        call = calls.arrive(sid, caller)
+        call = calls.arrive(sid, caller, language=language)
         if not (settings.FUSING_OPEN_TO_ALL or membership.entitled(call)):
             return _not_a_member(call)
         return fusing_lobby.welcome(call, session)
@@ -127,17 +138,26 @@ def incoming():
 
 
 def _greeting_menu(text: str, query: str | None = None):
+    """The greeting's menu, then each other language's key, said in that language."""
     menu_url, wait_url = urls.public(urls.MENU), urls.public(urls.WAIT)
-    return twiml.menu(text, menu_url, fallthrough=wait_url, query=query)
+    others = []
+    for key, code in i18n.choices():
+        with i18n.speaking(code):
+            others.append((prompts.LANGUAGE_CHOICE.format(key=key), code))
+    return twiml.menu(text, menu_url, fallthrough=wait_url, query=query, also=tuple(others))
 
 
 @bp.post("/menu")
 @twilio_request
 def menu():
-    """The greeting menu's answer: 1 talk now, 2 Fusing Hour info."""
+    """The greeting menu's answer: 1 talk now, 2 Fusing Hour info, 9 (8, ...) a language."""
     call, digits = _pressed(Step.MENU)
     if digits == "2":
         return _fusing_hour_info(call)
+    if chosen := dict(i18n.choices()).get(digits):  # the greeting again, in that language
+        languages.choose(call, chosen)
+        i18n.use(chosen)
+        return _greeting_menu(prompts.GREETING)
     if digits not in ("", "1"):
         return _greeting_menu(f"{prompts.UNKNOWN_KEY} {prompts.MENU_CHOICES}")
     return _wait(call)

@@ -6,6 +6,7 @@ The line runs as in tests/e2e: the app on loopback, the Twilio twin, a real RQ w
 from __future__ import annotations
 
 import csv
+import re
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app.admin.models import AuditLog
+from app.admin.models import AdminUser, AuditLog
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingGuest, FusingSession
@@ -303,3 +304,49 @@ def test_the_sms_subscribers_page(admin, seeded):
     assert admin.locator("#subscriber-changes tbody tr").count() == 4
     assert "+1555" not in admin.content() and "•••" not in admin.content()
     _shot(admin, "admin-subscribers.png")
+
+
+@pytest.fixture
+def german_admin(admin, seeded):
+    """The logged-in admin, switched to German with the selector; English again afterwards."""
+    with admin.expect_navigation():
+        admin.select_option("#language-select", "de")  # forms.js submits the form
+    yield admin
+    with seeded.app.app_context():
+        for user in db.session.scalars(select(AdminUser)):
+            user.language = None
+        db.session.commit()
+
+
+def test_the_admin_in_german(german_admin, seeded):
+    page = german_admin
+    page.wait_for_selector("h1:has-text('Zustand der Leitung')")
+    assert page.get_attribute("html", "lang") == "de"
+    nav = page.locator("nav.nav a").all_inner_texts()
+    assert nav == ["Zustand der Leitung", "Anrufe", "Sicherheit", "Fusing Hour", "Mitglieder"] + [
+        "Abonnenten",
+        "Protokoll",
+    ]
+    page.wait_for_selector("body[data-charts='ready']")
+    assert "Anrufe pro Tag, nach Sprache" in page.inner_text(".charts")
+    assert "0 English" in page.inner_text("#waiting-by-language")
+    _shot(page, "admin-dashboard-de.png")
+    page.reload()  # kept on the account, not only in this page
+    page.wait_for_selector("h1:has-text('Zustand der Leitung')")
+    page.click("nav.nav >> text=Anrufe")
+    page.wait_for_selector("h1:has-text('Anrufe')")
+    assert page.locator("table.calls td.language").all_inner_texts() == ["English"] * 3
+    page.select_option("select[name=outcome]", "timed_out")
+    page.click("button:has-text('Filtern')")
+    page.wait_for_url("**outcome=timed_out**")
+    page.locator("table.calls tbody tr a").first.click()
+    page.wait_for_selector("ol.timeline")
+    timeline = page.inner_text("ol.timeline")
+    for step in ("Warten begonnen", "Niemand kam rechtzeitig", "Anruf beendet"):
+        assert step in timeline
+    assert page.inner_text("#call-language") == "English"
+    _shot(page, "admin-call-de.png")
+    page.click("nav.nav >> text=Fusing Hour")
+    assert re.search(r"Jeden \w+tag um \d\d:\d\d", page.inner_text(".lead"))
+    with seeded.app.app_context():
+        assert {u.language for u in db.session.scalars(select(AdminUser))} == {"de"}

@@ -16,16 +16,27 @@
   function labels(pairs) { return pairs.map(function (p) { return p[0]; }); }
   function values(pairs) { return pairs.map(function (p) { return p[1]; }); }
   function seconds(value) { return value === null ? null : Math.round(value); }
-  var colours = { "Paired": "#5b4bdb", "Timed out": "#e39b2d", "Hung up while waiting": "#c23b3b", "Other": "#94a3b8" };
+  var colours = { "paired": "#5b4bdb", "timed_out": "#e39b2d", "hung_up_waiting": "#c23b3b", "other": "#94a3b8" };
+  var words = data.words;
   draw("chart-volume", {
     type: "bar",
     data: {
       labels: data.labels,
-      datasets: data.volume.map(function (pair) {
-        return { label: pair[0], data: pair[1], backgroundColor: colours[pair[0]] || "#94a3b8", stack: "calls" };
+      datasets: data.volume.map(function (pair, i) {
+        return { label: pair[0], data: pair[1], backgroundColor: colours[data.volume_keys[i]] || "#94a3b8", stack: "calls" };
       })
     },
     options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }
+  });
+  draw("chart-languages-volume", {
+    type: "bar",
+    data: {
+      labels: data.labels,
+      datasets: data.languages.map(function (pair, i) {
+        return { label: pair[0], data: pair[1], backgroundColor: palette[i % palette.length] };
+      })
+    },
+    options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
   });
   draw("chart-wait", {
     type: "line",
@@ -36,13 +47,13 @@
         { label: "p90", data: data.p90.map(seconds), borderColor: palette[1], backgroundColor: palette[1], spanGaps: true }
       ]
     },
-    options: { scales: { y: { beginAtZero: true, title: { display: true, text: "seconds" } } } }
+    options: { scales: { y: { beginAtZero: true, title: { display: true, text: words.seconds } } } }
   });
   draw("chart-share", {
     type: "doughnut",
     data: {
       labels: labels(data.share),
-      datasets: [{ data: values(data.share), backgroundColor: labels(data.share).map(function (l) { return colours[l] || "#94a3b8"; }) }]
+      datasets: [{ data: values(data.share), backgroundColor: data.share_keys.map(function (k) { return colours[k] || "#94a3b8"; }) }]
     },
     options: { plugins: { legend: { position: "right" } } }
   });
@@ -50,7 +61,7 @@
     type: "bar",
     data: {
       labels: labels(data.lengths),
-      datasets: [{ label: "Conversations", data: values(data.lengths), backgroundColor: palette[4], maxBarThickness: 64 }]
+      datasets: [{ label: words.conversations, data: values(data.lengths), backgroundColor: palette[4], maxBarThickness: 64 }]
     },
     options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
   });
@@ -58,7 +69,7 @@
     type: "bar",
     data: {
       labels: labels(data.attendance),
-      datasets: [{ label: "Guests", data: values(data.attendance), backgroundColor: palette[0], maxBarThickness: 64 }]
+      datasets: [{ label: words.guests, data: values(data.attendance), backgroundColor: palette[0], maxBarThickness: 64 }]
     },
     options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
   });
