@@ -2,7 +2,8 @@
 
 MENU_CHOICES = (
     "Press 1, or just stay on the line, to talk to someone now. "
-    "Press 2 to hear about the Fusing Hour."
+    "Press 2 to hear about the Fusing Hour. "
+    "Press 3 to be called back when someone is free."
 )
 GREETING = (
     "Welcome to Mindfuse. In a moment you will talk to another real person who also called. "
@@ -18,7 +19,27 @@ FINDING = "Finding someone for you. Please stay on the line."
 HOLD = "Thanks for waiting. Someone will be with you soon."
 NOBODY_FREE = (
     "Nobody is free right now. Press 1 to keep waiting, "
-    "press 2 to hear about the Fusing Hour, or hang up and try again later."
+    "press 2 to hear about the Fusing Hour, press 3 to be called back when someone is free, "
+    "or hang up and try again later."
+)
+CALLBACK_NOTED = (
+    "Thank you. We will call you back as soon as someone is free, within the next {window}. "
+    "When we call, press 1 to talk. Take care."
+)
+CALLBACK_WITHHELD = "Sorry, we cannot call back a withheld number. Please call again later."
+CALLBACK_ALREADY = "You have already asked to be called back. We will call you soon. Take care."
+CALLBACK_LIMIT = (
+    "You have asked to be called back several times today. Please call again later. Take care."
+)
+CALLBACK_CALLING = (
+    "We are calling someone who asked to talk. Please stay on the line while we connect you."
+)
+CALLBACK_PROMPT = (
+    "This is Mindfuse calling you back. Someone is free to talk with you now. Press 1 to talk now."
+)
+CALLBACK_CONNECTING = "Connecting you now. Say hello."
+CALLBACK_PARTNER_LEFT = (
+    "The person who was waiting has just been connected elsewhere. Let's find you someone else."
 )
 WHY_ENDED = {
     "time_up": "Your time together is up. Thank you both for talking.",
@@ -84,6 +105,14 @@ REMINDER_NOTED = (
     "Reply STOP to that text to stop them."
 )
 FUSING_LAST_ROUND = "This is the last round of the Fusing Hour."
+
+
+def window(minutes: int) -> str:
+    """How a call-back window is said: "2 hours", "90 minutes"."""
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def countdown(seconds: float) -> str:

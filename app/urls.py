@@ -27,6 +27,9 @@ PAYMENTS_WEBHOOK = "/payments/webhook"
 PAYMENT_THANKS = "/payments/thanks"
 PAYMENT_CANCELLED = "/payments/cancelled"
 JOIN_CHOICE = "/twilio/voice/join/choice"
+CALLBACK_ANSWER = "/twilio/voice/callback/answer"
+CALLBACK_CHOICE = "/twilio/voice/callback/choice"
+CALLBACK_STATUS = "/twilio/voice/callback/status"
 SMS = "/twilio/sms"
 SMS_STATUS = "/twilio/sms/status"
 
@@ -45,6 +48,6 @@ def public(path: str) -> str:
     return settings.PUBLIC_BASE_URL + path
 
 
-def callback(path: str) -> str:
+def callback(path: str, query: str | None = None) -> str:
     """The public URL of a status callback, with the line's connection overrides."""
-    return f"{public(path)}#{RETRIES}"
+    return f"{public(path)}{'?' + query if query else ''}#{RETRIES}"

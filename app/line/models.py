@@ -33,6 +33,7 @@ class Outcome(StrEnum):
     BLOCKED = "blocked"
     RATE_LIMITED = "rate_limited"
     NOT_MEMBER = "not_member"
+    CALLBACK_ASKED = "callback_asked"  # left at a menu asking to be called back
 
 
 class Step(StrEnum):
@@ -58,6 +59,9 @@ class Step(StrEnum):
     FUSING_LOBBY = "fusing_lobby"
     FUSING_ROOM = "fusing_room"
     SMS_SIGNUP = "sms_signup"
+    CALLBACK_ASKED = "callback_asked"  # asked to be called back (the request's id in detail)
+    CALLBACK_CLAIMED = "callback_claimed"  # a waiting caller for whom a requester is rung
+    CALLBACK = "callback"  # this call is a call-back, answered with 1
     ENDED = "ended"
     MASKED = "masked"
     PURGED = "purged"

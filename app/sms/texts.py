@@ -14,6 +14,10 @@ HELP = (
 UNKNOWN = "Mindfuse: reply JOIN for Fusing Hour reminders, HELP for help, STOP to stop."
 REMINDER = "Mindfuse: the Fusing Hour starts {when}. Call {line} to join. Reply STOP to stop."
 WITHHELD = "Mindfuse cannot send texts to a withheld number."
+CALLBACK_MISSED = (
+    "Mindfuse: we called you back when someone was free, but could not reach you. "
+    "Call us again any time. Reply STOP to stop."
+)
 PAYMENT_LINK = "Mindfuse: membership is 4 euros a month. Join here: {link} Reply STOP to stop."
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}

@@ -31,6 +31,13 @@ def say(text: str) -> Response:
     return reply(response)
 
 
+def hang_up() -> Response:
+    """End the call saying nothing (what a voicemail that answered a call-back gets)."""
+    response = VoiceResponse()
+    response.hangup()
+    return reply(response)
+
+
 def say_and_hang_up(text: str) -> Response:
     """Speak a message, then end the call."""
     response = VoiceResponse()
