@@ -3,7 +3,8 @@
 MENU_CHOICES = (
     "Press 1, or just stay on the line, to talk to someone now. "
     "Press 2 to hear about the Fusing Hour. "
-    "Press 3 to be called back when someone is free."
+    "Press 3 to be called back when someone is free. "
+    "Press 0 for urgent help."
 )
 GREETING = (
     "Welcome to Mindfuse. In a moment you will talk to another real person who also called. "
@@ -20,7 +21,7 @@ HOLD = "Thanks for waiting. Someone will be with you soon."
 NOBODY_FREE = (
     "Nobody is free right now. Press 1 to keep waiting, "
     "press 2 to hear about the Fusing Hour, press 3 to be called back when someone is free, "
-    "or hang up and try again later."
+    "or hang up and try again later. Press 0 for urgent help."
 )
 CALLBACK_NOTED = (
     "Thank you. We will call you back as soon as someone is free, within the next {window}. "
@@ -48,9 +49,10 @@ WHY_ENDED = {
     "alone": "",
 }
 AFTER_MENU = (
-    "Press 1 to talk to someone new. Press 2 to report the person you just talked to. Or hang up."
+    "Press 1 to talk to someone new. Press 2 to report the person you just talked to. "
+    "Or hang up. Press 0 for urgent help."
 )
-AGAIN_MENU = "Press 1 to talk to someone new, or hang up."
+AGAIN_MENU = "Press 1 to talk to someone new, or hang up. Press 0 for urgent help."
 REPORTED = "Thank you for telling us. You will not be connected with this person again."
 BLOCKED = (
     "Several people have reported conversations with you, so this line is closed to you "
@@ -65,7 +67,7 @@ NOT_MEMBER = (
 LINK_SENT = "We are sending you a text with a link to join. Thank you, and take care."
 JOIN_OFFER = (
     "Press 1 to get texts from us: a link to join now, and reminders before the Fusing Hour. "
-    "Or hang up."
+    "Or hang up. Press 0 for urgent help."
 )
 HOW_TO_JOIN = "To join, text JOIN to this number, then call again. Take care."
 GOODBYE = "Thank you for calling Mindfuse. Take care."
@@ -97,9 +99,18 @@ FUSING_NEXT = "The next Fusing Hour is {when}."
 FUSING_NONE_PLANNED = "No Fusing Hour is planned right now."
 INFO_MENU = (
     "Press 1 to talk to someone now. "
-    "Press 2 for a text message reminder before it starts. Or hang up."
+    "Press 2 for a text message reminder before it starts. Or hang up. "
+    "Press 0 for urgent help."
 )
-INFO_MENU_WITHHELD = "Press 1 to talk to someone now, or hang up."
+INFO_MENU_WITHHELD = "Press 1 to talk to someone now, or hang up. Press 0 for urgent help."
+URGENT_SERVICE = "If you are in crisis, {name} is there for you, day and night, on {number}."
+URGENT_OFFER = "Press 1 and we will connect you to them now."
+URGENT_CALL_THEM = "Please hang up and call them now. Take care."
+URGENT_NONE = (
+    "If you are in danger or need urgent help, please hang up and call your local emergency "
+    "number now. Take care."
+)
+URGENT_CONNECTING = "Connecting you now. Please stay on the line."
 REMINDER_NOTED = (
     "Thank you. You will get a text to confirm, and reminders before each Fusing Hour. "
     "Reply STOP to that text to stop them."

@@ -30,6 +30,8 @@ JOIN_CHOICE = "/twilio/voice/join/choice"
 CALLBACK_ANSWER = "/twilio/voice/callback/answer"
 CALLBACK_CHOICE = "/twilio/voice/callback/choice"
 CALLBACK_STATUS = "/twilio/voice/callback/status"
+URGENT_CHOICE = "/twilio/voice/urgent/choice"
+URGENT_AFTER = "/twilio/voice/urgent/after"
 SMS = "/twilio/sms"
 SMS_STATUS = "/twilio/sms/status"
 

@@ -30,6 +30,8 @@ LABELS = {
     "date_removed": "Date exception removed",
     "membership_granted": "Membership granted",
     "membership_revoked": "Membership revoked",
+    "crisis_service_saved": "Crisis service saved",
+    "crisis_service_removed": "Crisis service removed",
 }
 
 

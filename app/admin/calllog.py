@@ -22,6 +22,7 @@ OUTCOME_LABELS = {
     Outcome.BLOCKED: "Blocked",
     Outcome.NOT_MEMBER: "Not a member",
     Outcome.RATE_LIMITED: "Rate limited",
+    Outcome.CALLBACK_ASKED: "Asked for a call-back",
 }
 MODE_LABELS = {CallMode.PAIRING: "Pairing", CallMode.FUSING: "Fusing Hour"}
 CSV_COLUMNS = (

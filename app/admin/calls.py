@@ -35,6 +35,10 @@ EVENT_LABELS = {
     Step.FUSING_LOBBY: "Fusing Hour lobby",
     Step.FUSING_ROOM: "Fusing Hour room",
     Step.SMS_SIGNUP: "Asked for SMS reminders",
+    Step.CALLBACK_CLAIMED: "Someone who asked for a call-back is being called for them",
+    Step.CALLBACK: "Call-back: answered with 1",
+    Step.URGENT_HELP: "Asked for urgent help",
+    Step.URGENT_DIALLED: "Connected to the crisis service",
     Step.ENDED: "Call ended",
     Step.MASKED: "Record checked: masked only",
     Step.PURGED: "Purged at Twilio",
@@ -42,6 +46,7 @@ EVENT_LABELS = {
     Outcome.BLOCKED: "Turned away: blocked",
     Outcome.RATE_LIMITED: "Turned away: too many calls",
     Outcome.NOT_MEMBER: "Offered membership: no free conversation left",
+    Outcome.CALLBACK_ASKED: "Asked to be called back",
 }
 
 

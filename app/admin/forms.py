@@ -6,6 +6,7 @@ from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     IntegerField,
@@ -22,6 +23,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    Regexp,
     ValidationError,
 )
 
@@ -106,3 +108,22 @@ class CancelDateForm(FlaskForm):
     """Cancel the Fusing Hour on a local date."""
 
     day = DateField("Date", validators=[InputRequired()])
+
+
+class CrisisServiceForm(FlaskForm):
+    """A country's crisis service: what callers hear, and the number the line dials."""
+
+    country = StringField(
+        "Country (ISO code)",
+        validators=[DataRequired(), Regexp(r"^[A-Za-z]{2}$", message="Two letters, e.g. GB.")],
+    )
+    name = StringField("Name, as said", validators=[DataRequired(), Length(max=120)])
+    spoken = StringField("Number, as said", validators=[DataRequired(), Length(max=40)])
+    dial = StringField(
+        "Number to dial (E.164; empty: only said)",
+        validators=[
+            Optional(),
+            Regexp(r"^\+[1-9]\d{6,14}$", message="E.164, e.g. +498001110111."),
+        ],
+    )
+    checked = BooleanField("Checked: this service and number are right for going live")

@@ -16,6 +16,7 @@ from app.admin import (  # noqa: F401 - imported for their routes
     params,
     safety,
     schedule,
+    urgent,
     zones,
 )
 from app.admin.calllog import outcome_label

@@ -70,7 +70,6 @@ def ask(call: Call, raw_number: str | None) -> Asked:
             asked_on_call_id=call.id,
         )
     )
-    record(call, Step.CALLBACK_ASKED)
     try:
         db.session.commit()
     except IntegrityError:  # the same caller asked on another call at this very moment

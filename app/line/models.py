@@ -59,9 +59,10 @@ class Step(StrEnum):
     FUSING_LOBBY = "fusing_lobby"
     FUSING_ROOM = "fusing_room"
     SMS_SIGNUP = "sms_signup"
-    CALLBACK_ASKED = "callback_asked"  # asked to be called back (the request's id in detail)
     CALLBACK_CLAIMED = "callback_claimed"  # a waiting caller for whom a requester is rung
     CALLBACK = "callback"  # this call is a call-back, answered with 1
+    URGENT_HELP = "urgent_help"  # asked for urgent help (detail: which menu)
+    URGENT_DIALLED = "urgent_dialled"  # connected to the crisis service
     ENDED = "ended"
     MASKED = "masked"
     PURGED = "purged"

@@ -116,6 +116,16 @@ def conference_room(
     return reply(response)
 
 
+def dial_number(text: str, number: str, action: str, ring_seconds: int = 30) -> Response:
+    """Say a word, then connect the caller to a phone number; `action` follows its end."""
+    response = VoiceResponse()
+    _say(response, text)
+    dial = Dial(action=action, method="POST", timeout=ring_seconds)
+    dial.number(number)
+    response.append(dial)
+    return reply(response)
+
+
 def moving(target_url: str, seconds: int = 5) -> Response:
     """The answer to a Dial action that the line's own REST redirect caused.
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 from app import jobs, prompts, urls
 from app.billing import membership
 from app.callbacks import requests as callbacks
+from app.db import db
 from app.line import calls, pairing
-from app.line.models import Call, Outcome
+from app.line.models import Call, Outcome, Step
 from app.line.pairing import Seat
 from app.settings import settings
 from app.sms import subscribers
 from app.telephony import twiml
+from app.urgent import services as urgent
+
+URGENT_KEY = "0"  # at every menu, and said in each
 
 
 def not_a_member(call: Call):
@@ -55,3 +59,19 @@ def room(seat: Seat, intro: str):
 def goodbye():
     """Thank the caller and hang up."""
     return twiml.say_and_hang_up(prompts.GOODBYE)
+
+
+def urgent_help(call: Call, menu: str):
+    """Key 0 at any menu: the crisis service of the caller's country, and the offer to
+    connect to it; with none known, the local emergency number. Counted, without identity."""
+    urgent.count_use()
+    calls.record(call, Step.URGENT_HELP, menu)
+    db.session.commit()
+    service = urgent.service_for(call.country)
+    if service is None:
+        return twiml.say_and_hang_up(prompts.URGENT_NONE)
+    said = prompts.URGENT_SERVICE.format(name=service.name, number=service.spoken)
+    if not service.dial:
+        return twiml.say_and_hang_up(f"{said} {prompts.URGENT_CALL_THEM}")
+    action, query = urls.public(urls.URGENT_CHOICE), f"service={service.id}"
+    return twiml.menu(f"{said} {prompts.URGENT_OFFER}", action, query=query)

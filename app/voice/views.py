@@ -96,6 +96,8 @@ def _greeting_menu(text: str, query: str | None = None):
 def menu():
     """The greeting menu's answer: 1 talk now, 2 Fusing Hour info."""
     call, digits = _pressed(Step.MENU)
+    if digits == flows.URGENT_KEY:
+        return flows.urgent_help(call, Step.MENU)
     if digits == "2":
         return _fusing_hour_info(call)
     if digits == "3":
@@ -132,6 +134,8 @@ def timeout():
 def timeout_choice():
     """Keep waiting, hear about the Fusing Hour, or goodbye."""
     call, digits = _pressed(Step.TIMEOUT_MENU)
+    if digits == flows.URGENT_KEY:
+        return flows.urgent_help(call, Step.TIMEOUT_MENU)
     if digits == "1":
         return flows.wait(call)
     if digits == "2":
@@ -168,6 +172,8 @@ CALLBACK_ANSWERS = {
 def info_choice():
     """After the Fusing Hour info: 1 talk now, 2 ask for a reminder (not for withheld IDs)."""
     call, digits = _pressed(Step.INFO_MENU)
+    if digits == flows.URGENT_KEY:
+        return flows.urgent_help(call, Step.INFO_MENU)
     if digits == "1":
         return flows.wait(call)
     number = CallRequest.from_form(request.form).from_number or ""
@@ -200,6 +206,8 @@ def after():
 def after_choice():
     """1: someone new; 2: report the person just heard; anything else: goodbye."""
     call, digits = _pressed(Step.AFTER_MENU)
+    if digits == flows.URGENT_KEY:
+        return flows.urgent_help(call, Step.AFTER_MENU)
     if digits == "1":
         return flows.wait(call)
     partner = pairing.partner_of(call)
@@ -215,6 +223,8 @@ def after_choice():
 def join_choice():
     """1: agree to texts, and get the payment link by text; anything else: goodbye."""
     call, digits = _pressed(Step.JOIN_MENU)
+    if digits == flows.URGENT_KEY:
+        return flows.urgent_help(call, Step.JOIN_MENU)
     number = CallRequest.from_form(request.form).from_number or ""
     if digits == "1" and subscribers.join(number, call.identity, "call"):
         jobs.SEND_PAYMENT_LINK.enqueue(call.identity)

@@ -1,4 +1,4 @@
-"""call-back requests
+"""call-back requests; crisis services (seeded, to be checked) and daily urgent-help counts
 
 Revision ID: 0009_callbacks
 Revises: 0007_admin_security
@@ -46,5 +46,31 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_callback_request_call_sid'), ['call_sid'], unique=False)
 
 
+    services = op.create_table('crisis_service',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('spoken', sa.String(length=40), nullable=False),
+    sa.Column('dial', sa.String(length=20), nullable=True),
+    sa.Column('checked', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_crisis_service')),
+    sa.UniqueConstraint('country', name=op.f('uq_crisis_service_country'))
+    )
+    op.create_table('urgent_help_day',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('uses', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('day', name=op.f('pk_urgent_help_day'))
+    )
+    # Well-known national services, each to be checked by an admin before going live: the
+    # numbers to dial from the line's own number especially (short codes are not E.164).
+    op.bulk_insert(services, [
+        {'country': 'GB', 'name': 'Samaritans', 'spoken': '116 123', 'dial': None, 'checked': False},
+        {'country': 'DE', 'name': 'TelefonSeelsorge', 'spoken': '0800 111 0 111', 'dial': '+498001110111', 'checked': False},
+        {'country': 'US', 'name': 'the 988 Suicide and Crisis Lifeline', 'spoken': '988', 'dial': '+18002738255', 'checked': False},
+    ])
+
+
 def downgrade():
+    op.drop_table('urgent_help_day')
+    op.drop_table('crisis_service')
     op.drop_table('callback_request')
