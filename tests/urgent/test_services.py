@@ -28,3 +28,17 @@ def test_uses_are_counted_per_day_in_one_row(app):
             services.count_use()
         (day,) = db.session.scalars(select(UrgentHelpDay)).all()
         assert day.uses == 3
+
+
+def test_key_0_at_the_membership_offer_reaches_urgent_help(app, twilio):
+    from tests.support import call_form, spoken, twiml  # noqa: PLC0415
+
+    with app.app_context():
+        db.session.add(
+            CrisisService(country="DE", name="TelefonSeelsorge", spoken="0800 111 0 111")
+        )
+        db.session.commit()
+    form = call_form("+4915550100171")
+    twilio.post("/twilio/voice", form)
+    said = spoken(twiml(twilio.post("/twilio/voice/join/choice", {**form, "Digits": "0"})))
+    assert "TelefonSeelsorge is there for you" in said and "0800 111 0 111" in said
