@@ -97,6 +97,11 @@ Retried over about 40 minutes, not the default 21 s: a record left at Twilio kee
 PURGE = Job("workers.purges.purge")
 """Ask Twilio once to delete a record (a call, a text, a reply); a refusal asks again later."""
 
+# Call-backs
+
+PLACE_CALLBACK = Job("workers.callbacks.place_callback")
+"""A waiting caller claimed a call-back request: ring its requester (by request id)."""
+
 # Membership and texts
 
 SEND_PAYMENT_LINK = Job("workers.billing.send_payment_link")
@@ -151,6 +156,10 @@ PURGE_OLD = Recurring("workers.privacy.purge_old", interval=3600, timeout=1800)
 SWEEP_PURGES = Recurring("workers.purges.sweep_purges", interval=300, timeout=600)
 """Ask again for the deletions at Twilio whose ask was lost; warn of those refused for a day."""
 
+EXPIRE_CALLBACKS = Recurring("workers.callbacks.expire_callbacks", interval=60, timeout=120)
+"""Close the call-back requests whose window ended (their numbers go), and those placed
+long ago that Twilio never reported on; delete closed ones after a day."""
+
 FUSING_TICK = Recurring("workers.fusing.tick", interval=20, timeout=60)
 """When a Fusing Hour is near or running, queue its rotations, warnings and close."""
 
@@ -166,5 +175,6 @@ RECURRING = (
     FUSING_TICK,
     PLAN_REMINDERS,
     SWEEP_PURGES,
+    EXPIRE_CALLBACKS,
 )
 """Every recurring job, as the scheduler registers them."""

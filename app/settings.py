@@ -287,6 +287,13 @@ class Settings:
     WAIT_TIMEOUT_SECONDS = Setting(
         int, 60, "how long a caller waits before 'nobody is free right now'"
     )
+    CALLBACK_WINDOW_MINUTES = Setting(
+        int, 120, "how long a call-back request stays open (its number is kept until then)"
+    )
+    CALLBACKS_PER_DAY = Setting(int, 3, "call-back requests one caller may make in 24 hours")
+    CALLBACK_RING_SECONDS = Setting(
+        int, 25, "how long a call-back rings before it counts as not answered (Twilio's Timeout)"
+    )
     CONVERSATION_LIMIT_SECONDS = Setting(int, 1800, "the longest conversation")
     CONVERSATION_WARNING_SECONDS = Setting(
         int, 60, "when, before the limit, both people hear that time is nearly up"

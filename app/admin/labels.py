@@ -19,6 +19,7 @@ OUTCOME_LABELS = {
     Outcome.NOT_MEMBER: "Offered membership",
     Outcome.PAYMENT_LINK: "Sent the payment link",
     Outcome.REMINDERS: "Asked for reminders",
+    Outcome.CALLBACK_ASKED: "Asked for a call-back",
 }
 MODE_LABELS = {CallMode.PAIRING: "Pairing", CallMode.FUSING: "Fusing Hour"}
 IN_PROGRESS = "In progress"
@@ -52,6 +53,10 @@ STEP_LABELS = {
     Step.FUSING_ROOM: "Placed in a Fusing Hour room with someone",
     Step.SMS_SIGNUP: "Asked for text reminders",
     Step.PAYMENT_LINK: "Payment link sent by text",
+    Step.CALLBACK_CLAIMED: "Someone who asked for a call-back is being called for them",
+    Step.CALLBACK: "Call-back: answered with 1",
+    Step.URGENT_HELP: "Asked for urgent help",
+    Step.URGENT_DIALLED: "Connected to the crisis service",
     Step.ENDED: "Call ended",
     Step.MASKED: "Record checked: masked number only",
     Step.PURGED: "Deleted at Twilio",
@@ -59,6 +64,7 @@ STEP_LABELS = {
     Outcome.BLOCKED: "Turned away: blocked",
     Outcome.RATE_LIMITED: "Turned away: too many calls this hour",
     Outcome.NOT_MEMBER: "Offered membership: the free conversation is used",
+    Outcome.CALLBACK_ASKED: "Asked to be called back",
     # Twilio's progress statuses, when the number's status callback asks for them
     "ringing": "Ringing",
     "in-progress": "Answered",

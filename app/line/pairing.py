@@ -89,6 +89,22 @@ def start_waiting(call: Call) -> Seat | None:
     raise RuntimeError("no usable partner after many stale pool entries")
 
 
+def join_waiting(call: Call, partner_id: int) -> Seat | None:
+    """Pair this call with one particular waiting caller (it is their call-back); None when
+    they are no longer waiting, or this call hung up meanwhile.
+
+    The partner leaves the pool by the same atomic removal a timeout uses, so a caller
+    pairing with them at this moment, or their timeout, and this join: exactly one wins.
+    """
+    partner = db.session.get(Call, partner_id)
+    if partner is None or partner.state != CallState.WAITING or not partner.wait_token:
+        return None
+    if not pool.leave(partner.wait_token):
+        return None
+    claimed = _claim(call, partner_id, partner.room)
+    return Seat(partner.room, True) if claimed else None
+
+
 def _claim(call: Call, partner_id: int, room: str, own: Conversation | None = None) -> bool | None:
     """Move both calls into the partner's room: True. False if the partner is no longer
     waiting; None if the caller hung up meanwhile (the partner is put back to wait).
