@@ -166,6 +166,12 @@ class Settings:
     )
     REDIS_KEY_PREFIX = Setting(str, "mindfuse:", "prefix of every Redis key the line writes")
     RQ_QUEUE = Setting(str, "mindfuse", "the RQ queue the line's jobs go to")
+    SCHEDULER_LEASE_SECONDS = Setting(
+        positive,
+        30.0,
+        "how long a scheduler's lease lasts unrenewed: a killed scheduler's stand-in takes "
+        "over within it",
+    )
     SECRET_KEY = Setting(str, "", "session signing", secret=_token, production_check=long_key)
     NUMBER_HASH_KEY = Setting(
         str, "", "key of the caller identity HMAC", secret=_token, production_check=long_key
