@@ -159,3 +159,20 @@ def test_every_unsafe_setting_is_named_at_once(tmp_path):
 def test_development_keeps_its_generated_defaults(tmp_path):
     config = from_environment(str(tmp_path), {"SECRET_KEY": "x"})  # not production: allowed
     assert config["SECRET_KEY"] == "x" and config["PUBLIC_BASE_URL"].startswith("http://")
+
+
+def test_sentinels_are_host_port_pairs_and_stand_in_for_redis_url_in_production(tmp_path):
+    config = from_environment(
+        str(tmp_path), {"REDIS_SENTINELS": "10.0.0.1:26379, [::1]:26380,sentinel-3:5000"}
+    )
+    assert config["REDIS_SENTINELS"] == [("10.0.0.1", 26379), ("::1", 26380), ("sentinel-3", 5000)]
+    assert config["REDIS_SENTINEL_MASTER"] == "mindfuse"
+    with pytest.raises(ValueError):
+        from_environment(str(tmp_path), {"REDIS_SENTINELS": "10.0.0.1"})
+    production = {"MINDFUSE_ENV": "production", "REDIS_SENTINELS": "10.0.0.1:26379"}
+    with pytest.raises(ConfigError) as error:
+        from_environment(str(tmp_path), production)
+    assert "REDIS_URL" not in str(error.value).split(" without: ")[1].split(". ")[0].split(", ")
+    with pytest.raises(ConfigError) as error:
+        from_environment(str(tmp_path), {"MINDFUSE_ENV": "production"})
+    assert "REDIS_URL" in str(error.value).split(" without: ")[1].split(". ")[0].split(", ")
