@@ -31,6 +31,7 @@ from twin import launcher
 
 APPS = ("app1", "app2")
 WEB_PORT, TWIN_PORT = 8000, 8700
+WORKERS = 2  # RQ workers per app host
 FAST_WORKER = ("--job-monitoring-interval", "5", "--maintenance-interval", "10")
 FAST_WORKER += ("--worker-ttl", "30")
 NGINX = """
@@ -131,7 +132,8 @@ class Line:
         self.hosts.start(host, "web", web, env)
         worker = [str(launcher.BIN / "rq"), "worker", "--with-scheduler", *FAST_WORKER]
         worker += ["--worker-class", launcher.WORKER_CLASS, "--config", "workers.rq_config"]
-        self.hosts.start(host, "worker", [*worker, env["RQ_QUEUE"]], env)
+        for number in range(WORKERS):
+            self.hosts.start(host, f"worker{number}", [*worker, env["RQ_QUEUE"]], env)
         self.hosts.start(host, "scheduler", [str(launcher.BIN / "mindfuse"), "scheduler"], env)
         self.hosts.wait_port(host, WEB_PORT)
 
