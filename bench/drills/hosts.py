@@ -45,7 +45,7 @@ http {{
   scgi_temp_path {tmp}/nginx-scgi;
   upstream line {{ {servers} }}
   server {{
-    listen {address}:80;
+    listen {address}:80 backlog=4096;
     location / {{
       proxy_pass http://line;
       proxy_set_header Host $host;
