@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from redis.client import Pipeline
 from rq import Queue, Retry
 from rq.job import Job as RQJob
 
@@ -61,17 +62,25 @@ class Job:
 class Recurring:
     """A job the scheduler process enqueues every `interval` seconds.
 
-    RQ's cron enqueues it with its own defaults: no retry (the next run comes soon enough)
-    and RQ's result TTL; only the timeout is the line's.
+    It is enqueued with RQ's defaults: no retry (the next run comes soon enough) and RQ's
+    result TTL; only the timeout is the line's. Intervals are counted in Redis's clock from
+    the epoch, so every scheduler numbers them alike and each runs once (workers.scheduler).
     """
 
     name: str  # the worker function's dotted path, resolved by the scheduler process
     interval: int
     timeout: int
 
-    def enqueue(self) -> RQJob:
-        """Queue one run now, outside the schedule, as the scheduler would."""
-        return redis.queue().enqueue(self.name, job_timeout=self.timeout)
+    def enqueue(self, *, pipeline: Pipeline | None = None, slot: int | None = None) -> RQJob:
+        """Queue one run now, as the scheduler does for the interval numbered `slot`.
+
+        With a pipeline the job is written when the pipeline executes (the scheduler's
+        transaction under its lease); without a slot it is a run outside the schedule.
+        """
+        meta = {"slot": slot} if slot is not None else None
+        return redis.queue().enqueue(
+            self.name, job_timeout=self.timeout, meta=meta, pipeline=pipeline
+        )
 
 
 # Waiting and conversations

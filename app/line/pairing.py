@@ -46,6 +46,8 @@ def start_waiting(call: Call) -> Seat | None:
     """
     if call.state == CallState.WAITING:  # a repeated request: keep the seat already given
         return Seat(call.room, False)
+    if call.state == CallState.MATCHED and call.room:  # repeated after it paired them
+        return Seat(call.room, True)
     excluded = safety.excluded_partners(call.identity)
     # When someone is waiting already (as in a busy hour), pair without a room of one's own.
     for _ in range(MAX_ATTEMPTS):
