@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import TYPE_CHECKING
 
@@ -211,7 +212,7 @@ def _dial_number(runner: CallRunner, verb: Verb, noun: Verb, doc: Doc) -> Doc | 
     except CallHungUp:
         hung_up = True
         status = "completed" if leg.answered_mono is not None else "canceled"
-        talked = runner.sim_seconds_since(leg.answered_mono)
+        talked = math.ceil(time.monotonic() - leg.answered_mono)
     finally:
         with runner.cond:
             leg.status = status if status in UNANSWERED else "completed"
@@ -245,4 +246,4 @@ def _ring_and_talk(runner, verb, callee, number, ring, limit, leg) -> tuple[str,
     runner.wait(lambda: hangup_on_star and "*" in runner.call.digits, talk * runner.twin.time_scale)
     with runner.cond:
         runner.call.digits.clear()
-    return "completed", runner.sim_seconds_since(leg.answered_mono)
+    return "completed", math.ceil(time.monotonic() - leg.answered_mono)

@@ -194,7 +194,7 @@ def _check_failover(app, env, primary, replica, sentinel_redis, started):
     with app.app_context():
         # The worker, run by the scheduler, rebuilt the pool on the new primary.
         rebuilt = {token.encode() for token in tokens}
-        eventually(lambda: set(replica.zrange(prefix + "pool", 0, -1)) == rebuilt, timeout=15)
+        eventually(lambda: set(replica.zrange(prefix + "pool:en", 0, -1)) == rebuilt, timeout=15)
         assert all(pool.is_waiting(token) for token in tokens)
         assert pool.waiting_count() == 2
         # A new caller is paired with the oldest waiter, through the new primary.
@@ -207,8 +207,8 @@ def _check_failover(app, env, primary, replica, sentinel_redis, started):
         runs = _finished(replica, env)
         eventually(lambda: _finished(replica, env) >= runs + 2, timeout=10)
         assert not pool.is_waiting(first.wait_token) and pool.waiting_count() == 1
-        assert replica.zrange(prefix + "pool", 0, -1) == [second.wait_token.encode()]
-        assert primary.zcard(prefix + "pool") == 2, "nothing written to the demoted primary"
+        assert replica.zrange(prefix + "pool:en", 0, -1) == [second.wait_token.encode()]
+        assert primary.zcard(prefix + "pool:en") == 2, "nothing written to the demoted primary"
         scheduled = ScheduledJobRegistry(queue=line_redis.queue()).get_job_ids()
         assert scheduled.count(f"expire-{second.wait_token}") == 1, "nobody waits forever"
     assert all(process.poll() is None for process in started), "worker and scheduler went on"
