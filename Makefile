@@ -63,6 +63,8 @@ drills: install
 	$(BIN)/python -m bench.drills.worker_killed
 	$(BIN)/python -m bench.drills.postgres_cut
 	$(BIN)/python -m bench.drills.twilio_errors
+	@command -v nginx >/dev/null || apt-get install -y --no-install-recommends nginx-light
+	$(BIN)/python -m bench.drills.hosts 2000 60 300
 
 # Deliberate bugs in the pool, pairing, the signature check, SMS sending, the lineup and log
 # redaction ([tool.mutmut] in pyproject.toml), each run against the tests that should catch it.

@@ -47,6 +47,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.fusing.views import bp as fusing
     from app.infra import redis, request_limits
     from app.sms.views import bp as sms
+    from app.voice.callback_views import bp as callback
+    from app.voice.urgent_views import bp as urgent
     from app.voice.views import bp as voice
 
     request_limits.init_app(app)  # first: before any hook that reads a body
@@ -55,6 +57,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     redis.init_app(app)
     cli.init_app(app)
     app.register_blueprint(voice)
+    app.register_blueprint(callback)
+    app.register_blueprint(urgent)
     app.register_blueprint(fusing)
     app.register_blueprint(sms)
     app.register_blueprint(payments)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from redis.client import Pipeline
 from rq import Queue, Retry
 from rq.job import Job as RQJob
 
@@ -61,17 +62,25 @@ class Job:
 class Recurring:
     """A job the scheduler process enqueues every `interval` seconds.
 
-    RQ's cron enqueues it with its own defaults: no retry (the next run comes soon enough)
-    and RQ's result TTL; only the timeout is the line's.
+    It is enqueued with RQ's defaults: no retry (the next run comes soon enough) and RQ's
+    result TTL; only the timeout is the line's. Intervals are counted in Redis's clock from
+    the epoch, so every scheduler numbers them alike and each runs once (workers.scheduler).
     """
 
     name: str  # the worker function's dotted path, resolved by the scheduler process
     interval: int
     timeout: int
 
-    def enqueue(self) -> RQJob:
-        """Queue one run now, outside the schedule, as the scheduler would."""
-        return redis.queue().enqueue(self.name, job_timeout=self.timeout)
+    def enqueue(self, *, pipeline: Pipeline | None = None, slot: int | None = None) -> RQJob:
+        """Queue one run now, as the scheduler does for the interval numbered `slot`.
+
+        With a pipeline the job is written when the pipeline executes (the scheduler's
+        transaction under its lease); without a slot it is a run outside the schedule.
+        """
+        meta = {"slot": slot} if slot is not None else None
+        return redis.queue().enqueue(
+            self.name, job_timeout=self.timeout, meta=meta, pipeline=pipeline
+        )
 
 
 # Waiting and conversations
@@ -96,6 +105,11 @@ Retried over about 40 minutes, not the default 21 s: a record left at Twilio kee
 
 PURGE = Job("workers.purges.purge")
 """Ask Twilio once to delete a record (a call, a text, a reply); a refusal asks again later."""
+
+# Call-backs
+
+PLACE_CALLBACK = Job("workers.callbacks.place_callback")
+"""A waiting caller claimed a call-back request: ring its requester (by request id)."""
 
 # Membership and texts
 
@@ -151,6 +165,10 @@ PURGE_OLD = Recurring("workers.privacy.purge_old", interval=3600, timeout=1800)
 SWEEP_PURGES = Recurring("workers.purges.sweep_purges", interval=300, timeout=600)
 """Ask again for the deletions at Twilio whose ask was lost; warn of those refused for a day."""
 
+EXPIRE_CALLBACKS = Recurring("workers.callbacks.expire_callbacks", interval=60, timeout=120)
+"""Close the call-back requests whose window ended (their numbers go), and those placed
+long ago that Twilio never reported on; delete closed ones after a day."""
+
 FUSING_TICK = Recurring("workers.fusing.tick", interval=20, timeout=60)
 """When a Fusing Hour is near or running, queue its rotations, warnings and close."""
 
@@ -166,5 +184,6 @@ RECURRING = (
     FUSING_TICK,
     PLAN_REMINDERS,
     SWEEP_PURGES,
+    EXPIRE_CALLBACKS,
 )
 """Every recurring job, as the scheduler registers them."""

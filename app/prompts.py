@@ -18,7 +18,9 @@ def _joined(*parts: object) -> LazyString:
 
 MENU_CHOICES = _(
     "Press 1, or just stay on the line, to talk to someone now. "
-    "Press 2 to hear about the Fusing Hour."
+    "Press 2 to hear about the Fusing Hour. "
+    "Press 3 to be called back when someone is free. "
+    "Press 0 for urgent help."
 )
 WELCOME = _(
     "Welcome to Mindfuse. In a moment you will talk to another real person who also called. "
@@ -37,7 +39,27 @@ FINDING = _("Finding someone for you. Please stay on the line.")
 HOLD = _("Thanks for waiting. Someone will be with you soon.")
 NOBODY_FREE = _(
     "Nobody is free right now. Press 1 to keep waiting, "
-    "press 2 to hear about the Fusing Hour, or hang up and try again later."
+    "press 2 to hear about the Fusing Hour, press 3 to be called back when someone is free, "
+    "or hang up and try again later. Press 0 for urgent help."
+)
+CALLBACK_NOTED = _(
+    "Thank you. We will call you back as soon as someone is free, within the next {window}. "
+    "When we call, press 1 to talk. Take care."
+)
+CALLBACK_WITHHELD = _("Sorry, we cannot call back a withheld number. Please call again later.")
+CALLBACK_ALREADY = _("You have already asked to be called back. We will call you soon. Take care.")
+CALLBACK_LIMIT = _(
+    "You have asked to be called back several times today. Please call again later. Take care."
+)
+CALLBACK_CALLING = _(
+    "We are calling someone who asked to talk. Please stay on the line while we connect you."
+)
+CALLBACK_PROMPT = _(
+    "This is Mindfuse calling you back. Someone is free to talk with you now. Press 1 to talk now."
+)
+CALLBACK_CONNECTING = _("Connecting you now. Say hello.")
+CALLBACK_PARTNER_LEFT = _(
+    "The person who was waiting has just been connected elsewhere. Let's find you someone else."
 )
 WHY_ENDED = {
     "time_up": _("Your time together is up. Thank you both for talking."),
@@ -46,9 +68,10 @@ WHY_ENDED = {
     "alone": "",  # not a message: gettext("") is a catalog's header
 }
 AFTER_MENU = _(
-    "Press 1 to talk to someone new. Press 2 to report the person you just talked to. Or hang up."
+    "Press 1 to talk to someone new. Press 2 to report the person you just talked to. "
+    "Or hang up. Press 0 for urgent help."
 )
-AGAIN_MENU = _("Press 1 to talk to someone new, or hang up.")
+AGAIN_MENU = _("Press 1 to talk to someone new, or hang up. Press 0 for urgent help.")
 REPORTED = _("Thank you for telling us. You will not be connected with this person again.")
 BLOCKED = _(
     "Several people have reported conversations with you, so this line is closed to you "
@@ -63,7 +86,7 @@ NOT_MEMBER = _(
 LINK_SENT = _("We are sending you a text with a link to join. Thank you, and take care.")
 JOIN_OFFER = _(
     "Press 1 to get texts from us: a link to join now, and reminders before the Fusing Hour. "
-    "Or hang up."
+    "Or hang up. Press 0 for urgent help."
 )
 HOW_TO_JOIN = _("To join, text JOIN to this number, then call again. Take care.")
 GOODBYE = _("Thank you for calling Mindfuse. Take care.")
@@ -97,15 +120,32 @@ FUSING_NEXT = _("The next Fusing Hour is {when}.")
 FUSING_NONE_PLANNED = _("No Fusing Hour is planned right now.")
 INFO_MENU = _(
     "Press 1 to talk to someone now. "
-    "Press 2 for a text message reminder before it starts. Or hang up."
+    "Press 2 for a text message reminder before it starts. Or hang up. "
+    "Press 0 for urgent help."
 )
-INFO_MENU_WITHHELD = _("Press 1 to talk to someone now, or hang up.")
+INFO_MENU_WITHHELD = _("Press 1 to talk to someone now, or hang up. Press 0 for urgent help.")
+URGENT_SERVICE = _("If you are in crisis, {name} is there for you, day and night, on {number}.")
+URGENT_OFFER = _("Press 1 and we will connect you to them now.")
+URGENT_CALL_THEM = _("Please hang up and call them now. Take care.")
+URGENT_NONE = _(
+    "If you are in danger or need urgent help, please hang up and call your local emergency "
+    "number now. Take care."
+)
+URGENT_CONNECTING = _("Connecting you now. Please stay on the line.")
 REMINDER_NOTED = _(
     "Thank you. You will get a text to confirm, and reminders before each Fusing Hour. "
     "Reply STOP to that text to stop them."
 )
 FUSING_LAST_ROUND = _("This is the last round of the Fusing Hour.")
 ROUND_SOON = _("The next round starts in less than a minute.")
+
+
+def window(minutes: int) -> str:
+    """How a call-back window is said: "2 hours", "90 minutes"."""
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def countdown(seconds: float) -> str:

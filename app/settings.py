@@ -78,6 +78,17 @@ def positive(text: str) -> float:
     return value
 
 
+def host_ports(text: str) -> list[tuple[str, int]]:
+    """A comma-separated list of `host:port` addresses."""
+    found = []
+    for part in filter(None, (part.strip() for part in text.split(","))):
+        host, _, port = part.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"{part!r} is not host:port")
+        found.append((host.strip("[]"), int(port)))
+    return found
+
+
 def base_url(text: str) -> str:
     """An address that paths are appended to: no trailing slash."""
     return text.rstrip("/")
@@ -120,6 +131,7 @@ class Setting(Generic[T]):
         secret: Callable[[], str] | None = None,
         required_in_production: bool = False,
         production_check: Callable[[str], str | None] | None = None,
+        unless: str | None = None,
     ):
         self.parse, self.default, self.meaning = parse, default, meaning
         self.key = key  # the Flask config key, when it is not the variable's name
@@ -127,6 +139,7 @@ class Setting(Generic[T]):
         self.required_in_production = required_in_production or secret is not None
         # What production refuses in a value that is set: the problem, said after the name.
         self.production_check = production_check
+        self.unless = unless  # another setting that, when set, makes this one optional
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -211,9 +224,25 @@ class Settings:
         None,
         "`redis://...` in production; default: a local Redis started on demand",
         required_in_production=True,
+        unless="REDIS_SENTINELS",
+    )
+    REDIS_SENTINELS = Setting(
+        host_ports,
+        lambda _start: [],
+        "Redis Sentinels (`host:port,host:port`) that name the Redis primary; REDIS_URL then "
+        "gives only the database index and credentials",
+    )
+    REDIS_SENTINEL_MASTER = Setting(
+        str, "mindfuse", "the name the Sentinels monitor the line's Redis primary under"
     )
     REDIS_KEY_PREFIX = Setting(str, "mindfuse:", "prefix of every Redis key the line writes")
     RQ_QUEUE = Setting(str, "mindfuse", "the RQ queue the line's jobs go to")
+    SCHEDULER_LEASE_SECONDS = Setting(
+        positive,
+        30.0,
+        "how long a scheduler's lease lasts unrenewed: a killed scheduler's stand-in takes "
+        "over within it",
+    )
     SECRET_KEY = Setting(str, "", "session signing", secret=_token, production_check=long_key)
     NUMBER_HASH_KEY = Setting(
         str, "", "key of the caller identity HMAC", secret=_token, production_check=long_key
@@ -286,6 +315,13 @@ class Settings:
     )
     WAIT_TIMEOUT_SECONDS = Setting(
         int, 60, "how long a caller waits before 'nobody is free right now'"
+    )
+    CALLBACK_WINDOW_MINUTES = Setting(
+        int, 120, "how long a call-back request stays open (its number is kept until then)"
+    )
+    CALLBACKS_PER_DAY = Setting(int, 3, "call-back requests one caller may make in 24 hours")
+    CALLBACK_RING_SECONDS = Setting(
+        int, 25, "how long a call-back rings before it counts as not answered (Twilio's Timeout)"
     )
     CONVERSATION_LIMIT_SECONDS = Setting(int, 1800, "the longest conversation")
     CONVERSATION_WARNING_SECONDS = Setting(
@@ -414,8 +450,8 @@ def from_environment(instance_path: str, env: dict[str, str] | None = None) -> d
     env = dict(os.environ if env is None else env)
     start = Start(env, instance_path, env.get("MINDFUSE_ENV") == "production")
     if start.production:
-        missing = [s.name for s in Settings.declared() if s.required_in_production]
-        missing = [name for name in missing if not env.get(name)]
+        required = [s for s in Settings.declared() if s.required_in_production]
+        missing = [s.name for s in required if not (env.get(s.name) or env.get(s.unless or ""))]
         if missing:
             raise ConfigError(
                 "Mindfuse cannot start in production without: "

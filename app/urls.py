@@ -28,6 +28,11 @@ PAYMENTS_WEBHOOK = "/payments/webhook"
 PAYMENT_THANKS = "/payments/thanks"
 PAYMENT_CANCELLED = "/payments/cancelled"
 JOIN_CHOICE = "/twilio/voice/join/choice"
+CALLBACK_ANSWER = "/twilio/voice/callback/answer"
+CALLBACK_CHOICE = "/twilio/voice/callback/choice"
+CALLBACK_STATUS = "/twilio/voice/callback/status"
+URGENT_CHOICE = "/twilio/voice/urgent/choice"
+URGENT_AFTER = "/twilio/voice/urgent/after"
 SMS = "/twilio/sms"
 SMS_STATUS = "/twilio/sms/status"
 
@@ -57,6 +62,6 @@ def public(path: str) -> str:
     return settings.PUBLIC_BASE_URL + path
 
 
-def callback(path: str) -> str:
+def callback(path: str, query: str | None = None) -> str:
     """The public URL of a status callback, with the line's connection overrides."""
-    return f"{public(path)}#{RETRIES}"
+    return f"{public(path)}{'?' + query if query else ''}#{RETRIES}"

@@ -187,3 +187,20 @@ def test_the_local_address_follows_the_port_and_the_log_level_is_a_level_name(tm
     assert from_environment(str(tmp_path), {})["LOG_LEVEL"] == "INFO"
     with pytest.raises(ValueError, match="not one of DEBUG, INFO"):
         from_environment(str(tmp_path), {"LOG_LEVEL": "loud"})
+
+
+def test_sentinels_are_host_port_pairs_and_stand_in_for_redis_url_in_production(tmp_path):
+    config = from_environment(
+        str(tmp_path), {"REDIS_SENTINELS": "10.0.0.1:26379, [::1]:26380,sentinel-3:5000"}
+    )
+    assert config["REDIS_SENTINELS"] == [("10.0.0.1", 26379), ("::1", 26380), ("sentinel-3", 5000)]
+    assert config["REDIS_SENTINEL_MASTER"] == "mindfuse"
+    with pytest.raises(ValueError):
+        from_environment(str(tmp_path), {"REDIS_SENTINELS": "10.0.0.1"})
+    production = {"MINDFUSE_ENV": "production", "REDIS_SENTINELS": "10.0.0.1:26379"}
+    with pytest.raises(ConfigError) as error:
+        from_environment(str(tmp_path), production)
+    assert "REDIS_URL" not in str(error.value).split(" without: ")[1].split(". ")[0].split(", ")
+    with pytest.raises(ConfigError) as error:
+        from_environment(str(tmp_path), {"MINDFUSE_ENV": "production"})
+    assert "REDIS_URL" in str(error.value).split(" without: ")[1].split(". ")[0].split(", ")

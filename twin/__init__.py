@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .callee import Callee, Pickup
 from .faults import RestError, RestFaults
 from .handle import Twin
 from .models import TwinError
@@ -12,10 +13,12 @@ from .sms import InboundSms
 from .webhooks import WebhookRecord
 
 __all__ = [
+    "Callee",
     "Caller",
     "EventOrder",
     "InboundSms",
     "MessagingService",
+    "Pickup",
     "RestError",
     "RestFaults",
     "Twin",

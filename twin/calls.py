@@ -7,6 +7,7 @@ import time
 from collections.abc import Mapping
 from typing import Protocol
 
+from .callee import Callee
 from .dial import run_dial
 from .engine import CallRunner
 from .faults import RestError
@@ -19,6 +20,7 @@ from .util import is_e164, rfc2822, utcnow
 EVENT_STATUS = {"initiated": "initiated", "ringing": "ringing", "answered": "in-progress"}
 # The verbs the engine leaves to modules built on it: they hold the call and come back.
 VERBS = {"Gather": run_gather, "Dial": run_dial}
+MACHINE_DETECTION = frozenset({"Enable", "DetectMessageEnd"})
 
 
 class Host(CallHost, Protocol):
@@ -27,11 +29,38 @@ class Host(CallHost, Protocol):
     callers: dict[str, Caller]
     error_log: list[TwinError]
 
+    def callee_for(self, number: str) -> Callee:
+        """Who answers this number when the twin calls it."""
+        ...
+
     def start_call(
         self, call: Call, url: str | None, method: str = "POST", twiml: str | None = None
     ) -> Caller:
         """Register a call and start its thread."""
         ...
+
+
+def _whole(form: Mapping, name: str, default: int, low: int, high: int, code: int) -> int:
+    text = form.get(name)
+    if text in (None, ""):
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise RestError(400, code, f"Invalid {name}: {text}")
+    return value
+
+
+def _ringing_options(form: Mapping) -> tuple[int, str | None, int]:
+    """Timeout (default 60, at most 600), MachineDetection (Enable or DetectMessageEnd) and
+    MachineDetectionTimeout (3-59, default 30), as Twilio's Calls API takes them."""
+    ring = _whole(form, "Timeout", 60, 1, 600, 21208)
+    detection = form.get("MachineDetection") or None
+    if detection is not None and detection not in MACHINE_DETECTION:
+        raise RestError(400, 21200, f"Invalid MachineDetection: {detection}")
+    return ring, detection, _whole(form, "MachineDetectionTimeout", 30, 3, 59, 21200)
 
 
 class CallsMixin:
@@ -63,6 +92,7 @@ class CallsMixin:
             raise RestError(400, 21205, "Url parameter is required.")
         getlist = getattr(form, "getlist", lambda key: [form[key]] if key in form else [])
         events = [e for item in getlist("StatusCallbackEvent") for e in item.split()]
+        ring_timeout, detection, detection_timeout = _ringing_options(form)
         call = Call(
             self.account_sid,
             from_,
@@ -71,6 +101,10 @@ class CallsMixin:
             status_callback=form.get("StatusCallback"),
             status_callback_method=form.get("StatusCallbackMethod", "POST"),
             status_callback_events=frozenset(events or ["completed"]),
+            callee=self.callee_for(to),
+            ring_timeout=ring_timeout,
+            machine_detection=detection,
+            machine_detection_timeout=detection_timeout,
         )
         created = call.to_json()
         self.start_call(call, url, form.get("Method", "POST"), twiml)

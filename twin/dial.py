@@ -1,15 +1,16 @@
-"""The <Dial><Conference> verb: joining, hold music, leaving, and the Dial action."""
+"""The <Dial> verb: <Conference> (joining, hold music, leaving) and <Number>, and its action."""
 
 from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING
 
+from .callee import Pickup
 from .engine import CallFailed, CallHungUp, Doc, Interrupted
-from .models import Conference, Participant
+from .models import Call, Conference, Participant
 from .ports import JoinOptions
 from .twiml import Verb
-from .util import as_bool, as_int
+from .util import as_bool, as_int, utcnow
 
 if TYPE_CHECKING:
     from .engine import CallRunner
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 DEFAULT_HOLD_MUSIC = "[default hold music]"
 SILENCE = "[silence]"  # heard when a waitUrl document runs out of verbs before the room starts
 HOLD_VERBS = {"Say", "Play", "Pause", "Redirect"}
+UNANSWERED = {"busy", "no-answer", "failed", "canceled"}
 
 
 def join_options(noun: Verb) -> JoinOptions:
@@ -43,6 +45,8 @@ def run_dial(runner: CallRunner, verb: Verb, doc: Doc) -> Doc | None:
     which Twilio does not send after dialing a conference.
     """
     noun = verb.children[0]
+    if noun.name == "Number":
+        return _dial_number(runner, verb, noun, doc)
     opts = join_options(noun)
     if opts.status_callback:
         opts.status_callback = doc.resolve(opts.status_callback)
@@ -174,3 +178,71 @@ def _run_hold_doc(runner: CallRunner, hold_doc: Doc) -> tuple[str, str] | None:
 def _locked(runner: CallRunner, pred) -> bool:
     with runner.cond:
         return bool(pred())
+
+
+def _dial_number(runner: CallRunner, verb: Verb, noun: Verb, doc: Doc) -> Doc | None:
+    """<Dial><Number>: ring the number (a child call leg), connect the two if it answers,
+    then request the action with DialCallStatus, DialCallSid and DialCallDuration.
+
+    The far end is the twin's callee for that number. The Dial's timeout (default 30 s)
+    bounds the ringing; a hang-up of the caller ends the leg, and Twilio still requests the
+    action (its answer is ignored).
+    """
+    twin, call = runner.twin, runner.call
+    number = noun.text.strip()
+    callee = twin.callee_for(number)
+    leg = Call(
+        call.account_sid,
+        verb.get("callerId") or call.to,
+        number,
+        direction="outbound-dial",
+        status="ringing",
+        parent_call_sid=call.sid,
+    )
+    with runner.cond:
+        twin.calls[leg.sid] = leg
+        call.digits.clear()
+    ring = as_int(verb.get("timeout"), 30)
+    limit = as_int(verb.get("timeLimit"), 14400)
+    hung_up = False
+    status, talked = "failed", 0
+    try:
+        status, talked = _ring_and_talk(runner, verb, callee, number, ring, limit, leg)
+    except CallHungUp:
+        hung_up = True
+        status = "completed" if leg.answered_mono is not None else "canceled"
+        talked = runner.sim_seconds_since(leg.answered_mono)
+    finally:
+        with runner.cond:
+            leg.status = status if status in UNANSWERED else "completed"
+            leg.end_time, leg.ended_mono, leg.duration = utcnow(), time.monotonic(), talked
+            leg.touch()
+    action, method = verb.get("action"), verb.get("method", "POST")
+    fields = {"DialCallStatus": status, "DialCallSid": leg.sid, "DialCallDuration": str(talked)}
+    if hung_up:
+        if action:
+            params = runner.params(CallStatus="completed", **fields)
+            twin.webhook_client.request(doc.resolve(action), method, params, "voice")
+        raise CallHungUp()
+    if not action:
+        return None
+    return runner.fetch(doc.resolve(action), method, **fields)
+
+
+def _ring_and_talk(runner, verb, callee, number, ring, limit, leg) -> tuple[str, int]:
+    """Ring the leg and, once answered, stay connected; returns (DialCallStatus, seconds)."""
+    if callee.pickup in (Pickup.BUSY, Pickup.FAILED):
+        return str(callee.pickup), 0
+    if callee.pickup == Pickup.NO_ANSWER or callee.ring_seconds >= ring:
+        runner.sleep(ring)
+        return "no-answer", 0
+    runner.sleep(callee.ring_seconds)
+    with runner.cond:
+        leg.status, leg.start_time, leg.answered_mono = "in-progress", utcnow(), time.monotonic()
+    runner.hear(f"[connected to {number}]")
+    talk = limit if callee.hang_up_after is None else min(limit, callee.hang_up_after)
+    hangup_on_star = as_bool(verb.get("hangupOnStar"))
+    runner.wait(lambda: hangup_on_star and "*" in runner.call.digits, talk * runner.twin.time_scale)
+    with runner.cond:
+        runner.call.digits.clear()
+    return "completed", runner.sim_seconds_since(leg.answered_mono)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
+from .callee import Callee, Pickup
 from .models import Call, TwinError
 from .twiml import TwimlError, Verb, parse_voice
 from .util import as_int, rfc2822, utcnow
@@ -83,6 +84,7 @@ class CallRunner:
         self.start = (url, method, twiml)
         self.barge: Callable[[], bool] | None = None
         self.media_seconds = 0.0
+        self.first_params: dict[str, str] = {}  # sent with the first TwiML request only
         self.thread = threading.Thread(target=self.run, daemon=True, name=f"call-{call.sid[:10]}")
 
     # ---- plumbing -------------------------------------------------------------------
@@ -122,9 +124,14 @@ class CallRunner:
         self.media_seconds += time.monotonic() - began
 
     def hear(self, text: str) -> None:
-        """Record something the caller hears."""
+        """Record something the caller hears; a scripted far end may press keys on it."""
         with self.cond:
             self.call.heard.append(text)
+            callee = self.call.callee
+            keys = callee.presses_on(text) if callee and not self.call.pressed else ""
+            if keys:
+                self.call.pressed = True
+                self.call.digits.extend(keys)
             self.twin.cond.notify_all()
 
     def fail(self, code: int, message: str, url: str | None) -> CallFailed:
@@ -152,7 +159,7 @@ class CallRunner:
             self.twin.call_event(self.call, "initiated")
             self.twin.call_event(self.call, "ringing")
             if self.call.direction != "inbound":
-                self.answer()  # outbound calls fetch their TwiML once answered
+                self._ring()  # outbound calls fetch their TwiML once answered
             self._drive()
         except CallHungUp:
             status = "completed"
@@ -169,13 +176,60 @@ class CallRunner:
             self.twin.rooms.leave(self.call.sid, "hangup")
             self.twin.finish_call(self.call, status)
 
+    def _ring(self) -> None:
+        """Ring the far end of an outbound call: it answers (then machine detection runs, if
+        asked for), or the call ends busy, failed, no-answer, or canceled by the line."""
+        callee = self.call.callee or Callee()
+        with self.cond:
+            self.call.status = "ringing"
+            self.call.touch()
+        try:
+            if callee.pickup == Pickup.BUSY:
+                raise CallFinished("busy")
+            if callee.pickup == Pickup.FAILED:
+                raise CallFinished("failed")
+            if callee.pickup == Pickup.NO_ANSWER or callee.ring_seconds >= self.call.ring_timeout:
+                self.sleep(self.call.ring_timeout)
+                raise CallFinished("no-answer")
+            self.sleep(callee.ring_seconds)
+            self.answer()
+            if callee.hang_up_after is not None:
+                self._hang_up_later(callee.hang_up_after)
+            if self.call.machine_detection:
+                self.first_params["AnsweredBy"] = self._detect(callee)
+        except CallHungUp:
+            if self.call.answered_mono is None:
+                raise CallFinished("canceled") from None
+            raise
+
+    def _detect(self, callee: Callee) -> str:
+        """Synchronous answering machine detection: the call waits while it listens, and
+        AnsweredBy is `unknown` when it cannot tell within MachineDetectionTimeout."""
+        limit = self.call.machine_detection_timeout
+        self.sleep(min(callee.detect_seconds, limit))
+        found = callee.answered_by() if callee.detect_seconds < limit else "unknown"
+        with self.cond:
+            self.call.answered_by = found
+        return found
+
+    def _hang_up_later(self, sim_seconds: float) -> None:
+        def hang_up() -> None:
+            with self.cond:
+                self.call.hangup_requested = True
+                self.twin.wake(self.call.sid)
+
+        timer = threading.Timer(sim_seconds * self.twin.time_scale, hang_up)
+        timer.daemon = True
+        timer.start()
+
     def _document(self, url: str | None, method: str, twiml: str | None) -> Doc:
         if twiml is not None:
             try:
                 return Doc(parse_voice(twiml))
             except TwimlError as exc:
                 raise self.fail(exc.code, str(exc), None) from exc
-        return self.fetch(url or "", method)
+        extra, self.first_params = self.first_params, {}
+        return self.fetch(url or "", method, **extra)
 
     def _drive(self) -> None:
         doc: Doc | None = None

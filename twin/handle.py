@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .callee import Callee
 from .calls import CallsMixin
 from .conference import Rooms
 from .faults import RestFaults
@@ -80,6 +81,9 @@ class Twin(CallsMixin):
         self.calls: dict[str, Call] = {}
         self.callers: dict[str, Caller] = {}
         self.requests: list[RestRecord] = []
+        # Who answers the numbers the twin calls (REST Calls, <Dial><Number>); any other
+        # number: a person who answers after a few rings and presses nothing.
+        self.callees: dict[str, Callee] = {}
         self.error_log: list[TwinError] = []
         self.webhook_client = WebhookClient(auth_token)
         self.dispatcher = Dispatcher(callback_workers)
@@ -162,6 +166,22 @@ class Twin(CallsMixin):
             status_callback=self.status_callback,
         )
         return self.start_call(call, self.voice_url, self.voice_method)
+
+    def callee_for(self, number: str) -> Callee:
+        """Who answers this number when the twin calls it."""
+        with self.cond:
+            return self.callees.get(number) or Callee()
+
+    def answer_as(self, number: str, callee: Callee) -> None:
+        """Script who answers this number from now on."""
+        with self.cond:
+            self.callees[number] = callee
+
+    def calls_to(self, number: str) -> list[Caller]:
+        """The handles of the calls placed to this number, oldest first."""
+        with self.cond:
+            placed = [c for c in self.callers.values() if c.call.direction != "inbound"]
+            return [c for c in placed if c.call.to == number]
 
     def caller(self, sid: str) -> Caller:
         """The handle of any call (inbound or created through REST) by sid."""

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .callee import Callee
 from .util import API_VERSION, country_of, new_sid, rfc2822, utcnow
 
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
@@ -68,6 +69,15 @@ class Call:
     status_callback_method: str = "POST"
     status_callback_events: frozenset[str] = frozenset({"completed"})
     callback_seq: int = 0
+    # Outbound calls: the far end, how long it may ring (Timeout), answering machine
+    # detection asked for (MachineDetection) and its limit, and what it concluded.
+    callee: Callee | None = None
+    ring_timeout: int = 60
+    machine_detection: str | None = None
+    machine_detection_timeout: int = 30
+    answered_by: str | None = None
+    parent_call_sid: str | None = None
+    pressed: bool = False  # the scripted far end has pressed its keys
 
     @property
     def ended(self) -> bool:
@@ -124,7 +134,7 @@ class Call:
             "sid": self.sid,
             "date_created": rfc2822(self.date_created),
             "date_updated": rfc2822(self.date_updated),
-            "parent_call_sid": None,
+            "parent_call_sid": self.parent_call_sid,
             "account_sid": self.account_sid,
             "to": self.to,
             "to_formatted": self.to,
@@ -138,7 +148,7 @@ class Call:
             "price": None,
             "price_unit": "USD",
             "direction": self.direction,
-            "answered_by": None,
+            "answered_by": self.answered_by,
             "api_version": API_VERSION,
             "forwarded_from": None,
             "group_sid": None,

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from .callee import Callee
     from .models import Call, Conference, Participant, TwinError
     from .webhooks import Dispatcher, WebhookClient
 
@@ -110,4 +111,8 @@ class CallHost(TwinState, Protocol):
 
     def finish_call(self, call: Call, status: str) -> None:
         """Mark a call ended and send its `completed` status callback."""
+        ...
+
+    def callee_for(self, number: str) -> Callee:
+        """Who answers this number when the twin calls it."""
         ...

@@ -30,7 +30,7 @@ class Verb:
 VOICE_CHILDREN: dict[str, set[str]] = {
     "Response": {"Say", "Play", "Pause", "Gather", "Redirect", "Hangup", "Reject", "Dial"},
     "Gather": {"Say", "Play", "Pause"},
-    "Dial": {"Conference"},
+    "Dial": {"Conference", "Number"},
     "Say": set(),
     "Play": set(),
     "Pause": set(),
@@ -38,6 +38,7 @@ VOICE_CHILDREN: dict[str, set[str]] = {
     "Hangup": set(),
     "Reject": set(),
     "Conference": set(),
+    "Number": set(),
 }
 MESSAGING_CHILDREN: dict[str, set[str]] = {
     "Response": {"Message", "Redirect"},
@@ -46,7 +47,7 @@ MESSAGING_CHILDREN: dict[str, set[str]] = {
     "Media": set(),
     "Redirect": set(),
 }
-TEXT_REQUIRED = {"Redirect", "Conference"}
+TEXT_REQUIRED = {"Redirect", "Conference", "Number"}
 SSML_TAGS = {
     "break",
     "emphasis",
@@ -105,7 +106,9 @@ def _convert(element: ET.Element, grammar: dict[str, set[str]], wait: bool = Fal
     if name in TEXT_REQUIRED and not verb.text and not (wait and name == "Redirect"):
         raise TwimlError(f"Document parse failure: <{name}> needs a value")
     if name == "Dial" and len(verb.children) != 1:
-        raise TwimlError("Document parse failure: <Dial> must contain exactly one <Conference>")
+        raise TwimlError(
+            "Document parse failure: <Dial> must contain exactly one <Conference> or <Number>"
+        )
     if name == "Play" and not verb.text and not verb.get("digits"):
         raise TwimlError("Document parse failure: <Play> needs a URL or digits")
     for attr in INT_ATTRS & set(verb.attrs):

@@ -67,6 +67,8 @@ def _words(message: TextMessage, link: str | None) -> str:
         return waves.reminder(occurrence, tz, minutes, utcnow())
     if message.kind == TextKind.PAYMENT_LINK:
         return texts.PAYMENT_LINK.format(link=link)
+    if message.kind == TextKind.CALLBACK_MISSED:
+        return texts.CALLBACK_MISSED
     return texts.CONFIRMATION
 
 

@@ -10,6 +10,7 @@ from rq import get_current_job
 from sqlalchemy import select, update
 
 from app import i18n, jobs, urls
+from app.callbacks import requests as callbacks
 from app.db import db, utcnow
 from app.infra import redis
 from app.line import calls, languages, pairing, pool
@@ -21,6 +22,7 @@ from app.telephony.webhooks import TERMINAL_STATUSES
 log = logging.getLogger(__name__)
 RESCUE_LOOKS = 5  # how often a rescue looks for the partner alone in the room
 RESCUE_PAUSE = 2  # seconds between looks (RQ schedules in whole seconds)
+CALLBACK_PATIENCE = 5  # seconds a timeout waits again while a call-back rings
 
 
 def _redirect(call: Call, path: str, kind: Step, detail: str) -> str:
@@ -52,7 +54,13 @@ def retries_left() -> bool:
 
 
 def expire_wait(call_id: int, token: str) -> str:
-    """WAIT_TIMEOUT_SECONDS after a caller started waiting: time them out if still unpaired."""
+    """WAIT_TIMEOUT_SECONDS after a caller started waiting: time them out if still unpaired.
+
+    While a call-back is ringing for them, the timeout waits: the requester may press 1.
+    """
+    if callbacks.calling_for(call_id):
+        jobs.EXPIRE_WAIT.enqueue(call_id, token, delay=CALLBACK_PATIENCE)
+        return "call-back ringing"
     _not_before_timeout(call_id)
     pairing.expire_wait(call_id, token)
     call = db.session.get(Call, call_id)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import logging
 
+from rq import Queue
+from rq.utils import ensure_job_list
 from rq.worker import SimpleWorker, Worker
 
 from app import create_app
+from app.infra import redis
+
+SENTINEL_DEQUEUE_TIMEOUT = 2
+"""Seconds a worker reaching Redis through Sentinel blocks waiting for a job, at most."""
 
 
 def rq_log_level(line_level: str) -> str:
@@ -19,9 +25,22 @@ def rq_log_level(line_level: str) -> str:
 class _AppContextMixin:
     """Build the app once per worker process; each job runs in an app context."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, queues, *args, **kwargs):
         self.flask_app = create_app()
+        self._follows = bool(self.flask_app.config.get("REDIS_SENTINELS"))
+        if self._follows:
+            # The app's client, which follows a promotion within a second, rather than the
+            # one `rq worker` built, which would go on taking jobs from a demoted primary.
+            with self.flask_app.app_context():
+                kwargs["connection"] = redis.connection()
+            queues = [q.name if isinstance(q, Queue) else q for q in ensure_job_list(queues)]
+        super().__init__(queues, *args, **kwargs)
+
+    @property
+    def dequeue_timeout(self) -> int:
+        """Through Sentinel, a short wait for the next job: a wait blocked on a primary just
+        demoted ends soon, and the next one goes to the new primary."""
+        return SENTINEL_DEQUEUE_TIMEOUT if self._follows else super().dequeue_timeout
 
     def work(self, *args, **kwargs):
         """RQ's own lines (a job started, done, its result kept) only at LOG_LEVEL=DEBUG."""

@@ -31,6 +31,8 @@ LABELS = {
     "date_removed": _l("Date exception removed"),
     "membership_granted": _l("Membership granted"),
     "membership_revoked": _l("Membership revoked"),
+    "crisis_service_saved": _l("Crisis service saved"),
+    "crisis_service_removed": _l("Crisis service removed"),
 }
 
 

@@ -7,6 +7,7 @@ from zoneinfo import available_timezones
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     IntegerField,
@@ -23,6 +24,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    Regexp,
     ValidationError,
 )
 
@@ -123,3 +125,22 @@ class CancelDateForm(FlaskForm):
     """Cancel the Fusing Hour on a local date."""
 
     day = DateField(_l("Date"), validators=[InputRequired()])
+
+
+class CrisisServiceForm(FlaskForm):
+    """A country's crisis service: what callers hear, and the number the line dials."""
+
+    country = StringField(
+        _l("Country (ISO code)"),
+        validators=[DataRequired(), Regexp(r"^[A-Za-z]{2}$", message=_l("Two letters, e.g. GB."))],
+    )
+    name = StringField(_l("Name, as said"), validators=[DataRequired(), Length(max=120)])
+    spoken = StringField(_l("Number, as said"), validators=[DataRequired(), Length(max=40)])
+    dial = StringField(
+        _l("Number to dial (E.164; empty: only said)"),
+        validators=[
+            Optional(),
+            Regexp(r"^\+[1-9]\d{6,14}$", message=_l("E.164, e.g. +498001110111.")),
+        ],
+    )
+    checked = BooleanField(_l("Checked: this service and number are right for going live"))

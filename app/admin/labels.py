@@ -23,6 +23,7 @@ OUTCOME_LABELS = {
     Outcome.NOT_MEMBER: _l("Offered membership"),
     Outcome.PAYMENT_LINK: _l("Sent the payment link"),
     Outcome.REMINDERS: _l("Asked for reminders"),
+    Outcome.CALLBACK_ASKED: _l("Asked for a call-back"),
 }
 MODE_LABELS = {CallMode.PAIRING: _l("Pairing"), CallMode.FUSING: _l("Fusing Hour")}
 IN_PROGRESS = _l("In progress")
@@ -56,6 +57,10 @@ STEP_LABELS = {
     Step.FUSING_ROOM: _l("Placed in a Fusing Hour room with someone"),
     Step.SMS_SIGNUP: _l("Asked for text reminders"),
     Step.PAYMENT_LINK: _l("Payment link sent by text"),
+    Step.CALLBACK_CLAIMED: _l("Someone who asked for a call-back is being called for them"),
+    Step.CALLBACK: _l("Call-back: answered with 1"),
+    Step.URGENT_HELP: _l("Asked for urgent help"),
+    Step.URGENT_DIALLED: _l("Connected to the crisis service"),
     Step.ENDED: _l("Call ended"),
     Step.MASKED: _l("Record checked: masked number only"),
     Step.PURGED: _l("Deleted at Twilio"),
@@ -63,6 +68,7 @@ STEP_LABELS = {
     Outcome.BLOCKED: _l("Turned away: blocked"),
     Outcome.RATE_LIMITED: _l("Turned away: too many calls this hour"),
     Outcome.NOT_MEMBER: _l("Offered membership: the free conversation is used"),
+    Outcome.CALLBACK_ASKED: _l("Asked to be called back"),
     # Twilio's progress statuses, when the number's status callback asks for them
     "ringing": _l("Ringing"),
     "in-progress": _l("Answered"),

@@ -19,6 +19,7 @@ from app.admin import (  # noqa: F401 - imported for their routes
     safety,
     schedule,
     subscribers,
+    urgent,
     zones,
 )
 from app.admin.labels import describe, outcome_label

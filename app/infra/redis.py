@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 
 import redis
 from flask import Flask, current_app
+from redis.sentinel import Sentinel, SentinelConnectionPool
 from rq import Queue
 
 from app.infra.local_redis import ensure_running
 from app.settings import settings
 
 EXTENSION = "mindfuse.redis"
+OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2, "health_check_interval": 30}
+"""How every client of the app's Redis connects: a stalled server fails a request in 2 s."""
+FOLLOW_SECONDS = 1.0
+"""Through Sentinel: how often a process asks which server is the primary, at most."""
 _building = threading.Lock()
 
 
@@ -28,6 +35,59 @@ def redis_url(app: Flask | None = None) -> str:
     return app.config["REDIS_URL"]
 
 
+def sentinel_options(url: str | None) -> dict:
+    """The connection options besides the address when Sentinels name the primary:
+    the database index and credentials of REDIS_URL (its host is not used), the timeouts."""
+    options = {key: value for key, value in OPTIONS.items() if key != "health_check_interval"}
+    if url:
+        parsed = redis.connection.parse_url(url)
+        options.update({k: parsed[k] for k in ("db", "username", "password") if k in parsed})
+    return options
+
+
+class FollowingPool(SentinelConnectionPool):
+    """A Sentinel pool that asks for the primary at most every FOLLOW_SECONDS as it hands out
+    connections, and so drops those to a demoted primary.
+
+    redis-py's own pool asks only when it connects, or when a server answers that it is a
+    replica now; a primary demoted by `SENTINEL FAILOVER` goes on answering as a primary
+    until the Sentinel reconfigures it (on its next look, up to 10 s on), and the writes it
+    takes meanwhile are lost.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._asked = 0.0
+
+    def get_connection(self, *args, **kwargs):
+        now = time.monotonic()
+        if now - self._asked >= FOLLOW_SECONDS:
+            self._asked = now
+            with contextlib.suppress(redis.ConnectionError):  # none found: the connect says so
+                self.get_master_address()  # a new address drops the idle connections
+        return super().get_connection(*args, **kwargs)
+
+
+def build(app: Flask) -> redis.Redis:
+    """A client for the app's Redis: the primary the Sentinels name, or REDIS_URL's server.
+
+    Through Sentinel the client asks for the primary's address on each new connection, and
+    drops its connections when the server it reached says it is a replica now, so a
+    promotion is followed without a restart (redis-py's SentinelConnectionPool).
+    """
+    sentinels = app.config.get("REDIS_SENTINELS")
+    if sentinels:
+        options = sentinel_options(app.config.get("REDIS_URL"))
+        timeouts = {k: OPTIONS[k] for k in ("socket_timeout", "socket_connect_timeout")}
+        manager = Sentinel(sentinels, sentinel_kwargs=timeouts, **options)
+        return manager.master_for(
+            app.config["REDIS_SENTINEL_MASTER"],
+            health_check_interval=OPTIONS["health_check_interval"],
+            connection_pool_class=FollowingPool,
+        )
+    return redis.Redis.from_url(redis_url(app), **OPTIONS)
+
+
 def connection() -> redis.Redis:
     """The app's Redis client, built on first use by one thread only.
 
@@ -39,12 +99,7 @@ def connection() -> redis.Redis:
         with _building:
             client = current_app.extensions.get(EXTENSION)
             if client is None:
-                client = redis.Redis.from_url(
-                    redis_url(),
-                    socket_timeout=2,
-                    socket_connect_timeout=2,
-                    health_check_interval=30,
-                )
+                client = build(current_app)
                 current_app.extensions[EXTENSION] = client
     return client
 

@@ -36,6 +36,7 @@ class Outcome(StrEnum):
     NOT_MEMBER = "not_member"  # heard the membership offer and left it there
     PAYMENT_LINK = "payment_link"  # not a member: the payment link was sent by text
     REMINDERS = "reminders"  # asked for Fusing Hour reminders by text, then hung up
+    CALLBACK_ASKED = "callback_asked"  # left at a menu asking to be called back
 
 
 class Step(StrEnum):
@@ -62,6 +63,10 @@ class Step(StrEnum):
     FUSING_ROOM = "fusing_room"
     SMS_SIGNUP = "sms_signup"
     PAYMENT_LINK = "payment_link"  # the payment link is on its way by text
+    CALLBACK_CLAIMED = "callback_claimed"  # a waiting caller for whom a requester is rung
+    CALLBACK = "callback"  # this call is a call-back, answered with 1
+    URGENT_HELP = "urgent_help"  # asked for urgent help (detail: which menu)
+    URGENT_DIALLED = "urgent_dialled"  # connected to the crisis service
     ENDED = "ended"
     MASKED = "masked"
     PURGED = "purged"

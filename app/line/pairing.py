@@ -46,6 +46,8 @@ def start_waiting(call: Call) -> Seat | None:
     """
     if call.state == CallState.WAITING:  # a repeated request: keep the seat already given
         return Seat(call.room, False)
+    if call.state == CallState.MATCHED and call.room:  # repeated after it paired them
+        return Seat(call.room, True)
     excluded = safety.excluded_partners(call.identity)
     # When someone is waiting already (as in a busy hour), pair without a room of one's own.
     for _ in range(MAX_ATTEMPTS):
@@ -87,6 +89,22 @@ def start_waiting(call: Call) -> Seat | None:
         if claimed is not False:
             return Seat(placement.room, True) if claimed else None
     raise RuntimeError("no usable partner after many stale pool entries")
+
+
+def join_waiting(call: Call, partner_id: int) -> Seat | None:
+    """Pair this call with one particular waiting caller (it is their call-back); None when
+    they are no longer waiting, or this call hung up meanwhile.
+
+    The partner leaves the pool by the same atomic removal a timeout uses, so a caller
+    pairing with them at this moment, or their timeout, and this join: exactly one wins.
+    """
+    partner = db.session.get(Call, partner_id)
+    if partner is None or partner.state != CallState.WAITING or not partner.wait_token:
+        return None
+    if not pool.leave(partner.wait_token):
+        return None
+    claimed = _claim(call, partner_id, partner.room)
+    return Seat(partner.room, True) if claimed else None
 
 
 def _claim(call: Call, partner_id: int, room: str, own: Conversation | None = None) -> bool | None:

@@ -55,7 +55,8 @@ table_cache.watch("blocks", Block)
 def excluded_partners(identity: str) -> set[str]:
     """Identities this caller must never be paired with: reported by them, or reporting them.
 
-    In their newest form (identity_keys.newest), as the waiting pool holds them.
+    In their newest form (identity_keys.newest), as the waiting pool holds them, and as
+    stored (what a table not yet re-keyed holds).
     """
     forms = identity_keys.forms(identity)
     rows = db.session.execute(
@@ -64,7 +65,7 @@ def excluded_partners(identity: str) -> set[str]:
         )
     )
     found = {other for pair in rows for other in pair} | {identity}
-    return {identity_keys.newest(other) for other in found}
+    return found | {identity_keys.newest(other) for other in found}
 
 
 def report(reporter: Call, reported: Call, conversation: Conversation | None) -> bool:

@@ -26,6 +26,7 @@ class TextKind(StrEnum):
     CONFIRMATION = "confirmation"  # what the subscriber signed up for, and how to stop
     REMINDER = "reminder"  # before a Fusing Hour
     PAYMENT_LINK = "payment_link"  # where to start a membership
+    CALLBACK_MISSED = "callback_missed"  # a call-back rang and did not reach them
 
 
 class TextStatus(StrEnum):

@@ -20,6 +20,10 @@ HELP = _(
 UNKNOWN = _("Mindfuse: reply JOIN for Fusing Hour reminders, HELP for help, STOP to stop.")
 REMINDER = _("Mindfuse: the Fusing Hour starts {when}. Call {line} to join. Reply STOP to stop.")
 WITHHELD = _("Mindfuse cannot send texts to a withheld number.")
+CALLBACK_MISSED = _(
+    "Mindfuse: we called you back when someone was free, but could not reach you. "
+    "Call us again any time. Reply STOP to stop."
+)
 PAYMENT_LINK = _("Mindfuse: membership is 4 euros a month. Join here: {link} Reply STOP to stop.")
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}

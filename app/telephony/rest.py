@@ -116,6 +116,26 @@ def redirect_call(sid: str, url: str) -> None:
     _rest("redirect", lambda c: c.calls(sid).update(url=url, method="POST"))
 
 
+def place_call(to: str, url: str, status_callback: str, ring_seconds: int) -> str:
+    """Call a number from the line's with answering machine detection; returns the CallSid.
+
+    Detection is synchronous (MachineDetection=Enable): Twilio requests `url` once it has
+    decided, with AnsweredBy. Only the final status is reported to `status_callback`.
+    """
+    options = {
+        "to": to,
+        "from_": settings.TWILIO_PHONE_NUMBER,
+        "url": url,
+        "method": "POST",
+        "status_callback": status_callback,
+        "status_callback_method": "POST",
+        "status_callback_event": ["completed"],
+        "timeout": ring_seconds,
+        "machine_detection": "Enable",
+    }
+    return _rest("place call", lambda c: c.calls.create(**options)).sid
+
+
 def hang_up_call(sid: str) -> None:
     """End a live call."""
     _rest("hang up", lambda c: c.calls(sid).update(status="completed"))

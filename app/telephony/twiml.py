@@ -32,6 +32,13 @@ def say(text: str) -> Response:
     return reply(response)
 
 
+def hang_up() -> Response:
+    """End the call saying nothing (what a voicemail that answered a call-back gets)."""
+    response = VoiceResponse()
+    response.hangup()
+    return reply(response)
+
+
 def say_and_hang_up(text: str) -> Response:
     """Speak a message, then end the call."""
     response = VoiceResponse()
@@ -117,6 +124,16 @@ def conference_room(
         beep=False,
         **callbacks,
     )
+    response.append(dial)
+    return reply(response)
+
+
+def dial_number(text: str, number: str, action: str, ring_seconds: int = 30) -> Response:
+    """Say a word, then connect the caller to a phone number; `action` follows its end."""
+    response = VoiceResponse()
+    _say(response, text)
+    dial = Dial(action=action, method="POST", timeout=ring_seconds)
+    dial.number(number)
     response.append(dial)
     return reply(response)
 

@@ -160,6 +160,36 @@ class GatherResult(CallRequest):
         return cls(form["CallSid"], form.get("From"), digits=keys_pressed(form.get("Digits")))
 
 
+# AnsweredBy values that mean no person took the call (answering machine detection).
+MACHINE_ANSWERS = frozenset(
+    {"machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax"}
+)
+
+
+@dataclass(frozen=True)
+class AnsweredCall(CallRequest):
+    """The first request of a call the line placed: who it reached (To) and, with
+    answering machine detection, what Twilio took the answerer for (AnsweredBy)."""
+
+    to_number: str | None
+    answered_by: str
+
+    @classmethod
+    def from_form(cls, form: Form) -> AnsweredCall:
+        """Read CallSid (required), From, To and AnsweredBy."""
+        return cls(
+            form["CallSid"],
+            form.get("From"),
+            to_number=form.get("To"),
+            answered_by=(form.get("AnsweredBy") or "")[:32],
+        )
+
+    @property
+    def machine(self) -> bool:
+        """Whether detection found a machine or a fax (`unknown` may still be a person)."""
+        return self.answered_by in MACHINE_ANSWERS
+
+
 @dataclass(frozen=True)
 class DialResult(CallRequest):
     """A <Dial> action: how the dialled leg ended, and whether the caller is still there."""

@@ -6,8 +6,9 @@ import logging
 
 from flask import Blueprint, request
 
-from app import i18n, jobs, prompts, urls
+from app import i18n, prompts, urls
 from app.billing import membership
+from app.callbacks import requests as callbacks
 from app.db import db, utcnow
 from app.fusing import lobby as fusing_lobby
 from app.fusing import sessions as fusing_sessions
@@ -27,6 +28,7 @@ from app.telephony.webhooks import (
     GatherResult,
     called_number,
 )
+from app.voice import flows
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
@@ -58,44 +60,6 @@ def _pressed(menu: Step) -> tuple[Call, str]:
     return call, digits
 
 
-def _not_a_member(call: Call):
-    """The free conversation is used and there is no membership: how to join."""
-    calls.turn_away(call, Outcome.NOT_MEMBER)
-    if subscribers.consenting(call.identity):
-        _send_payment_link(call)
-        return twiml.say_and_hang_up(f"{prompts.NOT_MEMBER} {prompts.LINK_SENT}")
-    if call.withheld:
-        return twiml.say_and_hang_up(f"{prompts.NOT_MEMBER} {prompts.HOW_TO_JOIN}")
-    return twiml.menu(f"{prompts.NOT_MEMBER} {prompts.JOIN_OFFER}", urls.public(urls.JOIN_CHOICE))
-
-
-def _send_payment_link(call: Call) -> None:
-    jobs.SEND_PAYMENT_LINK.enqueue(call.identity)
-    calls.set_outcome(call, Outcome.PAYMENT_LINK)
-    calls.record(call, Step.PAYMENT_LINK)
-    db.session.commit()
-
-
-def _wait(call: Call, intro: str | None = None):
-    if not membership.entitled(call):
-        return _not_a_member(call)
-    seat = pairing.start_waiting(call)
-    if seat is None:  # hung up while being paired: nobody is there to hear
-        return _goodbye()
-    # The REST end job closes the room at the limit; the Dial's own limit is only a backstop.
-    limit = settings.CONVERSATION_LIMIT_SECONDS + 30
-    if not seat.paired:
-        limit += settings.WAIT_TIMEOUT_SECONDS
-    return twiml.conference_room(
-        seat.room,
-        intro=intro or (prompts.CONNECTING if seat.paired else prompts.FINDING),
-        wait_url=urls.public(urls.HOLD),
-        action=urls.public(urls.AFTER),
-        status_url=urls.callback(urls.CONFERENCE),
-        time_limit=limit,
-    )
-
-
 def _fusing_hour_info(call: Call):
     occurrence = fusing_sessions.upcoming()
     when = prompts.FUSING_NONE_PLANNED
@@ -104,10 +68,6 @@ def _fusing_hour_info(call: Call):
     choices = prompts.INFO_MENU_WITHHELD if call.withheld else prompts.INFO_MENU
     text = f"{prompts.FUSING_HOUR_INFO} {when} {choices}"
     return twiml.menu(text, urls.public(urls.INFO_CHOICE))
-
-
-def _goodbye():
-    return twiml.say_and_hang_up(prompts.GOODBYE)
 
 
 @bp.post("")
@@ -131,7 +91,7 @@ def incoming():
     if session is not None:  # during the Fusing Hour, callers go straight to its lobby
         call = calls.arrive(sid, caller, language=language)
         if not (settings.FUSING_OPEN_TO_ALL or membership.entitled(call)):
-            return _not_a_member(call)
+            return flows.not_a_member(call)
         return fusing_lobby.welcome(call, session)
     # The call's row is written by the next webhook (a key, no key, or the hang-up).
     return _greeting_menu(prompts.GREETING, f"{ARRIVED}={calls.epoch_ms(now)}")
@@ -152,15 +112,19 @@ def _greeting_menu(text: str, query: str | None = None):
 def menu():
     """The greeting menu's answer: 1 talk now, 2 Fusing Hour info, 9 (8, ...) a language."""
     call, digits = _pressed(Step.MENU)
+    if digits == flows.URGENT_KEY:
+        return flows.urgent_help(call, Step.MENU)
     if digits == "2":
         return _fusing_hour_info(call)
     if chosen := dict(i18n.choices()).get(digits):  # the greeting again, in that language
         languages.choose(call, chosen)
         i18n.use(chosen)
         return _greeting_menu(prompts.GREETING)
+    if digits == "3":
+        return _call_back(call)
     if digits not in ("", "1"):
         return _greeting_menu(f"{prompts.UNKNOWN_KEY} {prompts.MENU_CHOICES}")
-    return _wait(call)
+    return flows.wait(call)
 
 
 @bp.post("/wait")
@@ -168,7 +132,7 @@ def menu():
 def wait():
     """No input at the greeting: talk to someone now."""
     call, _ = _pressed(Step.MENU)
-    return _wait(call)
+    return flows.wait(call)
 
 
 @bp.post("/hold")
@@ -190,11 +154,37 @@ def timeout():
 def timeout_choice():
     """Keep waiting, hear about the Fusing Hour, or goodbye."""
     call, digits = _pressed(Step.TIMEOUT_MENU)
+    if digits == flows.URGENT_KEY:
+        return flows.urgent_help(call, Step.TIMEOUT_MENU)
     if digits == "1":
-        return _wait(call)
+        return flows.wait(call)
     if digits == "2":
         return _fusing_hour_info(call)
-    return _goodbye()
+    if digits == "3":
+        return _call_back(call)
+    return flows.goodbye()
+
+
+def _call_back(call: Call):
+    """Ask to be called back when someone is free (not for withheld numbers)."""
+    if call.withheld:
+        return twiml.say_and_hang_up(prompts.CALLBACK_WITHHELD)
+    if not membership.entitled(call):
+        return flows.not_a_member(call)
+    number = CallRequest.from_form(request.form).from_number
+    asked = callbacks.ask(call, number)
+    if asked == callbacks.Asked.NOTED:
+        calls.turn_away(call, Outcome.CALLBACK_ASKED)
+        window = prompts.window(settings.CALLBACK_WINDOW_MINUTES)
+        return twiml.say_and_hang_up(prompts.CALLBACK_NOTED.format(window=window))
+    return twiml.say_and_hang_up(CALLBACK_ANSWERS[asked])
+
+
+CALLBACK_ANSWERS = {
+    callbacks.Asked.WITHHELD: prompts.CALLBACK_WITHHELD,
+    callbacks.Asked.ALREADY: prompts.CALLBACK_ALREADY,
+    callbacks.Asked.LIMIT: prompts.CALLBACK_LIMIT,
+}
 
 
 @bp.post("/info/choice")
@@ -202,8 +192,10 @@ def timeout_choice():
 def info_choice():
     """After the Fusing Hour info: 1 talk now, 2 ask for a reminder (not for withheld IDs)."""
     call, digits = _pressed(Step.INFO_MENU)
+    if digits == flows.URGENT_KEY:
+        return flows.urgent_help(call, Step.INFO_MENU)
     if digits == "1":
-        return _wait(call)
+        return flows.wait(call)
     number = CallRequest.from_form(request.form).from_number or ""
     if digits == "2" and subscribers.join(number, call.identity, "call"):
         calls.record(call, Step.SMS_SIGNUP)
@@ -212,7 +204,7 @@ def info_choice():
         return twiml.menu(
             f"{prompts.REMINDER_NOTED} {prompts.INFO_MENU_WITHHELD}", urls.public(urls.MENU)
         )
-    return _goodbye()
+    return flows.goodbye()
 
 
 @bp.post("/after")
@@ -235,14 +227,16 @@ def after():
 def after_choice():
     """1: someone new; 2: report the person just heard; anything else: goodbye."""
     call, digits = _pressed(Step.AFTER_MENU)
+    if digits == flows.URGENT_KEY:
+        return flows.urgent_help(call, Step.AFTER_MENU)
     if digits == "1":
-        return _wait(call)
+        return flows.wait(call)
     partner = pairing.partner_of(call)
     if digits == "2" and partner is not None:
         safety.report(call, partner, call.participations[-1].conversation)
         text = f"{prompts.REPORTED} {prompts.AGAIN_MENU}"
         return twiml.menu(text, urls.public(urls.AFTER_CHOICE))
-    return _goodbye()
+    return flows.goodbye()
 
 
 @bp.post("/join/choice")
@@ -250,11 +244,13 @@ def after_choice():
 def join_choice():
     """1: agree to texts, and get the payment link by text; anything else: goodbye."""
     call, digits = _pressed(Step.JOIN_MENU)
+    if digits == flows.URGENT_KEY:
+        return flows.urgent_help(call, Step.JOIN_MENU)
     number = CallRequest.from_form(request.form).from_number or ""
     if digits == "1" and subscribers.join(number, call.identity, "call"):
-        _send_payment_link(call)
+        flows.send_payment_link(call)
         return twiml.say_and_hang_up(prompts.LINK_SENT)
-    return _goodbye()
+    return flows.goodbye()
 
 
 @bp.post("/announce/limit")
@@ -271,7 +267,7 @@ def partner_gone():
     call = _current_call(CallRequest.from_form(request.form))
     calls.record(call, Step.PARTNER_GONE)
     db.session.commit()  # kept even if a partner found next is gone too (a rolled-back claim)
-    return _wait(call, intro=prompts.PARTNER_GONE)
+    return flows.wait(call, intro=prompts.PARTNER_GONE)
 
 
 @bp.post("/status")

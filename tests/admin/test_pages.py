@@ -208,7 +208,12 @@ def test_charts_count_calls_waits_and_retained_days(app, admin_client):
     assert 'id="chart-volume"' in page and "chart.umd.min.js" in page
 
 
-TURN_AWAYS = (Outcome.BLOCKED, Outcome.RATE_LIMITED, Outcome.NOT_MEMBER)  # calls.turn_away
+TURN_AWAYS = (  # calls.turn_away
+    Outcome.BLOCKED,
+    Outcome.RATE_LIMITED,
+    Outcome.NOT_MEMBER,
+    Outcome.CALLBACK_ASKED,
+)
 
 
 def test_every_timeline_step_and_turn_away_has_a_label_an_operator_reads():

@@ -220,3 +220,18 @@ def test_a_call_sid_that_is_not_twilios_gets_400(twilio, app):
         assert twilio.post("/twilio/voice", {**call_form(), "CallSid": sid}).status_code == 400
     with app.app_context():
         assert pool.waiting_count() == 0
+
+
+def test_a_key_press_repeated_after_a_match_keeps_the_room_and_pairs_nobody_else(twilio, app):
+    # A balancer sends a request again to another host when the first died mid-request (it
+    # may have paired the caller already): the repeat gives the same room, takes nobody else.
+    first, waiting = _start(twilio, "+15550100001")
+    second, joining = _start(twilio, "+447700900123")
+    third, _ = _start(twilio, "+15550100003")  # waiting: a repeat must not take them
+    again = twiml(twilio.post("/twilio/voice/menu", {**second, "Digits": "1"}))
+    assert again.find("Dial/Conference").text == joining.find("Dial/Conference").text
+    with app.app_context():
+        states = [c.state for c in db.session.scalars(select(Call).order_by(Call.id))]
+        assert states == ["matched", "matched", "waiting"]
+        assert pool.waiting_count() == 1
+        assert db.session.scalar(select(func.count()).select_from(Conversation)) == 2

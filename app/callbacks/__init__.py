@@ -1,0 +1,1 @@
+"""Call-backs: a caller nobody could take asks to be rung when someone is free."""

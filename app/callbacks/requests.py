@@ -1,0 +1,245 @@
+"""Call-back requests: asked at a menu, claimed by a caller who starts waiting, closed when
+the call-back happened, was dropped or ran out of time. The number goes when it closes."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from enum import StrEnum
+
+import phonenumbers
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app import identity_keys, jobs
+from app.callbacks.models import CallbackRequest, CallbackState, DropReason
+from app.db import db, utcnow
+from app.identity import parse_e164
+from app.line import safety
+from app.line.calls import record
+from app.line.models import Call, CallState, Step
+from app.settings import settings
+from app.sms import outbox, subscribers
+from app.sms.crypto import decrypt, encrypt
+from app.sms.models import TextKind
+
+log = logging.getLogger(__name__)
+CANDIDATES = 20  # open requests looked at per claim, oldest first
+LOST_AFTER = timedelta(minutes=10)  # a call-back Twilio said nothing of this long: dropped
+KEPT = timedelta(days=2)  # closed requests (no number) are kept for the daily limit, then go
+DROP_REASONS = {"busy": DropReason.BUSY, "failed": DropReason.FAILED}
+
+
+class Asked(StrEnum):
+    """What came of asking for a call-back."""
+
+    NOTED = "noted"
+    WITHHELD = "withheld"
+    ALREADY = "already"  # one open request per caller
+    LIMIT = "limit"  # CALLBACKS_PER_DAY reached
+
+
+def ask(call: Call, raw_number: str | None) -> Asked:
+    """Open a call-back request for this caller; commits. The number is kept encrypted."""
+    caller = identity_keys.caller(raw_number, call.sid)
+    number = parse_e164(raw_number)
+    if call.withheld or number is None or caller.identity != call.identity:
+        return Asked.WITHHELD
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    now = utcnow()
+    today = db.session.scalar(
+        select(func.count())
+        .select_from(CallbackRequest)
+        .where(
+            CallbackRequest.identity.in_(identity_keys.forms(call.identity)),
+            CallbackRequest.requested_at > now - timedelta(days=1),
+        )
+    )
+    if open_request(call.identity) is not None:
+        return Asked.ALREADY
+    if today >= settings.CALLBACKS_PER_DAY:
+        return Asked.LIMIT
+    db.session.add(
+        CallbackRequest(
+            identity=call.identity,
+            open_for=call.identity,
+            number_encrypted=encrypt(e164),
+            masked_number=caller.masked,
+            requested_at=now,
+            expires_at=now + timedelta(minutes=settings.CALLBACK_WINDOW_MINUTES),
+            asked_on_call_id=call.id,
+        )
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same caller asked on another call at this very moment
+        db.session.rollback()
+        return Asked.ALREADY
+    return Asked.NOTED
+
+
+def open_request(identity: str) -> CallbackRequest | None:
+    """This caller's open (or calling) request, if any."""
+    forms = identity_keys.forms(identity)
+    return db.session.scalar(select(CallbackRequest).where(CallbackRequest.open_for.in_(forms)))
+
+
+def by_id(request_id: int) -> CallbackRequest | None:
+    """The request with this id."""
+    return db.session.get(CallbackRequest, request_id)
+
+
+def number_of(wanted: CallbackRequest) -> str:
+    """The requester's number, decrypted for the one call that uses it."""
+    if wanted.number_encrypted is None:
+        raise ValueError("this call-back request no longer holds a number")
+    return decrypt(wanted.number_encrypted)
+
+
+def calling_for(call_id: int) -> bool:
+    """Whether a call-back is ringing for this waiting call now."""
+    found = db.session.scalar(
+        select(CallbackRequest.id).where(
+            CallbackRequest.waiting_call_id == call_id,
+            CallbackRequest.state == CallbackState.CALLING,
+        )
+    )
+    return found is not None
+
+
+def claim_for(call: Call) -> CallbackRequest | None:
+    """Someone started waiting: claim the oldest open request they may meet, atomically,
+    and queue the call to its requester; None when there is none (or one rings already).
+
+    Their own open request is cancelled: they are on the line now.
+    """
+    if call.state != CallState.WAITING or calling_for(call.id):
+        return None
+    _close(
+        CallbackRequest.open_for.in_(identity_keys.forms(call.identity)),
+        {CallbackState.OPEN},
+        CallbackState.CANCELLED,
+    )
+    excluded = safety.excluded_partners(call.identity)
+    now = utcnow()
+    candidates = db.session.scalars(
+        select(CallbackRequest.id)
+        .where(
+            CallbackRequest.state == CallbackState.OPEN,
+            CallbackRequest.expires_at > now,
+            CallbackRequest.identity.notin_(excluded),
+        )
+        .order_by(CallbackRequest.requested_at, CallbackRequest.id)
+        .limit(CANDIDATES)
+    ).all()
+    for request_id in candidates:
+        claimed = db.session.execute(
+            update(CallbackRequest)
+            .where(CallbackRequest.id == request_id, CallbackRequest.state == CallbackState.OPEN)
+            .values(state=CallbackState.CALLING, waiting_call_id=call.id, claimed_at=now)
+        ).rowcount
+        if not claimed:  # another waiting caller took it a moment ago
+            continue
+        wanted = db.session.get(CallbackRequest, request_id)
+        if safety.is_blocked(wanted.identity):
+            db.session.commit()
+            drop(wanted, DropReason.UNREACHABLE)
+            continue
+        record(call, Step.CALLBACK_CLAIMED, str(request_id))
+        db.session.commit()
+        jobs.PLACE_CALLBACK.enqueue(request_id)
+        return wanted
+    db.session.commit()
+    return None
+
+
+def placed(wanted: CallbackRequest, sid: str) -> None:
+    """Twilio took the call to the requester: note its sid. Commits."""
+    db.session.execute(
+        update(CallbackRequest)
+        .where(CallbackRequest.id == wanted.id, CallbackRequest.call_sid.is_(None))
+        .values(call_sid=sid)
+    )
+    db.session.commit()
+
+
+def answering(wanted: CallbackRequest, sid: str) -> bool:
+    """Whether this call is the request's call-back, and the request is still ringing."""
+    if wanted.state != CallbackState.CALLING:
+        return False
+    if wanted.call_sid is None:  # Twilio answered before the placing job noted the sid
+        placed(wanted, sid)
+        db.session.refresh(wanted)
+    return wanted.call_sid == sid
+
+
+def connected(wanted: CallbackRequest) -> bool:
+    """The requester pressed 1: the call-back happened; the number goes. Commits."""
+    return _close(CallbackRequest.id == wanted.id, {CallbackState.CALLING}, CallbackState.CONNECTED)
+
+
+def drop(wanted: CallbackRequest, why: DropReason) -> bool:
+    """The call-back did not reach its requester: close it (one text, with their consent),
+    then try the next request for the caller still waiting. Commits; False if closed already."""
+    waiting_id = wanted.waiting_call_id
+    if not _close(
+        CallbackRequest.id == wanted.id,
+        {CallbackState.CALLING},
+        CallbackState.DROPPED,
+        drop_reason=why,
+    ):
+        return False
+    subscriber = subscribers.consenting(wanted.identity)
+    if subscriber is not None:
+        outbox.queue_text(subscriber, TextKind.CALLBACK_MISSED)
+    waiting = db.session.get(Call, waiting_id) if waiting_id else None
+    if waiting is not None:
+        db.session.refresh(waiting)
+        if waiting.state == CallState.WAITING:
+            claim_for(waiting)
+    return True
+
+
+def ended(wanted: CallbackRequest, sid: str, status: str) -> None:
+    """The call-back's final status came: if it never reached the key, it is dropped."""
+    if wanted.state != CallbackState.CALLING or wanted.call_sid not in (None, sid):
+        return
+    reason = DROP_REASONS.get(status, DropReason.NO_ANSWER)
+    if status == "completed":  # answered, and hung up without pressing 1
+        reason = DropReason.NO_KEY
+    drop(wanted, reason)
+
+
+def expire_due() -> dict[str, int]:
+    """Close requests past their window and call-backs lost at Twilio; forget old ones."""
+    now = utcnow()
+    expired = _close(
+        CallbackRequest.expires_at <= now, {CallbackState.OPEN}, CallbackState.EXPIRED, many=True
+    )
+    lost = 0
+    stale = select(CallbackRequest).where(
+        CallbackRequest.state == CallbackState.CALLING,
+        CallbackRequest.claimed_at < now - LOST_AFTER,
+    )
+    for wanted in db.session.scalars(stale).all():
+        lost += drop(wanted, DropReason.LOST)
+    forgotten = db.session.execute(
+        delete(CallbackRequest).where(
+            CallbackRequest.requested_at < now - KEPT, CallbackRequest.open_for.is_(None)
+        )
+    ).rowcount
+    db.session.commit()
+    return {"expired": expired, "lost": lost, "forgotten": forgotten}
+
+
+def _close(where, states: set[CallbackState], to: CallbackState, many: bool = False, **values):
+    """Move matching requests in `states` to `to`, dropping their number; committed.
+    Returns how many moved (a bool unless `many`)."""
+    moved = db.session.execute(
+        update(CallbackRequest)
+        .where(where, CallbackRequest.state.in_(states))
+        .values(state=to, open_for=None, number_encrypted=None, closed_at=utcnow(), **values)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    db.session.commit()
+    return moved if many else bool(moved)

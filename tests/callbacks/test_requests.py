@@ -1,0 +1,164 @@
+"""Asking for a call-back and claiming one: who may ask, how often, what is kept, who is
+never rung for whom, and that one request is claimed once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from app.callbacks import requests as callbacks
+from app.callbacks.models import CallbackRequest, CallbackState
+from app.db import db, utcnow
+from app.line.models import Call, CallState, Report
+from app.sms.crypto import decrypt
+from tests.support import call_form, dump_database, spoken, together, twiml
+
+REQUESTER = "+15550100151"
+
+
+def _ask(twilio, number: str, menu: str = "/twilio/voice/menu") -> str:
+    form = call_form(number)
+    twilio.post("/twilio/voice", form)
+    return spoken(twiml(twilio.post(menu, {**form, "Digits": "3"})))
+
+
+def _rows(app) -> list[CallbackRequest]:
+    with app.app_context():
+        found = db.session.scalars(select(CallbackRequest).order_by(CallbackRequest.id)).all()
+        db.session.expunge_all()
+        return found
+
+
+def _wait(twilio, number: str) -> tuple[dict, str]:
+    form = call_form(number)
+    twilio.post("/twilio/voice", form)
+    return form, spoken(twiml(twilio.post("/twilio/voice/menu", {**form, "Digits": "1"})))
+
+
+def test_a_caller_asks_at_the_greeting_and_the_number_is_kept_only_encrypted(twilio, app):
+    said = _ask(twilio, REQUESTER)
+    assert "call you back" in said and "2 hours" in said
+    (row,) = _rows(app)
+    assert row.state == CallbackState.OPEN and row.masked_number.endswith("51")
+    assert row.expires_at - row.requested_at == timedelta(minutes=120)
+    with app.app_context():
+        assert decrypt(row.number_encrypted) == REQUESTER
+        call = db.session.scalar(select(Call))
+        assert call.outcome == "callback_asked" and row.asked_on_call_id == call.id
+    assert "5550100151" not in dump_database(app)
+
+
+def test_nobody_free_offers_a_call_back_too(twilio, app):
+    assert "call you back" in _ask(twilio, REQUESTER, "/twilio/voice/timeout/choice")
+    assert len(_rows(app)) == 1
+
+
+def test_a_withheld_number_cannot_ask(twilio, app):
+    assert "withheld" in _ask(twilio, "anonymous")
+    assert _rows(app) == []
+
+
+def test_one_open_request_per_caller_and_a_daily_limit(twilio, app):
+    app.config["CALLBACKS_PER_DAY"] = 2
+    assert "call you back" in _ask(twilio, REQUESTER)
+    assert "already asked" in _ask(twilio, REQUESTER)
+    with app.app_context():
+        db.session.execute(update(CallbackRequest).values(state="dropped", open_for=None))
+        db.session.commit()
+    assert "call you back" in _ask(twilio, REQUESTER)
+    with app.app_context():
+        db.session.execute(update(CallbackRequest).values(state="dropped", open_for=None))
+        db.session.commit()
+    assert "several times today" in _ask(twilio, REQUESTER)
+    assert len(_rows(app)) == 2
+
+
+@pytest.mark.parametrize("who_reported", ["requester", "waiter"])
+def test_a_reported_pair_is_never_called_back_for_each_other(twilio, app, who_reported):
+    waiter, other = "+447700900151", "+447700900152"
+    _ask(twilio, REQUESTER)
+    with app.app_context():
+        from app.identity import identify  # noqa: PLC0415
+
+        key = app.config["NUMBER_HASH_KEY"]
+        ids = {n: identify(n, key, "CA" + "0" * 32).identity for n in (REQUESTER, waiter)}
+        pair = (REQUESTER, waiter) if who_reported == "requester" else (waiter, REQUESTER)
+        db.session.add(Report(reporter=ids[pair[0]], reported=ids[pair[1]]))
+        db.session.commit()
+    form, said = _wait(twilio, waiter)
+    assert "finding someone" in said.lower()
+    assert _rows(app)[0].state == CallbackState.OPEN
+    ended = {**form, "CallStatus": "completed", "SequenceNumber": "1", "CallDuration": "5"}
+    assert twilio.post("/twilio/voice/status", ended).status_code == 204
+    assert "calling someone who asked" in _wait(twilio, other)[1]
+    assert _rows(app)[0].state == CallbackState.CALLING
+
+
+def _waiting_call(identity: str) -> Call:
+    call = Call(
+        sid="CA" + identity[:32].ljust(32, "0"),
+        identity=identity,
+        masked_number="+44 ••• •••• 00",
+        state=CallState.WAITING,
+        wait_token=identity[:16],
+        room="room-" + identity[:10],
+        wait_started_at=utcnow(),
+    )
+    db.session.add(call)
+    return call
+
+
+def test_two_callers_starting_to_wait_at_once_claim_one_request_once(app):
+    with app.app_context():
+        now = utcnow()
+        db.session.add(
+            CallbackRequest(
+                identity="r" * 64,
+                open_for="r" * 64,
+                number_encrypted=b"x",
+                masked_number="+1 ••• •••• 51",
+                expires_at=now + timedelta(hours=1),
+            )
+        )
+        ids = [_waiting_call(f"{i}" * 64).id for i in (1, 2)]
+        db.session.commit()
+        db.session.flush()
+        ids = [c.id for c in db.session.scalars(select(Call))]
+    claims, lock = [], threading.Lock()
+
+    def claim() -> None:
+        mine = ids.pop()
+        call = db.session.get(Call, mine)
+        won = callbacks.claim_for(call)
+        with lock:
+            claims.append(won is not None)
+        db.session.remove()
+
+    together(2, claim, app.app_context)
+    assert sorted(claims) == [False, True]
+    (row,) = _rows(app)
+    assert row.state == CallbackState.CALLING and row.waiting_call_id is not None
+
+
+def test_the_window_ends_and_the_number_goes(app):
+    with app.app_context():
+        now = utcnow()
+        for hours, state in ((-1, "open"), (1, "open"), (-49, "dropped")):
+            db.session.add(
+                CallbackRequest(
+                    identity=f"{hours}".ljust(64, "x"),
+                    open_for=f"{hours}".ljust(64, "x") if state == "open" else None,
+                    number_encrypted=b"x" if state == "open" else None,
+                    masked_number="+1 ••• •••• 51",
+                    state=state,
+                    requested_at=now + timedelta(hours=min(hours, 0) - 1),
+                    expires_at=now + timedelta(hours=hours),
+                )
+            )
+        db.session.commit()
+        assert callbacks.expire_due() == {"expired": 1, "lost": 0, "forgotten": 1}
+    states = [(r.state, r.number_encrypted is None, r.open_for is None) for r in _rows(app)]
+    assert states == [("expired", True, True), ("open", False, False)]
