@@ -143,9 +143,8 @@ ROUND_SOON = _("The next round starts in less than a minute.")
 def window(minutes: int) -> str:
     """How a call-back window is said: "2 hours", "90 minutes"."""
     if minutes % 60 == 0:
-        hours = minutes // 60
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return ngettext("%(num)d hour", "%(num)d hours", minutes // 60)
+    return ngettext("%(num)d minute", "%(num)d minutes", minutes)
 
 
 def countdown(seconds: float) -> str:

@@ -48,10 +48,12 @@ def change_membership(call_id: int, change: str):
     """Grant or revoke a membership by hand for the caller of this call."""
     call = db.session.get(Call, call_id) or abort(404)
     if call.withheld:
-        flash("A withheld number has no lasting identity to give a membership to.", "error")
+        flash(_("A withheld number has no lasting identity to give a membership to."), "error")
         return redirect(url_for("admin.call_detail", call_id=call.id))
     if is_member(status_of(call.identity)) == (change == "grant"):  # a stale page: nothing to do
-        flash("Already a member." if change == "grant" else "Not a member: nothing to revoke.")
+        flash(
+            _("Already a member.") if change == "grant" else _("Not a member: nothing to revoke.")
+        )
         return redirect(url_for("admin.call_detail", call_id=call.id))
     member = membership.set_manual(call.identity, active=change == "grant")
     action = "membership_granted" if change == "grant" else "membership_revoked"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.admin import bp
@@ -42,7 +43,7 @@ def save_crisis_service():
     row.dial, row.checked = (form.dial.data or "").strip() or None, form.checked.data
     audit("crisis_service_saved", target=country, detail="checked" if row.checked else None)
     db.session.commit()
-    flash(f"Crisis service for {country} saved.")
+    flash(_("Crisis service for %(country)s saved.", country=country))
     return redirect(url_for("admin.urgent_help"))
 
 
@@ -50,12 +51,12 @@ def save_crisis_service():
 def remove_crisis_service(service_id: int):
     """Remove a service: callers from its country hear the local emergency number."""
     if not ActionForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
+        flash(_("The form expired; please try again."), "error")
         return redirect(url_for("admin.urgent_help"))
     row = db.session.get(CrisisService, service_id)
     if row is not None:
         audit("crisis_service_removed", target=row.country)
         db.session.delete(row)
         db.session.commit()
-        flash(f"Crisis service for {row.country} removed.")
+        flash(_("Crisis service for %(country)s removed.", country=row.country))
     return redirect(url_for("admin.urgent_help"))

@@ -342,7 +342,7 @@ def test_the_admin_in_german(german_admin, seeded):
     page.locator("table.calls tbody tr a").first.click()
     page.wait_for_selector("ol.timeline")
     timeline = page.inner_text("ol.timeline")
-    for step in ("Warten begonnen", "Niemand kam rechtzeitig", "Anruf beendet"):
+    for step in ("Warten auf jemanden begonnen", "Niemand kam rechtzeitig", "Anruf beendet"):
         assert step in timeline
     assert page.inner_text("#call-language") == "English"
     _shot(page, "admin-call-de.png")

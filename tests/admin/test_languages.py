@@ -7,10 +7,13 @@ import csv
 import io
 import re
 
-from app.admin import stats
+from flask_babel import force_locale
+
+from app.admin import labels, stats
 from app.admin.models import AdminUser
 from app.db import db
 from app.line import pool
+from app.line.models import Step
 from tests.admin.support import add_call, csrf_token
 
 
@@ -58,6 +61,7 @@ def test_every_page_renders_in_german(app, admin_client):
         ("/admin/safety", "Aktive Sperren"),
         ("/admin/schedule", "Zeitplan der Fusing Hour"),
         ("/admin/members", "Mitglieder"),
+        ("/admin/subscribers", 'aria-label="Abonnenten nach Status"'),
         ("/admin/audit", "Protokoll"),
         ("/admin/account", "Ihr Konto"),
     ):
@@ -97,3 +101,25 @@ def test_the_pool_and_the_charts_per_language(app, admin_client):
     assert 'id="chart-languages-volume"' in page
     filtered = admin_client.get("/admin/?language=de").get_data(as_text=True)
     assert 'aria-current="true">Deutsch</a>' in filtered
+
+
+def test_the_timeline_and_outcome_words_follow_the_admins_language(app):
+    rescued = f"{Step.RESCUED}: HTTP 502"
+    with app.test_request_context():
+        with force_locale("de"):
+            assert labels.describe(Step.MENU, "1") == "Begrüßungsmenü: 1 gedrückt (jetzt sprechen)"
+            assert labels.describe(Step.AFTER_MENU, "9") == (
+                "Nach dem Gespräch: 9 gedrückt (Verabschiedung)"
+            )
+            assert labels.describe(Step.REDIRECT_FAILED, rescued) == (
+                "Weiterleiten des Anrufs bei Twilio fehlgeschlagen (HTTP 502)"
+            )
+            assert labels.describe(Step.ENDED, "busy") == "Anruf beendet: besetzt"
+            assert labels.outcome_label(None) == "Läuft"
+            assert str(labels.SUBSCRIBER_STATUS_LABELS["active"]) == "Erhalten Erinnerungen"
+        with force_locale("en"):
+            assert labels.describe(Step.MENU, None) == "Greeting menu: no key (talk now)"
+            assert labels.describe(Step.REDIRECT_FAILED, rescued) == (
+                "Moving the call on failed at Twilio (HTTP 502)"
+            )
+            assert labels.outcome_label("paired") == "Paired"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from app import i18n
+from app import i18n, prompts
 from app.db import db
 from app.fusing.schedule import Occurrence, spoken_when
 from app.infra import redis
@@ -148,3 +148,12 @@ def test_a_choice_redis_cannot_take_is_still_kept_and_spoken(twilio, app, monkey
     assert _says(root)[0][0] == "en-US"
     with app.app_context():
         assert db.session.scalar(select(CallerLanguage)).language == "en"
+
+
+def test_the_call_back_window_is_said_in_the_callers_language(app):
+    with app.test_request_context():
+        i18n.use("de")
+        assert prompts.window(120) == "2 Stunden" and prompts.window(90) == "90 Minuten"
+        assert prompts.window(60) == "1 Stunde"
+        i18n.use("en")
+        assert prompts.window(120) == "2 hours" and prompts.window(1) == "1 minute"
