@@ -128,7 +128,8 @@ def test_dial_number_connects_to_a_service_then_asks_the_action(twin, fake_app):
     caller.wait_until_heard(f"connected to {SERVICE}")
     caller.wait_until_heard("back from the service")
     action = fake_app.hits_for("/dialled")[0]
-    assert action["DialCallStatus"] == "completed" and int(action["DialCallDuration"]) >= 1  # wall-clock seconds, as CallDuration
+    # DialCallDuration is in wall-clock seconds, as a call's CallDuration is
+    assert action["DialCallStatus"] == "completed" and int(action["DialCallDuration"]) >= 1
     leg = twin.client().calls(action["DialCallSid"]).fetch()
     assert leg.parent_call_sid == caller.sid and leg.to == SERVICE and leg.status == "completed"
 
