@@ -61,6 +61,8 @@ class CallbackRequest(db.Model):
     call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     drop_reason: Mapped[str | None] = mapped_column(String(16))
+    # The asking call's language: spoken to them, and shared with whoever they are rung for.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
 
 identity_keys.rekeyed(CallbackRequest.identity, CallbackRequest.open_for)

@@ -63,6 +63,7 @@ def ask(call: Call, raw_number: str | None) -> Asked:
         CallbackRequest(
             identity=call.identity,
             open_for=call.identity,
+            language=call.language,
             number_encrypted=encrypt(e164),
             masked_number=caller.masked,
             requested_at=now,
@@ -128,6 +129,7 @@ def claim_for(call: Call) -> CallbackRequest | None:
             CallbackRequest.state == CallbackState.OPEN,
             CallbackRequest.expires_at > now,
             CallbackRequest.identity.notin_(excluded),
+            CallbackRequest.language == call.language,  # the two must share a language
         )
         .order_by(CallbackRequest.requested_at, CallbackRequest.id)
         .limit(CANDIDATES)

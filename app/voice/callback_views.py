@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, request
 
-from app import prompts, urls
+from app import i18n, prompts, urls
 from app.callbacks import requests as callbacks
 from app.callbacks.models import CallbackRequest, DropReason
 from app.db import db
@@ -43,6 +43,7 @@ def answer():
     wanted = _wanted()
     if wanted is None or not callbacks.answering(wanted, answered.call_sid):
         return twiml.hang_up()
+    i18n.use(wanted.language)  # the language they asked in
     if answered.machine:
         callbacks.drop(wanted, DropReason.MACHINE)
         return twiml.hang_up()
@@ -58,10 +59,11 @@ def choice():
     wanted = _wanted()
     if wanted is None or not callbacks.answering(wanted, gathered.call_sid):
         return flows.goodbye()
+    i18n.use(wanted.language)
     if gathered.digits != "1":
         callbacks.drop(wanted, DropReason.NO_KEY)
         return flows.goodbye()
-    call = calls.current(gathered.call_sid, request.form.get("To"))
+    call = calls.current(gathered.call_sid, request.form.get("To"), language=wanted.language)
     calls.record(call, Step.CALLBACK, str(wanted.id))
     db.session.commit()
     partner_id = wanted.waiting_call_id

@@ -162,3 +162,28 @@ def test_the_window_ends_and_the_number_goes(app):
         assert callbacks.expire_due() == {"expired": 1, "lost": 0, "forgotten": 1}
     states = [(r.state, r.number_encrypted is None, r.open_for is None) for r in _rows(app)]
     assert states == [("expired", True, True), ("open", False, False)]
+
+
+def test_a_caller_waiting_is_rung_for_only_by_someone_who_asked_in_their_language(app):
+    with app.app_context():
+        now = utcnow()
+        for who, language in (("d", "de"), ("e", "en")):
+            db.session.add(
+                CallbackRequest(
+                    identity=who * 64,
+                    open_for=who * 64,
+                    number_encrypted=b"x",
+                    masked_number="+49 ••• •••• 51",
+                    expires_at=now + timedelta(hours=1),
+                    requested_at=now - timedelta(minutes=5 if language == "de" else 1),
+                    language=language,
+                )
+            )
+        english = _waiting_call("1" * 64)
+        db.session.commit()
+        claimed = callbacks.claim_for(english)
+        assert claimed is not None and claimed.language == "en"  # not the older German one
+        german = _waiting_call("2" * 64)
+        german.language = "de"
+        db.session.commit()
+        assert callbacks.claim_for(german).language == "de"
