@@ -14,6 +14,7 @@ import threading
 import time
 import warnings
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import redis
@@ -387,3 +388,36 @@ def changes(before, after) -> list[str]:
     found += [f"new key {name!r}" for name in keys_after.keys() - keys.keys()]
     found += [f"key {name!r} gone" for name in keys.keys() - keys_after.keys() if not keys[name]]
     return found
+
+
+def in_a_room(line, number: str):
+    """A caller who dials, presses 1 at the greeting and is in a room (waiting or paired)."""
+    caller = line.dial(number)
+    caller.wait_until_heard("press 1")
+    caller.press("1")
+    caller.wait_until_in_conference()
+    return caller
+
+
+def fusing_hour_soon(line, round_seconds: int, rounds: int, lead: int = 4) -> datetime:
+    """A Fusing Hour (UTC) whose first round starts `lead` s from now, its rotations queued
+    as the scheduler's recurring job would queue them; returns its start."""
+    from workers.fusing import tick  # noqa: PLC0415 - the worker side, for e2e tests only
+
+    start = (utcnow() + timedelta(seconds=lead)).replace(microsecond=0)
+    with line.app.app_context():
+        sessions.change_rule(
+            weekday=start.weekday(),
+            start_time=start.time(),
+            timezone="UTC",
+            duration_seconds=rounds * round_seconds,
+            round_seconds=round_seconds,
+            gap_seconds=1,
+        )
+        assert tick() is not None
+    return start
+
+
+def sleep_until(moment: datetime) -> None:
+    """Let the clock reach `moment` (a Fusing Hour's round is set by the clock)."""
+    time.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()))

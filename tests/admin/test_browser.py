@@ -23,7 +23,7 @@ from app.line.models import Block, Call, DailyStats, Report
 from app.sms import subscribers
 from tests.admin.browser import ARGS, CHROMIUM, missing_reason
 from tests.admin.support import EMAIL, PASSWORD, fresh_code, login, make_admin, number_forms
-from tests.support import clean, eventually
+from tests.support import clean, eventually, in_a_room
 
 SKIP = missing_reason()
 pytestmark = pytest.mark.skipif(SKIP is not None, reason=SKIP or "")
@@ -31,26 +31,18 @@ OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 ALICE, BOB, CAROL = "+15550100181", "+447700900181", "+4915550100181"
 
 
-def _talk_now(line, number: str):
-    caller = line.dial(number)
-    caller.wait_until_heard("press 1")
-    caller.press("1")
-    caller.wait_until_in_conference()
-    return caller
-
-
 def _calls_through_the_twin(line) -> None:
     """Alice and Bob talk until Bob hangs up; Carol waits, nobody comes, she hangs up."""
-    alice = _talk_now(line, ALICE)
+    alice = in_a_room(line, ALICE)
     alice.wait_until_heard("finding someone")
-    bob = _talk_now(line, BOB)
+    bob = in_a_room(line, BOB)
     eventually(lambda: alice.conference and alice.conference == bob.conference)
     time.sleep(1.1)  # a conversation of at least a second
     mark = alice.mark()
     bob.hang_up()
     alice.wait_until_heard("left the conversation", since=mark)
     alice.hang_up()
-    carol = _talk_now(line, CAROL)
+    carol = in_a_room(line, CAROL)
     carol.wait_until_heard("nobody is free", timeout=15)
     carol.hang_up()
     for caller in (alice, bob, carol):

@@ -13,7 +13,7 @@ from app import jobs
 from app.callbacks.models import CallbackRequest
 from app.db import db, utcnow
 from app.line.models import Call, Purge
-from tests.support import drain, eventually
+from tests.support import drain, eventually, in_a_room
 from twin import Callee, Pickup
 
 # A call-back rings 25 simulated seconds, a little over a second here: the waiting caller's
@@ -36,14 +36,6 @@ def _ask(line, number: str) -> None:
     caller.wait_until_heard("we will call you back")
     assert caller.wait_until_ended() == "completed"
     eventually(lambda: len(_requests(line)) and _requests(line)[-1].number_encrypted)
-
-
-def _wait(line, number: str):
-    caller = line.dial(number)
-    caller.wait_until_heard("press 1")
-    caller.press("1")
-    caller.wait_until_in_conference()
-    return caller
 
 
 def _placed(line, *numbers: str) -> dict[str, set[str]]:
@@ -73,7 +65,7 @@ def test_a_call_back_answered_with_1_puts_both_in_one_room(line):
     line.twin.answer_as(requester, ANSWERS)
     _ask(line, requester)
     seen = _placed(line, requester)
-    alice = _wait(line, waiter)
+    alice = in_a_room(line, waiter)
     alice.wait_until_heard("we are calling someone who asked to talk")
     room = alice.conference
     phone = _new_call(line, requester, seen)
@@ -104,7 +96,7 @@ def test_a_call_back_not_answered_is_dropped_with_one_text_and_the_next_is_tried
     _ask(line, first)
     _ask(line, second)
     seen = _placed(line, first, second)
-    alice = _wait(line, waiter)
+    alice = in_a_room(line, waiter)
 
     missed = _new_call(line, first, seen)
     assert missed.wait_until_ended(timeout=10) == str(pickup)
@@ -138,7 +130,7 @@ def test_a_call_back_that_no_person_takes_never_reaches_the_waiting_caller(line,
     line.twin.answer_as(requester, callee)
     _ask(line, requester)
     seen = _placed(line, requester)
-    alice = _wait(line, waiter)
+    alice = in_a_room(line, waiter)
     phone = _new_call(line, requester, seen)
     phone.wait_until_ended(timeout=10)
     assert phone.conference is None and all("conference" not in h for h in phone.heard)
@@ -164,7 +156,7 @@ def test_an_expired_request_keeps_no_number_and_nobody_is_called(line):
     expired = _closed(line, "expired")
     assert expired.number_encrypted is None and expired.open_for is None
     seen = _placed(line, requester)
-    alice = _wait(line, waiter)
+    alice = in_a_room(line, waiter)
     alice.wait_until_heard("finding someone")
     alice.wait_until_heard("nobody is free", timeout=10)
     assert _placed(line, requester) == seen
@@ -175,7 +167,7 @@ def test_a_caller_who_is_waiting_when_asked_for_is_not_called_back_to_themself(l
     line.twin.answer_as(number, ANSWERS)
     _ask(line, number)
     seen = _placed(line, number)
-    again = _wait(line, number)  # the same caller calls again and waits
+    again = in_a_room(line, number)  # the same caller calls again and waits
     again.wait_until_heard("finding someone")
     again.wait_until_heard("nobody is free", timeout=10)
     assert _placed(line, number) == seen

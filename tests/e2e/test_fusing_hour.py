@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from itertools import combinations
 
 from sqlalchemy import select
@@ -13,30 +12,10 @@ from app.fusing import sessions
 from app.fusing.models import FusingGuest, FusingRoom, FusingRound, FusingSession
 from app.line.models import Call
 from tests.e2e.admin_pages import Operator
-from tests.support import eventually, tuned
-from workers.fusing import tick
+from tests.support import eventually, fusing_hour_soon, sleep_until, tuned
 
 ROUND = 6
 TWIN_TIME_SCALE = 1.0  # rooms and rounds run on the app's real clock
-
-
-def _sleep_until(moment: datetime) -> None:
-    time.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()))
-
-
-def _start_hour_soon(line, rounds: int = 3) -> datetime:
-    start = (utcnow() + timedelta(seconds=4)).replace(microsecond=0)
-    with line.app.app_context():
-        sessions.change_rule(
-            weekday=start.weekday(),
-            start_time=start.time(),
-            timezone="UTC",
-            duration_seconds=rounds * ROUND,
-            round_seconds=ROUND,
-            gap_seconds=1,
-        )
-        assert tick() is not None  # the scheduler's recurring job queues the rotations
-    return start
 
 
 def _rooms(line):
@@ -52,12 +31,12 @@ def _round_done(line, number: int) -> bool:
 
 
 def test_a_compressed_fusing_hour(line):
-    start = _start_hour_soon(line)
+    start = fusing_hour_soon(line, ROUND, 3)
     guests = [line.dial(f"+4915550100{i:03d}") for i in range(7)]  # the lobby is open early
     for guest in guests:
         guest.wait_until_heard("welcome to the fusing hour")
         guest.wait_until_in_conference()
-    _sleep_until(start + timedelta(seconds=ROUND))
+    sleep_until(start + timedelta(seconds=ROUND))
     eventually(lambda: _round_done(line, 1))  # round 1 is under way, its rooms made
 
     late = [line.dial(f"+4915550200{i:03d}") for i in range(2)]
@@ -87,7 +66,7 @@ def test_a_compressed_fusing_hour(line):
     present = [g for g in guests if g is not leaver] + late + [newcomer]
     with line.app.app_context():
         ends = db.session.scalar(select(FusingSession.ends_at))
-    _sleep_until(ends + timedelta(seconds=1))
+    sleep_until(ends + timedelta(seconds=1))
     for guest in present:
         guest.wait_until_heard("the fusing hour is over", timeout=10)
         guest.wait_until_ended(timeout=10)
@@ -146,14 +125,14 @@ def test_a_lobby_guest_hears_the_countdown_again_and_again_never_silence(line):
 
 def test_the_admin_shows_guests_who_talked_and_one_who_left_the_lobby(line):
     operator = Operator(line)
-    start = _start_hour_soon(line, rounds=2)
+    start = fusing_hour_soon(line, ROUND, 2)
     leaver = line.dial("+4915550600003")
     leaver.wait_until_heard("welcome to the fusing hour")
     leaver.hang_up()  # before the first round: only ever in the lobby
     guests = [line.dial(f"+4915550600{i:03d}") for i in range(2)]
     for guest in guests:
         guest.wait_until_heard("welcome to the fusing hour")
-    _sleep_until(start)
+    sleep_until(start)
 
     def together():
         room = guests[0].conference

@@ -3,18 +3,15 @@ Fusing Hour whose guests of each language rotate among themselves."""
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from app.db import db, utcnow
-from app.fusing import sessions
+from app.db import db
 from app.fusing.models import FusingRoom, FusingRound, FusingSession
 from app.line.models import Call
-from tests.support import eventually
-from workers.fusing import tick
+from tests.support import eventually, fusing_hour_soon, sleep_until
 
 DE_LINE = "+4915550000001"  # the line's German number (fictional)
 ROUND = 6
@@ -63,30 +60,16 @@ def test_a_german_call_from_greeting_to_conversation_to_goodbye(german_line):
         assert english == []
 
 
-def _sleep_until(moment: datetime) -> None:
-    time.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()))
-
-
 def test_a_fusing_hour_rotates_each_languages_guests_among_themselves(german_line):
     line = german_line
-    start = (utcnow() + timedelta(seconds=4)).replace(microsecond=0)
-    with line.app.app_context():
-        sessions.change_rule(
-            weekday=start.weekday(),
-            start_time=start.time(),
-            timezone="UTC",
-            duration_seconds=2 * ROUND,
-            round_seconds=ROUND,
-            gap_seconds=1,
-        )
-        assert tick() is not None
+    start = fusing_hour_soon(line, ROUND, 2)
     germans = [line.twin.dial(f"+4915550600{i:03d}", to=DE_LINE) for i in range(3)]
     english = [line.dial(f"+4477009006{i:02d}") for i in range(2)]
     for guest in germans:
         guest.wait_until_heard("alle, die sie in dieser stunde treffen, sprechen deutsch")
     for guest in english:
         guest.wait_until_heard("everyone you meet this hour speaks english")
-    _sleep_until(start + timedelta(seconds=ROUND))
+    sleep_until(start + timedelta(seconds=ROUND))
 
     def round_done(number: int) -> bool:
         with line.app.app_context():
@@ -104,7 +87,7 @@ def test_a_fusing_hour_rotates_each_languages_guests_among_themselves(german_lin
         guest.wait_until_heard("a new round", timeout=10)
     with line.app.app_context():
         ends = db.session.scalar(select(FusingSession.ends_at))
-    _sleep_until(ends + timedelta(seconds=1))
+    sleep_until(ends + timedelta(seconds=1))
     for guest in germans:
         guest.wait_until_heard("die fusing hour ist für diese woche vorbei", timeout=10)
     for guest in english:
