@@ -53,6 +53,8 @@ test: install
 # DATABASE_URL at PostgreSQL and REDIS_URL at a spare Redis db index to measure as in production:
 #   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/4 make bench
 bench: install
+	@command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk
+	$(BIN)/python -m bench.wrk_webhooks
 	$(BIN)/python -m bench.webhook_latency
 	$(BIN)/python -m bench.profile_incoming
 	$(BIN)/python -m bench.herd 2000 60

@@ -149,6 +149,6 @@ def record(title: str, lines: list[str]) -> None:
     block = [f"## {title}", "", f"{stamp}; {machine}", "", *lines, ""]
     print("\n".join(block))
     if not RESULTS.exists():
-        RESULTS.write_text("# Benchmark results\n\nAppended by the scripts in bench/.\n\n")
+        RESULTS.write_text("# Benchmark results\n\n## Log\n\n")
     with RESULTS.open("a") as out:
         out.write("\n".join(block) + "\n")

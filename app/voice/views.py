@@ -100,11 +100,28 @@ def incoming():
 def _greeting_menu(text: str, query: str | None = None):
     """The greeting's menu, then each other language's key, said in that language."""
     menu_url, wait_url = urls.public(urls.MENU), urls.public(urls.WAIT)
-    others = []
-    for key, code in i18n.choices():
-        with i18n.speaking(code):
-            others.append((prompts.LANGUAGE_CHOICE.format(key=key), code))
-    return twiml.menu(text, menu_url, fallthrough=wait_url, query=query, also=tuple(others))
+    return twiml.menu(text, menu_url, fallthrough=wait_url, query=query, also=_other_languages())
+
+
+_OTHERS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[tuple[str, str], ...]] = {}
+
+
+def _other_languages() -> tuple[tuple[str, str], ...]:
+    """Each other language's key, said in that language: (text, code) pairs.
+
+    Built once per process for each language and set of languages offered (the catalogs do
+    not change while it runs): switching locale to say each costs more than the rest of the
+    greeting's TwiML.
+    """
+    here, offered = i18n.current(), tuple(i18n.choices())
+    found = _OTHERS.get((here, offered))
+    if found is None:
+        others = []
+        for key, code in offered:
+            with i18n.speaking(code):
+                others.append((str(prompts.LANGUAGE_CHOICE.format(key=key)), code))
+        found = _OTHERS[(here, offered)] = tuple(others)
+    return found
 
 
 @bp.post("/menu")

@@ -45,6 +45,24 @@ def test_the_default_number_greets_in_english_and_offers_german_in_german(twilio
     assert said[1] == ("de-DE", "Polly.Vicki-Neural", "Für Deutsch drücken Sie die 9.")
 
 
+def test_greetings_in_turn_each_offer_the_other_language_in_its_own_words(twilio, app):
+    # The offers are built once per process and language: a German greeting after an
+    # English one (and back) must not reuse the other's.
+    _german_line(app)
+    offers = []
+    for to in (None, DE_LINE, None, DE_LINE):
+        form = call_form(CALLER, **({"To": to} if to else {}))
+        offers.append(_says(twiml(twilio.post("/twilio/voice", form)))[1])
+    english = ("de-DE", "Polly.Vicki-Neural", "Für Deutsch drücken Sie die 9.")
+    german = ("en-US", "Polly.Joanna-Neural", "For English, press 9.")
+    assert offers == [english, german, english, german]
+
+
+def test_a_line_offering_one_language_offers_no_other(twilio, app):
+    app.config["LANGUAGES"] = ["en"]
+    assert len(_says(twiml(twilio.post("/twilio/voice", call_form(CALLER))))) == 1
+
+
 def test_a_configured_voice_is_the_one_spoken(twilio, app):
     app.config["VOICES"] = {"de": "Polly.Daniel-Neural"}
     said = _says(twiml(twilio.post("/twilio/voice", call_form(CALLER))))
