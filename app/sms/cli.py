@@ -22,7 +22,7 @@ def count() -> None:
 
 @sms_cli.command("rotate-keys")
 def rotate_keys() -> None:
-    """Re-encrypt every stored number (subscribers, listeners) with the first key in NUMBER_ENCRYPTION_KEY."""
+    """Re-encrypt every kept number (subscribers, listeners) with NUMBER_ENCRYPTION_KEY's first."""
     rotated = 0
     for subscriber in db.session.scalars(
         select(Subscriber).where(Subscriber.number_encrypted.is_not(None))
