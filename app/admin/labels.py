@@ -21,7 +21,11 @@ OUTCOME_LABELS = {
     Outcome.REMINDERS: "Asked for reminders",
     Outcome.CALLBACK_ASKED: "Asked for a call-back",
 }
-MODE_LABELS = {CallMode.PAIRING: "Pairing", CallMode.FUSING: "Fusing Hour"}
+MODE_LABELS = {
+    CallMode.PAIRING: "Pairing",
+    CallMode.FUSING: "Fusing Hour",
+    CallMode.LISTENER: "Volunteer listener",
+}
 IN_PROGRESS = "In progress"
 
 SUBSCRIBER_STATUS_LABELS = {
@@ -57,7 +61,7 @@ STEP_LABELS = {
     Step.CALLBACK: "Call-back: answered with 1",
     Step.LISTENER_CLAIMED: "A volunteer listener is being called for them",
     Step.LISTENER_JOINED: "A volunteer listener took the call",
-    Step.LISTENER: "Volunteer listener's call: answered with 1",
+    Step.LISTENER: "A volunteer listener, answered with 1 to take a waiting caller",
     Step.URGENT_HELP: "Asked for urgent help",
     Step.URGENT_DIALLED: "Connected to the crisis service",
     Step.ENDED: "Call ended",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 
 from app import i18n
 from app.admin import bp
@@ -11,6 +11,8 @@ from app.admin.forms import ActionForm, ListenerForm
 from app.db import db
 from app.listeners import roster
 from app.listeners.models import Listener
+
+CHANGES = {"pause": "paused", "resume": "resumed", "remove": "removed"}  # what -> done
 
 
 def _form() -> ListenerForm:
@@ -51,9 +53,11 @@ def add_listener():
     return redirect(url_for("admin.listeners"))
 
 
-@bp.post("/listeners/<int:listener_id>/<any(pause, resume, remove):what>")
+@bp.post("/listeners/<int:listener_id>/<what>")
 def change_listener(listener_id: int, what: str):
     """Pause, resume or remove a listener."""
+    if what not in CHANGES:
+        abort(404)
     if not ActionForm().validate_on_submit():
         flash("The form expired; please try again.", "error")
         return redirect(url_for("admin.listeners"))
@@ -64,7 +68,7 @@ def change_listener(listener_id: int, what: str):
         db.session.delete(listener)
     else:
         roster.set_paused(listener, what == "pause")
-    audit(f"listener_{'removed' if what == 'remove' else what + 'd'}", target=listener_id)
+    audit(f"listener_{CHANGES[what]}", target=listener_id)
     db.session.commit()
-    flash(f"Listener {listener.alias} {'removed' if what == 'remove' else what + 'd'}.")
+    flash(f"Listener {listener.alias} {CHANGES[what]}.")
     return redirect(url_for("admin.listeners"))

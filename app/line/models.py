@@ -81,6 +81,7 @@ class CallMode(StrEnum):
 
     PAIRING = "pairing"
     FUSING = "fusing"
+    LISTENER = "listener"  # a volunteer listener's call, placed by the line, answered with 1
 
 
 def waited(started: datetime | None, ended: datetime | None, earlier: float | None) -> float | None:

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, request
 from app import i18n, prompts, urls
 from app.db import db
 from app.line import calls, pairing, purges
-from app.line.models import Call, RecordKind, Step
+from app.line.models import Call, CallMode, RecordKind, Step
 from app.listeners import offers
 from app.listeners.models import ListenerOffer, OfferState
 from app.settings import settings
@@ -68,6 +68,7 @@ def choice():
         offers.close(offer, OfferState.DECLINED)
         return twiml.say_and_hang_up(prompts.LISTENER_PASSED)
     call = calls.current(gathered.call_sid, request.form.get("To"), language=i18n.current())
+    call.mode = CallMode.LISTENER  # the call log shows it as a listener's
     calls.record(call, Step.LISTENER, str(offer.id))
     db.session.commit()
     seat = pairing.join_waiting(call, offer.waiting_call_id) if offer.waiting_call_id else None

@@ -323,7 +323,10 @@ def test_the_admin_in_german(german_admin, seeded):
     page.wait_for_selector("h1:has-text('Zustand der Leitung')")
     assert page.get_attribute("html", "lang") == "de"
     nav = page.locator("nav.nav a").all_inner_texts()
-    assert nav == ["Zustand der Leitung", "Anrufe", "Sicherheit", "Fusing Hour", "Mitglieder"] + [
+    assert nav == ["Zustand der Leitung", "Anrufe", "Sicherheit", "Fusing Hour"] + [
+        "Dringende Hilfe",
+        "Zuhörer",
+        "Mitglieder",
         "Abonnenten",
         "Protokoll",
     ]

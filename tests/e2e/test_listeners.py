@@ -72,6 +72,7 @@ def test_a_listener_who_presses_1_joins_the_waiting_callers_room(line):
     assert caller.outcome == "paired"
     listener_call, steps = _call(line, phone.sid)
     assert Step.LISTENER in steps and listener_call.outcome == "paired"
+    assert listener_call.mode == "listener" and caller.mode == "pairing"
     with line.app.app_context():  # the listener is not called again within the rest
         rested = db.session.scalar(select(Listener))
         assert rested.last_called_at is not None
