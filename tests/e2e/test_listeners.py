@@ -5,6 +5,7 @@ Listeners pause and resume themselves by text."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.db import db
@@ -12,7 +13,7 @@ from app.line.models import Call, Step
 from app.listeners import roster
 from app.listeners.models import Listener, ListenerOffer
 from tests.support import drain, eventually
-from twin import Callee
+from twin import Callee, Pickup
 
 # The caller waits one second before a listener is called, and times out at two (the
 # timeout waits while a listener's phone rings).
@@ -117,6 +118,26 @@ def test_two_listeners_in_a_row_decline_then_the_normal_timeout(line):
     assert line.twin.calls_to("+15550100165") == []
     assert all(_rooms_with(line, phone.sid) == [] for phone in phones)
     assert {frozenset(r) for r in _rooms_with(line, alice.sid)} == {frozenset({alice.sid})}
+
+
+@pytest.mark.parametrize(
+    ("callee", "state"),
+    [(Callee(Pickup.MACHINE), "machine"), (Callee(Pickup.NO_ANSWER), "no-answer")],
+    ids=["machine", "no-answer"],
+)
+def test_a_machine_or_no_answer_has_the_next_listener_tried(line, callee, state):
+    # The twin keeps a whole module's calls: each run has numbers of its own.
+    end = "7" if state == "machine" else "8"
+    first, second, waiter = f"+1555010019{end}", f"+1555010018{end}", f"+44770090018{end}"
+    _enlist(line, "Dee", first, callee)
+    alice = _wait(line, waiter)
+    missed = line.twin.wait_for(lambda: line.twin.calls_to(first), timeout=10)[0]
+    _enlist(line, "Eli", second, TAKES)  # on the roster once the first is being rung
+    phone = line.twin.wait_for(lambda: line.twin.calls_to(second), timeout=15)[0]
+    assert phone.wait_until_in_conference(timeout=10) == alice.conference
+    assert missed.heard == [] and _rooms_with(line, missed.sid) == []
+    assert [o.state for o in _offers(line)] == [state, "taken"]
+    phone.hang_up()
 
 
 def test_a_listener_pauses_and_resumes_by_text(line):
