@@ -92,9 +92,7 @@ def test_a_listener_who_reported_the_caller_is_not_called_and_the_rest_ends(app)
         db.session.commit()
         assert offers.claim_for(call) is None
         other = _waiting("e" * 64)
-        db.session.execute(
-            update(Listener).values(last_called_at=utcnow() - timedelta(minutes=31))
-        )
+        db.session.execute(update(Listener).values(last_called_at=utcnow() - timedelta(minutes=31)))
         db.session.commit()
         assert offers.claim_for(other) is not None  # rested long enough
 
