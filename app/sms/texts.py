@@ -30,7 +30,6 @@ LISTENER_PAUSED = _(
 LISTENER_RESUMED = _(
     "Mindfuse: you are a listener again; the line may call you in your hours. Reply PAUSE to pause."
 )
-LISTENER_HELP = _("Mindfuse listeners: reply PAUSE to stop the line calling you, RESUME to resume.")
 PAYMENT_LINK = _("Mindfuse: membership is 4 euros a month. Join here: {link} Reply STOP to stop.")
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
