@@ -66,7 +66,9 @@ def test_a_listener_who_presses_1_joins_the_waiting_callers_room(line):
     phone.wait_until_heard("a caller is waiting")
     assert phone.wait_until_in_conference(timeout=10) == alice.conference
     assert sorted(line.twin.conferences()[alice.conference]) == sorted([alice.sid, phone.sid])
-    assert line.twin.calls[phone.sid].answered_by == "human"
+    placed = line.twin.calls[phone.sid]
+    assert placed.answered_by == "human"
+    assert placed.from_ == line.twin.phone_number  # the line's number, never the caller's
     assert eventually(lambda: [o.state for o in _offers(line)] == ["taken"])
     caller, steps = _call(line, alice.sid)
     assert Step.LISTENER_CLAIMED in steps and Step.LISTENER_JOINED in steps
