@@ -28,7 +28,7 @@ catalogs: install
 	$(BIN)/pybabel extract -F babel.cfg $(KEYWORDS) --no-location --sort-output \
 	  --project=Mindfuse --copyright-holder=Mindfuse -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations \
-	  --width=100 --no-fuzzy-matching
+	  --width=100 --no-fuzzy-matching  # the template has no locations, so neither do catalogs
 	$(MAKE) install
 
 migrate: install

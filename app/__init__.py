@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.infra import redis, request_limits
     from app.sms.views import bp as sms
     from app.voice.callback_views import bp as callback
+    from app.voice.listener_views import bp as listener
     from app.voice.urgent_views import bp as urgent
     from app.voice.views import bp as voice
 
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
     app.register_blueprint(voice)
     app.register_blueprint(callback)
+    app.register_blueprint(listener)
     app.register_blueprint(urgent)
     app.register_blueprint(fusing)
     app.register_blueprint(sms)

@@ -111,6 +111,14 @@ PURGE = Job("workers.purges.purge")
 PLACE_CALLBACK = Job("workers.callbacks.place_callback")
 """A waiting caller claimed a call-back request: ring its requester (by request id)."""
 
+# Volunteer listeners
+
+OFFER_LISTENER = Job("workers.listeners.offer_listener")
+"""LISTENER_AFTER_SECONDS into a wait with no peer: claim an available listener for it."""
+
+PLACE_LISTENER_CALL = Job("workers.listeners.place_listener_call")
+"""A listener was claimed for a waiting caller: ring them (by offer id)."""
+
 # Membership and texts
 
 SEND_PAYMENT_LINK = Job("workers.billing.send_payment_link")

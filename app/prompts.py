@@ -61,6 +61,16 @@ CALLBACK_CONNECTING = _("Connecting you now. Say hello.")
 CALLBACK_PARTNER_LEFT = _(
     "The person who was waiting has just been connected elsewhere. Let's find you someone else."
 )
+LISTENER_PROMPT = _(
+    "This is Mindfuse. A caller is waiting and nobody else is free. "
+    "Press 1 to take the call, or hang up to let it pass."
+)
+LISTENER_CONNECTING = _("Connecting you to the caller now. Thank you for listening.")
+LISTENER_CALLER_GONE = _(
+    "The caller is no longer waiting: someone else took the call, or they hung up. "
+    "Thank you. Goodbye."
+)
+LISTENER_PASSED = _("Thank you. We will ask someone else. Goodbye.")
 WHY_ENDED = {
     "time_up": _("Your time together is up. Thank you both for talking."),
     "partner_left": _("The other person has left the conversation."),

@@ -323,6 +323,15 @@ class Settings:
     CALLBACK_RING_SECONDS = Setting(
         int, 25, "how long a call-back rings before it counts as not answered (Twilio's Timeout)"
     )
+    LISTENER_AFTER_SECONDS = Setting(
+        int, 45, "how long a caller waits with no peer before a volunteer listener is called"
+    )
+    LISTENER_REST_MINUTES = Setting(
+        int, 30, "how long after being called a volunteer listener is not called again"
+    )
+    LISTENER_RING_SECONDS = Setting(
+        int, 25, "how long a listener's phone rings before it counts as not answered"
+    )
     CONVERSATION_LIMIT_SECONDS = Setting(int, 1800, "the longest conversation")
     CONVERSATION_WARNING_SECONDS = Setting(
         int, 60, "when, before the limit, both people hear that time is nearly up"

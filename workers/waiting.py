@@ -15,6 +15,7 @@ from app.db import db, utcnow
 from app.infra import redis
 from app.line import calls, languages, pairing, pool
 from app.line.models import Call, CallState, Conversation, Outcome, Step
+from app.listeners import offers
 from app.settings import settings
 from app.telephony import rest
 from app.telephony.webhooks import TERMINAL_STATUSES
@@ -56,11 +57,15 @@ def retries_left() -> bool:
 def expire_wait(call_id: int, token: str) -> str:
     """WAIT_TIMEOUT_SECONDS after a caller started waiting: time them out if still unpaired.
 
-    While a call-back is ringing for them, the timeout waits: the requester may press 1.
+    While a call-back or a listener is ringing for them, the timeout waits: either may
+    press 1.
     """
     if callbacks.calling_for(call_id):
         jobs.EXPIRE_WAIT.enqueue(call_id, token, delay=CALLBACK_PATIENCE)
         return "call-back ringing"
+    if offers.ringing_for(call_id):  # a listener may press 1
+        jobs.EXPIRE_WAIT.enqueue(call_id, token, delay=CALLBACK_PATIENCE)
+        return "listener ringing"
     _not_before_timeout(call_id)
     pairing.expire_wait(call_id, token)
     call = db.session.get(Call, call_id)

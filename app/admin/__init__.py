@@ -20,7 +20,7 @@ bp = Blueprint(
 csrf = CSRFProtect()
 login_manager = LoginManager()
 # Twilio (and payment provider) webhooks carry no CSRF token: they keep their signature checks.
-WEBHOOK_BLUEPRINTS = ("voice", "callback", "urgent", "fusing", "sms", "payments")
+WEBHOOK_BLUEPRINTS = ("voice", "callback", "listener", "urgent", "fusing", "sms", "payments")
 
 
 def _csrf_check() -> None:

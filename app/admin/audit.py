@@ -33,6 +33,10 @@ LABELS = {
     "membership_revoked": _l("Membership revoked"),
     "crisis_service_saved": _l("Crisis service saved"),
     "crisis_service_removed": _l("Crisis service removed"),
+    "listener_added": _l("Listener added"),
+    "listener_paused": _l("Listener paused"),
+    "listener_resumed": _l("Listener resumed"),
+    "listener_removed": _l("Listener removed"),
 }
 
 

@@ -14,6 +14,7 @@ from wtforms import (
     PasswordField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TimeField,
 )
@@ -144,3 +145,29 @@ class CrisisServiceForm(FlaskForm):
         ],
     )
     checked = BooleanField(_l("Checked: this service and number are right for going live"))
+
+
+class ListenerForm(FlaskForm):
+    """A volunteer listener: alias, number, languages, zone and weekly hours."""
+
+    alias = StringField(
+        _l("Alias (what the admin sees)"), validators=[DataRequired(), Length(max=60)]
+    )
+    number = StringField(
+        _l("Phone number (E.164; kept encrypted)"),
+        validators=[
+            DataRequired(),
+            Regexp(r"^\+[1-9]\d{6,14}$", message=_l("E.164, e.g. +15550100.")),
+        ],
+    )
+    languages = SelectMultipleField(_l("Languages spoken"), validators=[DataRequired()])
+    time_zone = StringField(_l("Time zone (IANA)"), validators=[DataRequired(), Length(max=64)])
+    hours = StringField(
+        _l("Weekly hours, in that zone (e.g. mon-fri 18:00-22:00, sun 09:00-12:00)"),
+        validators=[DataRequired(), Length(max=500)],
+    )
+
+    def validate_time_zone(self, field) -> None:
+        """An IANA zone name."""
+        if field.data not in available_timezones():
+            raise ValidationError(_l("Not a time zone, e.g. Europe/Berlin."))

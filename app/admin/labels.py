@@ -25,7 +25,11 @@ OUTCOME_LABELS = {
     Outcome.REMINDERS: _l("Asked for reminders"),
     Outcome.CALLBACK_ASKED: _l("Asked for a call-back"),
 }
-MODE_LABELS = {CallMode.PAIRING: _l("Pairing"), CallMode.FUSING: _l("Fusing Hour")}
+MODE_LABELS = {
+    CallMode.PAIRING: _l("Pairing"),
+    CallMode.FUSING: _l("Fusing Hour"),
+    CallMode.LISTENER: _l("Volunteer listener"),
+}
 IN_PROGRESS = _l("In progress")
 
 SUBSCRIBER_STATUS_LABELS = {
@@ -59,6 +63,9 @@ STEP_LABELS = {
     Step.PAYMENT_LINK: _l("Payment link sent by text"),
     Step.CALLBACK_CLAIMED: _l("Someone who asked for a call-back is being called for them"),
     Step.CALLBACK: _l("Call-back: answered with 1"),
+    Step.LISTENER_CLAIMED: _l("A volunteer listener is being called for them"),
+    Step.LISTENER_JOINED: _l("A volunteer listener took the call"),
+    Step.LISTENER: _l("A volunteer listener, answered with 1 to take a waiting caller"),
     Step.URGENT_HELP: _l("Asked for urgent help"),
     Step.URGENT_DIALLED: _l("Connected to the crisis service"),
     Step.ENDED: _l("Call ended"),

@@ -14,6 +14,7 @@ from app.admin import (  # noqa: F401 - imported for their routes
     calls,
     dashboard,
     languages,
+    listeners,
     membership,
     params,
     safety,

@@ -65,6 +65,9 @@ class Step(StrEnum):
     PAYMENT_LINK = "payment_link"  # the payment link is on its way by text
     CALLBACK_CLAIMED = "callback_claimed"  # a waiting caller for whom a requester is rung
     CALLBACK = "callback"  # this call is a call-back, answered with 1
+    LISTENER_CLAIMED = "listener_claimed"  # a waiting caller for whom a listener is rung
+    LISTENER_JOINED = "listener_joined"  # a volunteer listener took this waiting caller
+    LISTENER = "listener"  # this call is a volunteer listener's, answered with 1
     URGENT_HELP = "urgent_help"  # asked for urgent help (detail: which menu)
     URGENT_DIALLED = "urgent_dialled"  # connected to the crisis service
     ENDED = "ended"
@@ -78,6 +81,7 @@ class CallMode(StrEnum):
 
     PAIRING = "pairing"
     FUSING = "fusing"
+    LISTENER = "listener"  # a volunteer listener's call, placed by the line, answered with 1
 
 
 def waited(started: datetime | None, ended: datetime | None, earlier: float | None) -> float | None:

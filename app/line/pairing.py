@@ -84,6 +84,12 @@ def start_waiting(call: Call) -> Seat | None:
                 delay=settings.WAIT_TIMEOUT_SECONDS,
                 job_id=f"expire-{token}",
             )
+            jobs.OFFER_LISTENER.enqueue(
+                call.id,
+                token,
+                delay=settings.LISTENER_AFTER_SECONDS,
+                job_id=f"listener-{token}",
+            )
             return Seat(room, False)
         claimed = _claim(call, placement.partner_call_id, placement.room, own)
         if claimed is not False:

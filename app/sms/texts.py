@@ -24,12 +24,24 @@ CALLBACK_MISSED = _(
     "Mindfuse: we called you back when someone was free, but could not reach you. "
     "Call us again any time. Reply STOP to stop."
 )
+LISTENER_PAUSED = _(
+    "Mindfuse: you are paused as a listener; the line will not call you. Reply RESUME to resume."
+)
+LISTENER_RESUMED = _(
+    "Mindfuse: you are a listener again; the line may call you in your hours. Reply PAUSE to pause."
+)
 PAYMENT_LINK = _("Mindfuse: membership is 4 euros a month. Join here: {link} Reply STOP to stop.")
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 START_WORDS = {"START", "UNSTOP", "YES"}
 HELP_WORDS = {"HELP", "INFO"}
 JOIN_WORDS = {"JOIN", "REMIND"}
+LISTENER_WORDS = {"PAUSE": "pause", "RESUME": "resume"}  # from a roster number only
+
+
+def listener_keyword(body: str) -> str:
+    """'pause' or 'resume' when a text is one of a listener's keywords, else ''."""
+    return LISTENER_WORDS.get(body.strip().strip(".!").upper(), "")
 
 
 def keyword(body: str) -> str:

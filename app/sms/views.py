@@ -7,8 +7,10 @@ import logging
 from flask import Blueprint, request
 
 from app import i18n, identity_keys
+from app.db import db
 from app.line import purges
 from app.line.models import RecordKind
+from app.listeners import roster
 from app.settings import settings
 from app.sms import outbox, subscribers, texts
 from app.telephony import twiml
@@ -35,6 +37,10 @@ def incoming():
     answered = text.answered_by_twilio  # Twilio has replied to this keyword: only record it
     if caller.withheld:
         return _answer(text, None if answered else texts.WITHHELD)
+    if not answered and (word := texts.listener_keyword(text.body)):
+        listener = roster.by_identity(caller.identity)
+        if listener is not None:  # a listener's PAUSE or RESUME, before subscriber keywords
+            return _answer(text, _listener_said(listener, word))
     reply = _act(answered or texts.keyword(text.body), text, caller.identity, answered)
     if answered or subscribers.opted_out(caller.identity):  # Twilio refuses texts to them
         reply = None
@@ -54,6 +60,14 @@ def _act(word: str, text: InboundText, identity: str, answered: OptOut | None) -
     if word == "help":
         return texts.HELP.format(line=settings.TWILIO_PHONE_NUMBER)
     return texts.UNKNOWN if subscribers.first_unknown_text_today(identity) else None
+
+
+def _listener_said(listener, word: str) -> str:
+    """Pause or resume the listener texting; the answer, in their first language."""
+    roster.set_paused(listener, word == "pause")
+    db.session.commit()
+    i18n.use(listener.language_codes[0] if listener.language_codes else None)
+    return str(texts.LISTENER_PAUSED if listener.paused else texts.LISTENER_RESUMED)
 
 
 def _answer(text: InboundText, reply: str | None):

@@ -317,6 +317,7 @@ def test_the_admin_in_german(german_admin, seeded):
     nav = page.locator("nav.nav a").all_inner_texts()
     assert nav == ["Zustand der Leitung", "Anrufe", "Sicherheit", "Fusing Hour"] + [
         "Dringende Hilfe",
+        "Zuhörer",
         "Mitglieder",
         "Abonnenten",
         "Protokoll",

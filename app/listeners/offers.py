@@ -1,0 +1,152 @@
+"""Offering a waiting caller to a volunteer listener: claim one atomically, ring them, and
+on anything but their 1 try the next; with nobody left, the caller waits on as usual."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from app import jobs
+from app.db import db, utcnow
+from app.line import safety
+from app.line.calls import record
+from app.line.models import Call, CallState, Step
+from app.listeners import hours
+from app.listeners.models import Listener, ListenerOffer, OfferState
+from app.settings import settings
+
+log = logging.getLogger(__name__)
+LOST_AFTER = timedelta(minutes=2)  # past its ring time, a ringing offer no news came of
+ENDED_AS = {"busy": OfferState.BUSY, "failed": OfferState.FAILED}
+
+
+def by_id(offer_id: int) -> ListenerOffer | None:
+    """The offer with this id."""
+    return db.session.get(ListenerOffer, offer_id)
+
+
+def ringing_for(call_id: int) -> bool:
+    """Whether a listener's phone is ringing for this waiting call now."""
+    since = utcnow() - timedelta(seconds=settings.LISTENER_RING_SECONDS) - LOST_AFTER
+    found = db.session.scalar(
+        select(ListenerOffer.id).where(
+            ListenerOffer.waiting_call_id == call_id,
+            ListenerOffer.state == OfferState.RINGING,
+            ListenerOffer.started_at > since,
+        )
+    )
+    return found is not None
+
+
+def _candidates(call: Call) -> list[Listener]:
+    """Listeners who may take this caller now, least recently called first."""
+    now = utcnow()
+    rested = now - timedelta(minutes=settings.LISTENER_REST_MINUTES)
+    tried = select(ListenerOffer.listener_id).where(ListenerOffer.wait_token == call.wait_token)
+    rows = db.session.scalars(
+        select(Listener)
+        .where(
+            Listener.paused.is_(False),
+            or_(Listener.last_called_at.is_(None), Listener.last_called_at <= rested),
+            Listener.identity.notin_(safety.excluded_partners(call.identity)),
+            Listener.id.notin_(tried),
+        )
+        .order_by(Listener.last_called_at.asc().nulls_first(), Listener.id)
+    ).all()
+    return [
+        listener
+        for listener in rows
+        if call.language in listener.language_codes
+        and hours.available(listener.hours, listener.time_zone, now)
+        and not safety.is_blocked(listener.identity)
+    ]
+
+
+def claim_for(call: Call) -> ListenerOffer | None:
+    """Claim an available listener for this waiting caller, atomically, and queue the call
+    to them; None when nobody may take them (or a listener is ringing for them already)."""
+    if call.state != CallState.WAITING or not call.wait_token or ringing_for(call.id):
+        return None
+    now = utcnow()
+    rested = now - timedelta(minutes=settings.LISTENER_REST_MINUTES)
+    for listener in _candidates(call):
+        claimed = db.session.execute(
+            update(Listener)
+            .where(
+                Listener.id == listener.id,
+                Listener.paused.is_(False),
+                or_(Listener.last_called_at.is_(None), Listener.last_called_at <= rested),
+            )
+            .values(last_called_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not claimed:  # another waiting caller took them a moment ago, or they paused
+            continue
+        offer = ListenerOffer(
+            listener_id=listener.id, waiting_call_id=call.id, wait_token=call.wait_token
+        )
+        db.session.add(offer)
+        db.session.flush()
+        record(call, Step.LISTENER_CLAIMED, str(offer.id))
+        db.session.commit()
+        jobs.PLACE_LISTENER_CALL.enqueue(offer.id)
+        return offer
+    db.session.commit()
+    return None
+
+
+def placed(offer: ListenerOffer, sid: str) -> None:
+    """Twilio took the call to the listener: note its sid. Commits."""
+    db.session.execute(
+        update(ListenerOffer)
+        .where(ListenerOffer.id == offer.id, ListenerOffer.call_sid.is_(None))
+        .values(call_sid=sid)
+    )
+    db.session.commit()
+
+
+def answering(offer: ListenerOffer, sid: str) -> bool:
+    """Whether this call is the offer's, and the offer is still ringing."""
+    if offer.state != OfferState.RINGING:
+        return False
+    if offer.call_sid is None:  # Twilio answered before the placing job noted the sid
+        placed(offer, sid)
+        db.session.refresh(offer)
+    return offer.call_sid == sid
+
+
+def close(offer: ListenerOffer, to: OfferState, try_next: bool = True) -> bool:
+    """Close a ringing offer; for anything but TAKEN the next listener is tried for the
+    caller still waiting. Commits; False if it was closed already."""
+    moved = db.session.execute(
+        update(ListenerOffer)
+        .where(ListenerOffer.id == offer.id, ListenerOffer.state == OfferState.RINGING)
+        .values(state=to, closed_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    db.session.commit()
+    if not moved:
+        return False
+    waiting = db.session.get(Call, offer.waiting_call_id) if offer.waiting_call_id else None
+    if try_next and to != OfferState.TAKEN and waiting is not None:
+        db.session.refresh(waiting)
+        if waiting.state == CallState.WAITING and waiting.wait_token == offer.wait_token:
+            claim_for(waiting)
+    return True
+
+
+def ended(offer: ListenerOffer, sid: str, status: str) -> None:
+    """The listener's call ended before any 1: what came of it, and the next listener."""
+    if offer.state != OfferState.RINGING or offer.call_sid not in (None, sid):
+        return
+    state = ENDED_AS.get(status, OfferState.NO_ANSWER)
+    if status == "completed":  # answered, and hung up without pressing 1
+        state = OfferState.DECLINED
+    close(offer, state)
+
+
+def listener_of(offer: ListenerOffer) -> Listener:
+    """The listener the offer rings."""
+    return db.session.get(Listener, offer.listener_id)

@@ -1,0 +1,69 @@
+"""The roster the admin keeps: add, pause, resume, remove; a listener found by their number."""
+
+from __future__ import annotations
+
+import phonenumbers
+from sqlalchemy import select
+
+from app import i18n, identity_keys
+from app.db import db
+from app.identity import parse_e164
+from app.infra.crypto import decrypt, encrypt
+from app.listeners import hours
+from app.listeners.models import Listener
+
+
+def add(alias: str, number: str, languages: list[str], zone: str, weekly: str) -> Listener:
+    """Put a listener on the roster (number encrypted); ValueError says what is wrong."""
+    parsed = parse_e164(number)
+    if parsed is None:
+        raise ValueError("not a valid phone number")
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    caller = identity_keys.caller(e164, "roster")
+    if by_identity(caller.identity) is not None:
+        raise ValueError("this number is on the roster already")
+    unknown = [code for code in languages if code not in i18n.LANGUAGES]
+    if unknown or not languages:
+        raise ValueError("languages: choose at least one the line speaks")
+    hours.zone(zone)
+    hours.parse(weekly)
+    listener = Listener(
+        alias=alias.strip(),
+        identity=caller.identity,
+        number_encrypted=encrypt(e164),
+        masked_number=caller.masked,
+        languages=",".join(languages),
+        time_zone=zone,
+        hours=weekly.strip(),
+    )
+    db.session.add(listener)
+    return listener
+
+
+def by_identity(identity: str) -> Listener | None:
+    """The listener with this caller identity (in any of its forms)."""
+    forms = identity_keys.forms(identity)
+    return db.session.scalar(select(Listener).where(Listener.identity.in_(forms)))
+
+
+def by_number(raw: str | None, sid: str) -> Listener | None:
+    """The listener texting or calling from this number, if it is on the roster."""
+    caller = identity_keys.caller(raw, sid)
+    return None if caller.withheld else by_identity(caller.identity)
+
+
+def number_of(listener: Listener) -> str:
+    """The listener's number, decrypted for the one call that uses it."""
+    return decrypt(listener.number_encrypted)
+
+
+def everyone() -> list[Listener]:
+    """The whole roster, by alias."""
+    return list(db.session.scalars(select(Listener).order_by(Listener.alias, Listener.id)))
+
+
+def set_paused(listener: Listener, paused: bool) -> bool:
+    """Pause or resume a listener (not committed); whether that changed anything."""
+    changed = listener.paused != paused
+    listener.paused = paused
+    return changed

@@ -1,0 +1,132 @@
+"""Who is offered a waiting caller: a listener in their hours, not paused, rested, speaking
+the caller's language, with no report either way; one listener is claimed once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from app.db import db, utcnow
+from app.line.models import Call, CallState, Report
+from app.listeners import offers, roster
+from app.listeners.models import Listener, ListenerOffer
+from tests.support import together
+
+ALWAYS = "mon-sun 00:00-24:00"
+LISTENER = "+15550100181"
+
+
+def _waiting(identity: str, language: str = "en") -> Call:
+    call = Call(
+        sid="CA" + identity[:32].ljust(32, "0"),
+        identity=identity,
+        masked_number="+44 ••• •••• 00",
+        state=CallState.WAITING,
+        wait_token=identity[:16],
+        room="room-" + identity[:10],
+        language=language,
+        wait_started_at=utcnow(),
+    )
+    db.session.add(call)
+    db.session.commit()
+    return call
+
+
+def _enlist(number: str = LISTENER, languages=("en",), weekly: str = ALWAYS) -> Listener:
+    listener = roster.add("Robin", number, list(languages), "Europe/Berlin", weekly)
+    db.session.commit()
+    return listener
+
+
+def _closed_now() -> str:
+    """Hours that exclude this moment in Berlin: one hour, twelve hours from now."""
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    later = (utcnow() + timedelta(hours=12)).astimezone(ZoneInfo("Europe/Berlin"))
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[later.weekday()]
+    return f"{day} {later.hour:02d}:00-{later.hour:02d}:59"
+
+
+def test_an_available_listener_is_claimed_and_rested(app):
+    with app.app_context():
+        listener = _enlist()
+        call = _waiting("a" * 64)
+        offer = offers.claim_for(call)
+        assert offer is not None and offer.listener_id == listener.id
+        assert offers.ringing_for(call.id)
+        assert offers.claim_for(call) is None  # one rings already
+        db.session.refresh(listener)
+        assert listener.last_called_at is not None
+        other = _waiting("b" * 64)
+        assert offers.claim_for(other) is None  # rested, though free
+
+
+@pytest.mark.parametrize(
+    "why", ["paused", "outside their hours", "another language", "rested", "reported"]
+)
+def test_a_listener_who_may_not_take_the_caller_is_not_called(app, why):
+    with app.app_context():
+        listener = _enlist(
+            languages=("de",) if why == "another language" else ("en",),
+            weekly=_closed_now() if why == "outside their hours" else ALWAYS,
+        )
+        listener.paused = why == "paused"
+        if why == "rested":
+            listener.last_called_at = utcnow() - timedelta(minutes=29)
+        call = _waiting("c" * 64)
+        if why == "reported":
+            db.session.add(Report(reporter=call.identity, reported=listener.identity))
+        db.session.commit()
+        assert offers.claim_for(call) is None
+        assert db.session.scalars(select(ListenerOffer)).all() == []
+
+
+def test_a_listener_who_reported_the_caller_is_not_called_and_the_rest_ends(app):
+    with app.app_context():
+        listener = _enlist()
+        call = _waiting("d" * 64)
+        db.session.add(Report(reporter=listener.identity, reported=call.identity))
+        db.session.commit()
+        assert offers.claim_for(call) is None
+        other = _waiting("e" * 64)
+        db.session.execute(update(Listener).values(last_called_at=utcnow() - timedelta(minutes=31)))
+        db.session.commit()
+        assert offers.claim_for(other) is not None  # rested long enough
+
+
+def test_a_listener_who_passes_has_the_next_tried_and_is_not_tried_twice(app):
+    with app.app_context():
+        app.config["LISTENER_REST_MINUTES"] = 0
+        first = _enlist()
+        second = _enlist("+15550100182")
+        call = _waiting("f" * 64)
+        offer = offers.claim_for(call)
+        assert offers.close(offer, "declined")
+        tried = [o.listener_id for o in db.session.scalars(select(ListenerOffer))]
+        assert sorted(tried) == sorted([first.id, second.id])
+        latest = db.session.scalars(select(ListenerOffer).order_by(ListenerOffer.id)).all()[-1]
+        offers.close(latest, "no-answer")
+        assert len(db.session.scalars(select(ListenerOffer)).all()) == 2  # nobody left
+
+
+def test_two_callers_at_once_claim_one_listener_once(app):
+    with app.app_context():
+        _enlist()
+        ids = [_waiting(f"{i}" * 64).id for i in (1, 2)]
+    claims, lock = [], threading.Lock()
+
+    def claim() -> None:
+        with lock:
+            mine = ids.pop()
+        won = offers.claim_for(db.session.get(Call, mine))
+        with lock:
+            claims.append(won is not None)
+        db.session.remove()
+
+    together(2, claim, app.app_context)
+    assert sorted(claims) == [False, True]
+    with app.app_context():
+        assert len(db.session.scalars(select(ListenerOffer)).all()) == 1
