@@ -15,7 +15,7 @@ from app import identity_keys, jobs
 from app.callbacks.models import CallbackRequest, CallbackState, DropReason
 from app.db import db, utcnow
 from app.identity import parse_e164
-from app.line import safety
+from app.line import ringing, safety
 from app.line.calls import record
 from app.line.models import Call, CallState, Step
 from app.settings import settings
@@ -157,22 +157,12 @@ def claim_for(call: Call) -> CallbackRequest | None:
 
 def placed(wanted: CallbackRequest, sid: str) -> None:
     """Twilio took the call to the requester: note its sid. Commits."""
-    db.session.execute(
-        update(CallbackRequest)
-        .where(CallbackRequest.id == wanted.id, CallbackRequest.call_sid.is_(None))
-        .values(call_sid=sid)
-    )
-    db.session.commit()
+    ringing.note_call_sid(wanted, sid)
 
 
 def answering(wanted: CallbackRequest, sid: str) -> bool:
     """Whether this call is the request's call-back, and the request is still ringing."""
-    if wanted.state != CallbackState.CALLING:
-        return False
-    if wanted.call_sid is None:  # Twilio answered before the placing job noted the sid
-        placed(wanted, sid)
-        db.session.refresh(wanted)
-    return wanted.call_sid == sid
+    return ringing.is_its_call(wanted, CallbackState.CALLING, sid)
 
 
 def connected(wanted: CallbackRequest) -> bool:

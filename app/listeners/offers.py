@@ -10,7 +10,7 @@ from sqlalchemy import or_, select, update
 
 from app import jobs
 from app.db import db, utcnow
-from app.line import safety
+from app.line import ringing, safety
 from app.line.calls import record
 from app.line.models import Call, CallState, Step
 from app.listeners import hours
@@ -99,22 +99,12 @@ def claim_for(call: Call) -> ListenerOffer | None:
 
 def placed(offer: ListenerOffer, sid: str) -> None:
     """Twilio took the call to the listener: note its sid. Commits."""
-    db.session.execute(
-        update(ListenerOffer)
-        .where(ListenerOffer.id == offer.id, ListenerOffer.call_sid.is_(None))
-        .values(call_sid=sid)
-    )
-    db.session.commit()
+    ringing.note_call_sid(offer, sid)
 
 
 def answering(offer: ListenerOffer, sid: str) -> bool:
     """Whether this call is the offer's, and the offer is still ringing."""
-    if offer.state != OfferState.RINGING:
-        return False
-    if offer.call_sid is None:  # Twilio answered before the placing job noted the sid
-        placed(offer, sid)
-        db.session.refresh(offer)
-    return offer.call_sid == sid
+    return ringing.is_its_call(offer, OfferState.RINGING, sid)
 
 
 def close(offer: ListenerOffer, to: OfferState, try_next: bool = True) -> bool:
