@@ -11,36 +11,52 @@ from app.settings import settings
 from app.telephony import rest
 from workers.waiting import retries_left
 
-PLACING_TTL = 3600  # how long the note that a request's call was handed to Twilio is kept
+PLACING_TTL = 3600  # how long the note that a call was handed to Twilio is kept
+
+
+class Unreachable(Exception):
+    """Twilio refused the call for good (or its retries are used up)."""
+
+
+def ring_once(what: str, row_id: int, number: str, answer: str, status: str, ring: int):
+    """Hand Twilio the line's call for row `row_id` of `what`, once: its sid, or None when
+    another run has already handed it over (a retry after Twilio took the call, its sid not
+    yet noted, must not ring twice). A retryable failure is raised for RQ's backoff."""
+    guard = redis.key(f"{what}-placing", str(row_id))
+    conn = redis.connection()
+    if not conn.set(guard, 1, nx=True, ex=PLACING_TTL):
+        return None
+    try:
+        return rest.place_call(number, answer, status, ring)
+    except rest.TelephonyError as error:
+        conn.delete(guard)
+        if error.retryable and retries_left():
+            raise  # RQ tries again after its backoff
+        raise Unreachable from error
 
 
 def place_callback(request_id: int) -> str:
-    """Ring the requester of a claimed request, once: a retry after Twilio took the call
-    (the sid not yet noted) must not ring them twice."""
+    """Ring the requester of a claimed request, once."""
     wanted = callbacks.by_id(request_id)
     if wanted is None or wanted.state != CallbackState.CALLING:
         return "not calling"
     if wanted.call_sid is not None:
         return "placed"
-    guard = redis.key("callback-placing", str(request_id))
-    conn = redis.connection()
-    if not conn.set(guard, 1, nx=True, ex=PLACING_TTL):
-        return "placed"
     query = f"request={request_id}"
     try:
-        sid = rest.place_call(
+        sid = ring_once(
+            "callback",
+            request_id,
             callbacks.number_of(wanted),
             f"{urls.public(urls.CALLBACK_ANSWER)}?{query}",
             urls.callback(urls.CALLBACK_STATUS, query),
             settings.CALLBACK_RING_SECONDS,
         )
-    except rest.TelephonyError as error:
-        conn.delete(guard)
-        if error.retryable and retries_left():
-            raise  # RQ tries again after its backoff
+    except Unreachable:
         callbacks.drop(wanted, DropReason.UNREACHABLE)
         return "dropped"
-    callbacks.placed(wanted, sid)
+    if sid is not None:
+        callbacks.placed(wanted, sid)
     return "placed"
 
 

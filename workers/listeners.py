@@ -5,15 +5,12 @@ from __future__ import annotations
 from app import i18n, jobs, urls
 from app.callbacks import requests as callbacks
 from app.db import db
-from app.infra import redis
 from app.line.models import Call, CallState
 from app.listeners import offers, roster
 from app.listeners.models import OfferState
 from app.settings import settings
-from app.telephony import rest
-from workers.waiting import CALLBACK_PATIENCE, retries_left
-
-PLACING_TTL = 3600  # how long the note that an offer's call was handed to Twilio is kept
+from workers.callbacks import Unreachable, ring_once
+from workers.waiting import CALLBACK_PATIENCE
 
 
 def offer_listener(call_id: int, token: str) -> str:
@@ -29,16 +26,11 @@ def offer_listener(call_id: int, token: str) -> str:
 
 
 def place_listener_call(offer_id: int) -> str:
-    """Ring the listener of a claimed offer, once: a retry after Twilio took the call (the
-    sid not yet noted) must not ring them twice."""
+    """Ring the listener of a claimed offer, once."""
     offer = offers.by_id(offer_id)
     if offer is None or offer.state != OfferState.RINGING:
         return "not ringing"
     if offer.call_sid is not None:
-        return "placed"
-    guard = redis.key("listener-placing", str(offer_id))
-    conn = redis.connection()
-    if not conn.set(guard, 1, nx=True, ex=PLACING_TTL):
         return "placed"
     waiting = db.session.get(Call, offer.waiting_call_id) if offer.waiting_call_id else None
     query = f"offer={offer_id}"
@@ -46,17 +38,17 @@ def place_listener_call(offer_id: int) -> str:
     with i18n.speaking(waiting.language if waiting else None):
         answer = urls.public(f"{urls.LISTENER_ANSWER}?{query}")
     try:
-        sid = rest.place_call(
+        sid = ring_once(
+            "listener",
+            offer_id,
             roster.number_of(offers.listener_of(offer)),
             answer,
             urls.callback(urls.LISTENER_STATUS, query),
             settings.LISTENER_RING_SECONDS,
         )
-    except rest.TelephonyError as error:
-        conn.delete(guard)
-        if error.retryable and retries_left():
-            raise  # RQ tries again after its backoff
+    except Unreachable:
         offers.close(offer, OfferState.UNREACHABLE)
         return "unreachable"
-    offers.placed(offer, sid)
+    if sid is not None:
+        offers.placed(offer, sid)
     return "placed"
