@@ -26,6 +26,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.db import db, utcnow
 from app.fusing import sessions
+from app.line.models import Call, CallState
 from twin import Twin, launcher
 from twin.models import Call as TwinCall
 from twin.models import Message as TwinMessage
@@ -421,3 +422,19 @@ def fusing_hour_soon(line, round_seconds: int, rounds: int, lead: int = 4) -> da
 def sleep_until(moment: datetime) -> None:
     """Let the clock reach `moment` (a Fusing Hour's round is set by the clock)."""
     time.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()))
+
+
+def waiting_call(identity: str, language: str = "en"):
+    """A call row waiting alone in a room of its own, added to the session (not committed)."""
+    call = Call(
+        sid="CA" + identity[:32].ljust(32, "0"),
+        identity=identity,
+        masked_number="+44 ••• •••• 00",
+        state=CallState.WAITING,
+        wait_token=identity[:16],
+        room="room-" + identity[:10],
+        language=language,
+        wait_started_at=utcnow(),
+    )
+    db.session.add(call)
+    return call

@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 from app.callbacks import requests as callbacks
 from app.callbacks.models import CallbackRequest, CallbackState
 from app.db import db, utcnow
-from app.line.models import Call, CallState, Report
+from app.line.models import Call, Report
 from app.sms.crypto import decrypt
-from tests.support import call_form, dump_database, spoken, together, twiml
+from tests.support import call_form, dump_database, spoken, together, twiml, waiting_call
 
 REQUESTER = "+15550100151"
 
@@ -97,20 +97,6 @@ def test_a_reported_pair_is_never_called_back_for_each_other(twilio, app, who_re
     assert _rows(app)[0].state == CallbackState.CALLING
 
 
-def _waiting_call(identity: str) -> Call:
-    call = Call(
-        sid="CA" + identity[:32].ljust(32, "0"),
-        identity=identity,
-        masked_number="+44 ••• •••• 00",
-        state=CallState.WAITING,
-        wait_token=identity[:16],
-        room="room-" + identity[:10],
-        wait_started_at=utcnow(),
-    )
-    db.session.add(call)
-    return call
-
-
 def test_two_callers_starting_to_wait_at_once_claim_one_request_once(app):
     with app.app_context():
         now = utcnow()
@@ -123,7 +109,7 @@ def test_two_callers_starting_to_wait_at_once_claim_one_request_once(app):
                 expires_at=now + timedelta(hours=1),
             )
         )
-        ids = [_waiting_call(f"{i}" * 64).id for i in (1, 2)]
+        ids = [waiting_call(f"{i}" * 64).id for i in (1, 2)]
         db.session.commit()
         db.session.flush()
         ids = [c.id for c in db.session.scalars(select(Call))]
@@ -179,11 +165,11 @@ def test_a_caller_waiting_is_rung_for_only_by_someone_who_asked_in_their_languag
                     language=language,
                 )
             )
-        english = _waiting_call("1" * 64)
+        english = waiting_call("1" * 64)
         db.session.commit()
         claimed = callbacks.claim_for(english)
         assert claimed is not None and claimed.language == "en"  # not the older German one
-        german = _waiting_call("2" * 64)
+        german = waiting_call("2" * 64)
         german.language = "de"
         db.session.commit()
         assert callbacks.claim_for(german).language == "de"

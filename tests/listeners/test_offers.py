@@ -10,27 +10,17 @@ import pytest
 from sqlalchemy import select, update
 
 from app.db import db, utcnow
-from app.line.models import Call, CallState, Report
+from app.line.models import Call, Report
 from app.listeners import offers, roster
 from app.listeners.models import Listener, ListenerOffer
-from tests.support import together
+from tests.support import together, waiting_call
 
 ALWAYS = "mon-sun 00:00-24:00"
 LISTENER = "+15550100181"
 
 
 def _waiting(identity: str, language: str = "en") -> Call:
-    call = Call(
-        sid="CA" + identity[:32].ljust(32, "0"),
-        identity=identity,
-        masked_number="+44 ••• •••• 00",
-        state=CallState.WAITING,
-        wait_token=identity[:16],
-        room="room-" + identity[:10],
-        language=language,
-        wait_started_at=utcnow(),
-    )
-    db.session.add(call)
+    call = waiting_call(identity, language)
     db.session.commit()
     return call
 
