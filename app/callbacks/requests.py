@@ -4,6 +4,7 @@ the call-back happened, was dropped or ran out of time. The number goes when it 
 from __future__ import annotations
 
 import logging
+from collections.abc import Set
 from datetime import timedelta
 from enum import StrEnum
 
@@ -108,11 +109,12 @@ def calling_for(call_id: int) -> bool:
     return found is not None
 
 
-def claim_for(call: Call) -> CallbackRequest | None:
+def claim_for(call: Call, excluded: Set[str] | None = None) -> CallbackRequest | None:
     """Someone started waiting: claim the oldest open request they may meet, atomically,
     and queue the call to its requester; None when there is none (or one rings already).
 
-    Their own open request is cancelled: they are on the line now.
+    Their own open request is cancelled: they are on the line now. `excluded`: whom they may
+    not meet, if the caller has read it already. Commits.
     """
     if call.state != CallState.WAITING or calling_for(call.id):
         return None
@@ -120,8 +122,10 @@ def claim_for(call: Call) -> CallbackRequest | None:
         CallbackRequest.open_for.in_(identity_keys.forms(call.identity)),
         {CallbackState.OPEN},
         CallbackState.CANCELLED,
+        commit=False,  # with the claim below, or with nothing claimed
     )
-    excluded = safety.excluded_partners(call.identity)
+    if excluded is None:
+        excluded = safety.excluded_partners(call.identity)
     now = utcnow()
     candidates = db.session.scalars(
         select(CallbackRequest.id)
@@ -224,14 +228,22 @@ def expire_due() -> dict[str, int]:
     return {"expired": expired, "lost": lost, "forgotten": forgotten}
 
 
-def _close(where, states: set[CallbackState], to: CallbackState, many: bool = False, **values):
-    """Move matching requests in `states` to `to`, dropping their number; committed.
-    Returns how many moved (a bool unless `many`)."""
+def _close(
+    where,
+    states: set[CallbackState],
+    to: CallbackState,
+    many: bool = False,
+    commit: bool = True,
+    **values,
+):
+    """Move matching requests in `states` to `to`, dropping their number; committed unless
+    `commit` is False. Returns how many moved (a bool unless `many`)."""
     moved = db.session.execute(
         update(CallbackRequest)
         .where(where, CallbackRequest.state.in_(states))
         .values(state=to, open_for=None, number_encrypted=None, closed_at=utcnow(), **values)
         .execution_options(synchronize_session="fetch")
     ).rowcount
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return moved if many else bool(moved)

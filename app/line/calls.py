@@ -67,12 +67,12 @@ _ARRIVALS: dict[str, object] = {}
 
 
 def _arrival_statement():
-    """INSERT .. ON CONFLICT (sid) DO NOTHING RETURNING the new id, built once per dialect."""
+    """INSERT .. ON CONFLICT (sid) DO NOTHING RETURNING the new row, built once per dialect."""
     dialect = db.session.get_bind().dialect.name
     if dialect not in _ARRIVALS:
         table = Call.__table__
         insert = dialect_insert(table).on_conflict_do_nothing(index_elements=[table.c.sid])
-        _ARRIVALS[dialect] = insert.returning(table.c.id)
+        _ARRIVALS[dialect] = insert.returning(*table.c)
     return _ARRIVALS[dialect]
 
 
@@ -89,8 +89,8 @@ def arrive(
     The greeting writes nothing; the first webhook that needs the call's row writes it,
     with the arrival time the greeting handed on. Its arrival on the timeline is the row
     itself (arrived_at, withheld). As the first statement of a request it runs on its own,
-    without BEGIN and COMMIT round trips, and the inserted row becomes the session's Call
-    without another SELECT: the columns left to their defaults load only if read.
+    without BEGIN and COMMIT round trips, and the inserted row, returned whole, becomes the
+    session's Call without another SELECT, loaded as if read.
     """
     values = {
         "sid": sid,
@@ -104,14 +104,13 @@ def arrive(
     values["language"] = i18n.valid(language) or i18n.default()
     options = {} if db.session().get_transaction() else {"isolation_level": "AUTOCOMMIT"}
     row = db.session.connection(execution_options=options).execute(_arrival_statement(), values)
-    new_id = row.scalar()
-    if new_id is None:  # another webhook of the same call wrote it first
-        call = by_sid(sid)
-    else:
-        call = Call(id=new_id, **values)
-        make_transient_to_detached(call)  # as if loaded; the columns not set are expired
-        db.session.add(call)
+    inserted = row.mappings().first()
     db.session.commit()  # ends the autocommit connection's use: later writes get a transaction
+    if inserted is None:  # another webhook of the same call wrote it first
+        return by_sid(sid)
+    call = Call(**inserted)
+    make_transient_to_detached(call)  # as if loaded: added after the commit, nothing expires
+    db.session.add(call)
     return call
 
 

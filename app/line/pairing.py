@@ -15,6 +15,7 @@ from app.line import pool, safety
 from app.line.calls import epoch_ms, record, set_outcome
 from app.line.models import (
     Call,
+    CallEvent,
     CallState,
     ConferenceEvent,
     Conversation,
@@ -35,14 +36,16 @@ class Seat:
 
     room: str
     paired: bool
+    excluded: frozenset[str] | None = None  # whom the caller may not meet, when it was read
 
 
 def start_waiting(call: Call) -> Seat | None:
     """Pair the caller with a compatible waiting caller, or have them wait in a new room;
     None if the caller hung up meanwhile.
 
-    Commit what the request recorded before calling: a claim that finds its partner gone
-    rolls the session back.
+    What the request recorded before calling (the key pressed) is committed with the wait
+    or the pairing; the caller commits it when neither happens (a repeated request, a
+    caller who hung up meanwhile).
     """
     if call.state == CallState.WAITING:  # a repeated request: keep the seat already given
         return Seat(call.room, False)
@@ -90,7 +93,7 @@ def start_waiting(call: Call) -> Seat | None:
                 delay=settings.LISTENER_AFTER_SECONDS,
                 job_id=f"listener-{token}",
             )
-            return Seat(room, False)
+            return Seat(room, False, frozenset(excluded))
         claimed = _claim(call, placement.partner_call_id, placement.room, own)
         if claimed is not False:
             return Seat(placement.room, True) if claimed else None
@@ -118,16 +121,19 @@ def _claim(call: Call, partner_id: int, room: str, own: Conversation | None = No
     waiting; None if the caller hung up meanwhile (the partner is put back to wait).
 
     `own` is the room the caller opened to wait in, given up now; a caller paired at once
-    had none, and waited no time at all.
+    had none, and waited no time at all. Runs in a savepoint, so a claim that fails undoes
+    only itself: what the request recorded before (the key pressed) is committed with it,
+    or by the caller after a failed claim.
     """
     now = utcnow()
+    attempt = db.session.begin_nested()
     claimed = db.session.execute(
         update(Call)
         .where(Call.id == partner_id, Call.state == CallState.WAITING)
         .values(state=CallState.MATCHED, matched_at=now, outcome=Outcome.PAIRED, wait_ended_at=now)
     ).rowcount
     if not claimed:  # the partner hung up or timed out a moment ago: try the next one
-        db.session.rollback()
+        attempt.rollback()
         return False
     mine = {"state": CallState.MATCHED, "matched_at": now, "outcome": Outcome.PAIRED, "room": room}
     if own is None:  # paired at once: a wait of no time at all, after any earlier ones
@@ -139,18 +145,22 @@ def _claim(call: Call, partner_id: int, room: str, own: Conversation | None = No
         update(Call).where(Call.id == call.id, Call.state != CallState.ENDED).values(**mine)
     ).rowcount
     if not stayed:
-        db.session.rollback()
+        attempt.rollback()
         restore_waiting(db.session.get(Call, partner_id))
         return None
     conversation = db.session.scalar(select(Conversation).where(Conversation.room == room))
-    partner = db.session.get(Call, partner_id)
+    # The partner by id only: its row is not needed here, and reading it costs a round trip.
     db.session.add_all(
-        [Participant(conversation=conversation, call=c, matched_at=now) for c in (partner, call)]
+        [
+            Participant(conversation=conversation, call_id=partner_id, matched_at=now),
+            Participant(conversation=conversation, call=call, matched_at=now),
+            CallEvent(call_id=partner_id, kind=Step.MATCHED, detail=room, at=now),
+        ]
     )
     record(call, Step.MATCHED, room, at=now)
-    record(partner, Step.MATCHED, room, at=now)
     if own is not None:
         db.session.delete(own)
+    attempt.commit()
     db.session.commit()
     return True
 

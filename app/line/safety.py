@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app import identity_keys
@@ -56,16 +56,24 @@ def excluded_partners(identity: str) -> set[str]:
     """Identities this caller must never be paired with: reported by them, or reporting them.
 
     In their newest form (identity_keys.newest), as the waiting pool holds them, and as
-    stored (what a table not yet re-keyed holds).
+    stored (what a table not yet re-keyed holds). From the per-process cache of reports,
+    kept by the newest form, which a re-key does not move.
     """
-    forms = identity_keys.forms(identity)
-    rows = db.session.execute(
-        select(Report.reporter, Report.reported).where(
-            or_(Report.reporter.in_(forms), Report.reported.in_(forms))
-        )
-    )
-    found = {other for pair in rows for other in pair} | {identity}
-    return found | {identity_keys.newest(other) for other in found}
+    newest = identity_keys.newest(identity)
+    return {identity, newest} | table_cache.cached("reports", _reported_pairs).get(newest, set())
+
+
+def _reported_pairs() -> dict[str, set[str]]:
+    """Every reported pair, each side under its newest form: both sides, stored and newest."""
+    found: dict[str, set[str]] = {}
+    for pair in db.session.execute(select(Report.reporter, Report.reported)):
+        both = {*pair, *(identity_keys.newest(one) for one in pair)}
+        for one in pair:
+            found.setdefault(identity_keys.newest(one), set()).update(both)
+    return found
+
+
+table_cache.watch("reports", Report)
 
 
 def report(reporter: Call, reported: Call, conversation: Conversation | None) -> bool:

@@ -37,14 +37,21 @@ def send_payment_link(call: Call) -> None:
 
 
 def wait(call: Call, intro: str | None = None):
-    """Pair the caller or let them wait; a caller left waiting claims a call-back request."""
-    if not membership.entitled(call):
+    """Pair the caller or let them wait; a caller left waiting claims a call-back request.
+
+    What the request recorded before (the key pressed) is committed here, with the wait.
+    """
+    with db.session.no_autoflush:  # the key pressed is written with the wait, in one UPDATE
+        allowed = membership.entitled(call)
+    if not allowed:
         return not_a_member(call)
     seat = pairing.start_waiting(call)
     if seat is None:  # hung up while being paired: nobody is there to hear
+        db.session.commit()
         return goodbye()
-    if not seat.paired and callbacks.claim_for(call) is not None:
+    if not seat.paired and callbacks.claim_for(call, seat.excluded):
         intro = prompts.CALLBACK_CALLING
+    db.session.commit()  # a repeated request's key press (a wait or a pairing committed already)
     return room(seat, intro or (prompts.CONNECTING if seat.paired else prompts.FINDING))
 
 

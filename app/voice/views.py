@@ -49,14 +49,16 @@ def _current_call(webhook: CallRequest) -> Call:
     return call
 
 
-def _pressed(menu: Step) -> tuple[Call, str]:
-    """The current call and the key pressed at a menu, recorded on its timeline."""
+def _pressed(menu: Step, commit: bool = True) -> tuple[Call, str]:
+    """The current call and the key pressed at a menu, recorded on its timeline (committed
+    unless the caller commits it with what follows)."""
     gathered = GatherResult.from_form(request.form)
     call, digits = _current_call(gathered), gathered.digits
     if menu == Step.MENU:
         call.menu_choice = digits or "none"
     calls.record(call, menu, digits or "none")
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return call, digits
 
 
@@ -128,27 +130,29 @@ def _other_languages() -> tuple[tuple[str, str], ...]:
 @twilio_request
 def menu():
     """The greeting menu's answer: 1 talk now, 2 Fusing Hour info, 9 (8, ...) a language."""
-    call, digits = _pressed(Step.MENU)
+    call, digits = _pressed(Step.MENU, commit=False)
+    chosen = dict(i18n.choices()).get(digits)
+    if digits in ("", "1") and not chosen:
+        return flows.wait(call)  # the key is committed with the wait or the pairing
+    db.session.commit()
     if digits == flows.URGENT_KEY:
         return flows.urgent_help(call, Step.MENU)
     if digits == "2":
         return _fusing_hour_info(call)
-    if chosen := dict(i18n.choices()).get(digits):  # the greeting again, in that language
+    if chosen:  # the greeting again, in that language
         languages.choose(call, chosen)
         i18n.use(chosen)
         return _greeting_menu(prompts.GREETING)
     if digits == "3":
         return _call_back(call)
-    if digits not in ("", "1"):
-        return _greeting_menu(f"{prompts.UNKNOWN_KEY} {prompts.MENU_CHOICES}")
-    return flows.wait(call)
+    return _greeting_menu(f"{prompts.UNKNOWN_KEY} {prompts.MENU_CHOICES}")
 
 
 @bp.post("/wait")
 @twilio_request
 def wait():
     """No input at the greeting: talk to someone now."""
-    call, _ = _pressed(Step.MENU)
+    call, _ = _pressed(Step.MENU, commit=False)  # committed with the wait or the pairing
     return flows.wait(call)
 
 
