@@ -9,6 +9,7 @@ import signal
 import threading
 from pathlib import Path
 
+from .faults import RestPace
 from .handle import Twin
 
 CONTROL_TOKEN_FILE = "twin-control-token"  # under the line's instance/, for `mindfuse call`
@@ -44,6 +45,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=("refuse", "not-found", "accept"),
         default=env("TWIN_ENDED_CONFERENCE_UPDATE", "refuse"),
         help="the answer to updating a conference that has ended (refuse: 16022)",
+    )
+    parser.add_argument(
+        "--rest-latency-ms",
+        type=float,
+        default=float(env("TWIN_REST_LATENCY_MS", "0")),
+        help="milliseconds before each REST answer (Twilio's over the internet: tens to hundreds)",
+    )
+    parser.add_argument(
+        "--rest-429-rate",
+        type=float,
+        default=float(env("TWIN_REST_429_RATE", "0")),
+        help="share of REST requests refused at random with 429 (20429), 0 to 1",
+    )
+    parser.add_argument(
+        "--rest-concurrency",
+        type=int,
+        default=int(env("TWIN_REST_CONCURRENCY", "0")) or None,
+        help="REST requests in flight at once beyond which each gets 429 [default: no limit]",
     )
     parser.add_argument("--log-requests", action="store_true", help="log every HTTP request")
     parser.add_argument(
@@ -86,6 +105,7 @@ def main(argv: list[str] | None = None) -> None:
         delete_settle_seconds=args.delete_settle_seconds,
         ended_conference_update=args.ended_conference_update,
         control_token=args.control_token,
+        rest_pace=RestPace(args.rest_latency_ms, args.rest_429_rate, args.rest_concurrency),
     )
     twin.start()
     token_file = Path(args.control_token_file) if args.control_token_file else None

@@ -1,8 +1,11 @@
-"""REST errors in Twilio's JSON shape, and a fault knob tests use to make the API misbehave."""
+"""REST errors in Twilio's JSON shape, a fault knob tests use to make the API misbehave, and
+the pace of its answers under load (latency, 429s, a concurrency limit)."""
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from dataclasses import dataclass
 
 CODES = {
@@ -103,3 +106,49 @@ class RestFaults:
                             self._rules.remove(rule)
                     return RestError(rule.status, rule.code, rule.message)
         return None
+
+
+class RestPace:
+    """How the REST API answers under load: each answer after `latency_ms`, a share of them
+    429 (20429) at random, and 429 for every request beyond `concurrency` in flight at once.
+
+    Twilio answers over the internet in tens to hundreds of milliseconds and refuses what
+    goes beyond an account's concurrency with 429 (docs/providers.md); it documents neither
+    the limit nor a Retry-After header, so the twin sends none. It also counts what it saw:
+    the most requests in flight at once, and how many it refused.
+    """
+
+    def __init__(
+        self,
+        latency_ms: float = 0.0,
+        rate_429: float = 0.0,
+        concurrency: int | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.latency_ms, self.rate_429, self.concurrency = latency_ms, rate_429, concurrency
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self.in_flight = self.max_in_flight = self.refused = 0
+
+    def enter(self) -> RestError | None:
+        """A request arrived: count it in flight; the 429 to answer after the latency, if any."""
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            over = self.concurrency is not None and self.in_flight > self.concurrency
+            refuse = over or (self.rate_429 > 0 and self._random.random() < self.rate_429)
+            if refuse:
+                self.refused += 1
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000)
+        return RestError(429) if refuse else None
+
+    def leave(self) -> None:
+        """The request has been answered."""
+        with self._lock:
+            self.in_flight -= 1
+
+    def reset(self) -> None:
+        """Forget what was counted (the settings stay)."""
+        with self._lock:
+            self.max_in_flight, self.refused = self.in_flight, 0

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from .callee import Callee
 from .calls import CallsMixin
 from .conference import Rooms
-from .faults import RestFaults
+from .faults import RestFaults, RestPace
 from .models import Call, Conference, Message, TwinError
 from .opt_out import MessagingService
 from .payments import CheckoutDesk
@@ -57,6 +57,7 @@ class Twin(CallsMixin):
         forward_help: bool = True,
         messaging_service: MessagingService | None = None,
         control_token: str | None = None,
+        rest_pace: RestPace | None = None,
     ) -> None:
         self.account_sid, self.auth_token = account_sid, auth_token
         # What the control API (/_twin) asks of its callers; new for each run unless given.
@@ -95,6 +96,9 @@ class Twin(CallsMixin):
             self, rate=sms_rate, forward_help=forward_help, service=messaging_service
         )
         self.rest_faults = RestFaults()
+        # REST latency, random 429s and a concurrency limit (docs/providers.md); by default
+        # answers at once, no limit: tests that time nothing need no delay.
+        self.rest_pace = rest_pace or RestPace()
         self.checkout = CheckoutDesk()
         self._server: ServerThread | None = None
         self.app = create_rest_app(self)

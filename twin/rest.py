@@ -44,10 +44,19 @@ def create_rest_app(twin: RestHost) -> Flask:
             or (path_account and path_account != twin.account_sid)
         ):
             raise RestError(401)
+        request.environ["twin.paced"] = True
+        refused = twin.rest_pace.enter()  # before the faults: a refused request is no attempt
+        if refused is not None:
+            raise refused
         fault = twin.rest_faults.check(request.method, request.path)
         if fault is not None:
             raise fault
         return None
+
+    @app.teardown_request
+    def out_of_flight(_exc: BaseException | None) -> None:
+        if request.environ.pop("twin.paced", False):
+            twin.rest_pace.leave()
 
     @app.after_request
     def remember_status(response: Response) -> Response:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import threading
 
     from .conference import Rooms
-    from .faults import RestFaults
+    from .faults import RestFaults, RestPace
     from .models import Call, TwinError
     from .payments import CheckoutDesk
     from .phone import Caller
@@ -86,6 +86,7 @@ class RestHost(Protocol):
     rooms: Rooms
     sms: SmsCenter
     rest_faults: RestFaults
+    rest_pace: RestPace
     checkout: CheckoutDesk
 
     @property

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from tests.twin.support import LINE, twiml
+from twin.faults import RestPace
 
 PHONE = "+15550100021"
 
@@ -129,3 +133,38 @@ def test_create_call_validates_like_twilio(twin):
     with pytest.raises(TwilioRestException) as exc:
         twin.client().calls.create(to=PHONE, from_=LINE)
     assert exc.value.code == 21205
+
+
+def _fetch_a_call(client: Client) -> int:
+    """The status of a fetch of a call that does not exist: 404, or 429 when refused."""
+    try:
+        client.calls("CA" + "0" * 32).fetch()
+    except TwilioRestException as exc:
+        return exc.status
+    return 200
+
+
+def test_the_pace_knob_delays_answers_and_refuses_beyond_the_concurrency_limit(twin):
+    twin.rest_pace = RestPace(latency_ms=400, concurrency=2)
+    clients = [twin.client() for _ in range(6)]
+    began = time.monotonic()
+    with ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(_fetch_a_call, clients))
+    assert time.monotonic() - began >= 0.4  # nobody was answered before the latency
+    pace = twin.rest_pace
+    assert pace.max_in_flight >= 3 and pace.in_flight == 0  # counted at the twin, all answered
+    assert statuses.count(429) == pace.refused >= pace.max_in_flight - 2
+    assert statuses.count(404) == 6 - pace.refused >= 2
+    refused = [r for r in twin.requests if r.status == 429]
+    assert len(refused) == pace.refused
+
+
+def test_the_pace_knob_refuses_a_share_at_random(twin):
+    client = twin.client()
+    twin.rest_pace = RestPace(rate_429=1.0)
+    with pytest.raises(TwilioRestException) as limited:
+        client.calls("CA" + "0" * 32).fetch()
+    assert limited.value.status == 429 and limited.value.code == 20429
+    twin.rest_pace = RestPace(rate_429=0.5, seed=7)
+    statuses = [_fetch_a_call(client) for _ in range(40)]
+    assert 5 < statuses.count(429) < 35 and statuses.count(429) + statuses.count(404) == 40
