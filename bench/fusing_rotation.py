@@ -1,11 +1,15 @@
 """Fusing Hour rotation at scale: guests in the lobby, then rounds of REST redirects.
 
 Runs the web app under gunicorn with the twin as the callers' side; the rotation job runs in
-this process as a worker would run it. Usage: python -m bench.fusing_rotation [guests ...]
+this process as a worker would run it. The twin's REST API answers at a realistic pace
+(TWIN_REST_LATENCY_MS, TWIN_REST_429_RATE, TWIN_REST_CONCURRENCY; defaults 150 ms, 2 %, 100),
+and counts the most REST requests it saw in flight, which must stay within
+FUSING_MAX_IN_FLIGHT. Usage: python -m bench.fusing_rotation [guests ...]
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import timedelta
@@ -16,9 +20,20 @@ from app.fusing import sessions
 from app.fusing.models import FusingSession
 from bench.common import record
 from bench.stack import Stack
+from twin.faults import RestPace
 from workers.fusing import close, rotate
 
 ROUNDS = 2
+GOAL_SECONDS = 30.0  # 2,000 guests seated in new rooms within this
+
+
+def _pace() -> RestPace:
+    env = os.environ.get
+    return RestPace(
+        latency_ms=float(env("TWIN_REST_LATENCY_MS", "150")),
+        rate_429=float(env("TWIN_REST_429_RATE", "0.02")),
+        concurrency=int(env("TWIN_REST_CONCURRENCY", "100")) or None,
+    )
 
 
 def plan_session(app) -> None:
@@ -45,7 +60,8 @@ def _wait(predicate, timeout: float) -> float:
 
 def run(guests: int, in_flight: int) -> list[str]:
     """One session with `guests` callers; returns table rows."""
-    with Stack(FUSING_MAX_IN_FLIGHT=str(in_flight)) as stack:
+    pace = _pace()
+    with Stack(FUSING_MAX_IN_FLIGHT=str(in_flight), twin_pace=pace) as stack:
         app = create_app()
         plan_session(app)
         twin = stack.twin
@@ -67,6 +83,7 @@ def run(guests: int, in_flight: int) -> list[str]:
             session_id = db.session.query(FusingSession.id).scalar()
         rows = []
         for number in range(ROUNDS):
+            pace.reset()
             began = time.monotonic()
             with app.app_context():
                 outcome = rotate(session_id, number)
@@ -74,28 +91,38 @@ def run(guests: int, in_flight: int) -> list[str]:
             seated = job_seconds + _wait(lambda: everyone_in(lambda n: "lobby" not in n), 300)
             rows.append(
                 f"| {guests} | {in_flight} | {number} | {outcome['moved']} | "
-                f"{outcome['requests']} | {outcome['failed']} | {job_seconds:.2f} | {seated:.2f} |"
+                f"{outcome['requests']} | {outcome['failed']} | {pace.refused} "
+                f"| {pace.max_in_flight} | {job_seconds:.2f} | {seated:.2f} |"
             )
         with app.app_context():
             close(session_id)
         errors = sum(len(c.errors) for c in callers)
         rows.append(
             f"| {guests} | {in_flight} | lobby | {guests} joined in {lobby_seconds:.1f} s"
-            f" | | {errors} twin errors | | |"
+            f" | | {errors} twin errors | | | | |"
         )
         return rows
 
 
 def main(sizes: list[int]) -> None:
     """Measure and record."""
+    pace = _pace()
+    in_flight = int(os.environ.get("FUSING_MAX_IN_FLIGHT", "50"))
     rows = [
-        "| guests | in flight | round | moved | REST requests | failed | rotation job s "
-        "| all seated s |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"Twin REST pace: {pace.latency_ms:.0f} ms per answer, {pace.rate_429:.0%} refused "
+        f"with 429 at random, 429 beyond {pace.concurrency or 'no limit'} in flight; "
+        f"FUSING_MAX_IN_FLIGHT {in_flight}; goal: seated within {GOAL_SECONDS:.0f} s, max "
+        f"in flight at the twin <= FUSING_MAX_IN_FLIGHT; load average before: "
+        + " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "",
+        "| guests | in flight | round | moved | REST requests | failed | 429s at the twin "
+        "| max in flight at the twin | rotation job s | all seated s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for size in sizes:
-        rows += run(size, 50)
-    record("Fusing Hour rotation (gunicorn 2x8, twin on loopback)", rows)
+        rows += run(size, in_flight)
+    rows.append(f"- load average after: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    record("Fusing Hour rotation (gunicorn 2x8, twin on loopback, REST at a realistic pace)", rows)
 
 
 if __name__ == "__main__":

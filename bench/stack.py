@@ -18,6 +18,7 @@ from app.db import db, utcnow
 from app.fusing import sessions
 from app.settings import database_uri
 from twin import Twin, launcher
+from twin.faults import RestPace
 
 
 class Stack:
@@ -28,6 +29,7 @@ class Stack:
         web_workers: int = 2,
         web_threads: int = 8,
         db_port: int | None = None,
+        twin_pace: RestPace | None = None,
         **settings: str,
     ):
         self.run = secrets.token_hex(3)
@@ -52,6 +54,7 @@ class Stack:
         }
         self.env = {**os.environ, **self.settings}
         self.web_options = (web_workers, web_threads)
+        self.twin_pace = twin_pace  # the twin's REST latency, 429s and concurrency limit
         self.twin: Twin | None = None
         self.web: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen] = []
@@ -93,6 +96,7 @@ class Stack:
             status_callback=self.url + "/twilio/voice/status",
             sms_url=self.url + "/twilio/sms",
             callback_workers=16,
+            rest_pace=self.twin_pace,
         ).start()
         self._saved.setdefault("TWILIO_API_BASE", os.environ.get("TWILIO_API_BASE"))
         self.env["TWILIO_API_BASE"] = os.environ["TWILIO_API_BASE"] = self.twin.api_base
