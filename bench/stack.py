@@ -19,6 +19,7 @@ from app.fusing import sessions
 from app.settings import database_uri
 from twin import Twin, launcher
 from twin.faults import RestPace
+from twin.remote import RemoteTwin
 
 
 class Stack:
@@ -30,6 +31,7 @@ class Stack:
         web_threads: int = 8,
         db_port: int | None = None,
         twin_pace: RestPace | None = None,
+        twin_process: bool = False,
         **settings: str,
     ):
         self.run = secrets.token_hex(3)
@@ -55,6 +57,11 @@ class Stack:
         self.env = {**os.environ, **self.settings}
         self.web_options = (web_workers, web_threads)
         self.twin_pace = twin_pace  # the twin's REST latency, 429s and concurrency limit
+        # The twin in a process of its own (driven through its control API, self.remote):
+        # then this process's threads do not share its interpreter lock.
+        self.twin_process: subprocess.Popen | None = None
+        self.remote: RemoteTwin | None = None
+        self._twin_own_process = twin_process
         self.twin: Twin | None = None
         self.web: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen] = []
@@ -89,6 +96,29 @@ class Stack:
     def _start(self) -> None:
         launcher.migrate(self.env)
         self._quiet_schedule()
+        if self._twin_own_process:
+            self._start_twin_process()
+        else:
+            self._start_twin()
+        workers, threads = self.web_options
+        self.web = launcher.start_web(
+            self.port, self.env, workers=workers, threads=threads, log_level="warning"
+        )
+
+    def _start_twin_process(self) -> None:
+        port, token = launcher.free_port(), secrets.token_urlsafe(32)
+        args = ["--voice-url", self.url + "/twilio/voice", "--callback-workers", "16"]
+        args += ["--status-callback", self.url + "/twilio/voice/status"]
+        args += ["--sms-url", self.url + "/twilio/sms"]
+        self.twin_process = launcher.start_twin(
+            port, args, token=token, env=self.env, log=self.tmp / "twin.log"
+        )
+        base = f"http://127.0.0.1:{port}"
+        self.remote = RemoteTwin(base, token)
+        self._saved.setdefault("TWILIO_API_BASE", os.environ.get("TWILIO_API_BASE"))
+        self.env["TWILIO_API_BASE"] = os.environ["TWILIO_API_BASE"] = base
+
+    def _start_twin(self) -> None:
         self.twin = Twin(
             account_sid=self.env["TWILIO_ACCOUNT_SID"],
             auth_token=self.env["TWILIO_AUTH_TOKEN"],
@@ -100,10 +130,6 @@ class Stack:
         ).start()
         self._saved.setdefault("TWILIO_API_BASE", os.environ.get("TWILIO_API_BASE"))
         self.env["TWILIO_API_BASE"] = os.environ["TWILIO_API_BASE"] = self.twin.api_base
-        workers, threads = self.web_options
-        self.web = launcher.start_web(
-            self.port, self.env, workers=workers, threads=threads, log_level="warning"
-        )
 
     @staticmethod
     def _quiet_schedule() -> None:
@@ -146,6 +172,8 @@ class Stack:
                 os.environ[name] = value
         if self.twin is not None:
             self.twin.stop()
+        if self.twin_process is not None:
+            launcher.stop(self.twin_process, timeout=20)
         if self.web is not None:
             launcher.stop(self.web, timeout=20)  # time to drain a herd's callbacks
         self._forget_redis()

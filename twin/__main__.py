@@ -64,6 +64,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=int(env("TWIN_REST_CONCURRENCY", "0")) or None,
         help="REST requests in flight at once beyond which each gets 429 [default: no limit]",
     )
+    parser.add_argument(
+        "--callback-workers",
+        type=int,
+        default=int(env("TWIN_CALLBACK_WORKERS", "4")),
+        help="threads delivering status callbacks to the line",
+    )
     parser.add_argument("--log-requests", action="store_true", help="log every HTTP request")
     parser.add_argument(
         "--control-token",
@@ -105,6 +111,7 @@ def main(argv: list[str] | None = None) -> None:
         delete_settle_seconds=args.delete_settle_seconds,
         ended_conference_update=args.ended_conference_update,
         control_token=args.control_token,
+        callback_workers=args.callback_workers,
         rest_pace=RestPace(args.rest_latency_ms, args.rest_429_rate, args.rest_concurrency),
     )
     twin.start()
