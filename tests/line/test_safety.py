@@ -38,6 +38,15 @@ def test_reports_exclude_the_pair_both_ways_and_enough_reporters_block(app):
         assert safety.active_block("a") is None
 
 
+def test_a_report_is_respected_by_the_next_pairing_though_reports_were_read_before(app):
+    with app.app_context():
+        target, reporter = _call("t"), _call("a")
+        assert safety.excluded_partners("a") == {"a"}  # read, and kept by this process
+        safety.report(reporter, target, None)
+        assert safety.excluded_partners("a") == {"a", "t"}
+        assert safety.excluded_partners("t") == {"t", "a"}
+
+
 def test_the_same_reporter_twice_does_not_block(app):
     app.config["REPORTS_TO_BLOCK"] = 2
     with app.app_context():
