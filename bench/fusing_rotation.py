@@ -1,10 +1,11 @@
 """Fusing Hour rotation at scale: guests in the lobby, then rounds of REST redirects.
 
-Runs the web app under gunicorn with the twin as the callers' side; the rotation job runs in
-this process as a worker would run it. The twin's REST API answers at a realistic pace
-(TWIN_REST_LATENCY_MS, TWIN_REST_429_RATE, TWIN_REST_CONCURRENCY; defaults 150 ms, 2 %, 100),
-and counts the most REST requests it saw in flight, which must stay within
-FUSING_MAX_IN_FLIGHT. Usage: python -m bench.fusing_rotation [guests ...]
+Runs the web app under gunicorn with the twin, in a process of its own, as the callers' side
+(and Twilio's REST API); the rotation job runs in this process as a worker would run it. The
+twin's REST API answers at a realistic pace (TWIN_REST_LATENCY_MS, TWIN_REST_429_RATE,
+TWIN_REST_CONCURRENCY; defaults 150 ms, 2 %, 100), and counts the most REST requests it saw in
+flight, which must stay within FUSING_MAX_IN_FLIGHT.
+Usage: python -m bench.fusing_rotation [guests ...]
 """
 
 from __future__ import annotations
@@ -61,10 +62,15 @@ def _wait(predicate, timeout: float) -> float:
 def run(guests: int, in_flight: int) -> list[str]:
     """One session with `guests` callers; returns table rows."""
     pace = _pace()
-    with Stack(FUSING_MAX_IN_FLIGHT=str(in_flight), twin_pace=pace) as stack:
+    knobs = {
+        "TWIN_REST_LATENCY_MS": str(pace.latency_ms),
+        "TWIN_REST_429_RATE": str(pace.rate_429),
+        "TWIN_REST_CONCURRENCY": str(pace.concurrency or 0),
+    }
+    with Stack(FUSING_MAX_IN_FLIGHT=str(in_flight), twin_process=True, **knobs) as stack:
         app = create_app()
         plan_session(app)
-        twin = stack.twin
+        twin = stack.remote
         callers = []
         arriving = time.monotonic()
         for index in range(guests):
@@ -83,20 +89,21 @@ def run(guests: int, in_flight: int) -> list[str]:
             session_id = db.session.query(FusingSession.id).scalar()
         rows = []
         for number in range(ROUNDS):
-            pace.reset()
+            twin.reset_pace()
             began = time.monotonic()
             with app.app_context():
                 outcome = rotate(session_id, number)
             job_seconds = time.monotonic() - began
             seated = job_seconds + _wait(lambda: everyone_in(lambda n: "lobby" not in n), 300)
+            counted = twin.pace()
             rows.append(
                 f"| {guests} | {in_flight} | {number} | {outcome['moved']} | "
-                f"{outcome['requests']} | {outcome['failed']} | {pace.refused} "
-                f"| {pace.max_in_flight} | {job_seconds:.2f} | {seated:.2f} |"
+                f"{outcome['requests']} | {outcome['failed']} | {counted['refused']} "
+                f"| {counted['max_in_flight']} | {job_seconds:.2f} | {seated:.2f} |"
             )
         with app.app_context():
             close(session_id)
-        errors = sum(len(c.errors) for c in callers)
+        errors = len(twin.errors())
         rows.append(
             f"| {guests} | {in_flight} | lobby | {guests} joined in {lobby_seconds:.1f} s"
             f" | | {errors} twin errors | | | | |"

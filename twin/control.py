@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, jsonify, request
 
-from .faults import RestError
+from .faults import RestError, RestPace
 
 if TYPE_CHECKING:
     from .phone import Caller
@@ -31,6 +31,18 @@ def caller_json(caller: Caller) -> dict:
         "conference_sid": caller.conference_sid,
         "listening": caller.listening,
         "errors": [{"code": e.code, "message": e.message, "url": e.url} for e in caller.errors],
+    }
+
+
+def pace_json(pace: RestPace) -> dict:
+    """The REST pace knob's settings and what it counted."""
+    return {
+        "latency_ms": pace.latency_ms,
+        "rate_429": pace.rate_429,
+        "concurrency": pace.concurrency,
+        "in_flight": pace.in_flight,
+        "max_in_flight": pace.max_in_flight,
+        "refused": pace.refused,
     }
 
 
@@ -134,5 +146,15 @@ def register_control(app: Flask, twin: RestHost) -> None:
                 data.get("path_contains"),
             )
         return jsonify({"ok": True})
+
+    @bp.get("/pace")
+    def pace():
+        return jsonify(pace_json(twin.rest_pace))
+
+    @bp.post("/pace")
+    def reset_pace():
+        if request.get_json().get("reset"):
+            twin.rest_pace.reset()
+        return jsonify(pace_json(twin.rest_pace))
 
     app.register_blueprint(bp)

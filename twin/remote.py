@@ -121,3 +121,11 @@ class RemoteTwin:
     def errors(self) -> list[dict]:
         """Application errors recorded so far."""
         return self.get("/_twin/errors")
+
+    def pace(self) -> dict:
+        """The REST pace knob's settings and counts (max_in_flight, refused)."""
+        return self.get("/_twin/pace")
+
+    def reset_pace(self) -> dict:
+        """Start counting the REST pace afresh."""
+        return self.post("/_twin/pace", {"reset": True})

@@ -67,3 +67,26 @@ def test_the_process_keeps_its_control_token_private_while_it_runs(twin_process,
     assert kept.read_text().strip() == TOKEN
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert requests.get(f"{twin_process}/_twin/calls", timeout=5).status_code == 401
+
+
+def test_the_rest_pace_options_reach_the_process_and_its_counts_the_control_api(tmp_path):
+    port = free_port()
+    options = ["--account-sid", ACCOUNT_SID, "--auth-token", AUTH_TOKEN]
+    options += ["--rest-latency-ms", "50", "--rest-429-rate", "1"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TWIN_REST_CONCURRENCY": "7"}
+    process = start_twin(port, options, token=TOKEN, env=env, cwd=ROOT, log=tmp_path / "twin.log")
+    try:
+        remote = RemoteTwin(f"http://127.0.0.1:{port}", TOKEN)
+        listed = requests.get(
+            f"http://127.0.0.1:{port}/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json",
+            auth=(ACCOUNT_SID, AUTH_TOKEN),
+            timeout=5,
+        )
+        assert listed.status_code == 429 and listed.json()["code"] == 20429
+        assert "Retry-After" not in listed.headers  # Twilio documents none
+        pace = remote.pace()
+        assert (pace["latency_ms"], pace["rate_429"], pace["concurrency"]) == (50, 1, 7)
+        assert pace["max_in_flight"] == pace["refused"] == 1 and pace["in_flight"] == 0
+        assert remote.reset_pace()["refused"] == 0
+    finally:
+        stop(process)
