@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Set
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import phonenumbers
@@ -16,6 +16,7 @@ from app import identity_keys, jobs
 from app.callbacks.models import CallbackRequest, CallbackState, DropReason
 from app.db import db, utcnow
 from app.identity import parse_e164
+from app.infra import table_cache
 from app.line import ringing, safety
 from app.line.calls import record
 from app.line.models import Call, CallState, Step
@@ -109,6 +110,25 @@ def calling_for(call_id: int) -> bool:
     return found is not None
 
 
+def _latest_open_expiry() -> datetime | None:
+    return db.session.scalar(
+        select(func.max(CallbackRequest.expires_at)).where(
+            CallbackRequest.state == CallbackState.OPEN
+        )
+    )
+
+
+# Requests are opened only by `ask` (an added row, which moves the cache's version); one closed
+# since the cache was read only makes a claim look, and find nothing.
+table_cache.watch("callback_requests", CallbackRequest)
+
+
+def any_open() -> bool:
+    """Whether a request may be open now (from the per-process cache: no query when none is)."""
+    latest = table_cache.cached("callback_requests", _latest_open_expiry)
+    return latest is not None and latest > utcnow()
+
+
 def claim_for(call: Call, excluded: Set[str] | None = None) -> CallbackRequest | None:
     """Someone started waiting: claim the oldest open request they may meet, atomically,
     and queue the call to its requester; None when there is none (or one rings already).
@@ -116,7 +136,7 @@ def claim_for(call: Call, excluded: Set[str] | None = None) -> CallbackRequest |
     Their own open request is cancelled: they are on the line now. `excluded`: whom they may
     not meet, if the caller has read it already. Commits.
     """
-    if call.state != CallState.WAITING or calling_for(call.id):
+    if call.state != CallState.WAITING or not any_open() or calling_for(call.id):
         return None
     _close(
         CallbackRequest.open_for.in_(identity_keys.forms(call.identity)),

@@ -173,3 +173,22 @@ def test_a_caller_waiting_is_rung_for_only_by_someone_who_asked_in_their_languag
         german.language = "de"
         db.session.commit()
         assert callbacks.claim_for(german).language == "de"
+
+
+def test_a_request_asked_after_a_wait_found_none_is_claimed_by_the_next_wait(app):
+    with app.app_context():
+        call = waiting_call("w" * 64)
+        db.session.commit()
+        assert callbacks.claim_for(call) is None  # none open: kept so by this process
+        db.session.add(
+            CallbackRequest(
+                identity="r" * 64,
+                open_for="r" * 64,
+                number_encrypted=b"x",
+                masked_number="+1 ••• •••• 51",
+                expires_at=utcnow() + timedelta(hours=1),
+            )
+        )
+        db.session.commit()
+        won = callbacks.claim_for(db.session.get(Call, call.id))
+        assert won is not None and won.waiting_call_id == call.id
