@@ -12,6 +12,7 @@ import os
 import secrets
 import shutil
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -139,6 +140,18 @@ def app():
     clean(app)
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def within_one_hour(monkeypatch):
+    """The greeting's clock, kept clear of the hour's end: calls are counted per clock hour,
+    so a test that makes several calls must not see the allowance start again between them."""
+    from app.db import utcnow  # noqa: PLC0415
+    from app.voice import views  # noqa: PLC0415
+
+    now = utcnow()
+    shift = timedelta(minutes=15) if now.minute >= 50 else timedelta(0)
+    monkeypatch.setattr(views, "utcnow", lambda: utcnow() - shift)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from app.db import db, utcnow
 from app.line import purges
 from app.line.calls import record
 from app.line.models import Block, Call, Conversation, DailyStats, RecordKind, Report, Step
+from app.listeners.models import ListenerOffer
 from app.settings import settings
 from app.sms.models import TextMessage, UnknownTextReply
 
@@ -35,7 +36,8 @@ def after_call(call_id: int) -> str:
 
 
 def purge_old() -> int:
-    """Fold calls older than RETENTION_DAYS into daily counts and delete them; returns how many."""
+    """Fold calls older than RETENTION_DAYS into daily counts and delete them; returns how many.
+    Conversations, reports, ended blocks, texts and listener offers as old go too."""
     cutoff = utcnow() - timedelta(days=settings.RETENTION_DAYS)
     removed = 0
     while batch := db.session.scalars(
@@ -48,6 +50,7 @@ def purge_old() -> int:
     db.session.execute(delete(Conversation).where(Conversation.created_at < cutoff))
     db.session.execute(delete(Report).where(Report.created_at < cutoff))
     db.session.execute(delete(Block).where(Block.expires_at < cutoff))
+    db.session.execute(delete(ListenerOffer).where(ListenerOffer.started_at < cutoff))
     db.session.execute(delete(TextMessage).where(TextMessage.created_at < cutoff))
     yesterday = utcnow().date() - timedelta(days=1)
     db.session.execute(delete(UnknownTextReply).where(UnknownTextReply.day < yesterday))

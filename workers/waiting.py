@@ -146,7 +146,8 @@ def _set_state(call: Call, was: CallState, now: CallState) -> bool:
 
 
 def reconcile_waiting() -> dict[str, int]:
-    """Rebuild the waiting pool from the database (after a Redis restart) and expire the overdue."""
+    """Rebuild the waiting pool from the database (after a Redis restart) and expire the
+    overdue; close the listener offers whose end Twilio's callbacks never told."""
     timeout = settings.WAIT_TIMEOUT_SECONDS
     now = utcnow()
     settled = now - timedelta(seconds=5)  # a match in progress takes milliseconds
@@ -168,6 +169,7 @@ def reconcile_waiting() -> dict[str, int]:
             job_id=f"expire-{call.wait_token}",
         )
         counts["expired" if overdue else "restored"] += 1
+    counts["lost_offers"] = offers.close_lost()
     return counts
 
 

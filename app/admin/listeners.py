@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app import i18n
 from app.admin import bp
@@ -12,7 +14,12 @@ from app.db import db
 from app.listeners import roster
 from app.listeners.models import Listener
 
-CHANGES = {"pause": "paused", "resume": "resumed", "remove": "removed"}  # what -> done
+CHANGES = {"pause": "paused", "resume": "resumed", "remove": "removed"}  # what -> audit word
+DONE = {  # what -> what the admin is told
+    "pause": _l("Listener %(alias)s paused."),
+    "resume": _l("Listener %(alias)s resumed."),
+    "remove": _l("Listener %(alias)s removed."),
+}
 
 
 def _form() -> ListenerForm:
@@ -49,7 +56,7 @@ def add_listener():
         return listeners(form), 400
     audit("listener_added", target=added.id)
     db.session.commit()
-    flash(f"Listener {added.alias} added.")
+    flash(_("Listener %(alias)s added.", alias=added.alias))
     return redirect(url_for("admin.listeners"))
 
 
@@ -59,7 +66,7 @@ def change_listener(listener_id: int, what: str):
     if what not in CHANGES:
         abort(404)
     if not ActionForm().validate_on_submit():
-        flash("The form expired; please try again.", "error")
+        flash(_("The form expired; please try again."), "error")
         return redirect(url_for("admin.listeners"))
     listener = db.session.get(Listener, listener_id)
     if listener is None:
@@ -70,5 +77,5 @@ def change_listener(listener_id: int, what: str):
         roster.set_paused(listener, what == "pause")
     audit(f"listener_{CHANGES[what]}", target=listener_id)
     db.session.commit()
-    flash(f"Listener {listener.alias} {CHANGES[what]}.")
+    flash(str(DONE[what]) % {"alias": listener.alias})
     return redirect(url_for("admin.listeners"))

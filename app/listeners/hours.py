@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import lazy_gettext as _l
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ENTRY = re.compile(
     r"^(?P<first>[a-z]{3})(?:-(?P<last>[a-z]{3}))?\s+"
@@ -35,11 +37,11 @@ def parse(text: str) -> list[Span]:
             continue
         found = ENTRY.match(re.sub(r"\s+", " ", entry))
         if not found or found["first"] not in DAYS or (found["last"] or "mon") not in DAYS:
-            raise ValueError(f"not understood: {entry!r}")
+            raise ValueError(_l("not understood: %(entry)s", entry=repr(entry)))
         start = int(found["start"]) * 60 + int(found["sm"])
         end = int(found["end"]) * 60 + int(found["em"])
         if start >= 24 * 60 or end > 24 * 60 or int(found["sm"]) > 59 or int(found["em"]) > 59:
-            raise ValueError(f"not a time of day: {entry!r}")
+            raise ValueError(_l("not a time of day: %(entry)s", entry=repr(entry)))
         if end <= start:  # past midnight, into the next day
             end += 24 * 60
         first = DAYS.index(found["first"])
@@ -48,7 +50,7 @@ def parse(text: str) -> list[Span]:
             base = (day % 7) * 24 * 60
             spans.append(Span(base + start, base + end))
     if not spans:
-        raise ValueError("no hours given")
+        raise ValueError(_l("no hours given"))
     return spans
 
 
@@ -57,7 +59,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValueError(f"not a time zone: {name!r}") from error
+        raise ValueError(_l("not a time zone: %(name)s", name=repr(name))) from error
 
 
 def available(text: str, zone_name: str, moment: datetime) -> bool:

@@ -4,7 +4,7 @@ on anything but their 1 try the next; with nobody left, the caller waits on as u
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
@@ -27,17 +27,30 @@ def by_id(offer_id: int) -> ListenerOffer | None:
     return db.session.get(ListenerOffer, offer_id)
 
 
+def _lost_before() -> datetime:
+    """A ringing offer started before this is one no news came of (its callback was lost)."""
+    return utcnow() - timedelta(seconds=settings.LISTENER_RING_SECONDS) - LOST_AFTER
+
+
 def ringing_for(call_id: int) -> bool:
     """Whether a listener's phone is ringing for this waiting call now."""
-    since = utcnow() - timedelta(seconds=settings.LISTENER_RING_SECONDS) - LOST_AFTER
     found = db.session.scalar(
         select(ListenerOffer.id).where(
             ListenerOffer.waiting_call_id == call_id,
             ListenerOffer.state == OfferState.RINGING,
-            ListenerOffer.started_at > since,
+            ListenerOffer.started_at > _lost_before(),
         )
     )
     return found is not None
+
+
+def close_lost() -> int:
+    """Close the ringing offers no news came of; a caller still waiting on one is offered
+    the next listener. Returns how many were closed."""
+    lost = select(ListenerOffer).where(
+        ListenerOffer.state == OfferState.RINGING, ListenerOffer.started_at <= _lost_before()
+    )
+    return sum(close(offer, OfferState.LOST) for offer in db.session.scalars(lost).all())
 
 
 def _candidates(call: Call) -> list[Listener]:

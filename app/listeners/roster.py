@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import phonenumbers
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app import i18n, identity_keys
@@ -17,14 +18,14 @@ def add(alias: str, number: str, languages: list[str], zone: str, weekly: str) -
     """Put a listener on the roster (number encrypted); ValueError says what is wrong."""
     parsed = parse_e164(number)
     if parsed is None:
-        raise ValueError("not a valid phone number")
+        raise ValueError(_l("not a valid phone number"))
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     caller = identity_keys.caller(e164, "roster")
     if by_identity(caller.identity) is not None:
-        raise ValueError("this number is on the roster already")
+        raise ValueError(_l("this number is on the roster already"))
     unknown = [code for code in languages if code not in i18n.LANGUAGES]
     if unknown or not languages:
-        raise ValueError("languages: choose at least one the line speaks")
+        raise ValueError(_l("languages: choose at least one the line speaks"))
     hours.zone(zone)
     hours.parse(weekly)
     listener = Listener(

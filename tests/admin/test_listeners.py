@@ -104,3 +104,21 @@ def test_the_call_log_shows_a_listeners_call_as_such_and_the_caller_that_one_too
     assert "A volunteer listener took the call" in page
     page = admin_client.get(f"/admin/calls/{listener_call}").get_data(as_text=True)
     assert "A volunteer listener, answered with 1 to take a waiting caller" in page
+
+
+def test_the_roster_speaks_the_admins_language(app, admin_client):
+    token = csrf_token(admin_client, "/admin/")
+    admin_client.post("/admin/language", data={"csrf_token": token, "language": "de"})
+    added = _add(admin_client)
+    assert added.status_code == 302
+    (row,) = _rows(app)
+    page = admin_client.get("/admin/listeners").get_data(as_text=True)
+    assert "Zuhörer Robin hinzugefügt." in page and "Ehrenamtliche Zuhörer" in page
+    assert "im Dienstplan" in page and "Pausieren" in page and "Volunteer listeners" not in page
+    refused = _add(admin_client, number="+15550100172", hours="mon 25:00-26:00").get_data(True)
+    assert "keine Uhrzeit: &#39;mon 25:00-26:00&#39;" in refused
+    again = _add(admin_client, alias="Robin again").get_data(True)
+    assert "diese Nummer steht schon im Dienstplan" in again
+    token = csrf_token(admin_client, "/admin/listeners")
+    admin_client.post(f"/admin/listeners/{row.id}/pause", data={"csrf_token": token})
+    assert "Zuhörer Robin pausiert." in admin_client.get("/admin/listeners").get_data(True)

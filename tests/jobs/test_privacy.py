@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from app.db import db, utcnow
 from app.infra import redis
 from app.line.models import Call, CallEvent, Conversation, DailyStats, Purge
+from app.listeners import roster
+from app.listeners.models import ListenerOffer
 from app.settings import settings
 from workers.privacy import after_call, purge_old
 
@@ -64,6 +66,13 @@ def test_retention_folds_old_calls_into_daily_counts_once(app):
             db.session.add(CallEvent(call=call, kind="arrived", at=old))
         db.session.add(Conversation(room="old-room", created_at=old))
         recent = _ended_call("CA" + "1" * 32, outcome="paired")
+        listener = roster.add("Robin", "+15550100191", ["en"], "Europe/Berlin", "mon 10:00-11:00")
+        db.session.flush()
+        for started, token in ((old, "w-old"), (utcnow(), "w-new")):
+            offer = ListenerOffer(
+                listener_id=listener.id, wait_token=token, state="taken", started_at=started
+            )
+            db.session.add(offer)
         db.session.commit()
 
         assert purge_old() == 3
@@ -72,6 +81,7 @@ def test_retention_folds_old_calls_into_daily_counts_once(app):
         assert db.session.get(Call, recent.id) is not None
         assert db.session.scalar(select(func.count()).select_from(CallEvent)) == 0
         assert db.session.scalar(select(func.count()).select_from(Conversation)) == 0
+        assert db.session.scalars(select(ListenerOffer.wait_token)).all() == ["w-new"]
         stats = {s.outcome: s for s in db.session.scalars(select(DailyStats))}
         assert stats["paired"].calls == 2 and stats["timed_out"].calls == 1
         assert stats["paired"].wait_seconds == 20 and stats["paired"].call_seconds == 120

@@ -35,11 +35,11 @@ def test_lost_pool_is_rebuilt_and_overdue_waits_expire(twilio, app):
         conn = redis.connection()
         conn.flushdb()  # Redis restarted with nothing: pool, counters and RQ's jobs are gone
 
-        assert reconcile_waiting() == {"restored": 1, "expired": 1}
+        assert reconcile_waiting() == {"restored": 1, "expired": 1, "lost_offers": 0}
         assert pool.is_waiting(recent.wait_token) and pool.is_waiting(overdue.wait_token)
         scheduled = ScheduledJobRegistry(queue=redis.queue()).get_job_ids()
         queued = redis.queue().get_job_ids()
         assert f"expire-{recent.wait_token}" in scheduled
         assert f"expire-{overdue.wait_token}" in queued + scheduled
         # A second run finds everything in place and changes nothing.
-        assert reconcile_waiting() == {"restored": 0, "expired": 0}
+        assert reconcile_waiting() == {"restored": 0, "expired": 0, "lost_offers": 0}

@@ -86,7 +86,7 @@ def test_a_blocked_caller_hears_why_and_is_hung_up(twilio, app):
         assert turned_away.outcome == "blocked" and turned_away.identity == identity
 
 
-def test_hourly_limit_is_kept_in_redis_across_web_restarts(app):
+def test_hourly_limit_is_kept_in_redis_across_web_restarts(app, within_one_hour):
     app.config["CALLS_PER_HOUR_LIMIT"] = 2
     first = Twilio(app.test_client())
     for _ in range(2):
@@ -98,7 +98,7 @@ def test_hourly_limit_is_kept_in_redis_across_web_restarts(app):
     assert "take a break" in spoken(root)
 
 
-def test_replays_of_one_signed_greeting_count_as_one_call(twilio, app):
+def test_replays_of_one_signed_greeting_count_as_one_call(twilio, app, within_one_hour):
     assert app.config["CALLS_PER_HOUR_LIMIT"] == 20  # the default: 21 requests would pass it
     form = call_form("+15550100403")
     for _ in range(1 + 20):  # the call, then the same signed request replayed 20 times
@@ -107,7 +107,7 @@ def test_replays_of_one_signed_greeting_count_as_one_call(twilio, app):
     assert root.find("Gather") is not None and "take a break" not in spoken(root)
 
 
-def test_a_replayed_greeting_keeps_the_verdict_its_call_first_had(twilio, app):
+def test_a_replayed_greeting_keeps_the_verdict_its_call_first_had(twilio, app, within_one_hour):
     app.config["CALLS_PER_HOUR_LIMIT"] = 2
     first, second, third = (call_form("+15550100404") for _ in range(3))
     for form in (first, second):

@@ -12,7 +12,8 @@ from sqlalchemy import select, update
 from app.db import db, utcnow
 from app.line.models import Call, Report
 from app.listeners import offers, roster
-from app.listeners.models import Listener, ListenerOffer
+from app.listeners.models import Listener, ListenerOffer, OfferState
+from app.settings import settings
 from tests.support import together, waiting_call
 
 ALWAYS = "mon-sun 00:00-24:00"
@@ -120,3 +121,22 @@ def test_two_callers_at_once_claim_one_listener_once(app):
     assert sorted(claims) == [False, True]
     with app.app_context():
         assert len(db.session.scalars(select(ListenerOffer)).all()) == 1
+
+
+def test_an_offer_no_news_came_of_is_closed_and_the_next_listener_tried(app):
+    with app.app_context():
+        first = _enlist()
+        second = _enlist("+15550100182")
+        call = _waiting("a" * 64)
+        offer = offers.claim_for(call)
+        assert offers.close_lost() == 0  # still within its ring time
+        lost_at = utcnow() - timedelta(seconds=settings.LISTENER_RING_SECONDS) - offers.LOST_AFTER
+        db.session.execute(update(ListenerOffer).values(started_at=lost_at))
+        db.session.commit()
+        assert offers.close_lost() == 1 and offers.close_lost() == 0
+        db.session.refresh(offer)
+        assert offer.state == OfferState.LOST
+        (ringing,) = db.session.scalars(
+            select(ListenerOffer).where(ListenerOffer.state == OfferState.RINGING)
+        ).all()
+        assert {offer.listener_id, ringing.listener_id} == {first.id, second.id}

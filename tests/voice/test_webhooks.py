@@ -203,7 +203,7 @@ def test_hold_music_is_a_looping_play(twilio):
     assert root.find("Play").get("loop") == "0"
 
 
-def test_hourly_limit_slows_down_a_repeat_caller(twilio, app):
+def test_hourly_limit_slows_down_a_repeat_caller(twilio, app, within_one_hour):
     app.config["CALLS_PER_HOUR_LIMIT"] = 2
     for _ in range(2):
         assert (
