@@ -43,6 +43,7 @@ def wait(call: Call, intro: str | None = None):
     seat = pairing.start_waiting(call)
     if seat is None:  # hung up while being paired: nobody is there to hear
         return goodbye()
+    calls.note_waited(call)  # the next call of this caller hears the short greeting
     if not seat.paired and callbacks.claim_for(call) is not None:
         intro = prompts.CALLBACK_CALLING
     return room(seat, intro or (prompts.CONNECTING if seat.paired else prompts.FINDING))
