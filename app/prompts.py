@@ -17,15 +17,13 @@ def _joined(*parts: object) -> LazyString:
 
 
 MENU_CHOICES = _(
-    "Press 1, or just stay on the line, to talk to someone now. "
-    "Press 2 to hear about the Fusing Hour. "
-    "Press 3 to be called back when someone is free. "
-    "Press 0 for urgent help."
+    "Press 1 or stay on the line to talk with a real person. "
+    "Press 0 for urgent help, 2 for the Fusing Hour, 3 for a call back."
 )
-WELCOME = _(
-    "Welcome to Mindfuse. In a moment you will talk to another real person who also called. "
-    "No judgment, no history, no agenda."
-)
+WELCOME = _("Welcome to Mindfuse.")
+WELCOME_BACK = _("Welcome back. Press 1 or hold on to talk, 0 for urgent help, star for more.")
+"""The short greeting of a returning caller (one who has waited to talk before): star is
+the whole greeting's menu, with the other languages' keys."""
 GREETING = _joined(WELCOME, MENU_CHOICES)
 LANGUAGE_CHOICE = _("For English, press {key}.")
 """Said at the greeting in each other language: each translation names its own language."""
@@ -34,7 +32,7 @@ FUSING_HOUR_INFO = _(
     "Just call during the hour to join."
 )
 UNKNOWN_KEY = _("Sorry, that key does nothing here.")
-CONNECTING = _("Someone is here for you. Connecting you now.")
+CONNECTING = _("Connecting you now.")
 FINDING = _("Finding someone for you. Please stay on the line.")
 HOLD = _("Thanks for waiting. Someone will be with you soon.")
 NOBODY_FREE = _(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import abort
+from redis.exceptions import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 STATE_RACES = 10  # how often an end may find the call's state moved before it gives up
 LANGUAGES = "languages"  # identity -> the language chosen (app.line.languages keeps it)
 GREETED = "greeted"  # CallSids the greeting answered, by time: workers.greetings finds the lost
+KNOWN = "known"  # identity -> when it last waited to talk: a returning caller's short greeting
 
 
 def record(call: Call, kind: str, detail: str | None = None, at: datetime | None = None) -> None:
@@ -150,6 +152,7 @@ class Arrival:
 
     over_limit: bool
     remembered: bytes | None
+    returning: bool = False  # waited to talk before, within RETENTION_DAYS
 
 
 def count_arrival(sid: str, identity: str, at: datetime) -> Arrival:
@@ -168,11 +171,38 @@ def count_arrival(sid: str, identity: str, at: datetime) -> Arrival:
         pipe.zadd(arrivals, {sid: epoch_ms(at)}, nx=True).expire(arrivals, 7200)
         pipe.zrank(arrivals, sid)
         pipe.zadd(redis.key(GREETED), {sid: epoch_ms(at)})
-        pipe.hget(redis.key(LANGUAGES, identity_keys.newest_tag()), identity_keys.newest(identity))
+        newest, tag = identity_keys.newest(identity), identity_keys.newest_tag()
+        pipe.hget(redis.key(LANGUAGES, tag), newest)
+        pipe.zscore(redis.key(KNOWN, tag), newest)
         keep = table_cache.prefetch(pipe)
-        _, _, rank, _, remembered, versions = pipe.execute()
+        _, _, rank, _, remembered, last_waited, versions = pipe.execute()
     keep(versions)
-    return Arrival(rank >= settings.CALLS_PER_HOUR_LIMIT, remembered)
+    returning = last_waited is not None and last_waited > _known_since(at)
+    return Arrival(rank >= settings.CALLS_PER_HOUR_LIMIT, remembered, returning)
+
+
+def _known_since(at: datetime) -> float:
+    return (at - timedelta(days=settings.RETENTION_DAYS)).timestamp()
+
+
+def note_waited(call: Call, at: datetime | None = None) -> None:
+    """The caller went on to wait for someone: from now on the greeting is the short one.
+
+    Kept by identity (the HMAC under the newest key, never a number) in one sorted set by
+    time, trimmed to RETENTION_DAYS as it is written; nothing is kept for a withheld caller
+    (whose identity is the call's own). A Redis failure only costs the short greeting.
+    """
+    if call.withheld:
+        return
+    at = at or utcnow()
+    known = redis.key(KNOWN, identity_keys.newest_tag())
+    try:
+        with redis.connection().pipeline(transaction=False) as pipe:
+            pipe.zadd(known, {identity_keys.newest(call.identity): at.timestamp()})
+            pipe.zremrangebyscore(known, "-inf", _known_since(at))
+            pipe.execute()
+    except RedisError:
+        log.warning("a caller's wait could not be noted for the short greeting")
 
 
 def status_changed(callback: CallStatusCallback) -> None:

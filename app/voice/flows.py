@@ -49,6 +49,7 @@ def wait(call: Call, intro: str | None = None):
     if seat is None:  # hung up while being paired: nobody is there to hear
         db.session.commit()
         return goodbye()
+    calls.note_waited(call)  # the next call of this caller hears the short greeting
     if not seat.paired and callbacks.claim_for(call, seat.excluded):
         intro = prompts.CALLBACK_CALLING
     db.session.commit()  # a repeated request's key press (a wait or a pairing committed already)

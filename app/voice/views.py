@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
 CALLBACKS = frozenset({"voice.status", "voice.conference"})
 ARRIVED = "arrived"  # the greeting's URLs carry the arrival time under this name
+WHOLE_MENU_KEY = "*"  # at the greeting: the whole menu again (what a short greeting offers)
 
 
 @bp.before_request
@@ -96,13 +97,32 @@ def incoming():
             return flows.not_a_member(call)
         return fusing_lobby.welcome(call, session)
     # The call's row is written by the next webhook (a key, no key, or the hang-up).
-    return _greeting_menu(prompts.GREETING, f"{ARRIVED}={calls.epoch_ms(now)}")
+    query = f"{ARRIVED}={calls.epoch_ms(now)}"
+    if arrival.returning:
+        return _short_greeting(query)
+    return _greeting_menu(prompts.GREETING, query)
+
+
+# Seconds the greeting waits for a key after its prompt (keys are taken from the prompt's
+# start too): a first-time caller who presses nothing waits this long before the line looks
+# for someone; a returning caller, who knows the menu, less.
+GREETING_WINDOW = 3
+SHORT_GREETING_WINDOW = 2
 
 
 def _greeting_menu(text: str, query: str | None = None):
     """The greeting's menu, then each other language's key, said in that language."""
     menu_url, wait_url = urls.public(urls.MENU), urls.public(urls.WAIT)
-    return twiml.menu(text, menu_url, fallthrough=wait_url, query=query, also=_other_languages())
+    also = _other_languages()
+    return twiml.menu(text, menu_url, GREETING_WINDOW, fallthrough=wait_url, query=query, also=also)
+
+
+def _short_greeting(query: str):
+    """A returning caller's greeting: the same menu (every key works), said in a few words;
+    star says the whole menu with the other languages' keys."""
+    menu_url, wait_url = urls.public(urls.MENU), urls.public(urls.WAIT)
+    text = prompts.WELCOME_BACK
+    return twiml.menu(text, menu_url, SHORT_GREETING_WINDOW, fallthrough=wait_url, query=query)
 
 
 _OTHERS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[tuple[str, str], ...]] = {}
@@ -129,7 +149,8 @@ def _other_languages() -> tuple[tuple[str, str], ...]:
 @bp.post("/menu")
 @twilio_request
 def menu():
-    """The greeting menu's answer: 1 talk now, 2 Fusing Hour info, 9 (8, ...) a language."""
+    """The greeting menu's answer: 1 talk now, 2 Fusing Hour info, 3 a call-back, 0 urgent
+    help, 9 (8, ...) a language, * the whole menu again."""
     call, digits = _pressed(Step.MENU, commit=False)
     chosen = dict(i18n.choices()).get(digits)
     if digits in ("", "1") and not chosen:
@@ -145,6 +166,8 @@ def menu():
         return _greeting_menu(prompts.GREETING)
     if digits == "3":
         return _call_back(call)
+    if digits == WHOLE_MENU_KEY:
+        return _greeting_menu(prompts.GREETING)
     return _greeting_menu(f"{prompts.UNKNOWN_KEY} {prompts.MENU_CHOICES}")
 
 

@@ -227,7 +227,7 @@ def test_the_membership_offer_taken_and_left(line, operator):
 
 def test_asking_for_reminders_in_a_call(line, operator):
     caller = line.dial("+15550100908")
-    caller.wait_until_heard("press 2 to hear about the fusing hour")
+    caller.wait_until_heard("2 for the fusing hour")
     caller.press("2")
     caller.wait_until_heard("press 2 for a text message reminder")
     caller.press("2")

@@ -242,3 +242,20 @@ def test_partner_who_vanishes_before_the_room_meets_is_replaced(line):
     assert alice.wait_until_in_conference() != room
     carol = _talk_now(line, "+15550100113")
     assert carol.wait_until_in_conference() == alice.conference
+
+
+def test_a_returning_caller_hears_the_short_greeting_and_star_the_whole_menu(line):
+    first = _talk_now(line, "+447700900131")
+    first.wait_until_in_conference()
+    first.hang_up()
+    first.wait_until_ended()
+    again = line.dial("+447700900131")
+    again.wait_until_heard("welcome back. press 1 or hold on to talk, 0 for urgent help")
+    assert not any("welcome to mindfuse" in h.lower() for h in again.heard)
+    mark = again.mark()
+    again.press("*")
+    again.wait_until_heard("welcome to mindfuse. press 1 or stay on the line", since=mark)
+    again.wait_until_heard("für deutsch drücken sie die 9", since=mark)
+    again.hang_up()
+    again.wait_until_ended()
+    assert not first.errors and not again.errors

@@ -31,7 +31,7 @@ def _requests(line) -> list[CallbackRequest]:
 def _ask(line, number: str) -> None:
     """Call the line, press 3 at the greeting, hear that a call-back is noted."""
     caller = line.dial(number)
-    caller.wait_until_heard("press 3")
+    caller.wait_until_heard("3 for a call back")
     caller.press("3")
     caller.wait_until_heard("we will call you back")
     assert caller.wait_until_ended() == "completed"

@@ -67,7 +67,7 @@ def test_two_calls_as_the_readme_shows_meet_each_other(start_twin_process):
     for number in (CALLING.search(one).group(1), CALLING.search(two).group(1)):
         assert re.fullmatch(r"\+1555010\d{4}|\+447700900\d{3}|\+491555\d{7}", number)
     assert ROOM.search(one).group(1) == ROOM.search(two).group(1)
-    assert "Someone is here for you" in two
+    assert "Connecting you now." in two
     assert "The other person has left" in one
 
 
@@ -75,7 +75,7 @@ def test_keys_are_taken_while_a_prompt_is_spoken_and_the_window_is_shown(start_t
     twin = start_twin_process("--say-seconds", "600")  # each prompt lasts ten minutes
     call = mindfuse("call", "--twin", twin, "--token", TOKEN, "--keys", "1", "--seconds", "5")
     out = finish(call)
-    assert "(keys: 1 key, from now until 5 s after the prompt)" in out
+    assert "(keys: 1 key, from now until 3 s after the prompt)" in out
     # The greeting had minutes to go when 1 was pressed; the line moved on at once.
     assert out.index("line: Welcome") < out.index("you: press 1") < out.index("Finding someone")
 

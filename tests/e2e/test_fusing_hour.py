@@ -98,7 +98,7 @@ def test_a_call_outside_the_hour_gets_the_normal_line(line):
         now = utcnow()
         sessions.change_rule(weekday=(now.weekday() + 3) % 7, timezone="UTC")
     caller = line.dial("+4915550400001")
-    caller.wait_until_heard("press 2 to hear about the fusing hour")
+    caller.wait_until_heard("2 for the fusing hour")
     caller.press("2")
     caller.wait_until_heard("the next fusing hour is")
 

@@ -41,7 +41,7 @@ def test_a_german_call_from_greeting_to_conversation_to_goodbye(german_line):
     anna.wait_until_heard("danke für ihre geduld")  # the hold document, in German too
     ben = _german(line, "+4915550100002")
     ben.press("1")
-    ben.wait_until_heard("jemand ist für sie da")
+    ben.wait_until_heard("sie werden jetzt verbunden")
     assert ben.wait_until_in_conference() == room
     mark_anna, mark_ben = anna.mark(), ben.mark()
     anna.press("*")

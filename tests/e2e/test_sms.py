@@ -65,7 +65,7 @@ def _settled(line) -> None:
 
 def test_sign_up_in_a_call_sends_a_confirmation_text(line):
     caller = line.dial("+4915550100601")
-    caller.wait_until_heard("press 2")
+    caller.wait_until_heard("2 for the fusing hour")
     caller.press("2")
     caller.wait_until_heard("text message reminder")
     caller.press("2")

@@ -29,7 +29,7 @@ def _greeting(line, caller):
 
 
 def _info(line, caller):
-    caller.wait_until_heard("press 2")
+    caller.wait_until_heard("2 for the fusing hour")
     caller.press("2")
     caller.wait_until_heard("once a week")
 
@@ -91,8 +91,8 @@ def test_a_service_without_a_number_to_dial_is_said_and_nobody_is_dialled(line):
 
 def test_without_a_service_for_the_country_the_caller_hears_the_emergency_number(line):
     _services(line)
-    callers = [line.dial("+4915550100161"), line.dial("+4915550100162")]
-    for caller in callers:
+    for number in ("+4915550100161", "+4915550100162"):
+        caller = line.dial(number)  # one after the other: each presses within its window
         caller.wait_until_heard("press 0")
         caller.press("0")
         caller.wait_until_heard("call your local emergency number")

@@ -19,7 +19,7 @@ def test_incoming_call_gets_greeting_and_one_key_menu(twilio, app):
     assert gather.get("numDigits") == "1"
     action, stamp = gather.get("action").split("?arrived=")
     assert action == PUBLIC + "/twilio/voice/menu"
-    assert "Press 1" in spoken(root) and "Press 2" in spoken(root)
+    assert "Press 1" in spoken(root) and "2 for the Fusing Hour" in spoken(root)
     assert root.find("Redirect").text == f"{PUBLIC}/twilio/voice/wait?arrived={stamp}"
     with app.app_context():  # the greeting writes nothing: the next webhook records the call
         assert db.session.scalar(select(func.count()).select_from(Call)) == 0
