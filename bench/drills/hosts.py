@@ -26,6 +26,7 @@ import redis
 from cryptography.fernet import Fernet
 from rq import Worker
 
+from app.settings import queue_names
 from bench.drills.netns import Hosts
 from twin import launcher
 
@@ -133,7 +134,7 @@ class Line:
         worker = [str(launcher.BIN / "rq"), "worker", "--with-scheduler", *FAST_WORKER]
         worker += ["--worker-class", launcher.WORKER_CLASS, "--config", "workers.rq_config"]
         for number in range(WORKERS):
-            self.hosts.start(host, f"worker{number}", [*worker, env["RQ_QUEUE"]], env)
+            self.hosts.start(host, f"worker{number}", [*worker, *queue_names(env["RQ_QUEUE"])], env)
         self.hosts.start(host, "scheduler", [str(launcher.BIN / "mindfuse"), "scheduler"], env)
         self.hosts.wait_port(host, WEB_PORT)
 
