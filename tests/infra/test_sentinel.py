@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import redis
 from rq import Worker
+from rq.job import Job as RQJob
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
@@ -211,6 +212,10 @@ def _check_failover(app, env, primary, replica, sentinel_redis, started):
         assert primary.zcard(prefix + "pool:en") == 2, "nothing written to the demoted primary"
         scheduled = ScheduledJobRegistry(queue=jobs.EXPIRE_WAIT.queue()).get_job_ids()
         assert scheduled.count(f"expire-{second.wait_token}") == 1, "nobody waits forever"
+        # A delayed job comes due on the new primary: RQ's scheduler followed it there too.
+        later = jobs.RESCUE_PARTNER.enqueue(999_999, "no-such-room", delay=1)
+        ran = lambda: RQJob.fetch(later.id, connection=replica).get_status() == "finished"  # noqa: E731
+        eventually(ran, timeout=15)
     assert all(process.poll() is None for process in started), "worker and scheduler went on"
 
 
