@@ -65,6 +65,7 @@ drills: install
 	$(BIN)/python -m bench.drills.worker_killed
 	$(BIN)/python -m bench.drills.postgres_cut
 	$(BIN)/python -m bench.drills.twilio_errors
+	$(BIN)/python -m bench.drills.sentinel_failover
 	@command -v nginx >/dev/null || apt-get install -y --no-install-recommends nginx-light
 	$(BIN)/python -m bench.drills.hosts 2000 60 300
 

@@ -198,6 +198,16 @@ def _key_list(text: str) -> tuple[str, ...]:
     return tuple(key.strip() for key in text.split(",") if key.strip())
 
 
+BULK_QUEUE_SUFFIX = "-bulk"
+
+
+def queue_names(rq_queue: str) -> tuple[str, str]:
+    """The line's two RQ queues, named after RQ_QUEUE: urgent (jobs a caller on the line
+    waits on), then bulk (the rest). A worker is given both in this order: RQ takes a job
+    from the first queue that has one."""
+    return rq_queue, rq_queue + BULK_QUEUE_SUFFIX
+
+
 def _token() -> str:
     return secrets.token_hex(32)
 
@@ -236,7 +246,12 @@ class Settings:
         str, "mindfuse", "the name the Sentinels monitor the line's Redis primary under"
     )
     REDIS_KEY_PREFIX = Setting(str, "mindfuse:", "prefix of every Redis key the line writes")
-    RQ_QUEUE = Setting(str, "mindfuse", "the RQ queue the line's jobs go to")
+    RQ_QUEUE = Setting(
+        str,
+        "mindfuse",
+        "the RQ queue of the jobs a caller on the line waits on; the others go to "
+        "RQ_QUEUE-bulk, which workers take from only when this one is empty",
+    )
     SCHEDULER_LEASE_SECONDS = Setting(
         positive,
         30.0,

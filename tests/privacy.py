@@ -10,6 +10,7 @@ import phonenumbers
 import redis
 from rq.job import Job, NoSuchJobError
 
+from app.settings import queue_names
 from tests.support import dump_database, dump_keys
 
 
@@ -44,7 +45,7 @@ def _jobs(app) -> str:
             job = Job.fetch(name, connection=conn)
         except (NoSuchJobError, ValueError):
             continue
-        if job.origin != app.config["RQ_QUEUE"]:
+        if job.origin not in queue_names(app.config["RQ_QUEUE"]):
             continue
         results = [(r.return_value, r.exc_string) for r in job.results()]
         lines.append(repr((job.func_name, job.args, job.kwargs, job.meta, results)))

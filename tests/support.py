@@ -27,6 +27,7 @@ from app import create_app
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.line.models import Call, CallState
+from app.settings import queue_names
 from twin import Twin, launcher
 from twin.models import Call as TwinCall
 from twin.models import Message as TwinMessage
@@ -353,12 +354,12 @@ def drain(line: Line, timeout: float = 15.0) -> None:
     hang-up, a purge) would otherwise act on the next test's call or text of the same id.
     """
     connection = redis.Redis.from_url(line.app.config["REDIS_URL"])
-    queue = Queue(line.app.config["RQ_QUEUE"], connection=connection)
+    queues = [Queue(n, connection=connection) for n in queue_names(line.app.config["RQ_QUEUE"])]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         workers = [w for w in Worker.all(connection=connection) if w.pid == line.worker.pid]
         busy = any(w.get_state() == "busy" for w in workers)
-        if not busy and (queue.count == 0 or not workers):
+        if not busy and (not any(queue.count for queue in queues) or not workers):
             return
         time.sleep(0.05)
 

@@ -69,8 +69,10 @@ def test_scheduler_registers_the_reconciliation_job(app):
             self.registered.append((func.__module__ + "." + func.__name__, queue_name, options))
 
     recorder = Recorder()
-    register_all(recorder, "q")
-    assert ("workers.waiting.reconcile_waiting", "q") in [r[:2] for r in recorder.registered]
+    with app.app_context():
+        register_all(recorder)
+    urgent = app.config["RQ_QUEUE"]
+    assert ("workers.waiting.reconcile_waiting", urgent) in [r[:2] for r in recorder.registered]
     assert all(r[2]["interval"] > 0 for r in recorder.registered)
 
 

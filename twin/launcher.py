@@ -22,6 +22,8 @@ import requests
 from rq import Worker
 from rq.cron import CronScheduler
 
+from app.settings import queue_names
+
 BIN = Path(sys.executable).parent  # the console scripts of this environment
 WORKER_CLASS = "workers.worker.AppWorker"
 START_TIMEOUT = 30.0
@@ -176,13 +178,14 @@ def start_web(
 
 
 def start_worker(env: dict[str, str], log: Path | None, *options: str) -> subprocess.Popen:
-    """Start an RQ worker (with RQ's scheduler) on env's RQ_QUEUE; wait until it is registered.
+    """Start an RQ worker (with RQ's scheduler) on the queues of env's RQ_QUEUE, urgent first;
+    wait until it is registered.
 
     `options` go to `rq worker` as they are (`--burst`, `--worker-ttl 30`, ...).
     """
     url = env["REDIS_URL"]
     command = [BIN / "rq", "worker", "--with-scheduler", "--worker-class", WORKER_CLASS]
-    command += ["--url", url, *options, env["RQ_QUEUE"]]
+    command += ["--url", url, *options, *queue_names(env["RQ_QUEUE"])]
     return spawn("RQ worker", command, env, lambda p: worker_registered(url, p.pid), log=log)
 
 

@@ -34,12 +34,12 @@ from workers.worker import rq_log_level
 LEASE_NAME = "scheduler"
 
 
-def register_all(cron: CronScheduler, queue_name: str, recurring=jobs.RECURRING) -> None:
+def register_all(cron: CronScheduler, recurring=jobs.RECURRING) -> None:
     """Register every recurring job on the scheduler (for RQ's monitoring of schedulers)."""
     for job in recurring:
         # Resolved here, in the scheduler process only: a misspelt job stops it at start.
         func = import_attribute(job.name)
-        cron.register(func, queue_name, interval=job.interval, job_timeout=job.timeout)
+        cron.register(func, job.lane.queue_name(), interval=job.interval, job_timeout=job.timeout)
 
 
 class LeasedScheduler(CronScheduler):
@@ -51,7 +51,7 @@ class LeasedScheduler(CronScheduler):
         super().__init__(connection=redis.connection(), logging_level=level, name=lease.owner)
         self.recurring = tuple(recurring)
         self.lease = lease
-        register_all(self, settings.RQ_QUEUE, self.recurring)
+        register_all(self, self.recurring)
 
     def enqueue_jobs(self) -> list:
         """Enqueue the jobs whose interval has not been enqueued yet, if holding the lease."""

@@ -229,7 +229,7 @@ def _requeue_stuck(now: datetime) -> None:
     ).all()
     # A claimed text may or may not have left: Twilio is asked before it is sent again.
     again = {message.id for message in stuck if not _left(message)}
-    if any(job.startswith(SEND_JOB) for job in redis.queue().get_job_ids()):
+    if any(job.startswith(SEND_JOB) for job in jobs.SEND_BATCH.queue().get_job_ids()):
         return  # chunks of a wave are still queued: what waits is theirs, not left behind
     waiting = db.session.scalars(
         select(TextMessage.id).where(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from rq import Queue
+from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
+from rq.scheduler import RQScheduler
 from rq.utils import ensure_job_list
 from rq.worker import SimpleWorker, Worker
 
@@ -20,6 +22,25 @@ def rq_log_level(line_level: str) -> str:
     when the line logs everything (DEBUG); otherwise only its warnings and errors."""
     level = logging.getLevelName(line_level)
     return logging.getLevelName(level if level <= logging.DEBUG else max(level, logging.WARNING))
+
+
+class FollowingScheduler(RQScheduler):
+    """RQ's scheduler of delayed jobs, reaching Redis through the app's Sentinel client.
+
+    RQ's own rebuilds its connection from the worker's as a plain pool, which never asks the
+    Sentinels again: after a promotion it went on moving delayed jobs (time-outs, Fusing Hour
+    rounds, listener offers) on the demoted primary, and on the new one none came due.
+    """
+
+    def __init__(self, *args, app, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.flask_app = app
+
+    @property
+    def connection(self):
+        if self._connection is None:  # built again in the scheduler's own process
+            self._connection = redis.build(self.flask_app)
+        return self._connection
 
 
 class _AppContextMixin:
@@ -46,6 +67,38 @@ class _AppContextMixin:
         """RQ's own lines (a job started, done, its result kept) only at LOG_LEVEL=DEBUG."""
         kwargs["logging_level"] = rq_log_level(self.flask_app.config["LOG_LEVEL"])
         return super().work(*args, **kwargs)
+
+    def _start_scheduler(
+        self,
+        burst: bool = False,
+        logging_level: str | None = "INFO",
+        date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
+        log_format: str = DEFAULT_LOGGING_FORMAT,
+    ):
+        """RQ's, with a scheduler that follows the Sentinels' primary when they are used."""
+        if not self._follows:
+            return super()._start_scheduler(burst, logging_level, date_format, log_format)
+        self.scheduler = FollowingScheduler(
+            self.queues,
+            connection=self.connection,
+            app=self.flask_app,
+            logging_level=logging_level if logging_level is not None else self.log.level,
+            date_format=date_format,
+            log_format=log_format,
+            serializer=self.serializer,
+        )
+        self.scheduler.acquire_locks()
+        if self.scheduler.acquired_locks:
+            if burst:
+                try:
+                    self.scheduler.register_birth()
+                    self.scheduler.enqueue_scheduled_jobs()
+                finally:
+                    self.scheduler.release_locks()
+                    self.scheduler.register_death()
+            else:
+                self.scheduler.start()
+        return None
 
     def perform_job(self, *args, **kwargs):
         with self.flask_app.app_context():

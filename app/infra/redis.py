@@ -12,7 +12,7 @@ from redis.sentinel import Sentinel, SentinelConnectionPool
 from rq import Queue
 
 from app.infra.local_redis import ensure_running
-from app.settings import settings
+from app.settings import queue_names, settings
 
 EXTENSION = "mindfuse.redis"
 OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2, "health_check_interval": 30}
@@ -109,9 +109,14 @@ def key(*parts: str) -> str:
     return settings.REDIS_KEY_PREFIX + ":".join(parts)
 
 
-def queue() -> Queue:
-    """The RQ queue every job goes on (app.jobs enqueues them)."""
-    return Queue(settings.RQ_QUEUE, connection=connection())
+def queue(name: str) -> Queue:
+    """One of the line's RQ queues (app.jobs says which job goes on which)."""
+    return Queue(name, connection=connection())
+
+
+def queues() -> list[Queue]:
+    """The line's RQ queues, urgent first, as a worker takes from them."""
+    return [queue(name) for name in queue_names(settings.RQ_QUEUE)]
 
 
 def scripts(name: str, *sources: str) -> tuple:

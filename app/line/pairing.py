@@ -216,7 +216,7 @@ def leave_room(call: Call, dial_status: str, hung_up: bool) -> str:
     elif call.state in (CallState.WAITING, CallState.MATCHED):
         # Matched, perhaps a moment ago: if the two never met, the other one must not wait alone.
         jobs.RESCUE_PARTNER.enqueue(call.id, call.room)
-        reason = _why_room_ended(call)
+        reason = _why_room_ended(call, hung_up)
     # A status callback that ended the call meanwhile (this request can wait for a leave
     # event) is not overwritten.
     moved = db.session.execute(
@@ -229,13 +229,15 @@ def leave_room(call: Call, dial_status: str, hung_up: bool) -> str:
     return reason if moved else "ended"
 
 
-def _why_room_ended(call: Call) -> str:
+def _why_room_ended(call: Call, hung_up: bool) -> str:
     if not call.participations:
         return "alone"
     conversation = call.participations[-1].conversation
     if conversation.time_up_at is not None:
         return "time_up"
-    leaver = _first_to_leave(conversation.id)
+    # A caller who hung up hears nothing of it: their Dial's action does not wait for the
+    # leave event (a request held a second per hang-up would fill the host's threads).
+    leaver = _first_to_leave(conversation.id, patience=0.0 if hung_up else 1.0)
     if leaver is not None:
         return "you_left" if leaver == call.sid else "partner_left"
     # No leave event yet: whoever's Dial ended first is taken to have left first.

@@ -20,12 +20,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import redis
 from cryptography.fernet import Fernet
 from rq import Worker
 
+from app.settings import queue_names
 from bench.drills.netns import Hosts
 from twin import launcher
 
@@ -38,7 +40,7 @@ NGINX = """
 worker_processes 2; user root; pid {tmp}/nginx.pid; error_log {tmp}/lb-nginx-error.log;
 events {{ worker_connections 8192; }}
 http {{
-  log_format up '$upstream_addr $status $request_time $request_uri';
+  log_format up '$msec|$upstream_addr|$status|$request_time|$request_uri';
   access_log {tmp}/lb-access.log up;
   client_body_temp_path {tmp}/nginx-body; proxy_temp_path {tmp}/nginx-proxy;
   fastcgi_temp_path {tmp}/nginx-fcgi; uwsgi_temp_path {tmp}/nginx-uwsgi;
@@ -52,11 +54,18 @@ http {{
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
       # A request whose host died under it goes to the other host, POSTs too: the line's
-      # webhooks are safe to repeat. Not on a timeout: a slow host has not failed.
-      proxy_next_upstream error non_idempotent;
+      # webhooks are safe to repeat. A host that does not take the connection within 1 s
+      # (powered off: no refusal comes) is passed over too; a slow answer is not retried,
+      # since the read timeout spends the whole budget. Twilio waits 15 s in all.
+      proxy_next_upstream error timeout non_idempotent;
       proxy_next_upstream_tries 2;
+      proxy_next_upstream_timeout 12s;
       proxy_connect_timeout 1s;
-      proxy_read_timeout 30s;
+      proxy_read_timeout 12s;
+      # No host is ever marked failed (max_fails=0 above): a read timeout counts as a
+      # failure, and with the other host dead one slow answer would turn every request
+      # away ("no live upstreams") for fail_timeout. A dead host costs its share of
+      # requests a refused connection, or 1 s, each.
     }}
   }}
 }}
@@ -133,15 +142,13 @@ class Line:
         worker = [str(launcher.BIN / "rq"), "worker", "--with-scheduler", *FAST_WORKER]
         worker += ["--worker-class", launcher.WORKER_CLASS, "--config", "workers.rq_config"]
         for number in range(WORKERS):
-            self.hosts.start(host, f"worker{number}", [*worker, env["RQ_QUEUE"]], env)
+            self.hosts.start(host, f"worker{number}", [*worker, *queue_names(env["RQ_QUEUE"])], env)
         self.hosts.start(host, "scheduler", [str(launcher.BIN / "mindfuse"), "scheduler"], env)
         self.hosts.wait_port(host, WEB_PORT)
 
     def start_balancer(self) -> None:
         """nginx on the balancer host, in front of both app hosts."""
-        servers = " ".join(
-            f"server {self.hosts.address[h]}:{WEB_PORT} max_fails=1 fail_timeout=5s;" for h in APPS
-        )
+        servers = " ".join(f"server {self.hosts.address[h]}:{WEB_PORT} max_fails=0;" for h in APPS)
         conf = self.tmp / "nginx.conf"
         address = self.hosts.address["lb"]
         conf.write_text(NGINX.format(tmp=self.tmp, servers=servers, address=address))
@@ -159,17 +166,31 @@ class Line:
                         return host
         return None
 
-    def balanced(self) -> dict[str, int]:
-        """Requests each app host answered, and answers the balancer gave itself (502...)."""
-        counts = {host: 0 for host in APPS} | {"failed": 0}
+    def balanced(self) -> dict[str, object]:
+        """Requests each app host answered, answers the balancer gave itself (502...), and
+        each host's busiest second: new calls (greetings) and requests it answered then."""
+        counts: dict[str, object] = {host: 0 for host in APPS} | {"failed": 0, "passed on": 0}
         hosts = {f"{self.hosts.address[h]}:{WEB_PORT}": h for h in APPS}
+        calls = {host: Counter() for host in APPS}
+        requests = {host: Counter() for host in APPS}
         for line in (self.tmp / "lb-access.log").read_text().splitlines():
-            upstream, status = line.split(" ")[:2]
-            last = upstream.split(", ")[-1]
+            at, upstream, status, _took, uri = line.split("|", 4)
+            tried = upstream.split(", ")
+            counts["passed on"] += len(tried) > 1  # a first host failed under the request
             if status.startswith("5"):
                 counts["failed"] += 1
-            if last in hosts:
-                counts[hosts[last]] += 1
+            host = hosts.get(tried[-1])
+            if host is None:
+                continue
+            counts[host] += 1
+            second = int(float(at))
+            requests[host][second] += 1
+            if uri.split("?")[0].split("#")[0] == "/twilio/voice":
+                calls[host][second] += 1
+        for host in APPS:
+            busiest = max(calls[host].values(), default=0)
+            counts[f"{host} peak calls/s"] = busiest
+            counts[f"{host} peak requests/s"] = max(requests[host].values(), default=0)
         return counts
 
 
@@ -193,7 +214,7 @@ def _converse(line: Line, callers: subprocess.Popen) -> None:
             answer = "up"
         else:  # @figures
             counts = line.balanced()
-            answer = " ".join(f"{k}={v}" for k, v in counts.items())
+            answer = ", ".join(f"{k}={v}" for k, v in counts.items())
         callers.stdin.write(answer + "\n")
         callers.stdin.flush()
 

@@ -57,8 +57,8 @@ def _twin() -> Twin:
 def plan(app, herd_seconds: float):
     """The Fusing Hour after the herd (its lobby opens two minutes before), and subscribers
     whose reminder (REMINDER_OFFSETS_MINUTES=3) falls due after the herd."""
-    # Far enough on that the herd's own jobs (one after each call) have drained from the
-    # queue by the lobby's opening: the rotation waits its turn in the one RQ queue.
+    # The reminder wave (a bulk job) is due three minutes before the hour, after the herd's
+    # after-call jobs in the bulk queue; the rotation goes on the urgent queue.
     start = (utcnow() + timedelta(seconds=herd_seconds + LEAD)).replace(microsecond=0)
     with app.app_context():
         sessions.change_rule(

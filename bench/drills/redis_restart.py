@@ -11,11 +11,10 @@ from __future__ import annotations
 import os
 import time
 
-from rq import Queue
 from rq.registry import ScheduledJobRegistry
 from rq.worker import Worker
 
-from app import create_app
+from app import create_app, jobs
 from app.db import db
 from app.infra import redis
 from app.line import pool
@@ -49,7 +48,7 @@ def main() -> None:
 
 def _pending_expiries(app) -> set[str]:
     with app.app_context():
-        queue = Queue(app.config["RQ_QUEUE"], connection=redis.connection())
+        queue = jobs.EXPIRE_WAIT.queue()
         return {j for j in ScheduledJobRegistry(queue=queue).get_job_ids() if "expire-" in j}
 
 

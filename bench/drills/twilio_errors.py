@@ -7,7 +7,6 @@ after its retries the job is recorded as failed. Usage: python -m bench.drills.t
 
 from __future__ import annotations
 
-from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
@@ -56,7 +55,7 @@ def main() -> None:
         second = dial_and_press(twin, "+15550100052")
         budget = WAIT + sum(BACKOFF) + 15
         with app.app_context():
-            queue = Queue(app.config["RQ_QUEUE"], connection=redis.connection())
+            queue = jobs.EXPIRE_WAIT.queue()
             failed = FailedJobRegistry(queue=queue)
             gave_up = wait_until(lambda: any("expire-" in j for j in failed.get_job_ids()), budget)
             job_id = next((j for j in failed.get_job_ids() if "expire-" in j), None)

@@ -10,6 +10,7 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
+from app import jobs
 from app.billing import membership as billing
 from app.billing.models import Membership
 from app.db import db, utcnow
@@ -80,9 +81,9 @@ def test_after_the_free_conversation_a_non_member_hears_how_to_join(twilio, app)
     with app.app_context():
         call = db.session.scalar(select(Call).where(Call.sid == form["CallSid"]))
         assert call.outcome == "payment_link"  # offered membership, took the link
-        queued = [job.func_name for job in redis.queue().jobs]
+        queued = [job.func_name for job in jobs.SEND_PAYMENT_LINK.queue().jobs]
         assert "workers.billing.send_payment_link" in queued
-        assert ScheduledJobRegistry(queue=redis.queue()).count == 0
+        assert [ScheduledJobRegistry(queue=q).count for q in redis.queues()] == [0, 0]
 
 
 def test_members_and_granted_callers_are_connected(twilio, app):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import requests
 from sqlalchemy import select
 
+from app import jobs
 from app.db import db
-from app.infra import redis
 from app.line import pool
 from app.line.models import Call, CallEvent, ConferenceEvent, Conversation
 from tests.support import call_form, eventually, sign, tuned
@@ -140,11 +140,11 @@ def test_a_partner_who_leaves_at_once_is_not_taken_for_one_who_never_came(line):
 
 def _rescues_pending(line) -> bool:
     with line.app.app_context():
-        queue = redis.queue()
+        queue = jobs.RESCUE_PARTNER.queue()
         later = queue.scheduled_job_registry.get_job_ids()
         running = queue.started_job_registry.get_job_ids()
-        jobs = queue.jobs + [queue.fetch_job(job_id) for job_id in later + running]
-        return any(job and job.func_name.endswith("rescue_partner") for job in jobs)
+        found = queue.jobs + [queue.fetch_job(job_id) for job_id in later + running]
+        return any(job and job.func_name.endswith("rescue_partner") for job in found)
 
 
 def test_no_input_at_the_greeting_means_talk_now(line):

@@ -60,10 +60,11 @@ def _state(line, sid: str) -> str:
 def _ran(line, function: str) -> list[tuple]:
     """The arguments of every job of this function queued so far, run or not."""
     with line.app.app_context():
-        queue = redis.queue()
         kept = (ScheduledJobRegistry, StartedJobRegistry, FinishedJobRegistry, FailedJobRegistry)
-        ids = queue.job_ids + [i for kind in kept for i in kind(queue=queue).get_job_ids()]
-        jobs = [queue.fetch_job(i) for i in ids]
+        jobs = []
+        for queue in redis.queues():
+            ids = queue.job_ids + [i for kind in kept for i in kind(queue=queue).get_job_ids()]
+            jobs += [queue.fetch_job(i) for i in ids]
         return [tuple(job.args) for job in jobs if job and job.func_name.endswith(function)]
 
 

@@ -80,9 +80,11 @@ def _back(twilio, action: str, form: dict):
 
 
 def _queued() -> list[str]:
-    queue = redis.queue()
-    later = ScheduledJobRegistry(queue=queue).get_job_ids()
-    return [job.func_name for job in queue.jobs + [queue.fetch_job(i) for i in later] if job]
+    found = []
+    for queue in redis.queues():
+        later = ScheduledJobRegistry(queue=queue).get_job_ids()
+        found += [job.func_name for job in queue.jobs + [queue.fetch_job(i) for i in later] if job]
+    return found
 
 
 def test_the_lobby_dial_action_of_a_guest_a_rotation_placed_changes_nothing(twilio, app):

@@ -16,14 +16,15 @@ from pathlib import Path
 import pytest
 import redis
 from rq import Worker
+from rq.job import Job as RQJob
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from app import create_app
+from app import create_app, jobs
 from app.db import db, utcnow
-from app.infra import redis as line_redis
 from app.line import pool
 from app.line.models import Call, CallState
+from app.settings import queue_names
 from tests.support import Twilio, call_form, eventually, twiml
 from twin import launcher
 
@@ -135,7 +136,7 @@ def test_a_promoted_replica_is_followed_and_the_pool_rebuilt(app, sentinel_redis
     primary, replica = sentinel_redis["primary"], sentinel_redis["replica"]
     worker_command = [launcher.BIN / "rq", "worker", "--with-scheduler"]
     worker_command += ["--worker-class", launcher.WORKER_CLASS, "--config", "workers.rq_config"]
-    worker_command += [env["RQ_QUEUE"]]
+    worker_command += queue_names(env["RQ_QUEUE"])
     started = []
     try:
         started.append(
@@ -209,11 +210,15 @@ def _check_failover(app, env, primary, replica, sentinel_redis, started):
         assert not pool.is_waiting(first.wait_token) and pool.waiting_count() == 1
         assert replica.zrange(prefix + "pool:en", 0, -1) == [second.wait_token.encode()]
         assert primary.zcard(prefix + "pool:en") == 2, "nothing written to the demoted primary"
-        scheduled = ScheduledJobRegistry(queue=line_redis.queue()).get_job_ids()
+        scheduled = ScheduledJobRegistry(queue=jobs.EXPIRE_WAIT.queue()).get_job_ids()
         assert scheduled.count(f"expire-{second.wait_token}") == 1, "nobody waits forever"
+        # A delayed job comes due on the new primary: RQ's scheduler followed it there too.
+        later = jobs.RESCUE_PARTNER.enqueue(999_999, "no-such-room", delay=1)
+        ran = lambda: RQJob.fetch(later.id, connection=replica).get_status() == "finished"  # noqa: E731
+        eventually(ran, timeout=15)
     assert all(process.poll() is None for process in started), "worker and scheduler went on"
 
 
 def _finished(conn, env) -> int:
     """How many jobs the worker finished on this server (the scheduler's runs among them)."""
-    return conn.zcard(f"rq:finished:{env['RQ_QUEUE']}")
+    return sum(conn.zcard(f"rq:finished:{name}") for name in queue_names(env["RQ_QUEUE"]))

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app import jobs
 from app.db import db, utcnow
 from app.infra import redis
 from app.line import calls
@@ -74,7 +75,7 @@ def test_a_call_that_left_at_the_greeting_is_recorded_when_its_callback_is_lost(
         assert (call.state, call.outcome, call.duration_seconds) == ("ended", "hung_up_menu", 7)
         assert call.arrived_at == start and call.ended_at == ended
         assert call.masked_number == "+1 ••• •••• 31"
-        assert "workers.privacy.after_call" in [job.func_name for job in redis.queue().jobs]
+        assert "workers.privacy.after_call" in [j.func_name for j in jobs.AFTER_CALL.queue().jobs]
         assert _row(still_on) is None and _row(unknown["CallSid"]) is None
         conn = redis.connection()
         kept = sorted(s.decode() for s in conn.zrange(redis.key(calls.GREETED), 0, -1))

@@ -7,8 +7,8 @@ from datetime import timedelta
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
+from app import jobs
 from app.db import db, utcnow
-from app.infra import redis
 from app.line.models import Call, CallEvent, Conversation, DailyStats, Purge
 from app.listeners import roster
 from app.listeners.models import ListenerOffer
@@ -32,7 +32,7 @@ def test_after_a_call_its_record_is_noted_for_deletion_once(app, twin_api):
         assert (row.sid, row.kind, row.attempts) == (call.sid, "call", 0)
         wait = (row.due_at - row.created_at).total_seconds()
         assert wait == settings.PURGE_DELAY_SECONDS >= 60  # Twilio refuses sooner (20009)
-        scheduled = ScheduledJobRegistry(queue=redis.queue())
+        scheduled = ScheduledJobRegistry(queue=jobs.PURGE.queue())
         assert scheduled.get_job_ids() == [f"purge-{row.id}-0"]
         assert after_call(call.id) == "purge scheduled"  # a retried job notes nothing twice
         assert db.session.scalar(select(func.count()).select_from(Purge)) == 1

@@ -10,6 +10,7 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
+from app import jobs
 from app.db import db, utcnow
 from app.infra import redis
 from app.line import purges
@@ -34,7 +35,7 @@ def _ended_call(sid: str) -> Call:
 
 
 def _scheduled() -> list[str]:
-    return ScheduledJobRegistry(queue=redis.queue()).get_job_ids()
+    return ScheduledJobRegistry(queue=jobs.PURGE.queue()).get_job_ids()
 
 
 def test_a_refused_deletion_is_asked_again_later_until_twilio_deletes_it(app, twin_api):

@@ -7,6 +7,7 @@ from datetime import timedelta
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
+from app import jobs
 from app.db import db, utcnow
 from app.infra import redis
 from app.line import pool
@@ -37,8 +38,8 @@ def test_lost_pool_is_rebuilt_and_overdue_waits_expire(twilio, app):
 
         assert reconcile_waiting() == {"restored": 1, "expired": 1, "lost_offers": 0}
         assert pool.is_waiting(recent.wait_token) and pool.is_waiting(overdue.wait_token)
-        scheduled = ScheduledJobRegistry(queue=redis.queue()).get_job_ids()
-        queued = redis.queue().get_job_ids()
+        scheduled = ScheduledJobRegistry(queue=jobs.EXPIRE_WAIT.queue()).get_job_ids()
+        queued = jobs.EXPIRE_WAIT.queue().get_job_ids()
         assert f"expire-{recent.wait_token}" in scheduled
         assert f"expire-{overdue.wait_token}" in queued + scheduled
         # A second run finds everything in place and changes nothing.

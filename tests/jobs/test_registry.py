@@ -17,6 +17,7 @@ from rq.utils import import_attribute
 
 from app import jobs
 from app.infra import redis
+from app.settings import queue_names
 from workers.scheduler import register_all
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +53,7 @@ def test_every_recurring_job_resolves_and_is_scheduled(job):
     assert job.interval > 0 and job.timeout > 0
 
 
-def test_the_scheduler_registers_exactly_the_declared_recurring_jobs():
+def test_the_scheduler_registers_exactly_the_declared_recurring_jobs(app):
     class Recorder:
         def __init__(self):
             self.registered = []
@@ -61,11 +62,12 @@ def test_the_scheduler_registers_exactly_the_declared_recurring_jobs():
             self.registered.append((f"{func.__module__}.{func.__name__}", queue_name, options))
 
     recorder = Recorder()
-    register_all(recorder, "q")
-    assert recorder.registered == [
-        (job.name, "q", {"interval": job.interval, "job_timeout": job.timeout})
-        for job in jobs.RECURRING
-    ]
+    with app.app_context():
+        register_all(recorder)
+        assert recorder.registered == [
+            (job.name, job.queue().name, {"interval": job.interval, "job_timeout": job.timeout})
+            for job in jobs.RECURRING
+        ]
 
 
 def _string_enqueues(path: Path) -> list[str]:
@@ -126,9 +128,9 @@ def _fetched(queued: RQJob) -> RQJob:
 def test_enqueuing_a_declaration_sets_its_timeout_retry_and_ttls(app, job):
     with app.app_context():
         queued = _fetched(job.enqueue(7))
-        assert queued.id in redis.queue().job_ids
+        assert queued.id in job.queue().job_ids
     assert (queued.func_name, queued.args) == (job.name, (7,))
-    assert queued.origin == app.config["RQ_QUEUE"]
+    assert queued.origin == queue_names(app.config["RQ_QUEUE"])[job.lane.value]
     assert queued.timeout == job.timeout
     assert queued.retries_left == len(job.backoff)
     assert queued.retry_intervals == list(job.backoff)
@@ -139,8 +141,8 @@ def test_a_delayed_job_is_scheduled_under_its_id_with_its_options(app):
     with app.app_context():
         before = datetime.now(UTC)
         queued = jobs.AFTER_CALL.enqueue(7, delay=60, job_id="after-7")
-        registry = ScheduledJobRegistry(queue=redis.queue())
-        assert registry.get_job_ids() == ["after-7"] and redis.queue().job_ids == []
+        registry = ScheduledJobRegistry(queue=jobs.AFTER_CALL.queue())
+        assert registry.get_job_ids() == ["after-7"] and jobs.AFTER_CALL.queue().job_ids == []
         at = registry.get_scheduled_time("after-7")
         fetched = _fetched(queued)
     # RQ keeps scheduled times in whole seconds.

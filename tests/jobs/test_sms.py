@@ -12,6 +12,7 @@ from datetime import time as clock
 import pytest
 from sqlalchemy import select, update
 
+from app import jobs
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.infra import redis
@@ -217,7 +218,7 @@ def test_texts_a_dead_worker_left_are_looked_up_at_twilio_and_sent_once(app, sen
         found = db.session.get(TextMessage, left)
         assert found.status == "sent" and found.sid == sender.messages[0].sid  # now purgeable
         assert db.session.get(TextMessage, lost).status == "queued"
-        (job,) = redis.queue().jobs
+        (job,) = jobs.SEND_BATCH.queue().jobs
         assert job.id.startswith("sms-again-") and job.args == ([lost, *waiting],)
 
 
@@ -250,7 +251,9 @@ def test_a_claim_younger_than_the_stuck_time_is_left_to_its_worker(app, sender):
         plan_reminders(utcnow() + timedelta(hours=1))  # a planning time, not the claims' clock
         assert db.session.get(TextMessage, busy).status == "sending"
         assert db.session.get(TextMessage, fresh).status == "queued"
-        assert not [job for job in redis.queue().get_job_ids() if job.startswith("sms-again-")]
+        assert not [
+            job for job in jobs.SEND_BATCH.queue().get_job_ids() if job.startswith("sms-again-")
+        ]
     assert [r for r in sender.requests if r.path.endswith("/Messages.json")] == []
 
 
@@ -291,7 +294,7 @@ def test_a_text_sent_long_ago_is_not_taken_for_a_stuck_one(app, sender):
         (sent,) = _texts(_subscribers(1), status="sent", claimed_at=utcnow() - timedelta(hours=1))
         plan_reminders()
         assert db.session.get(TextMessage, sent).status == "sent"
-        assert redis.queue().get_job_ids() == []
+        assert [q.get_job_ids() for q in redis.queues()] == [[], []]
     assert [r for r in sender.requests if "/Messages" in r.path] == []  # nothing asked
 
 
@@ -305,7 +308,7 @@ def test_a_stuck_text_of_someone_who_stopped_meanwhile_is_settled_not_sent(app, 
         assert workers_sms._left(db.session.get(TextMessage, text_id)) is True
         assert db.session.get(TextMessage, text_id).status == "sent"
         plan_reminders()
-        assert redis.queue().get_job_ids() == []
+        assert [q.get_job_ids() for q in redis.queues()] == [[], []]
     assert _creates(sender) == []
 
 

@@ -14,7 +14,7 @@ from workers.worker import AppWorker
 
 def test_a_stop_signal_landing_in_a_log_call_still_stops_the_worker(app):
     with app.app_context():
-        worker = AppWorker([redis.queue()], connection=redis.connection())
+        worker = AppWorker(redis.queues(), connection=redis.connection())
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     class Interrupted(logging.StreamHandler):  # the signal arrives while a record is formatted
@@ -37,7 +37,7 @@ def test_a_stop_signal_landing_in_a_log_call_still_stops_the_worker(app):
 
 def test_an_idle_worker_still_stops_at_once(app):
     with app.app_context():
-        worker = AppWorker([redis.queue()], connection=redis.connection())
+        worker = AppWorker(redis.queues(), connection=redis.connection())
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         raised = False

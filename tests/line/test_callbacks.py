@@ -270,3 +270,45 @@ def test_a_status_callback_stamped_minus_0000_is_recorded(twilio, app):
         call = db.session.scalar(select(Call).where(Call.sid == form["CallSid"]))
         assert call.state == "ended"
         assert call.ended_at == datetime(2026, 12, 1, 10, 0, 3, tzinfo=UTC)
+
+
+class _Clock:
+    """Stands in for the time module in app.line.pairing: sleeping only moves it on."""
+
+    def __init__(self):
+        self.now, self.sleeps = 1000.0, 0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        self.now += seconds
+
+
+def test_a_caller_who_hung_up_is_not_held_waiting_for_the_leave_event(twilio, app, monkeypatch):
+    first, room = _waiting(twilio, "+15550100072")
+    second, _ = _waiting(twilio, "+15550100073")
+    a, b = first["CallSid"], second["CallSid"]
+    for event, sequence, sid in [
+        ("participant-join", 1, a),
+        ("participant-join", 2, b),
+        ("conference-start", 3, None),
+        ("participant-leave", 5, a),  # Bob's leave (4) has not arrived
+    ]:
+        _conference(twilio, room, event, sequence, sid, sequence)
+    clock = _Clock()
+    monkeypatch.setattr(pairing, "time", clock)
+    # Bob hung up: nobody hears why the room ended, so his Dial's action does not wait.
+    root = twiml(twilio.post("/twilio/voice/after", {**second, "CallStatus": "completed"}))
+    assert root.find("Hangup") is not None
+    assert clock.sleeps == 0
+    # Alice is still on the line: her action waits for the missing event, then goes by
+    # whose Dial ended first, which was Bob's.
+    data = {**first, "CallStatus": "in-progress", "DialCallStatus": "completed"}
+    root = twiml(twilio.post("/twilio/voice/after", data))
+    assert "The other person has left" in root.find("Gather/Say").text
+    assert clock.sleeps > 0
+    with app.app_context():
+        bob = db.session.scalar(select(Call).where(Call.sid == b))
+        assert [e.detail for e in bob.events if e.kind == "left"] == ["you_left (completed)"]

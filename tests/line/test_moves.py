@@ -27,9 +27,11 @@ def _call(form) -> Call:
 
 
 def _queued() -> list[str]:
-    queue = redis.queue()
-    later = ScheduledJobRegistry(queue=queue).get_job_ids()
-    return [job.func_name for job in queue.jobs + [queue.fetch_job(i) for i in later] if job]
+    found = []
+    for queue in redis.queues():
+        later = ScheduledJobRegistry(queue=queue).get_job_ids()
+        found += [job.func_name for job in queue.jobs + [queue.fetch_job(i) for i in later] if job]
+    return found
 
 
 def _dial_ended(twilio, form, status: str = "completed"):

@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from sqlalchemy import func, select
 
+from app import jobs as app_jobs
 from app.db import db, utcnow
-from app.infra import redis
 from app.line import calls, pairing, pool
 from app.line.models import Call, Participant
 from tests.support import call_form, sign
@@ -115,7 +115,7 @@ def test_an_end_sees_a_pairing_committed_after_it_read_the_call(twilio, app):
         with app.app_context():  # then the menu press, with a session of its own, pairs it
             twilio.post("/twilio/voice/menu", {**second, "Digits": "1"})
         calls.end(read_before, "completed", "3", utcnow())
-        jobs = [job.func_name for job in redis.queue().jobs]
+        jobs = [job.func_name for job in app_jobs.RESCUE_PARTNER.queue().jobs]
     assert "workers.waiting.rescue_partner" in jobs  # the waiter is not left alone in the room
     with app.app_context():
         ended = _call(second["CallSid"])
