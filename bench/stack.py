@@ -28,6 +28,8 @@ class Stack:
         web_workers: int = 2,
         web_threads: int = 8,
         db_port: int | None = None,
+        web_target: str = "app:create_app()",
+        twin_options: dict | None = None,
         **settings: str,
     ):
         self.run = secrets.token_hex(3)
@@ -52,6 +54,8 @@ class Stack:
         }
         self.env = {**os.environ, **self.settings}
         self.web_options = (web_workers, web_threads)
+        self.web_target = web_target  # what gunicorn serves (a benchmark may wrap the app)
+        self.twin_options = twin_options or {}  # more of the Twin's knobs (time_scale, ...)
         self.twin: Twin | None = None
         self.web: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen] = []
@@ -92,13 +96,18 @@ class Stack:
             voice_url=self.url + "/twilio/voice",
             status_callback=self.url + "/twilio/voice/status",
             sms_url=self.url + "/twilio/sms",
-            callback_workers=16,
+            **{"callback_workers": 16, **self.twin_options},
         ).start()
         self._saved.setdefault("TWILIO_API_BASE", os.environ.get("TWILIO_API_BASE"))
         self.env["TWILIO_API_BASE"] = os.environ["TWILIO_API_BASE"] = self.twin.api_base
         workers, threads = self.web_options
         self.web = launcher.start_web(
-            self.port, self.env, workers=workers, threads=threads, log_level="warning"
+            self.port,
+            self.env,
+            target=self.web_target,
+            workers=workers,
+            threads=threads,
+            log_level="warning",
         )
 
     @staticmethod
