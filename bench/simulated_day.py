@@ -167,6 +167,8 @@ class Outcome:
     asked_callback: bool = False
     called_back: int = 0
     told_nobody: int = 0
+    patience: float = 0.0
+    offered: bool = False  # a listener was rung for one of their waits
     entered: float | None = None  # real seconds from dialling to the first room (alone or not)
     timeout_late: float | None = None  # real seconds "nobody is free" came after the time-out
 
@@ -184,6 +186,7 @@ class Run:
     callbacks_placed: int = 0
     wall: float = 0.0
     twin_errors: int = 0
+    offers: dict[str, int] = field(default_factory=dict)  # listener offers by how they ended
 
 
 class Watcher(threading.Thread):
@@ -360,7 +363,7 @@ def one_day(volume: int, config: str, factor: float, seed: int, hours: tuple[int
                 delay = origin + person.arrives / factor - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-                out = Outcome(person.index)
+                out = Outcome(person.index, patience=person.patience)
                 run.outcomes.append(out)
                 thread = threading.Thread(
                     target=_caller,
@@ -382,9 +385,32 @@ def one_day(volume: int, config: str, factor: float, seed: int, hours: tuple[int
             _call_backs(twin, crowd, run, watcher)
             run.listener_takes = sum(1 for o in run.outcomes if o.via == "listener")
             run.twin_errors = len(twin.errors)
+            if config == "listeners":
+                _offers(create_app(), run)
         finally:
             launcher.stop(scheduler)
     return run
+
+
+def _offers(app, run: Run) -> None:
+    """How the listener offers ended, and which callers had one."""
+    from sqlalchemy import func, select  # noqa: PLC0415
+
+    from app.db import db  # noqa: PLC0415
+    from app.line.models import Call  # noqa: PLC0415
+    from app.listeners.models import ListenerOffer  # noqa: PLC0415
+
+    with app.app_context():
+        states = select(ListenerOffer.state, func.count()).group_by(ListenerOffer.state)
+        run.offers = {str(state): n for state, n in db.session.execute(states).all()}
+        offered = set(
+            db.session.scalars(
+                select(Call.sid).join(ListenerOffer, ListenerOffer.waiting_call_id == Call.id)
+            ).all()
+        )
+        db.session.remove()
+    for out in run.outcomes:
+        out.offered = out.sid in offered
 
 
 def _call_backs(twin, crowd: list[Person], run: Run, watcher: Watcher) -> None:
@@ -452,6 +478,15 @@ def summary(run: dict) -> dict:
         "time-out late p50": statistics.median(late) if late else float("nan"),
         "wall": run["wall"],
         "twin errors": run["twin_errors"],
+        "offers": run.get("offers", {}),
+        "unreached, patient, never offered": sum(
+            1
+            for o in outcomes
+            if o["reached"] is None
+            and not o["asked_callback"]
+            and o["patience"] > DEFAULTS["LISTENER_AFTER_SECONDS"] + RING_SECONDS[1]
+            and not o.get("offered")
+        ),
     }
 
 
@@ -544,6 +579,15 @@ def _record(args, volumes, results, wall: float, load: list[float]) -> None:
         + " (in their units). A call-back requester counts from their first call; open "
         "requests at the day's end count as not reached.",
     ]
+    notes = [
+        f"{v}/day: listener offers {results[(v, 'listeners')]['offers']}; callers not reached "
+        f"who asked no call-back and were patient past the first listener's ring but had none "
+        f"rung: {results[(v, 'listeners')]['unreached, patient, never offered']}"
+        for v in volumes
+        if (v, "listeners") in results
+    ]
+    if notes:
+        lines += ["", "With listeners: " + "; ".join(notes) + "."]
     key = (50, "listeners")
     if key in results and not args.quick:
         met = results[key]["within 5 min"] >= GOAL
