@@ -507,6 +507,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--factor", type=float, default=FACTOR, help="simulated s per real s")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--parallel", type=int, default=9, help="days run at once")
+    parser.add_argument("--volumes", type=int, nargs="+", default=list(VOLUMES))
     parser.add_argument("--quick", action="store_true", help="200 calls/day, 18:00-21:00 only")
     parser.add_argument("--hours", type=int, nargs=2, default=[0, 24], help=argparse.SUPPRESS)
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
@@ -516,7 +517,7 @@ def main(argv: list[str] | None = None) -> None:
         args.one[0] = int(args.one[0])
         _child(args)
         return
-    volumes = VOLUMES
+    volumes = tuple(args.volumes)
     if args.quick:
         volumes, args.hours = (200,), [18, 21]
     jobs = [(v, c) for v in volumes for c in CONFIGS]
