@@ -6,9 +6,10 @@ configurations: peers only (nobody asks for a call-back, no listener), with call
 with call-backs and two listeners on shift. Printed and recorded in bench/RESULTS.md: the share
 of callers who reach a person within 60 s and within 5 minutes, in simulated time.
 
-Compressed clock: one factor F (default 120). Every line timer that shapes a wait is set to
-its default divided by F: WAIT_TIMEOUT_SECONDS, LISTENER_AFTER_SECONDS, LISTENER_REST_MINUTES,
-CALLBACK_WINDOW_MINUTES, RINGING_RECHECK_SECONDS. The twin runs at time scale 1/F, which
+Compressed clock: one factor F (default 180: a day in 8 minutes). Every line timer that
+shapes a wait is set to its default divided by F: WAIT_TIMEOUT_SECONDS,
+LISTENER_AFTER_SECONDS, LISTENER_REST_MINUTES, CALLBACK_WINDOW_MINUTES,
+RINGING_RECHECK_SECONDS. The twin runs at time scale 1/F, which
 scales what Twilio times (ring time-outs, Gather time-outs, <Play> lengths, the Dial's time
 limit), so CALLBACK_RING_SECONDS and LISTENER_RING_SECONDS keep their defaults (they are
 Twilio's Timeout, timed by the twin). The people's behaviour below is in simulated seconds and
@@ -63,7 +64,7 @@ from pathlib import Path
 
 from bench.common import RESULTS, percentile, record
 
-FACTOR = 120
+FACTOR = 180
 VOLUMES = (50, 200, 1000)
 CONFIGS = {
     "peers": "peers only",
@@ -89,7 +90,8 @@ DEFAULTS = {  # the line's settings scaled by the factor (their defaults, in the
     "CALLBACK_WINDOW_MINUTES": 120,
     "RINGING_RECHECK_SECONDS": 5,
 }
-POLL = 0.005  # real seconds between looks at the twin's rooms
+POLL = 0.01  # real seconds between looks at the twin's rooms (callers look half as often)
+WORKERS = 2  # RQ workers per line (each forks a horse per job)
 GOAL = 0.9  # within 5 minutes, at 50 a day, with call-backs and two listeners
 
 
@@ -346,7 +348,8 @@ def one_day(volume: int, config: str, factor: float, seed: int, hours: tuple[int
         **settings,
     ) as stack:
         twin = stack.twin
-        stack.worker("--worker-class", "bench.simclock.PreciseWorker")
+        for _ in range(WORKERS):
+            stack.worker("--worker-class", "bench.simclock.PreciseWorker")
         scheduler = launcher.start_scheduler(stack.env, stack.tmp / "scheduler.log")
         try:
             if config == "listeners":
@@ -506,7 +509,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--factor", type=float, default=FACTOR, help="simulated s per real s")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--parallel", type=int, default=9, help="days run at once")
+    parser.add_argument("--parallel", type=int, default=3, help="days run at once")
     parser.add_argument("--volumes", type=int, nargs="+", default=list(VOLUMES))
     parser.add_argument("--quick", action="store_true", help="200 calls/day, 18:00-21:00 only")
     parser.add_argument("--hours", type=int, nargs=2, default=[0, 24], help=argparse.SUPPRESS)
@@ -557,7 +560,8 @@ def _record(args, volumes, results, wall: float, load: list[float], failed: list
         f"simulated s), seed {args.seed}, {args.parallel} days run at once; whole run "
         f"{wall / 60:.1f} min of wall clock; load average (1 min) during the run "
         f"{min(load):.1f}-{max(load):.1f}, median {statistics.median(load):.1f}. Gunicorn 2x8, "
-        "one RQ worker (bench.simclock: delayed jobs kept to the ms), `mindfuse scheduler`, "
+        f"{WORKERS} RQ workers (bench.simclock: delayed jobs kept to the ms), "
+        "`mindfuse scheduler`, "
         "the twin at time scale 1/factor; PostgreSQL, Redis. Shares are of all callers of the "
         "day, in simulated time from dialling.",
         "",
