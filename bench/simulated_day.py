@@ -511,6 +511,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--parallel", type=int, default=3, help="days run at once")
     parser.add_argument("--volumes", type=int, nargs="+", default=list(VOLUMES))
+    parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
+    parser.add_argument("--no-record", action="store_true", help="print, leave RESULTS.md")
     parser.add_argument("--quick", action="store_true", help="200 calls/day, 18:00-21:00 only")
     parser.add_argument("--hours", type=int, nargs=2, default=[0, 24], help=argparse.SUPPRESS)
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
@@ -523,7 +525,7 @@ def main(argv: list[str] | None = None) -> None:
     volumes = tuple(args.volumes)
     if args.quick:
         volumes, args.hours = (200,), [18, 21]
-    jobs = [(v, c) for v in volumes for c in CONFIGS]
+    jobs = [(v, c) for v in volumes for c in CONFIGS if c in args.configs]
     folder = Path(tempfile.mkdtemp(prefix="mindfuse-simday-"))
     load = [os.getloadavg()[0]]
     results: dict[tuple[int, str], dict] = {}
@@ -605,7 +607,7 @@ def _record(args, volumes, results, wall: float, load: list[float], failed: list
             f"Goal (>= {GOAL:.0%} within 5 min at 50 calls/day with call-backs and two "
             f"listeners): {results[key]['within 5 min']:.0%}, {'met' if met else 'not met'}.",
         ]
-    if args.quick:
+    if args.quick or args.no_record:
         print("\n".join(lines))
         return
     record("A simulated day (`bench.simulated_day`)", lines)
