@@ -335,7 +335,10 @@ class Settings:
         duration, 45, "how long a caller waits with no peer before a volunteer listener is called"
     )
     LISTENER_REST_MINUTES = Setting(
-        duration, 30, "how long after being called a volunteer listener is not called again"
+        duration,
+        30,
+        "how long after a call they took a volunteer listener is not called again "
+        "(a ring that came to nothing rests them only while it rings)",
     )
     RINGING_RECHECK_SECONDS = Setting(
         duration,
