@@ -148,8 +148,9 @@ FUSING_LAST_ROUND = _("This is the last round of the Fusing Hour.")
 ROUND_SOON = _("The next round starts in less than a minute.")
 
 
-def window(minutes: int) -> str:
-    """How a call-back window is said: "2 hours", "90 minutes"."""
+def window(minutes: float) -> str:
+    """How a call-back window is said: "2 hours", "90 minutes" (never less than a minute)."""
+    minutes = max(1, round(minutes))
     if minutes % 60 == 0:
         return ngettext("%(num)d hour", "%(num)d hours", minutes // 60)
     return ngettext("%(num)d minute", "%(num)d minutes", minutes)

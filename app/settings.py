@@ -78,6 +78,14 @@ def positive(text: str) -> float:
     return value
 
 
+def duration(text: str) -> float:
+    """A length of time, not below zero; fractions allowed (a benchmark's compressed clock)."""
+    value = float(text)
+    if not value >= 0:
+        raise ValueError(f"{text!r} is below zero")
+    return value
+
+
 def host_ports(text: str) -> list[tuple[str, int]]:
     """A comma-separated list of `host:port` addresses."""
     found = []
@@ -329,20 +337,29 @@ class Settings:
         key="INSTANCE_FOLDER",
     )
     WAIT_TIMEOUT_SECONDS = Setting(
-        int, 60, "how long a caller waits before 'nobody is free right now'"
+        duration, 60, "how long a caller waits before 'nobody is free right now'"
     )
     CALLBACK_WINDOW_MINUTES = Setting(
-        int, 120, "how long a call-back request stays open (its number is kept until then)"
+        duration, 120, "how long a call-back request stays open (its number is kept until then)"
     )
     CALLBACKS_PER_DAY = Setting(int, 3, "call-back requests one caller may make in 24 hours")
     CALLBACK_RING_SECONDS = Setting(
         int, 25, "how long a call-back rings before it counts as not answered (Twilio's Timeout)"
     )
     LISTENER_AFTER_SECONDS = Setting(
-        int, 45, "how long a caller waits with no peer before a volunteer listener is called"
+        duration, 45, "how long a caller waits with no peer before a volunteer listener is called"
     )
     LISTENER_REST_MINUTES = Setting(
-        int, 30, "how long after being called a volunteer listener is not called again"
+        duration,
+        30,
+        "how long after a call they took a volunteer listener is not called again "
+        "(a ring that came to nothing rests them only while it rings)",
+    )
+    RINGING_RECHECK_SECONDS = Setting(
+        duration,
+        5,
+        "while a call-back or a listener rings for a waiting caller, how long their time-out "
+        "and listener offer wait before looking again",
     )
     LISTENER_RING_SECONDS = Setting(
         int, 25, "how long a listener's phone rings before it counts as not answered"

@@ -32,6 +32,8 @@ class Stack:
         db_port: int | None = None,
         twin_pace: RestPace | None = None,
         twin_process: bool = False,
+        web_target: str = "app:create_app()",
+        twin_options: dict | None = None,
         **settings: str,
     ):
         self.run = secrets.token_hex(3)
@@ -62,6 +64,8 @@ class Stack:
         self.twin_process: subprocess.Popen | None = None
         self.remote: RemoteTwin | None = None
         self._twin_own_process = twin_process
+        self.web_target = web_target  # what gunicorn serves (a benchmark may wrap the app)
+        self.twin_options = twin_options or {}  # more of the Twin's knobs (time_scale, ...)
         self.twin: Twin | None = None
         self.web: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen] = []
@@ -102,7 +106,12 @@ class Stack:
             self._start_twin()
         workers, threads = self.web_options
         self.web = launcher.start_web(
-            self.port, self.env, workers=workers, threads=threads, log_level="warning"
+            self.port,
+            self.env,
+            target=self.web_target,
+            workers=workers,
+            threads=threads,
+            log_level="warning",
         )
 
     def _start_twin_process(self) -> None:
@@ -125,8 +134,7 @@ class Stack:
             voice_url=self.url + "/twilio/voice",
             status_callback=self.url + "/twilio/voice/status",
             sms_url=self.url + "/twilio/sms",
-            callback_workers=16,
-            rest_pace=self.twin_pace,
+            **{"callback_workers": 16, "rest_pace": self.twin_pace, **self.twin_options},
         ).start()
         self._saved.setdefault("TWILIO_API_BASE", os.environ.get("TWILIO_API_BASE"))
         self.env["TWILIO_API_BASE"] = os.environ["TWILIO_API_BASE"] = self.twin.api_base

@@ -82,6 +82,25 @@ def test_the_sending_rate_is_a_number_above_zero(tmp_path):
             from_environment(str(tmp_path), {"SMS_SEGMENTS_PER_SECOND": bad})
 
 
+def test_the_wait_and_listener_timers_take_fractions_of_their_unit(tmp_path):
+    # A benchmark on a compressed clock divides them by a hundred or more.
+    fractions = {
+        "WAIT_TIMEOUT_SECONDS": "0.5",
+        "LISTENER_AFTER_SECONDS": "0.375",
+        "LISTENER_REST_MINUTES": "0.25",
+        "CALLBACK_WINDOW_MINUTES": "1.5",
+        "RINGING_RECHECK_SECONDS": "0.04",
+    }
+    config = from_environment(str(tmp_path), fractions)
+    assert {name: config[name] for name in fractions} == {
+        name: float(text) for name, text in fractions.items()
+    }
+    defaults = from_environment(str(tmp_path), {})
+    assert [defaults[name] for name in fractions] == [60, 45, 30, 120, 5]
+    with pytest.raises(ValueError):
+        from_environment(str(tmp_path), {"WAIT_TIMEOUT_SECONDS": "-1"})
+
+
 def _production(**overrides: str) -> dict[str, str]:
     """A complete, strong production environment, with `overrides` over it."""
     env = {

@@ -10,7 +10,6 @@ from app.listeners import offers, roster
 from app.listeners.models import OfferState
 from app.settings import settings
 from workers.callbacks import Unreachable, ring_once
-from workers.waiting import CALLBACK_PATIENCE
 
 
 def offer_listener(call_id: int, token: str) -> str:
@@ -20,7 +19,7 @@ def offer_listener(call_id: int, token: str) -> str:
     if call is None or call.wait_token != token or call.state != CallState.WAITING:
         return "not waiting"
     if callbacks.calling_for(call_id):  # the call-back may bring someone: look again after
-        jobs.OFFER_LISTENER.enqueue(call_id, token, delay=CALLBACK_PATIENCE)
+        jobs.OFFER_LISTENER.enqueue(call_id, token, delay=settings.RINGING_RECHECK_SECONDS)
         return "call-back ringing"
     return "calling" if offers.claim_for(call) is not None else "nobody free"
 

@@ -23,7 +23,6 @@ from app.telephony.webhooks import TERMINAL_STATUSES
 log = logging.getLogger(__name__)
 RESCUE_LOOKS = 5  # how often a rescue looks for the partner alone in the room
 RESCUE_PAUSE = 2  # seconds between looks (RQ schedules in whole seconds)
-CALLBACK_PATIENCE = 5  # seconds a timeout waits again while a call-back rings
 
 
 def _redirect(call: Call, path: str, kind: Step, detail: str) -> str:
@@ -61,10 +60,10 @@ def expire_wait(call_id: int, token: str) -> str:
     press 1.
     """
     if callbacks.calling_for(call_id):
-        jobs.EXPIRE_WAIT.enqueue(call_id, token, delay=CALLBACK_PATIENCE)
+        jobs.EXPIRE_WAIT.enqueue(call_id, token, delay=settings.RINGING_RECHECK_SECONDS)
         return "call-back ringing"
     if offers.ringing_for(call_id):  # a listener may press 1
-        jobs.EXPIRE_WAIT.enqueue(call_id, token, delay=CALLBACK_PATIENCE)
+        jobs.EXPIRE_WAIT.enqueue(call_id, token, delay=settings.RINGING_RECHECK_SECONDS)
         return "listener ringing"
     _not_before_timeout(call_id)
     pairing.expire_wait(call_id, token)

@@ -85,7 +85,7 @@ def _match(key: str, stale_after: int | None, excluded: set[str], caller: list) 
         args=[
             redis.key(),
             now,
-            now - stale_seconds * 1000,
+            int(now - stale_seconds * 1000),
             *caller,
             *sorted(excluded),
         ],

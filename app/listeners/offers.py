@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from app import jobs
 from app.db import db, utcnow
@@ -121,14 +121,17 @@ def answering(offer: ListenerOffer, sid: str) -> bool:
 
 
 def close(offer: ListenerOffer, to: OfferState, try_next: bool = True) -> bool:
-    """Close a ringing offer; for anything but TAKEN the next listener is tried for the
-    caller still waiting. Commits; False if it was closed already."""
+    """Close a ringing offer; for anything but TAKEN the listener's rest is what it was
+    before this ring, and the next listener is tried for the caller still waiting.
+    Commits; False if it was closed already."""
     moved = db.session.execute(
         update(ListenerOffer)
         .where(ListenerOffer.id == offer.id, ListenerOffer.state == OfferState.RINGING)
         .values(state=to, closed_at=utcnow())
         .execution_options(synchronize_session="fetch")
     ).rowcount
+    if moved and to != OfferState.TAKEN:
+        _unrest(offer.listener_id)
     db.session.commit()
     if not moved:
         return False
@@ -138,6 +141,23 @@ def close(offer: ListenerOffer, to: OfferState, try_next: bool = True) -> bool:
         if waiting.state == CallState.WAITING and waiting.wait_token == offer.wait_token:
             claim_for(waiting)
     return True
+
+
+def _unrest(listener_id: int) -> None:
+    """A ring that came to nothing (not answered, passed, a machine, the caller gone) rests
+    nobody: the listener's rest runs from the last call they took again, as before the claim
+    (which set it to hold them while their phone rang). Same transaction as the close."""
+    taken = (
+        select(func.max(ListenerOffer.started_at))
+        .where(ListenerOffer.listener_id == listener_id, ListenerOffer.state == OfferState.TAKEN)
+        .scalar_subquery()
+    )
+    db.session.execute(
+        update(Listener)
+        .where(Listener.id == listener_id)
+        .values(last_called_at=taken)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def ended(offer: ListenerOffer, sid: str, status: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from app import jobs, prompts, urls
 from app.billing import membership
 from app.callbacks import requests as callbacks
@@ -61,7 +63,7 @@ def room(seat: Seat, intro: str):
     # The REST end job closes the room at the limit; the Dial's own limit is only a backstop.
     limit = settings.CONVERSATION_LIMIT_SECONDS + 30
     if not seat.paired:
-        limit += settings.WAIT_TIMEOUT_SECONDS
+        limit += math.ceil(settings.WAIT_TIMEOUT_SECONDS)  # timeLimit: whole seconds
     return twiml.conference_room(
         seat.room,
         intro=intro,

@@ -94,7 +94,7 @@ def test_a_listener_who_declines_lets_the_caller_wait_on_to_the_timeout(line):
     alice.wait_until_heard("nobody is free", timeout=15)
     assert [o.state for o in _offers(line)] == ["declined"]
     assert _rooms_with(line, phone.sid) == []
-    assert len(line.twin.calls_to(number)) == 1  # rested: not rung again for this caller
+    assert len(line.twin.calls_to(number)) == 1  # tried once per wait: not rung again for them
 
 
 def test_two_listeners_in_a_row_decline_then_the_normal_timeout(line):

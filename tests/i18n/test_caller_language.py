@@ -175,3 +175,5 @@ def test_the_call_back_window_is_said_in_the_callers_language(app):
         assert prompts.window(60) == "1 Stunde"
         i18n.use("en")
         assert prompts.window(120) == "2 hours" and prompts.window(1) == "1 minute"
+        # A window in fractions of a minute (a compressed clock) is said as at least one.
+        assert prompts.window(0.5) == "1 minute" and prompts.window(120.0) == "2 hours"

@@ -88,6 +88,39 @@ def test_a_listener_who_reported_the_caller_is_not_called_and_the_rest_ends(app)
         assert offers.claim_for(other) is not None  # rested long enough
 
 
+@pytest.mark.parametrize("ending", ["no-answer", "declined", "busy", "machine", "gone"])
+def test_a_ring_that_came_to_nothing_does_not_rest_the_listener(app, ending):
+    with app.app_context():
+        listener = _enlist()
+        offer = offers.claim_for(_waiting("g" * 64))
+        other = _waiting("h" * 64)
+        assert offers.claim_for(other) is None  # held while their phone rings
+        assert offers.close(offer, ending, try_next=False)
+        db.session.refresh(listener)
+        assert listener.last_called_at is None  # they never took a call
+        again = offers.claim_for(other)  # the next caller waiting alone: rung at once
+        assert again is not None and again.listener_id == listener.id
+
+
+def test_the_rest_runs_from_the_last_call_taken_whatever_came_of_later_rings(app):
+    with app.app_context():
+        listener = _enlist()
+        taken = offers.claim_for(_waiting("i" * 64))
+        assert offers.close(taken, "taken")
+        db.session.refresh(listener)
+        assert offers.claim_for(_waiting("j" * 64)) is None  # resting after the call they took
+        earlier = utcnow() - timedelta(minutes=31)  # that call was half an hour ago
+        db.session.execute(update(ListenerOffer).values(started_at=earlier))
+        db.session.execute(update(Listener).values(last_called_at=earlier))
+        db.session.commit()
+        missed = offers.claim_for(_waiting("k" * 64))
+        assert missed is not None
+        assert offers.close(missed, "no-answer", try_next=False)
+        db.session.refresh(listener)
+        assert abs((listener.last_called_at - earlier).total_seconds()) < 1
+        assert offers.claim_for(_waiting("l" * 64)) is not None
+
+
 def test_a_listener_who_passes_has_the_next_tried_and_is_not_tried_twice(app):
     with app.app_context():
         app.config["LISTENER_REST_MINUTES"] = 0

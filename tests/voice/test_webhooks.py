@@ -127,6 +127,13 @@ def _start(twilio, number, digits="1"):
     return form, twiml(twilio.post("/twilio/voice/menu", {**form, "Digits": digits}))
 
 
+def test_a_wait_time_out_in_fractions_of_a_second_still_gives_a_whole_time_limit(twilio, app):
+    app.config["WAIT_TIMEOUT_SECONDS"] = 0.25  # a benchmark's compressed clock
+    _, waiting = _start(twilio, "+15550100002")
+    limit = waiting.find("Dial").get("timeLimit")
+    assert limit.isdigit() and int(limit) > app.config["CONVERSATION_LIMIT_SECONDS"]
+
+
 def test_first_caller_waits_alone_and_second_joins_the_same_room(twilio, app):
     first, waiting = _start(twilio, "+15550100001")
     dial = waiting.find("Dial")
