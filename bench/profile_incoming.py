@@ -73,6 +73,38 @@ def _statements(engine, action) -> list[str]:
     return seen
 
 
+def profiled(action, indices: range) -> tuple:
+    """Run `action(index)` for each index under pyinstrument: the profiler, its session and
+    the wall time in seconds."""
+    profiler = Profiler(interval=0.0005)
+    started = time.perf_counter()
+    profiler.start()
+    for index in indices:
+        action(index)
+    profiler.stop()
+    return profiler, profiler.last_session, time.perf_counter() - started
+
+
+def layer_rows(session, count: int, title: str, unit: str) -> list[str]:
+    """The table of the session's time by layer, per `unit` (one of `count`), under `title`."""
+    totals: Counter = Counter()
+    _attribute(session.root_frame(), totals)
+    whole = sum(totals.values()) or 1
+    rows = [title, "", f"| layer | share of wall time | ms per {unit} |", "| --- | --- | --- |"]
+    for name, seconds in totals.most_common():
+        rows.append(f"| {name} | {seconds / whole:.0%} | {seconds / count * 1000:.2f} |")
+    return rows
+
+
+def finish(profiler, html: str | None, heading: str, rows: list[str], shown: int) -> None:
+    """Write the HTML profile if asked, print the text one, and record the rows."""
+    if html:
+        with open(html, "w") as out:
+            out.write(profiler.output_html())
+    print(profiler.output_text(unicode=False, color=False, show_all=False)[:shown])
+    record(heading, rows)
+
+
 def main(count: int = 500, html: str | None = None) -> None:
     """Profile `count` incoming calls and record where their time went."""
     with Stack(web_workers=1, web_threads=1) as stack:
@@ -95,26 +127,14 @@ def main(count: int = 500, html: str | None = None) -> None:
             one(index)
         with app.app_context():
             statements = _statements(db.engine, lambda: one(49_999))
-        profiler = Profiler(interval=0.0005)
-        started = time.perf_counter()
-        profiler.start()
-        for index in range(50, 50 + count):
-            one(index)
-        profiler.stop()
-        wall = time.perf_counter() - started
-    session = profiler.last_session
-    totals: Counter = Counter()
-    _attribute(session.root_frame(), totals)
-    whole = sum(totals.values()) or 1
-    rows = [
+        profiler, session, wall = profiled(one, range(50, 50 + count))
+    rows = layer_rows(
+        session,
+        count,
         f"{count} incoming calls in-process (Flask test client), {wall / count * 1000:.2f} ms "
         f"each; {session.cpu_time / count * 1000:.2f} ms CPU each.",
-        "",
-        "| layer | share of wall time | ms per call |",
-        "| --- | --- | --- |",
-    ]
-    for name, seconds in totals.most_common():
-        rows.append(f"| {name} | {seconds / whole:.0%} | {seconds / count * 1000:.2f} |")
+        "call",
+    )
     steps: Counter = Counter()
     _steps(session.root_frame(), steps)
     rows += ["", "| step of the view | ms per call |", "| --- | --- |"]
@@ -122,11 +142,13 @@ def main(count: int = 500, html: str | None = None) -> None:
         rows.append(f"| {name} | {seconds / count * 1000:.2f} |")
     rows += ["", f"SQL statements per incoming call: {len(statements)}", ""]
     rows += [f"- `{sql}`" for sql in statements]
-    if html:
-        with open(html, "w") as out:
-            out.write(profiler.output_html())
-    print(profiler.output_text(unicode=False, color=False, show_all=False)[:6000])
-    record("Profile of the incoming-call webhook (pyinstrument, PostgreSQL, Redis)", rows)
+    finish(
+        profiler,
+        html,
+        "Profile of the incoming-call webhook (pyinstrument, PostgreSQL, Redis)",
+        rows,
+        6000,
+    )
 
 
 if __name__ == "__main__":

@@ -10,15 +10,12 @@ from __future__ import annotations
 import secrets
 import sys
 import time
-from collections import Counter
 
-from pyinstrument import Profiler
 from twilio.request_validator import RequestValidator
 
 from app import create_app
 from app.db import db
-from bench.common import record
-from bench.profile_incoming import _attribute, _statements
+from bench.profile_incoming import _statements, finish, layer_rows, profiled
 from bench.stack import Stack
 
 
@@ -51,34 +48,20 @@ def main(count: int = 400, html: str | None = None) -> None:
         with app.app_context():
             waits = _statements(db.engine, lambda: press(49_998))
             pairs = _statements(db.engine, lambda: press(49_999))
-        profiler = Profiler(interval=0.0005)
-        started = time.perf_counter()
-        profiler.start()
-        for index in range(50, 50 + count):
-            press(index)
-        profiler.stop()
-        wall = time.perf_counter() - started
-    session = profiler.last_session
-    totals: Counter = Counter()
-    _attribute(session.root_frame(), totals)
-    whole = sum(totals.values()) or 1
-    rows = [
+        profiler, session, wall = profiled(press, range(50, 50 + count))
+    rows = layer_rows(
+        session,
+        count,
         f"{count} greetings and presses of key 1 in-process (Flask test client), half waiting "
         f"and half pairing, {wall / count * 1000:.2f} ms each pair of requests.",
-        "",
-        "| layer | share of wall time | ms per greeting and press |",
-        "| --- | --- | --- |",
-    ]
-    for name, seconds in totals.most_common():
-        rows.append(f"| {name} | {seconds / whole:.0%} | {seconds / count * 1000:.2f} |")
+        "greeting and press",
+    )
     for name, seen in (("waits", waits), ("pairs", pairs)):
         rows += ["", f"SQL statements of a greeting and a press that {name}: {len(seen)}", ""]
         rows += [f"- `{sql}`" for sql in seen]
-    if html:
-        with open(html, "w") as out:
-            out.write(profiler.output_html())
-    print(profiler.output_text(unicode=False, color=False, show_all=False)[:8000])
-    record("Profile of the menu key 1 (pyinstrument, PostgreSQL, Redis)", rows)
+    finish(
+        profiler, html, "Profile of the menu key 1 (pyinstrument, PostgreSQL, Redis)", rows, 8000
+    )
 
 
 if __name__ == "__main__":
