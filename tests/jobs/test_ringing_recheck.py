@@ -19,11 +19,12 @@ from workers.waiting import expire_wait
 
 def _due_in(name: str) -> list[float]:
     """Seconds from now until each scheduled run of the job `name` (RQ keeps whole seconds)."""
-    registry = ScheduledJobRegistry(queue=redis.queue())
     found = []
-    for job_id in registry.get_job_ids():
-        if Job.fetch(job_id, connection=redis.connection()).func_name.endswith(name):
-            found.append(registry.get_scheduled_time(job_id).timestamp() - time.time())
+    for queue in redis.queues():
+        registry = ScheduledJobRegistry(queue=queue)
+        for job_id in registry.get_job_ids():
+            if Job.fetch(job_id, connection=redis.connection()).func_name.endswith(name):
+                found.append(registry.get_scheduled_time(job_id).timestamp() - time.time())
     return found
 
 
