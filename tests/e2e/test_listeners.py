@@ -12,7 +12,7 @@ from app.db import db
 from app.line.models import Call, Step
 from app.listeners import roster
 from app.listeners.models import Listener, ListenerOffer
-from tests.support import drain, eventually
+from tests.support import drain, eventually, in_a_room
 from twin import Callee, Pickup
 
 # The caller waits one second before a listener is called, and times out at two (the
@@ -29,14 +29,6 @@ def _enlist(line, alias: str, number: str, callee: Callee, languages=("en",)) ->
         listener = roster.add(alias, number, list(languages), "Europe/Berlin", ALWAYS)
         db.session.commit()
         return listener.id
-
-
-def _wait(line, number: str):
-    caller = line.dial(number)
-    caller.wait_until_heard("press 1")
-    caller.press("1")
-    caller.wait_until_in_conference()
-    return caller
 
 
 def _offers(line) -> list[ListenerOffer]:
@@ -61,7 +53,7 @@ def _rooms_with(line, sid: str) -> list[set[str]]:
 def test_a_listener_who_presses_1_joins_the_waiting_callers_room(line):
     number, waiter = "+15550100161", "+447700900161"
     _enlist(line, "Robin", number, TAKES)
-    alice = _wait(line, waiter)
+    alice = in_a_room(line, waiter)
     phone = line.twin.wait_for(lambda: line.twin.calls_to(number), timeout=10)[0]
     phone.wait_until_heard("a caller is waiting")
     assert phone.wait_until_in_conference(timeout=10) == alice.conference
@@ -87,7 +79,7 @@ def test_a_listener_who_presses_1_joins_the_waiting_callers_room(line):
 def test_a_listener_who_declines_lets_the_caller_wait_on_to_the_timeout(line):
     number, waiter = "+15550100162", "+447700900162"
     _enlist(line, "Sam", number, PASSES)
-    alice = _wait(line, waiter)
+    alice = in_a_room(line, waiter)
     phone = line.twin.wait_for(lambda: line.twin.calls_to(number), timeout=10)[0]
     phone.wait_until_heard("ask someone else")
     assert phone.wait_until_ended(timeout=10) == "completed"
@@ -102,7 +94,7 @@ def test_two_listeners_in_a_row_decline_then_the_normal_timeout(line):
     _enlist(line, "Ada", first, PASSES)
     _enlist(line, "Bo", second, PASSES)
     _enlist(line, "Cy", "+15550100165", TAKES, languages=("de",))  # speaks no English
-    alice = _wait(line, waiter)
+    alice = in_a_room(line, waiter)
     phones = line.twin.wait_for(
         lambda: (
             [*line.twin.calls_to(first), *line.twin.calls_to(second)][1:]
@@ -132,7 +124,7 @@ def test_a_machine_or_no_answer_has_the_next_listener_tried(line, callee, state)
     end = "7" if state == "machine" else "8"
     first, second, waiter = f"+1555010019{end}", f"+1555010018{end}", f"+44770090018{end}"
     _enlist(line, "Dee", first, callee)
-    alice = _wait(line, waiter)
+    alice = in_a_room(line, waiter)
     missed = line.twin.wait_for(lambda: line.twin.calls_to(first), timeout=10)[0]
     _enlist(line, "Eli", second, TAKES)  # on the roster once the first is being rung
     phone = line.twin.wait_for(lambda: line.twin.calls_to(second), timeout=15)[0]
@@ -153,7 +145,7 @@ def test_a_listener_pauses_and_resumes_by_text(line):
             return db.session.get(Listener, listener_id).paused
 
     assert paused()
-    alice = _wait(line, waiter)
+    alice = in_a_room(line, waiter)
     alice.wait_until_heard("nobody is free", timeout=15)
     assert line.twin.calls_to(number) == []
     alice.hang_up()
@@ -161,7 +153,7 @@ def test_a_listener_pauses_and_resumes_by_text(line):
 
     reply = line.twin.send_sms(number, "resume")
     assert any("listener again" in r for r in reply.replies) and not paused()
-    bob = _wait(line, "+447700900167")
+    bob = in_a_room(line, "+447700900167")
     phone = line.twin.wait_for(lambda: line.twin.calls_to(number), timeout=10)[0]
     assert phone.wait_until_in_conference(timeout=10) == bob.conference
     phone.hang_up()
