@@ -351,9 +351,9 @@ class Settings:
     )
     LISTENER_REST_MINUTES = Setting(
         duration,
-        30,
-        "how long after a call they took a volunteer listener is not called again "
-        "(a ring that came to nothing rests them only while it rings)",
+        5,
+        "a volunteer listener's breather after a call they took ends, before the line rings "
+        "them again (never while on a call; a ring that came to nothing rests nobody)",
     )
     RINGING_RECHECK_SECONDS = Setting(
         duration,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 
 from app import jobs
 from app.db import db, utcnow
@@ -19,6 +19,9 @@ from app.settings import settings
 
 log = logging.getLogger(__name__)
 LOST_AFTER = timedelta(minutes=2)  # past its ring time, a ringing offer no news came of
+# A listener's call the line never heard end holds them no longer than this (a conversation
+# ends at CONVERSATION_LIMIT_SECONDS, and the reconciler closes calls whose end was missed).
+HELD_AT_MOST = timedelta(hours=2)
 ENDED_AS = {"busy": OfferState.BUSY, "failed": OfferState.FAILED}
 
 
@@ -53,16 +56,41 @@ def close_lost() -> int:
     return sum(close(offer, OfferState.LOST) for offer in db.session.scalars(lost).all())
 
 
+def _ringing() -> Select:
+    """The listeners whose phone rings for a waiting caller now."""
+    return select(ListenerOffer.listener_id).where(
+        ListenerOffer.state == OfferState.RINGING, ListenerOffer.started_at > _lost_before()
+    )
+
+
+def _busy(now: datetime) -> Select:
+    """The listeners on a call they took, or whose last one ended within their rest
+    (LISTENER_REST_MINUTES, counted from the end of the call)."""
+    rested = now - timedelta(minutes=settings.LISTENER_REST_MINUTES)
+    return (
+        select(ListenerOffer.listener_id)
+        .outerjoin(Call, Call.sid == ListenerOffer.call_sid)
+        .where(
+            ListenerOffer.state == OfferState.TAKEN,
+            ListenerOffer.started_at > now - HELD_AT_MOST,
+            or_(
+                and_(Call.id.is_not(None), Call.state != CallState.ENDED),
+                func.coalesce(Call.ended_at, ListenerOffer.closed_at) > rested,
+            ),
+        )
+    )
+
+
 def _candidates(call: Call) -> list[Listener]:
     """Listeners who may take this caller now, least recently called first."""
     now = utcnow()
-    rested = now - timedelta(minutes=settings.LISTENER_REST_MINUTES)
     tried = select(ListenerOffer.listener_id).where(ListenerOffer.wait_token == call.wait_token)
     rows = db.session.scalars(
         select(Listener)
         .where(
             Listener.paused.is_(False),
-            or_(Listener.last_called_at.is_(None), Listener.last_called_at <= rested),
+            Listener.id.notin_(_busy(now)),
+            Listener.id.notin_(_ringing()),
             Listener.identity.notin_(safety.excluded_partners(call.identity)),
             Listener.id.notin_(tried),
         )
@@ -79,18 +107,29 @@ def _candidates(call: Call) -> list[Listener]:
 
 def claim_for(call: Call) -> ListenerOffer | None:
     """Claim an available listener for this waiting caller, atomically, and queue the call
-    to them; None when nobody may take them (or a listener is ringing for them already)."""
-    if call.state != CallState.WAITING or not call.wait_token or ringing_for(call.id):
+    to them; None when nobody may take them (or a listener is ringing for them already).
+
+    The listener's row is claimed by a conditional update on the time they were last called,
+    read with them, so two callers claiming one listener at once: one wins. Commits.
+    """
+    if call.state != CallState.WAITING or not call.wait_token:
+        return None
+    if ringing_for(call.id):
         return None
     now = utcnow()
-    rested = now - timedelta(minutes=settings.LISTENER_REST_MINUTES)
     for listener in _candidates(call):
+        was = listener.last_called_at
+        unchanged = (
+            Listener.last_called_at.is_(None) if was is None else Listener.last_called_at == was
+        )
         claimed = db.session.execute(
             update(Listener)
             .where(
                 Listener.id == listener.id,
                 Listener.paused.is_(False),
-                or_(Listener.last_called_at.is_(None), Listener.last_called_at <= rested),
+                unchanged,  # nobody claimed them since they were read
+                Listener.id.notin_(_busy(now)),
+                Listener.id.notin_(_ringing()),
             )
             .values(last_called_at=now)
             .execution_options(synchronize_session=False)
@@ -135,8 +174,10 @@ def close(offer: ListenerOffer, to: OfferState, try_next: bool = True) -> bool:
     db.session.commit()
     if not moved:
         return False
+    if to == OfferState.TAKEN:
+        return True
     waiting = db.session.get(Call, offer.waiting_call_id) if offer.waiting_call_id else None
-    if try_next and to != OfferState.TAKEN and waiting is not None:
+    if try_next and waiting is not None:
         db.session.refresh(waiting)
         if waiting.state == CallState.WAITING and waiting.wait_token == offer.wait_token:
             claim_for(waiting)

@@ -1,5 +1,6 @@
-"""Who is offered a waiting caller: a listener in their hours, not paused, rested, speaking
-the caller's language, with no report either way; one listener is claimed once."""
+"""Who is offered a waiting caller: a listener in their hours, not paused, not on a call nor
+resting after one, speaking the caller's language, with no report either way; one listener
+is claimed once, and one caller has one listener rung at a time."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.db import db, utcnow
-from app.line.models import Call, Report
+from app.line.models import Call, CallMode, CallState, Report
 from app.listeners import offers, roster
 from app.listeners.models import Listener, ListenerOffer, OfferState
 from app.settings import settings
@@ -30,6 +31,35 @@ def _enlist(number: str = LISTENER, languages=("en",), weekly: str = ALWAYS) -> 
     listener = roster.add("Robin", number, list(languages), "Europe/Berlin", weekly)
     db.session.commit()
     return listener
+
+
+def _took_a_call(listener: Listener, ended_ago: float | None, started_ago: float = 20) -> None:
+    """The listener took a call `started_ago` minutes ago that ended `ended_ago` minutes ago
+    (None: they are on it still)."""
+    now = utcnow()
+    sid = f"CA{listener.id:032d}"
+    db.session.add(
+        Call(
+            sid=sid,
+            identity=listener.identity,
+            masked_number=listener.masked_number,
+            mode=CallMode.LISTENER,
+            state=CallState.MATCHED if ended_ago is None else CallState.ENDED,
+            ended_at=None if ended_ago is None else now - timedelta(minutes=ended_ago),
+        )
+    )
+    db.session.add(
+        ListenerOffer(
+            listener_id=listener.id,
+            wait_token="t" * 16,
+            state=OfferState.TAKEN,
+            call_sid=sid,
+            started_at=now - timedelta(minutes=started_ago),
+            closed_at=now - timedelta(minutes=started_ago),
+        )
+    )
+    listener.last_called_at = now - timedelta(minutes=started_ago)
+    db.session.commit()
 
 
 def _closed_now() -> str:
@@ -52,7 +82,7 @@ def test_an_available_listener_is_claimed_and_rested(app):
         db.session.refresh(listener)
         assert listener.last_called_at is not None
         other = _waiting("b" * 64)
-        assert offers.claim_for(other) is None  # rested, though free
+        assert offers.claim_for(other) is None  # held while their phone rings
 
 
 @pytest.mark.parametrize(
@@ -66,13 +96,14 @@ def test_a_listener_who_may_not_take_the_caller_is_not_called(app, why):
         )
         listener.paused = why == "paused"
         if why == "rested":
-            listener.last_called_at = utcnow() - timedelta(minutes=29)
+            _took_a_call(listener, ended_ago=settings.LISTENER_REST_MINUTES - 1)
         call = _waiting("c" * 64)
         if why == "reported":
             db.session.add(Report(reporter=call.identity, reported=listener.identity))
         db.session.commit()
         assert offers.claim_for(call) is None
-        assert db.session.scalars(select(ListenerOffer)).all() == []
+        rung = select(ListenerOffer).where(ListenerOffer.wait_token == call.wait_token)
+        assert db.session.scalars(rung).all() == []
 
 
 def test_a_listener_who_reported_the_caller_is_not_called_and_the_rest_ends(app):
@@ -102,15 +133,28 @@ def test_a_ring_that_came_to_nothing_does_not_rest_the_listener(app, ending):
         assert again is not None and again.listener_id == listener.id
 
 
-def test_the_rest_runs_from_the_last_call_taken_whatever_came_of_later_rings(app):
+@pytest.mark.parametrize(
+    ("ended_ago", "rung"),
+    [(None, False), (4, False), (6, True)],
+    ids=["on the call", "resting", "rested"],
+)
+def test_the_rest_runs_from_the_end_of_the_call_taken(app, ended_ago, rung):
+    with app.app_context():
+        assert settings.LISTENER_REST_MINUTES == 5  # the default: a breather between calls
+        listener = _enlist()
+        _took_a_call(listener, ended_ago, started_ago=20)  # claimed well past any rest
+        offer = offers.claim_for(_waiting("m" * 64))
+        assert (offer is not None) is rung
+
+
+def test_a_ring_that_came_to_nothing_leaves_the_rest_where_it_was(app):
     with app.app_context():
         listener = _enlist()
         taken = offers.claim_for(_waiting("i" * 64))
         assert offers.close(taken, "taken")
-        db.session.refresh(listener)
         assert offers.claim_for(_waiting("j" * 64)) is None  # resting after the call they took
-        earlier = utcnow() - timedelta(minutes=31)  # that call was half an hour ago
-        db.session.execute(update(ListenerOffer).values(started_at=earlier))
+        earlier = utcnow() - timedelta(minutes=settings.LISTENER_REST_MINUTES + 1)
+        db.session.execute(update(ListenerOffer).values(started_at=earlier, closed_at=earlier))
         db.session.execute(update(Listener).values(last_called_at=earlier))
         db.session.commit()
         missed = offers.claim_for(_waiting("k" * 64))
