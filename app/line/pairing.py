@@ -90,7 +90,7 @@ def start_waiting(call: Call) -> Seat | None:
             jobs.OFFER_LISTENER.enqueue(
                 call.id,
                 token,
-                delay=settings.LISTENER_AFTER_SECONDS,
+                delay=listener_after(call),
                 job_id=f"listener-{token}",
             )
             return Seat(room, False, frozenset(excluded))
@@ -98,6 +98,13 @@ def start_waiting(call: Call) -> Seat | None:
         if claimed is not False:
             return Seat(placement.room, True) if claimed else None
     raise RuntimeError("no usable partner after many stale pool entries")
+
+
+def listener_after(call: Call) -> float:
+    """Seconds into this wait before a listener is offered: LISTENER_AFTER_SECONDS counts the
+    caller's earlier waits on this call too, so one who waits on after "nobody is free" is
+    offered one at once."""
+    return max(0.0, settings.LISTENER_AFTER_SECONDS - (call.earlier_wait_seconds or 0))
 
 
 def join_waiting(call: Call, partner_id: int) -> Seat | None:
