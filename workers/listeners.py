@@ -24,6 +24,24 @@ def offer_listener(call_id: int, token: str) -> str:
     return "calling" if offers.claim_for(call) is not None else "nobody free"
 
 
+def serve_waiting(listener_id: int | None = None) -> str:
+    """A listener came free: offer whoever is free to the callers who have waited long
+    enough, longest first; with a listener's id, once that listener's rest is over."""
+    if listener_id is not None:
+        left = offers.rest_left(listener_id)
+        if left > 0:  # RQ ran it a moment early: look again when the rest is over
+            jobs.SERVE_WAITING.enqueue(listener_id, delay=left)
+            return "resting"
+    rung = 0
+    for call in offers.waited_long_enough():
+        if not offers.any_free():
+            break
+        if callbacks.calling_for(call.id):  # the call-back may bring someone
+            continue
+        rung += offers.claim_for(call) is not None
+    return f"{rung} rung"
+
+
 def place_listener_call(offer_id: int) -> str:
     """Ring the listener of a claimed offer, once."""
     offer = offers.by_id(offer_id)

@@ -22,6 +22,7 @@ LOST_AFTER = timedelta(minutes=2)  # past its ring time, a ringing offer no news
 # A listener's call the line never heard end holds them no longer than this (a conversation
 # ends at CONVERSATION_LIMIT_SECONDS, and the reconciler closes calls whose end was missed).
 HELD_AT_MOST = timedelta(hours=2)
+SERVED_AT_ONCE = 20  # waiting callers looked at when listeners come free
 ENDED_AS = {"busy": OfferState.BUSY, "failed": OfferState.FAILED}
 
 
@@ -105,16 +106,33 @@ def _candidates(call: Call) -> list[Listener]:
     ]
 
 
+def any_free() -> bool:
+    """Whether some listener not paused is neither on a call, resting nor being rung (their
+    hours and languages aside)."""
+    found = db.session.scalar(
+        select(Listener.id).where(
+            Listener.paused.is_(False),
+            Listener.id.notin_(_busy(utcnow())),
+            Listener.id.notin_(_ringing()),
+        )
+    )
+    return found is not None
+
+
 def claim_for(call: Call) -> ListenerOffer | None:
     """Claim an available listener for this waiting caller, atomically, and queue the call
     to them; None when nobody may take them (or a listener is ringing for them already).
 
-    The listener's row is claimed by a conditional update on the time they were last called,
-    read with them, so two callers claiming one listener at once: one wins. Commits.
+    The caller's row is locked while it claims, so two claims for one caller (their offer
+    job, a listener coming free) ring one listener; the listener's row is claimed by a
+    conditional update on the time they were last called, read with them, so two callers
+    claiming one listener at once: one wins. Commits.
     """
     if call.state != CallState.WAITING or not call.wait_token:
         return None
+    db.session.execute(select(Call.id).where(Call.id == call.id).with_for_update())
     if ringing_for(call.id):
+        db.session.commit()
         return None
     now = utcnow()
     for listener in _candidates(call):
@@ -149,6 +167,24 @@ def claim_for(call: Call) -> ListenerOffer | None:
     return None
 
 
+def waited_long_enough(limit: int = SERVED_AT_ONCE) -> list[Call]:
+    """The callers waiting now who have waited LISTENER_AFTER_SECONDS on this call in all
+    (their waits before this one counted), longest first."""
+    now = utcnow()
+    rows = db.session.scalars(
+        select(Call)
+        .where(Call.state == CallState.WAITING, Call.wait_token.is_not(None))
+        .order_by(Call.arrived_at, Call.id)
+        .limit(limit)
+    ).all()
+    return [
+        call
+        for call in rows
+        if (call.earlier_wait_seconds or 0) + (now - call.wait_started_at).total_seconds()
+        >= settings.LISTENER_AFTER_SECONDS
+    ]
+
+
 def placed(offer: ListenerOffer, sid: str) -> None:
     """Twilio took the call to the listener: note its sid. Commits."""
     ringing.note_call_sid(offer, sid)
@@ -181,7 +217,30 @@ def close(offer: ListenerOffer, to: OfferState, try_next: bool = True) -> bool:
         db.session.refresh(waiting)
         if waiting.state == CallState.WAITING and waiting.wait_token == offer.wait_token:
             claim_for(waiting)
+    jobs.SERVE_WAITING.enqueue()  # the listener is free again, for another caller waiting
     return True
+
+
+def call_ended(offer: ListenerOffer) -> None:
+    """The call a listener took ended: once their rest is over, they are offered to whoever
+    is waiting then."""
+    if offer.state == OfferState.TAKEN:
+        jobs.SERVE_WAITING.enqueue(offer.listener_id, delay=rest_left(offer.listener_id))
+
+
+def rest_left(listener_id: int) -> float:
+    """Seconds until this listener's rest after their last call ends (0: rested; also while
+    they are on a call, which ends it)."""
+    ended = db.session.scalar(
+        select(func.max(func.coalesce(Call.ended_at, ListenerOffer.closed_at)))
+        .select_from(ListenerOffer)
+        .outerjoin(Call, Call.sid == ListenerOffer.call_sid)
+        .where(ListenerOffer.listener_id == listener_id, ListenerOffer.state == OfferState.TAKEN)
+    )
+    if ended is None:
+        return 0.0
+    rest = timedelta(minutes=settings.LISTENER_REST_MINUTES)
+    return max(0.0, (ended + rest - utcnow()).total_seconds())
 
 
 def _unrest(listener_id: int) -> None:

@@ -86,13 +86,16 @@ def choice():
 @twilio_request
 def status():
     """The listener call's status callback: one that never took the caller tries the next
-    listener; its record goes at Twilio."""
+    listener; one that did ends the listener's call, and their rest begins; its record goes
+    at Twilio."""
     callback = CallStatusCallback.from_form(request.form)
     offer = _offer()
     if offer is not None and callback.ended:
         offers.ended(offer, callback.call_sid, callback.call_status)
     if calls.by_sid(callback.call_sid) is not None:  # it took the caller: a call like any
         calls.status_changed(callback)
+        if offer is not None and callback.ended:  # free again once rested
+            offers.call_ended(offer)
     elif callback.ended and is_call_sid(callback.call_sid) and settings.PURGE_TWILIO_RECORDS:
         purges.schedule(callback.call_sid, RecordKind.CALL)
     return "", 204

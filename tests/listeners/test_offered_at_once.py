@@ -1,6 +1,7 @@
 """A caller who has waited LISTENER_AFTER_SECONDS is offered a listener at once: the seconds
 count all their waits on the call, so one who waits on after "nobody is free" has the offer
-queued now, not 45 s into the new wait."""
+queued now, not 45 s into the new wait; and a listener whose rest ends, or whose ring came
+to nothing, is rung for whoever of those waits longest."""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ from datetime import timedelta
 
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
+from sqlalchemy import select
 
+from app import jobs
 from app.db import db, utcnow
 from app.infra import redis
 from app.line import pairing
 from app.line.models import Call, CallState
+from app.listeners import offers, roster
+from app.listeners.models import ListenerOffer
 from app.settings import settings
 from tests.support import waiting_call
+from workers.listeners import serve_waiting
 
 ALWAYS = "mon-sun 00:00-24:00"
 
@@ -58,3 +64,47 @@ def test_a_caller_who_waits_on_after_nobody_is_free_is_offered_a_listener_at_onc
         db.session.commit()
         assert pairing.start_waiting(first) is not None
         assert [due for _, due in _queued("offer_listener")] == [0.0]
+
+
+def test_a_free_listener_is_rung_for_the_caller_waiting_longest_who_waited_long_enough(app):
+    with app.app_context():
+        listener = roster.add("Robin", "+15550100183", ["en"], "Europe/Berlin", ALWAYS)
+        after = settings.LISTENER_AFTER_SECONDS
+        _waited("b" * 64, after - 10)  # not yet: their own offer comes
+        longest = _waited("c" * 64, 5, earlier=after)  # timed out once, waits on
+        _waited("d" * 64, after + 5)
+        longest.arrived_at = utcnow() - timedelta(minutes=3)
+        db.session.commit()
+        assert serve_waiting() == "1 rung"
+        (offer,) = db.session.scalars(select(ListenerOffer)).all()
+        assert (offer.waiting_call_id, offer.listener_id) == (longest.id, listener.id)
+        assert serve_waiting() == "0 rung"  # nobody free: their phone rings
+
+
+def test_a_listener_whose_call_ended_is_looked_for_when_their_rest_is_over(app):
+    with app.app_context():
+        roster.add("Robin", "+15550100184", ["en"], "Europe/Berlin", ALWAYS)
+        call = _waited("e" * 64, settings.LISTENER_AFTER_SECONDS)
+        taken = offers.claim_for(call)
+        assert offers.close(taken, "taken")
+        redis.connection().flushdb()
+        offers.call_ended(taken)  # the call they took ended just now
+        ((args, due),) = _queued("serve_waiting")
+        assert args == (taken.listener_id,)
+        rest = 60 * settings.LISTENER_REST_MINUTES
+        assert rest - 2 < due <= rest + 1
+        redis.connection().flushdb()
+        _waited("f" * 64, settings.LISTENER_AFTER_SECONDS + 1)
+        assert serve_waiting(taken.listener_id) == "resting"  # run early: looks again then
+        ((args, due),) = _queued("serve_waiting")
+        assert args == (taken.listener_id,) and rest - 2 < due <= rest + 1
+
+
+def test_a_ring_that_came_to_nothing_frees_the_listener_for_another_caller(app):
+    with app.app_context():
+        roster.add("Robin", "+15550100185", ["en"], "Europe/Berlin", ALWAYS)
+        offer = offers.claim_for(_waited("g" * 64, settings.LISTENER_AFTER_SECONDS))
+        redis.connection().flushdb()
+        assert offers.close(offer, "no-answer")
+        assert [args for args, _ in _queued("serve_waiting")] == [()]
+        assert jobs.SERVE_WAITING.lane == jobs.URGENT

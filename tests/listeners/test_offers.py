@@ -145,6 +145,8 @@ def test_the_rest_runs_from_the_end_of_the_call_taken(app, ended_ago, rung):
         _took_a_call(listener, ended_ago, started_ago=20)  # claimed well past any rest
         offer = offers.claim_for(_waiting("m" * 64))
         assert (offer is not None) is rung
+        left = offers.rest_left(listener.id)
+        assert left == 0 if ended_ago != 4 else 50 < left <= 60
 
 
 def test_a_ring_that_came_to_nothing_leaves_the_rest_where_it_was(app):
@@ -163,6 +165,25 @@ def test_a_ring_that_came_to_nothing_leaves_the_rest_where_it_was(app):
         db.session.refresh(listener)
         assert abs((listener.last_called_at - earlier).total_seconds()) < 1
         assert offers.claim_for(_waiting("l" * 64)) is not None
+
+
+def test_one_caller_claimed_twice_at_once_has_one_listener_rung(app):
+    with app.app_context():
+        _enlist()
+        _enlist("+15550100182")
+        call_id = _waiting("n" * 64).id
+    claims, lock = [], threading.Lock()
+
+    def claim() -> None:
+        won = offers.claim_for(db.session.get(Call, call_id))
+        with lock:
+            claims.append(won is not None)
+        db.session.remove()
+
+    together(2, claim, app.app_context)
+    assert sorted(claims) == [False, True]
+    with app.app_context():
+        assert len(db.session.scalars(select(ListenerOffer)).all()) == 1
 
 
 def test_a_listener_who_passes_has_the_next_tried_and_is_not_tried_twice(app):
