@@ -7,8 +7,8 @@ with call-backs and two listeners on shift. Printed and recorded in bench/RESULT
 of callers who reach a person within 60 s and within 5 minutes, in simulated time.
 
 Compressed clock: one factor F (default 180: a day in 8 minutes). Every line timer that
-shapes a wait is set to its default divided by F: WAIT_TIMEOUT_SECONDS,
-LISTENER_AFTER_SECONDS, LISTENER_REST_MINUTES, CALLBACK_WINDOW_MINUTES,
+shapes a wait is set to its default (the line's own, read from app.settings) divided by F:
+WAIT_TIMEOUT_SECONDS, LISTENER_AFTER_SECONDS, LISTENER_REST_MINUTES, CALLBACK_WINDOW_MINUTES,
 RINGING_RECHECK_SECONDS. The twin runs at time scale 1/F, which
 scales what Twilio times (ring time-outs, Gather time-outs, <Play> lengths, the Dial's time
 limit), so CALLBACK_RING_SECONDS and LISTENER_RING_SECONDS keep their defaults (they are
@@ -65,6 +65,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from app.settings import Settings
 from bench.common import RESULTS, percentile, record
 
 FACTOR = 180
@@ -86,13 +87,14 @@ LISTENER_TAKES, LISTENER_PASSES = 0.7, 0.1  # the rest: not answered
 TALK_MEDIAN, TALK_SIGMA = 480.0, 0.8
 RING_SECONDS = (3.0, 15.0)  # how long a phone rings before a person picks up
 LISTENERS = ("+15550100171", "+15550100172")
-DEFAULTS = {  # the line's settings scaled by the factor (their defaults, in their units)
-    "WAIT_TIMEOUT_SECONDS": 60,
-    "LISTENER_AFTER_SECONDS": 45,
-    "LISTENER_REST_MINUTES": 30,
-    "CALLBACK_WINDOW_MINUTES": 120,
-    "RINGING_RECHECK_SECONDS": 5,
-}
+SCALED = (  # the line's settings scaled by the factor
+    "WAIT_TIMEOUT_SECONDS",
+    "LISTENER_AFTER_SECONDS",
+    "LISTENER_REST_MINUTES",
+    "CALLBACK_WINDOW_MINUTES",
+    "RINGING_RECHECK_SECONDS",
+)
+DEFAULTS = {name: getattr(Settings, name).default for name in SCALED}  # in their units
 POLL = 0.01  # real seconds between looks at the twin's rooms (callers look half as often)
 WORKERS = 2  # RQ workers per line (each forks a horse per job)
 GOAL = 0.9  # within 5 minutes, at 50 a day, with call-backs and two listeners
