@@ -150,6 +150,9 @@ OFFER_LISTENER = Job("workers.listeners.offer_listener", URGENT)
 PLACE_LISTENER_CALL = Job("workers.listeners.place_listener_call", URGENT)
 """A listener was claimed for a waiting caller: ring them (by offer id)."""
 
+STOP_RINGING = Job("workers.listeners.stop_ringing", URGENT)
+"""Another listener took the caller: stop this one's phone ringing (by offer id)."""
+
 SERVE_WAITING = Job("workers.listeners.serve_waiting", URGENT)
 """A listener came free (a ring came to nothing, or the rest after a call ended): offer the
 free listeners to the callers who have waited LISTENER_AFTER_SECONDS, longest first."""

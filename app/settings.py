@@ -364,6 +364,12 @@ class Settings:
     LISTENER_RING_SECONDS = Setting(
         int, 25, "how long a listener's phone rings before it counts as not answered"
     )
+    LISTENERS_RUNG_AT_ONCE = Setting(
+        int,
+        2,
+        "how many free volunteer listeners are rung at once for one waiting caller: the first "
+        "to press 1 takes the call, and the others' phones stop ringing",
+    )
     CONVERSATION_LIMIT_SECONDS = Setting(int, 1800, "the longest conversation")
     CONVERSATION_WARNING_SECONDS = Setting(
         int, 60, "when, before the limit, both people hear that time is nearly up"

@@ -9,6 +9,7 @@ from app.line.models import Call, CallState
 from app.listeners import offers, roster
 from app.listeners.models import OfferState
 from app.settings import settings
+from app.telephony import rest
 from workers.callbacks import Unreachable, ring_once
 
 
@@ -68,4 +69,20 @@ def place_listener_call(offer_id: int) -> str:
         return "unreachable"
     if sid is not None:
         offers.placed(offer, sid)
+        db.session.refresh(offer)
+        if offer.state == OfferState.ELSEWHERE:  # another took the caller while it was placed
+            return stop_ringing(offer_id)
     return "placed"
+
+
+def stop_ringing(offer_id: int) -> str:
+    """Another listener rung with this one took the caller: stop this one's phone ringing
+    (one who answered already hears so when they press 1)."""
+    offer = offers.by_id(offer_id)
+    if offer is None or offer.call_sid is None:  # not placed yet: placing it stops it
+        return "not placed"
+    try:
+        rest.cancel_call(offer.call_sid)
+    except rest.Gone:
+        return "ended"
+    return "stopped"

@@ -24,6 +24,7 @@ class OfferState(StrEnum):
     MACHINE = "machine"
     UNREACHABLE = "unreachable"  # Twilio refused to place the call
     GONE = "gone"  # the caller stopped waiting before the listener pressed 1
+    ELSEWHERE = "elsewhere"  # rung at once with another listener, who took the caller first
     LOST = "lost"  # no news of the listener's call came long past its ring time
 
 

@@ -120,13 +120,14 @@ def any_free() -> bool:
 
 
 def claim_for(call: Call) -> ListenerOffer | None:
-    """Claim an available listener for this waiting caller, atomically, and queue the call
-    to them; None when nobody may take them (or a listener is ringing for them already).
+    """Claim available listeners for this waiting caller, atomically, up to
+    LISTENERS_RUNG_AT_ONCE, and queue the calls to them; the first offer, or None when
+    nobody may take them (or a listener is ringing for them already).
 
     The caller's row is locked while it claims, so two claims for one caller (their offer
-    job, a listener coming free) ring one listener; the listener's row is claimed by a
-    conditional update on the time they were last called, read with them, so two callers
-    claiming one listener at once: one wins. Commits.
+    job, a listener coming free) ring one group of listeners; each listener's row is claimed
+    by a conditional update on the time they were last called, read with them, so two
+    callers claiming one listener at once: one wins. Commits.
     """
     if call.state != CallState.WAITING or not call.wait_token:
         return None
@@ -135,24 +136,16 @@ def claim_for(call: Call) -> ListenerOffer | None:
         db.session.commit()
         return None
     now = utcnow()
-    for listener in _candidates(call):
-        was = listener.last_called_at
-        unchanged = (
-            Listener.last_called_at.is_(None) if was is None else Listener.last_called_at == was
-        )
-        claimed = db.session.execute(
-            update(Listener)
-            .where(
-                Listener.id == listener.id,
-                Listener.paused.is_(False),
-                unchanged,  # nobody claimed them since they were read
-                Listener.id.notin_(_busy(now)),
-                Listener.id.notin_(_ringing()),
-            )
-            .values(last_called_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not claimed:  # another waiting caller took them a moment ago, or they paused
+    wanted = max(1, settings.LISTENERS_RUNG_AT_ONCE)
+    candidates = _candidates(call)
+    # The preferred ones are claimed in the order of their ids, as every claim does: two
+    # claims at once never each wait for a listener the other holds.
+    preferred = sorted(candidates[:wanted], key=lambda listener: listener.id)
+    claimed: list[ListenerOffer] = []
+    for listener in preferred + candidates[wanted:]:
+        if len(claimed) == wanted:
+            break
+        if not _claim(listener, now):  # another caller took them a moment ago, or they paused
             continue
         offer = ListenerOffer(
             listener_id=listener.id, waiting_call_id=call.id, wait_token=call.wait_token
@@ -160,11 +153,46 @@ def claim_for(call: Call) -> ListenerOffer | None:
         db.session.add(offer)
         db.session.flush()
         record(call, Step.LISTENER_CLAIMED, str(offer.id))
-        db.session.commit()
-        jobs.PLACE_LISTENER_CALL.enqueue(offer.id)
-        return offer
+        claimed.append(offer)
     db.session.commit()
-    return None
+    for offer in claimed:
+        jobs.PLACE_LISTENER_CALL.enqueue(offer.id)
+    return claimed[0] if claimed else None
+
+
+def _claim(listener: Listener, now: datetime) -> bool:
+    """Hold this listener for a ring, if nobody claimed them since they were read."""
+    was = listener.last_called_at
+    unchanged = Listener.last_called_at.is_(None) if was is None else Listener.last_called_at == was
+    return bool(
+        db.session.execute(
+            update(Listener)
+            .where(
+                Listener.id == listener.id,
+                Listener.paused.is_(False),
+                unchanged,
+                Listener.id.notin_(_busy(now)),
+                Listener.id.notin_(_ringing()),
+            )
+            .values(last_called_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
+
+
+def taken_elsewhere(offer: ListenerOffer) -> None:
+    """This offer's listener took the caller: the others rung with them stop ringing, and
+    are free for another caller. Commits."""
+    others = db.session.scalars(
+        select(ListenerOffer).where(
+            ListenerOffer.wait_token == offer.wait_token,
+            ListenerOffer.id != offer.id,
+            ListenerOffer.state == OfferState.RINGING,
+        )
+    ).all()
+    for other in others:
+        if close(other, OfferState.ELSEWHERE, try_next=False):
+            jobs.STOP_RINGING.enqueue(other.id)
 
 
 def waited_long_enough(limit: int = SERVED_AT_ONCE) -> list[Call]:

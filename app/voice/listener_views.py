@@ -40,14 +40,22 @@ def _offer() -> ListenerOffer | None:
     return offers.by_id(int(text))
 
 
+def _taken_elsewhere(offer: ListenerOffer | None, sid: str) -> bool:
+    """Whether this call is the offer's, and another listener rung with it took the caller."""
+    return offer is not None and offer.call_sid == sid and offer.state == OfferState.ELSEWHERE
+
+
 @bp.post("/answer")
 @twilio_request
 def answer():
     """The listener's phone answered: a machine is hung up on in silence (the next listener
-    is tried); a person is asked for the key that takes the call."""
+    is tried); a person is asked for the key that takes the call, or told that another
+    listener rung with them took it."""
     answered = AnsweredCall.from_form(request.form)
     offer = _offer()
     if offer is None or not offers.answering(offer, answered.call_sid):
+        if _taken_elsewhere(offer, answered.call_sid) and not answered.machine:
+            return twiml.say_and_hang_up(prompts.LISTENER_CALLER_GONE)
         return twiml.hang_up()
     if answered.machine:
         offers.close(offer, OfferState.MACHINE)
@@ -59,10 +67,13 @@ def answer():
 @bp.post("/choice")
 @twilio_request
 def choice():
-    """1: the listener joins the waiting caller's room; anything else lets the call pass."""
+    """1: the listener joins the waiting caller's room (the others rung with them stop
+    ringing); anything else lets the call pass."""
     gathered = GatherResult.from_form(request.form)
     offer = _offer()
     if offer is None or not offers.answering(offer, gathered.call_sid):
+        if _taken_elsewhere(offer, gathered.call_sid):
+            return twiml.say_and_hang_up(prompts.LISTENER_CALLER_GONE)
         return flows.goodbye()
     if gathered.digits != "1":
         offers.close(offer, OfferState.DECLINED)
@@ -76,6 +87,7 @@ def choice():
         offers.close(offer, OfferState.GONE, try_next=False)
         return twiml.say_and_hang_up(prompts.LISTENER_CALLER_GONE)
     offers.close(offer, OfferState.TAKEN)
+    offers.taken_elsewhere(offer)  # the others rung with this one stop ringing
     waiting = db.session.get(Call, offer.waiting_call_id)
     calls.record(waiting, Step.LISTENER_JOINED, str(offer.listener_id))
     db.session.commit()

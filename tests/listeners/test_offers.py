@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.db import db, utcnow
+from app.infra import redis
 from app.line.models import Call, CallMode, CallState, Report
 from app.listeners import offers, roster
 from app.listeners.models import Listener, ListenerOffer, OfferState
@@ -168,6 +169,7 @@ def test_a_ring_that_came_to_nothing_leaves_the_rest_where_it_was(app):
 
 
 def test_one_caller_claimed_twice_at_once_has_one_listener_rung(app):
+    app.config["LISTENERS_RUNG_AT_ONCE"] = 1
     with app.app_context():
         _enlist()
         _enlist("+15550100182")
@@ -222,6 +224,7 @@ def test_two_callers_at_once_claim_one_listener_once(app):
 
 
 def test_an_offer_no_news_came_of_is_closed_and_the_next_listener_tried(app):
+    app.config["LISTENERS_RUNG_AT_ONCE"] = 1
     with app.app_context():
         first = _enlist()
         second = _enlist("+15550100182")
@@ -238,3 +241,32 @@ def test_an_offer_no_news_came_of_is_closed_and_the_next_listener_tried(app):
             select(ListenerOffer).where(ListenerOffer.state == OfferState.RINGING)
         ).all()
         assert {offer.listener_id, ringing.listener_id} == {first.id, second.id}
+
+
+@pytest.mark.parametrize("at_once", [1, 2, 3])
+def test_free_listeners_are_rung_at_once_and_the_first_to_take_the_caller_stops_the_rest(
+    app, at_once
+):
+    app.config["LISTENERS_RUNG_AT_ONCE"] = at_once
+    with app.app_context():
+        first, second = _enlist(), _enlist("+15550100182")
+        call = _waiting("o" * 64)
+        offer = offers.claim_for(call)
+        rung = db.session.scalars(select(ListenerOffer).order_by(ListenerOffer.id)).all()
+        assert [o.listener_id for o in rung] == [first.id, second.id][:at_once]
+        assert offer.id == rung[0].id and all(o.state == OfferState.RINGING for o in rung)
+        assert offers.close(rung[-1], OfferState.TAKEN)
+        offers.taken_elsewhere(rung[-1])
+        for other in rung[:-1]:
+            db.session.refresh(other)
+            assert other.state == OfferState.ELSEWHERE
+        stopped = [
+            job.args
+            for queue in redis.queues()
+            for job in queue.jobs
+            if job.func_name.endswith("stop_ringing")
+        ]
+        assert stopped == [(o.id,) for o in rung[:-1]]
+        if at_once > 1:  # the one who did not take the caller is free for the next
+            again = offers.claim_for(_waiting("p" * 64))
+            assert again is not None and again.listener_id == rung[0].listener_id
