@@ -45,9 +45,9 @@ SCRIPT = Path(__file__).with_name("wrk") / "signed.lua"
 WRK_THREADS = 2
 APP, CEILING = "app:create_app()", "bench.ceiling:create_app()"
 FLOOR = "bench.ceiling:create_ping_app()"  # the ceiling after one Redis round trip
-# Each server's gunicorn processes by their command line (the target follows a space), and
+# Each server's gunicorn processes by their title ("gunicorn: worker [target]"), and
 # Redis: their CPU per request is read from /proc, apart from wrk's.
-WEB_NEEDLE = {APP: " " + APP, CEILING: " " + CEILING, FLOOR: " " + FLOOR}
+WEB_NEEDLE = {target: f"[{target}]" for target in (APP, CEILING, FLOOR)}
 REDIS_NEEDLE = "redis-server"
 _numbers = itertools.count(1)
 
