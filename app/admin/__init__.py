@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, Flask, current_app, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -31,6 +32,16 @@ def _csrf_check() -> None:
     csrf.protect(apply_exemptions=True)
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, but a request that brings no session cookie (every
+    webhook: only the admin sets one) gets its empty session without a signer being built."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def _cookie_flags(app: Flask) -> None:
     secure = not app.testing and app.config["PUBLIC_BASE_URL"].startswith("https://")
     app.config["SESSION_COOKIE_HTTPONLY"] = True
@@ -45,6 +56,7 @@ def init_app(app: Flask) -> None:
     from app.admin.auth import load_user  # noqa: PLC0415
 
     _cookie_flags(app)
+    app.session_interface = CookieSessions()
     app.config.setdefault("CSRF_EXEMPT_BLUEPRINTS", WEBHOOK_BLUEPRINTS)
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # _csrf_check decides instead
     csrf.init_app(app)

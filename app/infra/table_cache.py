@@ -4,14 +4,13 @@ Every incoming call asks whether a Fusing Hour is on and whether the caller is b
 reading those rows each time costs queries on the hot path. Instead each cache has a
 version number in Redis, bumped after any commit that touches its tables, and a process
 reloads only when the version moves (or, as a safety net, after a minute). A request reads
-all the versions at once, and can do so on a pipeline it sends anyway (`prefetch`).
+all the versions at once, and can do so in a round trip it makes anyway (`version_keys`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from itertools import chain
 
 from flask import current_app, g, has_request_context
@@ -42,17 +41,21 @@ def _versions() -> dict:
     """Every cache's version: one MGET per request (per call outside a request)."""
     known = g.get(MEMO) if has_request_context() else None
     if known is None or len(known) != len(_watched):
-        with redis.connection().pipeline(transaction=False) as pipe:
-            keep = prefetch(pipe)
-            known = keep(*pipe.execute())
+        names, keys = version_keys()
+        known = remember(names, redis.connection().mget(keys))
     return known
 
 
-def prefetch(pipe) -> Callable[[list], dict]:
-    """Queue the read of every version on `pipe`; call the result with that command's answer."""
+def version_keys() -> tuple[list[str], list[str]]:
+    """Every cache's name and the Redis key of its version, for a caller that reads them
+    itself (then hands the values to `remember`)."""
     names = sorted(_watched)
-    pipe.mget([_version_key(name) for name in names])
-    return lambda values: _remember(dict(zip(names, values, strict=True)))
+    return names, [_version_key(name) for name in names]
+
+
+def remember(names: list[str], values: list) -> dict:
+    """The versions read for `names`, kept for the rest of the request."""
+    return _remember(dict(zip(names, values, strict=True)))
 
 
 def cached(name: str, load):

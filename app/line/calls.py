@@ -16,6 +16,7 @@ from app.db import db, dialect_insert, utcnow
 from app.identity import Caller
 from app.infra import redis, table_cache
 from app.line import pool
+from app.line.arrival_script import ARRIVE
 from app.line.models import Call, CallEvent, CallMode, CallState, Outcome, Step
 from app.settings import settings
 from app.telephony.webhooks import CallStatusCallback, is_call_sid, whole_number
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 STATE_RACES = 10  # how often an end may find the call's state moved before it gives up
 LANGUAGES = "languages"  # identity -> the language chosen (app.line.languages keeps it)
 GREETED = "greeted"  # CallSids the greeting answered, by time: workers.greetings finds the lost
+ARRIVAL_SCRIPT = "mindfuse.arrival"
+ARRIVALS_KEPT = 7200  # seconds an hour's arrivals are kept: past the hour, for a late retry
 KNOWN = "known"  # identity -> when it last waited to talk: a returning caller's short greeting
 
 
@@ -167,16 +170,14 @@ def count_arrival(sid: str, identity: str, at: datetime) -> Arrival:
     # A sorted set under a name of its own: the integer counters of before ("calls") may
     # still be live while an upgrade rolls out.
     arrivals = redis.key("arrivals", identity, str(int(at.timestamp() // 3600)))
-    with redis.connection().pipeline(transaction=False) as pipe:
-        pipe.zadd(arrivals, {sid: epoch_ms(at)}, nx=True).expire(arrivals, 7200)
-        pipe.zrank(arrivals, sid)
-        pipe.zadd(redis.key(GREETED), {sid: epoch_ms(at)})
-        newest, tag = identity_keys.newest(identity), identity_keys.newest_tag()
-        pipe.hget(redis.key(LANGUAGES, tag), newest)
-        pipe.zscore(redis.key(KNOWN, tag), newest)
-        keep = table_cache.prefetch(pipe)
-        _, _, rank, _, remembered, last_waited, versions = pipe.execute()
-    keep(versions)
+    newest, tag = identity_keys.newest(identity), identity_keys.newest_tag()
+    names, version_keys = table_cache.version_keys()
+    (arrive,) = redis.scripts(ARRIVAL_SCRIPT, ARRIVE)
+    keys = [arrivals, redis.key(GREETED), redis.key(LANGUAGES, tag), redis.key(KNOWN, tag)]
+    found = arrive(keys + version_keys, [sid, epoch_ms(at), newest, ARRIVALS_KEPT])
+    rank, remembered, last_waited = found[:3]
+    table_cache.remember(names, found[3:])
+    last_waited = None if last_waited is None else float(last_waited)
     returning = last_waited is not None and last_waited > _known_since(at)
     return Arrival(rank >= settings.CALLS_PER_HOUR_LIMIT, remembered, returning)
 

@@ -114,6 +114,7 @@ def _greeting_menu(text: str, query: str | None = None):
     """The greeting's menu, then each other language's key, said in that language."""
     menu_url, wait_url = urls.public(urls.MENU), urls.public(urls.WAIT)
     also = _other_languages()
+    text = _said(text)
     return twiml.menu(text, menu_url, GREETING_WINDOW, fallthrough=wait_url, query=query, also=also)
 
 
@@ -121,8 +122,24 @@ def _short_greeting(query: str):
     """A returning caller's greeting: the same menu (every key works), said in a few words;
     star says the whole menu with the other languages' keys."""
     menu_url, wait_url = urls.public(urls.MENU), urls.public(urls.WAIT)
-    text = prompts.WELCOME_BACK
+    text = _said(prompts.WELCOME_BACK)
     return twiml.menu(text, menu_url, SHORT_GREETING_WINDOW, fallthrough=wait_url, query=query)
+
+
+_SAID: dict[tuple[int, str], str] = {}
+
+
+def _said(prompt) -> str:
+    """A greeting prompt (a constant of app.prompts) in the current language, translated once
+    per process and language: looking it up in the catalog costs a greeting more than its
+    TwiML does."""
+    if isinstance(prompt, str):
+        return prompt
+    key = (id(prompt), i18n.current())
+    found = _SAID.get(key)
+    if found is None:
+        found = _SAID[key] = str(prompt)
+    return found
 
 
 _OTHERS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[tuple[str, str], ...]] = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import request
+from flask.sessions import SecureCookieSessionInterface
 from redis.connection import AbstractConnection
 from sqlalchemy import event
 
@@ -34,3 +36,23 @@ def test_a_warm_greeting_costs_one_redis_round_trip_and_no_sql(twilio, app, monk
     assert root.find("Gather") is not None
     assert statements == []
     assert len(sent) == 1, sent
+
+
+def test_a_webhook_builds_no_session_signer_but_the_admin_still_signs_its_cookie(
+    twilio, app, monkeypatch
+):
+    built: list[str] = []
+    real = SecureCookieSessionInterface.get_signing_serializer
+
+    def signer(self, app):
+        built.append(request.path)
+        return real(self, app)
+
+    monkeypatch.setattr(SecureCookieSessionInterface, "get_signing_serializer", signer)
+    root = twiml(twilio.post("/twilio/voice", call_form("+15550100406")))
+    assert root.find("Gather") is not None
+    assert built == []  # no cookie came, none is set: nothing to sign or check
+    browser = app.test_client()
+    browser.set_cookie("session", "forged")  # a request that brings one has it checked
+    browser.get("/admin/login")
+    assert built and set(built) == {"/admin/login"}
