@@ -164,12 +164,12 @@ def count_arrival(sid: str, identity: str, at: datetime) -> Arrival:
 
     Calls are counted by CallSid, not by request: the hour's CallSids of an identity sit in
     a sorted set by first arrival, so a replayed or retried greeting counts nothing more
-    and keeps the verdict its call first had (its rank never moves). The same round trip
+    and keeps the verdict its call first had (its place never moves). The same round trip
     reads the versions of the per-process caches the call needs next.
     """
-    # A sorted set under a name of its own: the integer counters of before ("calls") may
-    # still be live while an upgrade rolls out.
-    arrivals = redis.key("arrivals", identity, str(int(at.timestamp() // 3600)))
+    # A sorted set under a name of its own: the sets scored by time of before ("arrivals")
+    # may still be live while an upgrade rolls out.
+    arrivals = redis.key("arrival-order", identity, str(int(at.timestamp() // 3600)))
     newest, tag = identity_keys.newest(identity), identity_keys.newest_tag()
     names, version_keys = table_cache.version_keys()
     (arrive,) = redis.scripts(ARRIVAL_SCRIPT, ARRIVE)

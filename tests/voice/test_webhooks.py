@@ -222,6 +222,18 @@ def test_hourly_limit_slows_down_a_repeat_caller(twilio, app, within_one_hour):
     assert twiml(twilio.post("/twilio/voice", call_form("+15550100012"))).find("Gather") is not None
 
 
+def test_calls_in_one_millisecond_are_counted_in_the_order_they_came(app):
+    app.config["CALLS_PER_HOUR_LIMIT"] = 1
+    at, identity = utcnow(), "i" * 64
+    with app.test_request_context():
+        first = calls.count_arrival("CA" + "f" * 32, identity, at)
+        second = calls.count_arrival("CA" + "0" * 32, identity, at)  # a CallSid sorting first
+        again = calls.count_arrival("CA" + "f" * 32, identity, at)  # a retry of the first
+    assert not first.over_limit
+    assert second.over_limit
+    assert not again.over_limit
+
+
 def test_a_call_sid_that_is_not_twilios_gets_400(twilio, app):
     for sid in ("CA" + "0" * 200, "XX" + "0" * 32, "", "CA12"):
         assert twilio.post("/twilio/voice", {**call_form(), "CallSid": sid}).status_code == 400
