@@ -439,3 +439,22 @@ def waiting_call(identity: str, language: str = "en"):
     )
     db.session.add(call)
     return call
+
+
+ALL_WEEK = "mon-sun 00:00-24:00"
+
+
+def rung_together(numbers: tuple[str, str], identity: str):
+    """Two listeners on the roster all week, both rung at once for a caller who waits (in an
+    app context): their two offers, in the order they were made."""
+    from app.listeners import offers, roster  # noqa: PLC0415 - only these tests need them
+    from app.listeners.models import ListenerOffer  # noqa: PLC0415
+
+    for number in numbers:
+        roster.add("Robin", number, ["en"], "Europe/Berlin", ALL_WEEK)
+    db.session.commit()
+    call = waiting_call(identity)
+    db.session.commit()
+    offers.claim_for(call)
+    first, second = db.session.scalars(select(ListenerOffer).order_by(ListenerOffer.id))
+    return first, second

@@ -3,26 +3,15 @@ caller is never placed; one placed at that very moment is stopped once its sid i
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from app.db import db
-from app.listeners import offers, roster
-from app.listeners.models import ListenerOffer, OfferState
-from tests.support import waiting_call
+from app.listeners import offers
+from app.listeners.models import OfferState
+from tests.support import rung_together
 from workers import listeners
-
-ALWAYS = "mon-sun 00:00-24:00"
 
 
 def _group(app) -> tuple[int, int]:
     with app.app_context():
-        for number in ("+15550100177", "+15550100178"):
-            roster.add("Robin", number, ["en"], "Europe/Berlin", ALWAYS)
-        db.session.commit()
-        call = waiting_call("r" * 64)
-        db.session.commit()
-        offers.claim_for(call)
-        taker, other = db.session.scalars(select(ListenerOffer).order_by(ListenerOffer.id))
+        taker, other = rung_together(("+15550100177", "+15550100178"), "r" * 64)
         return taker.id, other.id
 
 

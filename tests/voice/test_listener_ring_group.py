@@ -9,24 +9,16 @@ from sqlalchemy import select
 from app import urls
 from app.db import db
 from app.line.models import Call
-from app.listeners import offers, roster
+from app.listeners import offers
 from app.listeners.models import ListenerOffer, OfferState
-from tests.support import call_form, spoken, twiml, waiting_call
-
-ALWAYS = "mon-sun 00:00-24:00"
+from tests.support import call_form, rung_together, spoken, twiml
 
 
 @pytest.mark.parametrize("view", ["answer", "choice"])
 def test_a_listener_whose_group_was_taken_by_another_hears_the_caller_is_gone(app, twilio, view):
     loser_sid = "CA" + "7" * 32
     with app.app_context():
-        for number in ("+15550100175", "+15550100176"):
-            roster.add("Robin", number, ["en"], "Europe/Berlin", ALWAYS)
-        db.session.commit()
-        call = waiting_call("q" * 64)
-        db.session.commit()
-        offers.claim_for(call)
-        taker, loser = db.session.scalars(select(ListenerOffer).order_by(ListenerOffer.id))
+        taker, loser = rung_together(("+15550100175", "+15550100176"), "q" * 64)
         offers.placed(loser, loser_sid)
         assert offers.close(taker, OfferState.TAKEN)
         offers.taken_elsewhere(taker)
