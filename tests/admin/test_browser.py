@@ -114,7 +114,7 @@ def browser():
 def page(browser, seeded):
     """A fresh browser context (no cookies); anything the CSP refused on its pages fails it."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.set_default_timeout(5000)
+    context.set_default_timeout(15000)  # a loaded machine can take seconds to navigate
     tab = context.new_page()
     tab.base, tab.app, refused = seeded.server.url, seeded.app, []
     tab.on("console", lambda m: refused.append(m.text) if "Security Policy" in m.text else None)
