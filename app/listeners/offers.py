@@ -82,6 +82,16 @@ def _busy(now: datetime) -> Select:
     )
 
 
+def _free(now: datetime) -> tuple:
+    """The conditions on a listener who may be rung now: not paused, neither on a call nor
+    resting, not being rung."""
+    return (
+        Listener.paused.is_(False),
+        Listener.id.notin_(_busy(now)),
+        Listener.id.notin_(_ringing()),
+    )
+
+
 def _candidates(call: Call) -> list[Listener]:
     """Listeners who may take this caller now, least recently called first."""
     now = utcnow()
@@ -89,9 +99,7 @@ def _candidates(call: Call) -> list[Listener]:
     rows = db.session.scalars(
         select(Listener)
         .where(
-            Listener.paused.is_(False),
-            Listener.id.notin_(_busy(now)),
-            Listener.id.notin_(_ringing()),
+            *_free(now),
             Listener.identity.notin_(safety.excluded_partners(call.identity)),
             Listener.id.notin_(tried),
         )
@@ -109,14 +117,7 @@ def _candidates(call: Call) -> list[Listener]:
 def any_free() -> bool:
     """Whether some listener not paused is neither on a call, resting nor being rung (their
     hours and languages aside)."""
-    found = db.session.scalar(
-        select(Listener.id).where(
-            Listener.paused.is_(False),
-            Listener.id.notin_(_busy(utcnow())),
-            Listener.id.notin_(_ringing()),
-        )
-    )
-    return found is not None
+    return db.session.scalar(select(Listener.id).where(*_free(utcnow()))) is not None
 
 
 def claim_for(call: Call) -> ListenerOffer | None:
@@ -169,10 +170,8 @@ def _claim(listener: Listener, now: datetime) -> bool:
             update(Listener)
             .where(
                 Listener.id == listener.id,
-                Listener.paused.is_(False),
                 unchanged,
-                Listener.id.notin_(_busy(now)),
-                Listener.id.notin_(_ringing()),
+                *_free(now),
             )
             .values(last_called_at=now)
             .execution_options(synchronize_session=False)
