@@ -27,6 +27,8 @@ from app import create_app
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.line.models import Call, CallState
+from app.listeners import offers, roster
+from app.listeners.models import ListenerOffer
 from app.settings import queue_names
 from twin import Twin, launcher
 from twin.models import Call as TwinCall
@@ -447,9 +449,6 @@ ALL_WEEK = "mon-sun 00:00-24:00"
 def rung_together(numbers: tuple[str, str], identity: str):
     """Two listeners on the roster all week, both rung at once for a caller who waits (in an
     app context): their two offers, in the order they were made."""
-    from app.listeners import offers, roster  # noqa: PLC0415 - only these tests need them
-    from app.listeners.models import ListenerOffer  # noqa: PLC0415
-
     for number in numbers:
         roster.add("Robin", number, ["en"], "Europe/Berlin", ALL_WEEK)
     db.session.commit()

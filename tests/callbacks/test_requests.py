@@ -32,6 +32,18 @@ def _rows(app) -> list[CallbackRequest]:
         return found
 
 
+def _open_request(identity: str, **fields) -> CallbackRequest:
+    """An open request of `identity`, open an hour more (its number a stand-in)."""
+    fields = {"masked_number": "+1 ••• •••• 51", **fields}
+    return CallbackRequest(
+        identity=identity,
+        open_for=identity,
+        number_encrypted=b"x",
+        expires_at=utcnow() + timedelta(hours=1),
+        **fields,
+    )
+
+
 def _wait(twilio, number: str) -> tuple[dict, str]:
     form = call_form(number)
     twilio.post("/twilio/voice", form)
@@ -99,16 +111,7 @@ def test_a_reported_pair_is_never_called_back_for_each_other(twilio, app, who_re
 
 def test_two_callers_starting_to_wait_at_once_claim_one_request_once(app):
     with app.app_context():
-        now = utcnow()
-        db.session.add(
-            CallbackRequest(
-                identity="r" * 64,
-                open_for="r" * 64,
-                number_encrypted=b"x",
-                masked_number="+1 ••• •••• 51",
-                expires_at=now + timedelta(hours=1),
-            )
-        )
+        db.session.add(_open_request("r" * 64))
         ids = [waiting_call(f"{i}" * 64).id for i in (1, 2)]
         db.session.commit()
         db.session.flush()
@@ -155,12 +158,9 @@ def test_a_caller_waiting_is_rung_for_only_by_someone_who_asked_in_their_languag
         now = utcnow()
         for who, language in (("d", "de"), ("e", "en")):
             db.session.add(
-                CallbackRequest(
-                    identity=who * 64,
-                    open_for=who * 64,
-                    number_encrypted=b"x",
+                _open_request(
+                    who * 64,
                     masked_number="+49 ••• •••• 51",
-                    expires_at=now + timedelta(hours=1),
                     requested_at=now - timedelta(minutes=5 if language == "de" else 1),
                     language=language,
                 )
@@ -180,15 +180,7 @@ def test_a_request_asked_after_a_wait_found_none_is_claimed_by_the_next_wait(app
         call = waiting_call("w" * 64)
         db.session.commit()
         assert callbacks.claim_for(call) is None  # none open: kept so by this process
-        db.session.add(
-            CallbackRequest(
-                identity="r" * 64,
-                open_for="r" * 64,
-                number_encrypted=b"x",
-                masked_number="+1 ••• •••• 51",
-                expires_at=utcnow() + timedelta(hours=1),
-            )
-        )
+        db.session.add(_open_request("r" * 64))
         db.session.commit()
         won = callbacks.claim_for(db.session.get(Call, call.id))
         assert won is not None and won.waiting_call_id == call.id
