@@ -168,22 +168,29 @@ def test_a_ring_that_came_to_nothing_leaves_the_rest_where_it_was(app):
         assert offers.claim_for(_waiting("l" * 64)) is not None
 
 
+def _claimed_at_once(app, call_ids: list[int]) -> list[bool]:
+    """Claim a listener for each of these calls, all at once: which claims won, sorted."""
+    claims, lock = [], threading.Lock()
+
+    def claim() -> None:
+        with lock:
+            mine = call_ids.pop()
+        won = offers.claim_for(db.session.get(Call, mine))
+        with lock:
+            claims.append(won is not None)
+        db.session.remove()
+
+    together(len(call_ids), claim, app.app_context)
+    return sorted(claims)
+
+
 def test_one_caller_claimed_twice_at_once_has_one_listener_rung(app):
     app.config["LISTENERS_RUNG_AT_ONCE"] = 1
     with app.app_context():
         _enlist()
         _enlist("+15550100182")
         call_id = _waiting("n" * 64).id
-    claims, lock = [], threading.Lock()
-
-    def claim() -> None:
-        won = offers.claim_for(db.session.get(Call, call_id))
-        with lock:
-            claims.append(won is not None)
-        db.session.remove()
-
-    together(2, claim, app.app_context)
-    assert sorted(claims) == [False, True]
+    assert _claimed_at_once(app, [call_id, call_id]) == [False, True]
     with app.app_context():
         assert len(db.session.scalars(select(ListenerOffer)).all()) == 1
 
@@ -207,18 +214,7 @@ def test_two_callers_at_once_claim_one_listener_once(app):
     with app.app_context():
         _enlist()
         ids = [_waiting(f"{i}" * 64).id for i in (1, 2)]
-    claims, lock = [], threading.Lock()
-
-    def claim() -> None:
-        with lock:
-            mine = ids.pop()
-        won = offers.claim_for(db.session.get(Call, mine))
-        with lock:
-            claims.append(won is not None)
-        db.session.remove()
-
-    together(2, claim, app.app_context)
-    assert sorted(claims) == [False, True]
+    assert _claimed_at_once(app, ids) == [False, True]
     with app.app_context():
         assert len(db.session.scalars(select(ListenerOffer)).all()) == 1
 
