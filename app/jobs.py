@@ -140,7 +140,8 @@ PURGE = Job("workers.purges.purge", BULK)
 # Call-backs
 
 PLACE_CALLBACK = Job("workers.callbacks.place_callback", URGENT)
-"""A waiting caller claimed a call-back request: ring its requester (by request id)."""
+"""A waiting caller (or a listener free with nobody waiting) claimed a call-back request:
+ring its requester (by request id)."""
 
 # Volunteer listeners
 
@@ -154,8 +155,9 @@ STOP_RINGING = Job("workers.listeners.stop_ringing", URGENT)
 """Another listener took the caller: stop this one's phone ringing (by offer id)."""
 
 SERVE_WAITING = Job("workers.listeners.serve_waiting", URGENT)
-"""A listener came free (a ring came to nothing, or the rest after a call ended): offer the
-free listeners to the callers who have waited LISTENER_AFTER_SECONDS, longest first."""
+"""A listener came free (a ring came to nothing, or the rest after a call ended), or a
+call-back was asked: offer the free listeners to the callers who have waited
+LISTENER_AFTER_SECONDS, longest first, then call back open requests for those still free."""
 
 # Membership and texts
 

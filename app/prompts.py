@@ -35,6 +35,10 @@ UNKNOWN_KEY = _("Sorry, that key does nothing here.")
 CONNECTING = _("Connecting you now.")
 FINDING = _("Finding someone for you. Please stay on the line.")
 HOLD = _("Thanks for waiting. Someone will be with you soon.")
+CALLBACK_BY_STAR = _("To be called back instead when someone is free, press star, then 3.")
+WAITING_HOLD = _joined(HOLD, CALLBACK_BY_STAR)
+"""What a caller waiting for a conversation hears between the music (not the Fusing Hour's
+lobby, which has no call-back)."""
 NOBODY_FREE = _(
     "Nobody is free right now. Press 1 to keep waiting, "
     "press 2 to hear about the Fusing Hour, press 3 to be called back when someone is free, "
@@ -56,6 +60,9 @@ CALLBACK_PROMPT = _(
     "This is Mindfuse calling you back. Someone is free to talk with you now. Press 1 to talk now."
 )
 CALLBACK_CONNECTING = _("Connecting you now. Say hello.")
+CALLBACK_LISTENER = _(
+    "Thank you. We are calling one of our volunteer listeners for you now. Please stay on the line."
+)
 CALLBACK_PARTNER_LEFT = _(
     "The person who was waiting has just been connected elsewhere. Let's find you someone else."
 )
@@ -80,6 +87,11 @@ AFTER_MENU = _(
     "Or hang up. Press 0 for urgent help."
 )
 AGAIN_MENU = _("Press 1 to talk to someone new, or hang up. Press 0 for urgent help.")
+ALONE_MENU = _(
+    "Press 1 to keep waiting, press 3 to be called back when someone is free, or hang up. "
+    "Press 0 for urgent help."
+)
+"""The star menu of a caller who left their wait."""
 REPORTED = _("Thank you for telling us. You will not be connected with this person again.")
 BLOCKED = _(
     "Several people have reported conversations with you, so this line is closed to you "

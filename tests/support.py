@@ -19,6 +19,8 @@ from pathlib import Path
 
 import redis
 from rq import Queue, Worker
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
@@ -26,6 +28,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.db import db, utcnow
 from app.fusing import sessions
+from app.infra import redis as line_redis
 from app.line.models import Call, CallState
 from app.listeners import offers, roster
 from app.listeners.models import ListenerOffer
@@ -457,3 +460,20 @@ def rung_together(numbers: tuple[str, str], identity: str):
     offers.claim_for(call)
     first, second = db.session.scalars(select(ListenerOffer).order_by(ListenerOffer.id))
     return first, second
+
+
+def queued(name: str) -> list[tuple[tuple, float]]:
+    """Each queued or scheduled run of the job `name` (in an app context): its arguments, and
+    seconds until it is due (0 for one queued now)."""
+    found = []
+    for queue in line_redis.queues():
+        for job in queue.jobs:
+            if job.func_name.endswith(name):
+                found.append((tuple(job.args), 0.0))
+        registry = ScheduledJobRegistry(queue=queue)
+        for job_id in registry.get_job_ids():
+            job = Job.fetch(job_id, connection=line_redis.connection())
+            if job.func_name.endswith(name):
+                due = registry.get_scheduled_time(job_id).timestamp() - time.time()
+                found.append((tuple(job.args), due))
+    return found

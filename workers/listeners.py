@@ -26,8 +26,9 @@ def offer_listener(call_id: int, token: str) -> str:
 
 
 def serve_waiting(listener_id: int | None = None) -> str:
-    """A listener came free: offer whoever is free to the callers who have waited long
-    enough, longest first; with a listener's id, once that listener's rest is over."""
+    """A listener came free (or a call-back was asked): offer whoever is free to the callers
+    who have waited long enough, longest first, then to the open call-back requests; with a
+    listener's id, once that listener's rest is over."""
     if listener_id is not None:
         left = offers.rest_left(listener_id)
         if left > 0:  # RQ ran it a moment early: look again when the rest is over
@@ -40,7 +41,10 @@ def serve_waiting(listener_id: int | None = None) -> str:
         if callbacks.calling_for(call.id):  # the call-back may bring someone
             continue
         rung += offers.claim_for(call) is not None
-    return f"{rung} rung"
+    # Listeners still free, with nobody waiting long enough: they are someone free for the
+    # requesters of call-backs.
+    called_back = callbacks.serve_with_listeners() if offers.any_free() else 0
+    return f"{rung} rung, {called_back} called back"
 
 
 def place_listener_call(offer_id: int) -> str:

@@ -56,6 +56,7 @@ def add_listener():
         return listeners(form), 400
     audit("listener_added", target=added.id)
     db.session.commit()
+    roster.offered_now(added)
     flash(_("Listener %(alias)s added.", alias=added.alias))
     return redirect(url_for("admin.listeners"))
 
@@ -77,5 +78,7 @@ def change_listener(listener_id: int, what: str):
         roster.set_paused(listener, what == "pause")
     audit(f"listener_{CHANGES[what]}", target=listener_id)
     db.session.commit()
+    if what == "resume":
+        roster.offered_now(listener)
     flash(str(DONE[what]) % {"alias": listener.alias})
     return redirect(url_for("admin.listeners"))

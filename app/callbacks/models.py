@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app import identity_keys
@@ -16,7 +16,7 @@ class CallbackState(StrEnum):
     """Where a call-back request stands. OPEN and CALLING hold the number; the rest do not."""
 
     OPEN = "open"  # waiting for someone to start waiting
-    CALLING = "calling"  # claimed for one waiting caller: the line is ringing the requester
+    CALLING = "calling"  # claimed for a waiting caller or a free listener: the requester rings
     CONNECTED = "connected"  # the requester pressed 1: the call-back happened
     DROPPED = "dropped"  # no answer, busy, a machine, no key, or the call could not be placed
     EXPIRED = "expired"  # the window ended with nobody free
@@ -58,6 +58,9 @@ class CallbackRequest(db.Model):
         ForeignKey("call.id", ondelete="SET NULL"), index=True
     )
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Claimed because a listener was free with nobody waiting: on 1 the requester waits,
+    # and a listener is rung for them at once.
+    for_listener: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     drop_reason: Mapped[str | None] = mapped_column(String(16))

@@ -1,5 +1,6 @@
-"""Call-back requests: asked at a menu, claimed by a caller who starts waiting, closed when
-the call-back happened, was dropped or ran out of time. The number goes when it closes."""
+"""Call-back requests: asked at a menu, claimed by a caller who starts waiting (or for a
+listener free with nobody waiting), closed when the call-back happened, was dropped or ran
+out of time. The number goes when it closes."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from app.infra import table_cache
 from app.line import ringing, safety
 from app.line.calls import record
 from app.line.models import Call, CallState, Step
+from app.listeners import offers
 from app.settings import settings
 from app.sms import outbox, subscribers
 from app.sms.crypto import decrypt, encrypt
@@ -78,6 +80,7 @@ def ask(call: Call, raw_number: str | None) -> Asked:
     except IntegrityError:  # the same caller asked on another call at this very moment
         db.session.rollback()
         return Asked.ALREADY
+    jobs.SERVE_WAITING.enqueue()  # a listener free now calls them back
     return Asked.NOTED
 
 
@@ -179,6 +182,62 @@ def claim_for(call: Call, excluded: Set[str] | None = None) -> CallbackRequest |
     return None
 
 
+def claiming_for_listeners() -> int:
+    """How many call-backs ring now for a listener who was free (each holds one free
+    listener until its requester answers or the call-back is dropped)."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(CallbackRequest)
+        .where(CallbackRequest.state == CallbackState.CALLING, CallbackRequest.for_listener)
+    )
+
+
+def oldest_open(limit: int = CANDIDATES) -> list[CallbackRequest]:
+    """The open requests within their window, oldest first."""
+    if not any_open():
+        return []
+    return db.session.scalars(
+        select(CallbackRequest)
+        .where(CallbackRequest.state == CallbackState.OPEN, CallbackRequest.expires_at > utcnow())
+        .order_by(CallbackRequest.requested_at, CallbackRequest.id)
+        .limit(limit)
+    ).all()
+
+
+def claim_for_listener(wanted: CallbackRequest) -> bool:
+    """A listener who may take this requester is free and nobody waits for them: claim the
+    request, atomically, in the caller's transaction (which queues the call-back once it
+    commits). False when another claim took it, or the requester is blocked."""
+    if safety.is_blocked(wanted.identity):
+        return False
+    return bool(
+        db.session.execute(
+            update(CallbackRequest)
+            .where(CallbackRequest.id == wanted.id, CallbackRequest.state == CallbackState.OPEN)
+            .values(state=CallbackState.CALLING, for_listener=True, claimed_at=utcnow())
+            .execution_options(synchronize_session="fetch")
+        ).rowcount
+    )
+
+
+def serve_with_listeners() -> int:
+    """Listeners are free and nobody waits for them: call back the requesters one of them
+    may take, oldest request first, no more at once than there are listeners free (a
+    requester who presses 1 waits, and a listener is rung for them at once). Returns how
+    many call-backs were queued. Commits."""
+    room = len(offers.free_on_hours()) - claiming_for_listeners()
+    claimed = []
+    for wanted in oldest_open() if room > 0 else []:
+        if len(claimed) == room:
+            break
+        if offers.may_take(wanted.identity, wanted.language) and claim_for_listener(wanted):
+            claimed.append(wanted.id)
+    db.session.commit()  # the claims and the end of the listeners' lock, in one
+    for request_id in claimed:
+        jobs.PLACE_CALLBACK.enqueue(request_id)
+    return len(claimed)
+
+
 def placed(wanted: CallbackRequest, sid: str) -> None:
     """Twilio took the call to the requester: note its sid. Commits."""
     ringing.note_call_sid(wanted, sid)
@@ -208,6 +267,8 @@ def drop(wanted: CallbackRequest, why: DropReason) -> bool:
     subscriber = subscribers.consenting(wanted.identity)
     if subscriber is not None:
         outbox.queue_text(subscriber, TextKind.CALLBACK_MISSED)
+    if wanted.for_listener:  # the listener it held is free for the next request
+        jobs.SERVE_WAITING.enqueue()
     waiting = db.session.get(Call, waiting_id) if waiting_id else None
     if waiting is not None:
         db.session.refresh(waiting)

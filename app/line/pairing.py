@@ -39,9 +39,10 @@ class Seat:
     excluded: frozenset[str] | None = None  # whom the caller may not meet, when it was read
 
 
-def start_waiting(call: Call) -> Seat | None:
+def start_waiting(call: Call, listener_now: bool = False) -> Seat | None:
     """Pair the caller with a compatible waiting caller, or have them wait in a new room;
-    None if the caller hung up meanwhile.
+    None if the caller hung up meanwhile. `listener_now`: a listener is offered as soon as
+    they wait (they were called back because one was free).
 
     What the request recorded before calling (the key pressed) is committed with the wait
     or the pairing; the caller commits it when neither happens (a repeated request, a
@@ -90,7 +91,7 @@ def start_waiting(call: Call) -> Seat | None:
             jobs.OFFER_LISTENER.enqueue(
                 call.id,
                 token,
-                delay=listener_after(call),
+                delay=0.0 if listener_now else listener_after(call),
                 job_id=f"listener-{token}",
             )
             return Seat(room, False, frozenset(excluded))

@@ -94,24 +94,48 @@ def _free(now: datetime) -> tuple:
 
 def _candidates(call: Call) -> list[Listener]:
     """Listeners who may take this caller now, least recently called first."""
-    now = utcnow()
     tried = select(ListenerOffer.listener_id).where(ListenerOffer.wait_token == call.wait_token)
+    return _available(call.identity, call.language, Listener.id.notin_(tried))
+
+
+def _available(identity: str, language: str, *where) -> list[Listener]:
+    """Listeners free now, on their hours, speaking `language`, whom this caller may meet;
+    least recently called first."""
+    now = utcnow()
     rows = db.session.scalars(
         select(Listener)
-        .where(
-            *_free(now),
-            Listener.identity.notin_(safety.excluded_partners(call.identity)),
-            Listener.id.notin_(tried),
-        )
+        .where(*_free(now), Listener.identity.notin_(safety.excluded_partners(identity)), *where)
         .order_by(Listener.last_called_at.asc().nulls_first(), Listener.id)
     ).all()
     return [
         listener
         for listener in rows
-        if call.language in listener.language_codes
+        if language in listener.language_codes
         and hours.available(listener.hours, listener.time_zone, now)
         and not safety.is_blocked(listener.identity)
     ]
+
+
+def free_on_hours() -> list[Listener]:
+    """The listeners who may be rung now for anyone (free, on their hours, not blocked),
+    their rows locked until the caller's transaction ends: two claims of call-backs for free
+    listeners at once (a request asked as a listener comes free) count them one after the
+    other."""
+    now = utcnow()
+    free = db.session.scalars(
+        select(Listener).where(*_free(now)).order_by(Listener.id).with_for_update()
+    ).all()
+    return [
+        listener
+        for listener in free
+        if hours.available(listener.hours, listener.time_zone, now)
+        and not safety.is_blocked(listener.identity)
+    ]
+
+
+def may_take(identity: str, language: str) -> bool:
+    """Whether a listener free now may take this caller (their language, no report between)."""
+    return bool(_available(identity, language))
 
 
 def any_free() -> bool:

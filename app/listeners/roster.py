@@ -6,7 +6,7 @@ import phonenumbers
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app import i18n, identity_keys
+from app import i18n, identity_keys, jobs
 from app.db import db
 from app.identity import parse_e164
 from app.infra.crypto import decrypt, encrypt
@@ -68,3 +68,10 @@ def set_paused(listener: Listener, paused: bool) -> bool:
     changed = listener.paused != paused
     listener.paused = paused
     return changed
+
+
+def offered_now(listener: Listener) -> None:
+    """After the commit that added or resumed them: a listener not paused is offered at once
+    to whoever waits long enough, then to the open call-back requests."""
+    if not listener.paused:
+        jobs.SERVE_WAITING.enqueue()

@@ -66,6 +66,7 @@ def _listener_said(listener, word: str) -> str:
     """Pause or resume the listener texting; the answer, in their first language."""
     roster.set_paused(listener, word == "pause")
     db.session.commit()
+    roster.offered_now(listener)
     i18n.use(listener.language_codes[0] if listener.language_codes else None)
     return str(texts.LISTENER_PAUSED if listener.paused else texts.LISTENER_RESUMED)
 

@@ -54,7 +54,8 @@ def answer():
 @bp.post("/choice")
 @twilio_request
 def choice():
-    """1: the requester joins the caller waiting for them (or waits, if that one has gone)."""
+    """1: the requester joins the caller waiting for them (or waits, if that one has gone);
+    called back for a free listener, they wait, and a listener is rung for them at once."""
     gathered = GatherResult.from_form(request.form)
     wanted = _wanted()
     if wanted is None or not callbacks.answering(wanted, gathered.call_sid):
@@ -66,8 +67,10 @@ def choice():
     call = calls.current(gathered.call_sid, request.form.get("To"), language=wanted.language)
     calls.record(call, Step.CALLBACK, str(wanted.id))
     db.session.commit()
-    partner_id = wanted.waiting_call_id
+    partner_id, for_listener = wanted.waiting_call_id, wanted.for_listener
     callbacks.connected(wanted)
+    if for_listener:  # called back because a listener was free: one is rung for them now
+        return flows.wait(call, intro=prompts.CALLBACK_LISTENER, listener_now=True)
     seat = pairing.join_waiting(call, partner_id) if partner_id else None
     if seat is None:
         return flows.wait(call, intro=prompts.CALLBACK_PARTNER_LEFT)

@@ -38,8 +38,9 @@ def send_payment_link(call: Call) -> None:
     db.session.commit()
 
 
-def wait(call: Call, intro: str | None = None):
+def wait(call: Call, intro: str | None = None, listener_now: bool = False):
     """Pair the caller or let them wait; a caller left waiting claims a call-back request.
+    `listener_now`: a listener is offered at once, not after LISTENER_AFTER_SECONDS.
 
     What the request recorded before (the key pressed) is committed here, with the wait.
     """
@@ -47,7 +48,7 @@ def wait(call: Call, intro: str | None = None):
         allowed = membership.entitled(call)
     if not allowed:
         return not_a_member(call)
-    seat = pairing.start_waiting(call)
+    seat = pairing.start_waiting(call, listener_now=listener_now)
     if seat is None:  # hung up while being paired: nobody is there to hear
         db.session.commit()
         return goodbye()

@@ -200,7 +200,7 @@ def wait():
 @twilio_request
 def hold():
     """What a caller alone in a room hears."""
-    return twiml.hold_music(settings.HOLD_MUSIC_URL, prompts.HOLD)
+    return twiml.hold_music(settings.HOLD_MUSIC_URL, prompts.WAITING_HOLD)
 
 
 @bp.post("/timeout")
@@ -279,19 +279,22 @@ def after():
     why = pairing.leave_room(call, dialled.dial_call_status, dialled.hung_up)
     if dialled.hung_up or why == "ended":  # Twilio still asks, but nobody is there to hear
         return twiml.say_and_hang_up(prompts.GOODBYE)
-    menu_text = prompts.AGAIN_MENU if why == "alone" else prompts.AFTER_MENU
+    menu_text = prompts.ALONE_MENU if why == "alone" else prompts.AFTER_MENU
     return twiml.menu(f"{prompts.WHY_ENDED[why]} {menu_text}", urls.public(urls.AFTER_CHOICE))
 
 
 @bp.post("/after/choice")
 @twilio_request
 def after_choice():
-    """1: someone new; 2: report the person just heard; anything else: goodbye."""
+    """1: someone new (or wait on); 2: report the person just heard; 3: a call-back;
+    anything else: goodbye."""
     call, digits = _pressed(Step.AFTER_MENU)
     if digits == flows.URGENT_KEY:
         return flows.urgent_help(call, Step.AFTER_MENU)
     if digits == "1":
         return flows.wait(call)
+    if digits == "3":  # said in the star menu of a wait
+        return _call_back(call)
     partner = pairing.partner_of(call)
     if digits == "2" and partner is not None:
         safety.report(call, partner, call.participations[-1].conversation)

@@ -7,10 +7,11 @@ from sqlalchemy import select
 
 from app.admin.models import AuditLog
 from app.db import db
+from app.infra import redis
 from app.infra.crypto import decrypt
 from app.listeners.models import Listener
 from tests.admin.support import csrf_token
-from tests.support import dump_database
+from tests.support import dump_database, queued
 
 NUMBER = "+15550100171"
 
@@ -50,9 +51,13 @@ def test_the_admin_adds_pauses_resumes_and_removes_a_listener(app, admin_client)
     page = admin_client.get("/admin/listeners").get_data(as_text=True)
     assert "Robin" in page and row.masked_number in page and NUMBER not in page
     for what, paused in (("pause", True), ("resume", False)):
+        with app.app_context():
+            redis.connection().flushdb()
         token = csrf_token(admin_client, "/admin/listeners")
         admin_client.post(f"/admin/listeners/{row.id}/{what}", data={"csrf_token": token})
         assert _rows(app)[0].paused is paused
+        with app.app_context():  # resumed: offered at once to whoever waits, and call-backs
+            assert [a for a, _ in queued("serve_waiting")] == ([] if paused else [()])
     token = csrf_token(admin_client, "/admin/listeners")
     admin_client.post(f"/admin/listeners/{row.id}/remove", data={"csrf_token": token})
     assert _rows(app) == []

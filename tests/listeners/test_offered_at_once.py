@@ -5,11 +5,8 @@ to nothing, is rung for whoever of those waits longest."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
-from rq.job import Job
-from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from app import jobs
@@ -20,27 +17,10 @@ from app.line.models import Call, CallState
 from app.listeners import offers, roster
 from app.listeners.models import ListenerOffer
 from app.settings import settings
-from tests.support import waiting_call
+from tests.support import queued, waiting_call
 from workers.listeners import serve_waiting
 
 ALWAYS = "mon-sun 00:00-24:00"
-
-
-def _queued(name: str) -> list[tuple[tuple, float]]:
-    """Each queued or scheduled run of the job `name`: its arguments, and seconds until it is
-    due (0 for one queued now)."""
-    found = []
-    for queue in redis.queues():
-        for job in queue.jobs:
-            if job.func_name.endswith(name):
-                found.append((tuple(job.args), 0.0))
-        registry = ScheduledJobRegistry(queue=queue)
-        for job_id in registry.get_job_ids():
-            job = Job.fetch(job_id, connection=redis.connection())
-            if job.func_name.endswith(name):
-                due = registry.get_scheduled_time(job_id).timestamp() - time.time()
-                found.append((tuple(job.args), due))
-    return found
 
 
 def _waited(identity: str, seconds: float, earlier: float | None = None) -> Call:
@@ -63,7 +43,7 @@ def test_a_caller_who_waits_on_after_nobody_is_free_is_offered_a_listener_at_onc
         first.earlier_wait_seconds = settings.WAIT_TIMEOUT_SECONDS  # timed out, waits on
         db.session.commit()
         assert pairing.start_waiting(first) is not None
-        assert [due for _, due in _queued("offer_listener")] == [0.0]
+        assert [due for _, due in queued("offer_listener")] == [0.0]
 
 
 def test_a_free_listener_is_rung_for_the_caller_waiting_longest_who_waited_long_enough(app):
@@ -75,10 +55,10 @@ def test_a_free_listener_is_rung_for_the_caller_waiting_longest_who_waited_long_
         _waited("d" * 64, after + 5)
         longest.arrived_at = utcnow() - timedelta(minutes=3)
         db.session.commit()
-        assert serve_waiting() == "1 rung"
+        assert serve_waiting() == "1 rung, 0 called back"
         (offer,) = db.session.scalars(select(ListenerOffer)).all()
         assert (offer.waiting_call_id, offer.listener_id) == (longest.id, listener.id)
-        assert serve_waiting() == "0 rung"  # nobody free: their phone rings
+        assert serve_waiting() == "0 rung, 0 called back"  # nobody free: their phone rings
 
 
 def test_a_listener_whose_call_ended_is_looked_for_when_their_rest_is_over(app):
@@ -89,14 +69,14 @@ def test_a_listener_whose_call_ended_is_looked_for_when_their_rest_is_over(app):
         assert offers.close(taken, "taken")
         redis.connection().flushdb()
         offers.call_ended(taken)  # the call they took ended just now
-        ((args, due),) = _queued("serve_waiting")
+        ((args, due),) = queued("serve_waiting")
         assert args == (taken.listener_id,)
         rest = 60 * settings.LISTENER_REST_MINUTES
         assert rest - 2 < due <= rest + 1
         redis.connection().flushdb()
         _waited("f" * 64, settings.LISTENER_AFTER_SECONDS + 1)
         assert serve_waiting(taken.listener_id) == "resting"  # run early: looks again then
-        ((args, due),) = _queued("serve_waiting")
+        ((args, due),) = queued("serve_waiting")
         assert args == (taken.listener_id,) and rest - 2 < due <= rest + 1
 
 
@@ -106,5 +86,5 @@ def test_a_ring_that_came_to_nothing_frees_the_listener_for_another_caller(app):
         offer = offers.claim_for(_waited("g" * 64, settings.LISTENER_AFTER_SECONDS))
         redis.connection().flushdb()
         assert offers.close(offer, "no-answer")
-        assert [args for args, _ in _queued("serve_waiting")] == [()]
+        assert [args for args, _ in queued("serve_waiting")] == [()]
         assert jobs.SERVE_WAITING.lane == jobs.URGENT

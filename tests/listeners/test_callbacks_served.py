@@ -1,0 +1,140 @@
+"""A listener free with nobody waiting is someone free for the open call-back requests: the
+line calls back the oldest requester a free listener may take, never more requesters at once
+than listeners free, and on their 1 they wait with a listener rung for them at once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.callbacks import requests as callbacks
+from app.callbacks.models import CallbackRequest, DropReason
+from app.db import db, utcnow
+from app.infra import redis
+from app.line.models import Report
+from app.listeners import roster
+from app.listeners.models import ListenerOffer
+from app.settings import settings
+from tests.support import ALL_WEEK, call_form, queued, spoken, twiml
+from workers.listeners import serve_waiting
+
+NUMBERS = ("+15550100191", "+15550100192")
+
+
+def _request(identity: str, minutes_ago: float, language: str = "en") -> CallbackRequest:
+    wanted = CallbackRequest(
+        identity=identity,
+        open_for=identity,
+        number_encrypted=b"x",
+        masked_number="+1 ••• •••• 91",
+        requested_at=utcnow() - timedelta(minutes=minutes_ago),
+        expires_at=utcnow() + timedelta(hours=1),
+        language=language,
+    )
+    db.session.add(wanted)
+    return wanted
+
+
+def _states() -> list[tuple[str, bool]]:
+    rows = db.session.scalars(select(CallbackRequest).order_by(CallbackRequest.id)).all()
+    return [(row.state, row.for_listener) for row in rows]
+
+
+def test_the_oldest_requester_is_called_back_when_a_listener_is_free(app):
+    with app.app_context():
+        roster.add("Robin", NUMBERS[0], ["en"], "Europe/Berlin", ALL_WEEK)
+        newer, older = _request("n" * 64, 1), _request("o" * 64, 5)
+        db.session.commit()
+        redis.connection().flushdb()
+        assert serve_waiting() == "0 rung, 1 called back"
+        assert _states() == [("open", False), ("calling", True)]  # the older one
+        assert [args for args, _ in queued("place_callback")] == [(older.id,)]
+        # One listener free, and a call-back already holds them: nobody else is called.
+        assert serve_waiting() == "0 rung, 0 called back"
+        assert _states()[0] == ("open", False) and newer.id
+
+
+def test_no_more_requesters_are_called_at_once_than_listeners_free(app):
+    with app.app_context():
+        for number in NUMBERS:
+            roster.add("Robin", number, ["en"], "Europe/Berlin", ALL_WEEK)
+        for index in range(3):
+            _request(str(index) * 64, 10 - index)
+        db.session.commit()
+        assert callbacks.serve_with_listeners() == 2
+        assert [state for state, _ in _states()] == ["calling", "calling", "open"]
+        assert callbacks.claiming_for_listeners() == 2
+
+
+def test_a_dropped_call_back_frees_its_listener_for_the_next_request(app):
+    with app.app_context():
+        roster.add("Robin", NUMBERS[0], ["en"], "Europe/Berlin", ALL_WEEK)
+        first, _ = _request("f" * 64, 5), _request("s" * 64, 1)
+        db.session.commit()
+        assert callbacks.serve_with_listeners() == 1
+        redis.connection().flushdb()
+        db.session.refresh(first)
+        assert callbacks.drop(first, DropReason.NO_ANSWER)
+        assert [args for args, _ in queued("serve_waiting")] == [()]
+        assert serve_waiting() == "0 rung, 1 called back"
+        assert [state for state, _ in _states()] == ["dropped", "calling"]
+
+
+@pytest.mark.parametrize("why", ["paused", "language", "reported", "ringing"])
+def test_nobody_is_called_back_without_a_listener_who_may_take_them(app, why):
+    with app.app_context():
+        listener = roster.add(
+            "Robin", NUMBERS[0], ["de" if why == "language" else "en"], "UTC", ALL_WEEK
+        )
+        listener.paused = why == "paused"
+        wanted = _request("r" * 64, 5)
+        db.session.flush()
+        if why == "reported":  # the requester reported the listener once
+            db.session.add(Report(reporter=wanted.identity, reported=listener.identity))
+        if why == "ringing":  # their phone rings for a caller waiting
+            db.session.add(ListenerOffer(listener_id=listener.id, wait_token="t" * 16))
+        db.session.commit()
+        assert callbacks.serve_with_listeners() == 0
+        assert _states() == [("open", False)]
+
+
+def test_asking_for_a_call_back_looks_for_a_free_listener(twilio, app):
+    form = call_form("+15550100193")
+    twilio.post("/twilio/voice", form)
+    with app.app_context():
+        redis.connection().flushdb()
+    said = spoken(twiml(twilio.post("/twilio/voice/menu", {**form, "Digits": "3"})))
+    assert "call you back" in said
+    with app.app_context():
+        assert [args for args, _ in queued("serve_waiting")] == [()]
+
+
+def test_a_requester_called_back_for_a_listener_waits_with_one_rung_at_once(twilio, app):
+    number = "+15550100194"
+    with app.app_context():
+        roster.add("Robin", NUMBERS[0], ["en"], "Europe/Berlin", ALL_WEEK)
+        db.session.commit()
+    form = call_form(number)
+    twilio.post("/twilio/voice", form)
+    twilio.post("/twilio/voice/menu", {**form, "Digits": "3"})
+    with app.app_context():
+        assert callbacks.serve_with_listeners() == 1
+        (wanted,) = db.session.scalars(select(CallbackRequest)).all()
+        wanted.call_sid = "CA" + "b" * 32  # the call-back Twilio placed
+        db.session.commit()
+        redis.connection().flushdb()
+    back = call_form(number, sid=wanted.call_sid, Direction="outbound-api")
+    said = spoken(
+        twiml(
+            twilio.post(
+                f"/twilio/voice/callback/choice?request={wanted.id}", {**back, "Digits": "1"}
+            )
+        )
+    )
+    assert "volunteer listeners" in said
+    with app.app_context():
+        assert _states() == [("connected", True)]
+        assert [due for _, due in queued("offer_listener")] == [0.0]
+        assert settings.LISTENER_AFTER_SECONDS > 0  # a caller's own wait would wait for it
