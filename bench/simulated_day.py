@@ -31,8 +31,13 @@ The caller model (simulated time; one seeded RNG per caller, the same in every c
   counted from dialling; a caller not with a person by then hangs up;
 - told "nobody is free" (WAIT_TIMEOUT_SECONDS, 60 s): with call-backs in use, 50% press 3 and
   ask for a call-back (then hang up); the others press 1 and wait on while their patience lasts;
+- the same 50%, should their patience run out first while they wait alone, having heard the
+  hold message's offer ("to be called back instead, press star, then 3"), press star and 3
+  and ask for a call-back instead of hanging up (the others hang up);
 - a call-back requester answers the call-back and presses 1 with probability 0.7 (after 3-15 s
-  of ringing); otherwise it rings out unanswered;
+  of ringing); otherwise it rings out unanswered. Called back for a free listener (nobody
+  else waiting), they then wait for the listener rung at once, without a patience of their
+  own (they answered a call that said someone is free);
 - a conversation lasts lognormal, median 8 minutes, sigma 0.8 (the caller hangs up then).
 Listeners (configuration "listeners"): two, on the roster all 24 hours (the shift is a rota
 covering the whole day; each stands for whoever is on it), English, every hour. Each time one is
@@ -172,6 +177,7 @@ class Outcome:
     reached: float | None = None  # from dialling to the first room with a person
     via: str = ""  # peer, call-back, listener
     asked_callback: bool = False
+    asked_from_wait: bool = False  # with star, then 3, as their patience ran out
     called_back: int = 0
     told_nobody: int = 0
     patience: float = 0.0
@@ -314,9 +320,27 @@ def _caller(twin, person: Person, run: Run, watcher: Watcher, callbacks: bool, o
             waiting_since = None
             continue
         if now >= gives_up:
+            if callbacks and person.asks_callback and _ask_from_the_wait(phone, out):
+                return
             break
         time.sleep(2 * POLL)
     phone.hang_up()
+
+
+def _ask_from_the_wait(phone, out: Outcome) -> bool:
+    """Patience is over while waiting alone: one who would ask for a call-back, and has heard
+    the hold offer it, presses star and then 3 instead of hanging up. Whether they asked."""
+    if not any("press star, then 3" in h.lower() for h in phone.heard):
+        return False
+    phone.press("*")
+    try:
+        phone.wait_until_heard("press 3 to be called back", timeout=30)
+    except TimeoutError:
+        return False
+    phone.press("3")
+    out.asked_callback = out.asked_from_wait = True
+    phone.wait_for(lambda: phone.ended, timeout=30)
+    return True
 
 
 def _listeners(app) -> None:
@@ -481,6 +505,7 @@ def summary(run: dict) -> dict:
         "ever": len(reached) / total if total else 0.0,
         "via": via,
         "asked": sum(1 for o in outcomes if o["asked_callback"]),
+        "asked from the wait": sum(1 for o in outcomes if o.get("asked_from_wait")),
         "call-backs placed": run["callbacks_placed"],
         "listener rings": run["listener_rings"],
         "entered p50": statistics.median(entered) if entered else float("nan"),
@@ -504,7 +529,8 @@ def _row(volume: int, config: str, fig: dict) -> str:
     via = ", ".join(f"{k} {v}" for k, v in sorted(fig["via"].items())) or "-"
     return (
         f"| {volume} | {CONFIGS[config]} | {fig['callers']} | {fig['within 60 s']:.0%} "
-        f"| {fig['within 5 min']:.0%} | {fig['ever']:.0%} | {via} | {fig['asked']} "
+        f"| {fig['within 5 min']:.0%} | {fig['ever']:.0%} | {via} "
+        f"| {fig['asked']} ({fig['asked from the wait']} from the wait) "
         f"| {fig['call-backs placed']} | {fig['listener rings']} "
         f"| {fig['entered p50']:.1f} / {fig['entered p90']:.1f} | {fig['time-out late p50']:.1f} "
         f"| {fig['wall']:.0f} | {fig['twin errors']} |"
@@ -602,7 +628,9 @@ def _record(args, volumes, results, wall: float, load: list[float], failed: list
         f"{HOURLY} (calls per hour, relative; {night_share():.0%} between 18:00 and 06:00); "
         f"patience lognormal, median {PATIENCE_MEDIAN:g} s, sigma {PATIENCE_SIGMA}; told "
         f"nobody is free, {CALLBACK_SHARE:.0%} ask for a call-back where call-backs are in use, "
-        f"the rest wait on while patience lasts; {CALLBACK_ANSWERS:.0%} of call-backs answered "
+        "the rest wait on while patience lasts; the same share, should patience run out first "
+        "while they wait alone, ask with star and 3 (the hold message's offer) instead of "
+        f"hanging up; {CALLBACK_ANSWERS:.0%} of call-backs answered "
         f"with 1; listeners: two, on the roster all day, each ring {LISTENER_TAKES:.0%} take it, "
         f"{LISTENER_PASSES:.0%} let it pass, the rest unanswered, busy while talking; phones "
         f"ring {RING_SECONDS[0]:g}-{RING_SECONDS[1]:g} s before a person answers; "

@@ -1,9 +1,10 @@
 """The webhooks measured from outside: wrk (a C load generator) with pre-signed requests.
 
-The line runs as in production (gunicorn with the Procfile's 2 workers x 4 threads, PostgreSQL,
-Redis) beside the ceiling, a constant-TwiML Flask app under the same gunicorn settings. Python
-only prepares: it signs every request beforehand into a file (distinct CallSids and callers)
-that bench/wrk/signed.lua sends, each line once. Then, three rounds in one run, alternating:
+The line runs as in production (gunicorn with the Procfile's 2 workers x 4 threads, or what its
+WEB_CONCURRENCY and WEB_THREADS say, PostgreSQL, Redis) beside the ceiling, a constant-TwiML
+Flask app under the same gunicorn settings. Python only prepares: it signs every request
+beforehand into a file (distinct CallSids and callers) that bench/wrk/signed.lua sends, each
+line once. Then, three rounds in one run, alternating:
 
 - the ceiling and the line back to back at 8 and at 32 connections (the ratio of their req/s),
   for the greeting with the floor between them (the ceiling after one Redis PING), and the
@@ -39,7 +40,9 @@ from bench.common import load, record, server_cpu
 from bench.stack import Stack
 from twin import launcher
 
-WORKERS, THREADS = 2, 4  # the Procfile's defaults
+# The Procfile's defaults, or what its WEB_CONCURRENCY and WEB_THREADS say (for every server).
+WORKERS = int(os.environ.get("WEB_CONCURRENCY", 2))
+THREADS = int(os.environ.get("WEB_THREADS", 4))
 LEVELS = (8, 32)
 SCRIPT = Path(__file__).with_name("wrk") / "signed.lua"
 WRK_THREADS = 2
@@ -264,7 +267,8 @@ def main(which: str = "both", seconds: float = 5, rounds: int = 3) -> None:
                     "greeting": "incoming call (`POST /twilio/voice`)",
                     "menu": "menu key 1, half wait and half pair (`POST /twilio/voice/menu`)",
                 }[webhook]
-                record(f"wrk: {name} against the ceiling (gunicorn 2x4, {database})", rows)
+                server = f"gunicorn {WORKERS}x{THREADS}, {database}"
+                record(f"wrk: {name} against the ceiling ({server})", rows)
         finally:
             launcher.stop(*started)
 

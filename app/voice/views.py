@@ -279,21 +279,27 @@ def after():
     why = pairing.leave_room(call, dialled.dial_call_status, dialled.hung_up)
     if dialled.hung_up or why == "ended":  # Twilio still asks, but nobody is there to hear
         return twiml.say_and_hang_up(prompts.GOODBYE)
-    menu_text = prompts.ALONE_MENU if why == "alone" else prompts.AFTER_MENU
-    return twiml.menu(f"{prompts.WHY_ENDED[why]} {menu_text}", urls.public(urls.AFTER_CHOICE))
+    if why == "alone":  # left a wait with star: its menu offers a call-back too
+        text = f"{prompts.WHY_ENDED[why]} {prompts.ALONE_MENU}"
+        return twiml.menu(text, urls.public(urls.AFTER_CHOICE), query=LEFT_WAITING)
+    text = f"{prompts.WHY_ENDED[why]} {prompts.AFTER_MENU}"
+    return twiml.menu(text, urls.public(urls.AFTER_CHOICE))
+
+
+LEFT_WAITING = "left=waiting"  # marks the star menu of a wait, whose 3 asks for a call-back
 
 
 @bp.post("/after/choice")
 @twilio_request
 def after_choice():
-    """1: someone new (or wait on); 2: report the person just heard; 3: a call-back;
-    anything else: goodbye."""
+    """1: someone new (or wait on); 2: report the person just heard; 3, in the star menu of
+    a wait: a call-back; anything else: goodbye."""
     call, digits = _pressed(Step.AFTER_MENU)
     if digits == flows.URGENT_KEY:
         return flows.urgent_help(call, Step.AFTER_MENU)
     if digits == "1":
         return flows.wait(call)
-    if digits == "3":  # said in the star menu of a wait
+    if digits == "3" and request.args.get("left") == "waiting":  # said in that menu only
         return _call_back(call)
     partner = pairing.partner_of(call)
     if digits == "2" and partner is not None:
