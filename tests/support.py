@@ -26,6 +26,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.callbacks.models import CallbackRequest
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.infra import redis as line_redis
@@ -477,3 +478,22 @@ def queued(name: str) -> list[tuple[tuple, float]]:
                 due = registry.get_scheduled_time(job_id).timestamp() - time.time()
                 found.append((tuple(job.args), due))
     return found
+
+
+def callback_requests(line) -> list[CallbackRequest]:
+    """The line's call-back requests, oldest first, detached from the session."""
+    with line.app.app_context():
+        found = db.session.scalars(select(CallbackRequest).order_by(CallbackRequest.id)).all()
+        db.session.expunge_all()
+        return found
+
+
+def ask_for_call_back(line, number: str) -> None:
+    """Call the line, press 3 at the greeting, hear that a call-back is noted; the request
+    is stored (its number encrypted) once this returns."""
+    caller = line.dial(number)
+    caller.wait_until_heard("3 for a call back")
+    caller.press("3")
+    caller.wait_until_heard("we will call you back")
+    assert caller.wait_until_ended() == "completed"
+    eventually(lambda: (found := callback_requests(line)) and found[-1].number_encrypted)

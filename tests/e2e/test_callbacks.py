@@ -13,29 +13,12 @@ from app import jobs
 from app.callbacks.models import CallbackRequest
 from app.db import db, utcnow
 from app.line.models import Call, Purge
-from tests.support import drain, eventually, in_a_room
+from tests.support import ask_for_call_back, callback_requests, drain, eventually, in_a_room
 from twin import Callee, Pickup
 
 # A call-back rings 25 simulated seconds, a little over a second here: the waiting caller's
 # two-second timeout (tests.support.WAIT_TIMEOUT) must wait for it.
 ANSWERS = Callee(press="1", cue="press 1 to talk now")
-
-
-def _requests(line) -> list[CallbackRequest]:
-    with line.app.app_context():
-        found = db.session.scalars(select(CallbackRequest).order_by(CallbackRequest.id)).all()
-        db.session.expunge_all()
-        return found
-
-
-def _ask(line, number: str) -> None:
-    """Call the line, press 3 at the greeting, hear that a call-back is noted."""
-    caller = line.dial(number)
-    caller.wait_until_heard("3 for a call back")
-    caller.press("3")
-    caller.wait_until_heard("we will call you back")
-    assert caller.wait_until_ended() == "completed"
-    eventually(lambda: len(_requests(line)) and _requests(line)[-1].number_encrypted)
 
 
 def _placed(line, *numbers: str) -> dict[str, set[str]]:
@@ -54,7 +37,7 @@ def _new_call(line, number: str, before: dict[str, set[str]]):
 
 def _closed(line, state: str) -> CallbackRequest:
     def done():
-        found = _requests(line)
+        found = callback_requests(line)
         return found[0] if found and found[0].state == state else None
 
     return eventually(done)
@@ -63,7 +46,7 @@ def _closed(line, state: str) -> CallbackRequest:
 def test_a_call_back_answered_with_1_puts_both_in_one_room(line):
     requester, waiter = "+15550100141", "+447700900141"
     line.twin.answer_as(requester, ANSWERS)
-    _ask(line, requester)
+    ask_for_call_back(line, requester)
     seen = _placed(line, requester)
     alice = in_a_room(line, waiter)
     alice.wait_until_heard("we are calling someone who asked to talk")
@@ -93,8 +76,8 @@ def test_a_call_back_not_answered_is_dropped_with_one_text_and_the_next_is_tried
     eventually(lambda: len(line.twin.inbox(first)) >= confirmed)
     line.twin.answer_as(first, Callee(pickup))
     line.twin.answer_as(second, ANSWERS)
-    _ask(line, first)
-    _ask(line, second)
+    ask_for_call_back(line, first)
+    ask_for_call_back(line, second)
     seen = _placed(line, first, second)
     alice = in_a_room(line, waiter)
 
@@ -128,7 +111,7 @@ def test_a_call_back_not_answered_is_dropped_with_one_text_and_the_next_is_tried
 def test_a_call_back_that_no_person_takes_never_reaches_the_waiting_caller(line, callee, reason):
     requester, waiter = "+15550100144", "+447700900144"
     line.twin.answer_as(requester, callee)
-    _ask(line, requester)
+    ask_for_call_back(line, requester)
     seen = _placed(line, requester)
     alice = in_a_room(line, waiter)
     phone = _new_call(line, requester, seen)
@@ -146,7 +129,7 @@ def test_a_call_back_that_no_person_takes_never_reaches_the_waiting_caller(line,
 
 def test_an_expired_request_keeps_no_number_and_nobody_is_called(line):
     requester, waiter = "+15550100145", "+447700900145"
-    _ask(line, requester)
+    ask_for_call_back(line, requester)
     with line.app.app_context():
         db.session.execute(
             update(CallbackRequest).values(expires_at=utcnow() - timedelta(seconds=1))
@@ -165,7 +148,7 @@ def test_an_expired_request_keeps_no_number_and_nobody_is_called(line):
 def test_a_caller_who_is_waiting_when_asked_for_is_not_called_back_to_themself(line):
     number = "+15550100146"
     line.twin.answer_as(number, ANSWERS)
-    _ask(line, number)
+    ask_for_call_back(line, number)
     seen = _placed(line, number)
     again = in_a_room(line, number)  # the same caller calls again and waits
     again.wait_until_heard("finding someone")

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.callbacks.models import CallbackRequest
 from app.db import db
 from app.line.models import Call, CallMode
 from app.listeners import roster
-from tests.support import drain, eventually, in_a_room
+from tests.support import ask_for_call_back, callback_requests, drain, eventually, in_a_room
 from twin import Callee, Pickup
 
 # The caller's own wait would bring a listener only after 30 s, and time out after 40: what
@@ -21,28 +20,12 @@ TAKES = Callee(press="1", cue="press 1 to take the call")
 ANSWERS = Callee(press="1", cue="press 1 to talk now")
 
 
-def _requests(line) -> list[CallbackRequest]:
-    with line.app.app_context():
-        found = db.session.scalars(select(CallbackRequest).order_by(CallbackRequest.id)).all()
-        db.session.expunge_all()
-        return found
-
-
 def _ask_from_the_wait(line, number: str) -> None:
     """Wait alone, press star, press 3: a call-back is noted, and the caller hangs up."""
     caller = in_a_room(line, number)
     caller.wait_until_heard("press star, then 3")
     caller.press("*")
     caller.wait_until_heard("press 3 to be called back")
-    caller.press("3")
-    caller.wait_until_heard("we will call you back")
-    assert caller.wait_until_ended() == "completed"
-
-
-def _ask_at_the_greeting(line, number: str) -> None:
-    """Press 3 at the greeting (nobody waits meanwhile, who would claim the request)."""
-    caller = line.dial(number)
-    caller.wait_until_heard("3 for a call back")
     caller.press("3")
     caller.wait_until_heard("we will call you back")
     assert caller.wait_until_ended() == "completed"
@@ -64,7 +47,7 @@ def test_a_requester_is_called_back_for_a_free_listener_and_the_two_talk(line):
     room = phone.wait_until_in_conference(timeout=10)
     assert room == back.wait_until_in_conference(timeout=10)
     assert sorted(line.twin.conferences()[room]) == sorted([back.sid, phone.sid])
-    (wanted,) = _requests(line)
+    (wanted,) = callback_requests(line)
     assert wanted.state == "connected" and wanted.for_listener and wanted.number_encrypted is None
     with line.app.app_context():
         taker = db.session.scalar(select(Call).where(Call.sid == phone.sid))
@@ -82,7 +65,7 @@ def test_one_free_listener_has_one_requester_called_back_at_a_time(line):
         robin.paused = True
         db.session.commit()
     for number in (first, second):
-        _ask_at_the_greeting(line, number)
+        ask_for_call_back(line, number)
     drain(line)  # what each request queued found the listener paused
     assert line.twin.calls_to(first) == [] and line.twin.calls_to(second) == []
     line.twin.send_sms(listener, "RESUME")  # the listener resumes by text
@@ -92,5 +75,5 @@ def test_one_free_listener_has_one_requester_called_back_at_a_time(line):
     (back,) = line.twin.wait_for(lambda: line.twin.calls_to(second), timeout=10)
     phone = line.twin.wait_for(lambda: line.twin.calls_to(listener), timeout=10)[0]
     assert phone.wait_until_in_conference(timeout=10) == back.wait_until_in_conference(timeout=10)
-    eventually(lambda: [r.state for r in _requests(line)] == ["dropped", "connected"])
+    eventually(lambda: [r.state for r in callback_requests(line)] == ["dropped", "connected"])
     phone.hang_up()
