@@ -1,4 +1,5 @@
-"""Call-back jobs: ring a requester for a waiting caller; close requests past their window."""
+"""Call-back jobs: ring a requester for a waiting caller or a free listener; close requests
+past their window."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from app.callbacks import requests as callbacks
 from app.callbacks.models import CallbackState, DropReason
 from app.db import db
 from app.infra import redis
+from app.listeners import offers
 from app.settings import settings
 from app.telephony import rest
 from workers.waiting import retries_left
@@ -61,7 +63,10 @@ def place_callback(request_id: int) -> str:
 
 
 def expire_callbacks() -> dict[str, int]:
-    """Close requests whose window ended and call-backs Twilio never reported on."""
+    """Close requests whose window ended and call-backs Twilio never reported on; then call
+    back for the listeners free (one whose hours began since, or a search that could not be
+    queued when the request was asked)."""
     counts = callbacks.expire_due()
     db.session.commit()
+    counts["called back"] = callbacks.serve_with_listeners() if offers.any_free() else 0
     return counts

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import phonenumbers
+from redis.exceptions import RedisError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -80,7 +81,10 @@ def ask(call: Call, raw_number: str | None) -> Asked:
     except IntegrityError:  # the same caller asked on another call at this very moment
         db.session.rollback()
         return Asked.ALREADY
-    jobs.SERVE_WAITING.enqueue()  # a listener free now calls them back
+    try:
+        jobs.SERVE_WAITING.enqueue()  # a listener free now calls them back
+    except RedisError:  # noted all the same: the minute's EXPIRE_CALLBACKS looks too
+        log.warning("a call-back request could not be offered to the listeners at once")
     return Asked.NOTED
 
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from app import jobs
 from app.callbacks import requests as callbacks
 from app.callbacks.models import CallbackRequest, DropReason
 from app.db import db, utcnow
@@ -18,6 +20,7 @@ from app.listeners import roster
 from app.listeners.models import ListenerOffer
 from app.settings import settings
 from tests.support import ALL_WEEK, call_form, queued, spoken, twiml
+from workers.callbacks import expire_callbacks
 from workers.listeners import serve_waiting
 
 NUMBERS = ("+15550100191", "+15550100192")
@@ -138,3 +141,29 @@ def test_a_requester_called_back_for_a_listener_waits_with_one_rung_at_once(twil
         assert _states() == [("connected", True)]
         assert [due for _, due in queued("offer_listener")] == [0.0]
         assert settings.LISTENER_AFTER_SECONDS > 0  # a caller's own wait would wait for it
+
+
+def test_the_minute_job_calls_back_for_a_listener_whose_hours_began(app):
+    with app.app_context():
+        listener = roster.add("Robin", NUMBERS[0], ["en"], "UTC", ALL_WEEK)
+        _request("h" * 64, 5)
+        listener.paused = True  # as good as off their hours: nobody may be rung
+        db.session.commit()
+        assert expire_callbacks()["called back"] == 0
+        listener.paused = False
+        db.session.commit()
+        assert expire_callbacks() == {"expired": 0, "lost": 0, "forgotten": 0, "called back": 1}
+        assert _states() == [("calling", True)]
+
+
+def test_a_request_is_noted_when_the_listeners_cannot_be_told_at_once(twilio, app, monkeypatch):
+    def down(*args, **kwargs):
+        raise RedisError("Redis is down")
+
+    monkeypatch.setattr(jobs.Job, "enqueue", down)
+    form = call_form("+15550100195")
+    twilio.post("/twilio/voice", form)
+    said = spoken(twiml(twilio.post("/twilio/voice/menu", {**form, "Digits": "3"})))
+    assert "call you back" in said
+    with app.app_context():
+        assert _states() == [("open", False)]
