@@ -158,6 +158,12 @@ def reconcile_waiting() -> dict[str, int]:
     for call in waiting:
         if pool.is_waiting(call.wait_token):
             continue
+        # Read again now the pool says no: a caller paired since the list was read has left
+        # the pool that way, and must not be put back (the pairing takes them from the pool
+        # a moment before it commits their match, so this leaves only that moment).
+        db.session.refresh(call)
+        if call.state != CallState.WAITING:
+            continue
         overdue = (now - call.wait_started_at).total_seconds() >= timeout
         pairing.restore_waiting(call)
         remaining = 0 if overdue else timeout - (now - call.wait_started_at).total_seconds()

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from rq.registry import ScheduledJobRegistry
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app import jobs
 from app.db import db, utcnow
 from app.infra import redis
 from app.line import pool
-from app.line.models import Call
+from app.line.models import Call, CallState
 from tests.support import call_form, twiml
 from workers.waiting import reconcile_waiting
 
@@ -44,3 +44,24 @@ def test_lost_pool_is_rebuilt_and_overdue_waits_expire(twilio, app):
         assert f"expire-{overdue.wait_token}" in queued + scheduled
         # A second run finds everything in place and changes nothing.
         assert reconcile_waiting() == {"restored": 0, "expired": 0, "lost_offers": 0}
+
+
+def test_a_caller_paired_while_the_pool_is_rebuilt_is_not_put_back(twilio, app, monkeypatch):
+    _wait(twilio, "+15550100062")
+    with app.app_context():
+        (call,) = db.session.scalars(select(Call)).all()
+        call.wait_started_at = utcnow() - timedelta(seconds=10)
+        db.session.commit()
+        token, seen = call.wait_token, pool.is_waiting
+
+        def paired_meanwhile(wait_token: str) -> bool:
+            """The pool read just after a pairing took the caller and committed their match."""
+            pool.leave(wait_token)
+            with db.engine.begin() as conn:
+                conn.execute(update(Call).values(state=CallState.MATCHED))
+            return seen(wait_token)
+
+        monkeypatch.setattr(pool, "is_waiting", paired_meanwhile)
+        assert reconcile_waiting()["restored"] == 0
+        monkeypatch.setattr(pool, "is_waiting", seen)
+        assert not pool.is_waiting(token) and pool.waiting_count() == 0
