@@ -57,7 +57,7 @@ def test_burst_worker_runs_jobs_in_the_app_context(app):
         )
         done = Job.fetch(job.id, connection=redis.connection())
         assert done.get_status() == JobStatus.FINISHED
-        assert done.return_value() == {"restored": 0, "expired": 0, "lost_offers": 0}
+        assert done.return_value() == {"restored": 0, "expired": 0, "dropped": 0, "lost_offers": 0}
 
 
 def test_scheduler_registers_the_reconciliation_job(app):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from rq import get_current_job
 from sqlalchemy import select, update
@@ -174,8 +174,26 @@ def reconcile_waiting() -> dict[str, int]:
             job_id=f"expire-{call.wait_token}",
         )
         counts["expired" if overdue else "restored"] += 1
+    counts["dropped"] = _drop_stale(settled)
     counts["lost_offers"] = offers.close_lost()
     return counts
+
+
+def _drop_stale(settled: datetime) -> int:
+    """Take out of the pool the settled entries of calls no longer waiting (one put back by
+    a rebuild as it was being paired); pairing skips them anyway, but they count as waiting.
+    A caller's row says WAITING before they enter the pool, so no live wait is taken out."""
+    tokens = pool.settled_tokens(calls.epoch_ms(settled))
+    if not tokens:
+        return 0
+    live = set(
+        db.session.scalars(
+            select(Call.wait_token).where(
+                Call.state == CallState.WAITING, Call.wait_token.in_(tokens)
+            )
+        )
+    )
+    return sum(pool.leave(token) for token in tokens - live)
 
 
 def reconcile_calls() -> dict[str, int]:

@@ -143,6 +143,13 @@ def waiting_count() -> int:
     return sum(waiting_by_language().values())
 
 
+def settled_tokens(before_ms: int) -> set[str]:
+    """The tokens in the pool (of every language) that have waited since before `before_ms`."""
+    conn = redis.connection()
+    keys = _all_keys("pool")
+    return {t.decode() for key in keys for t in conn.zrangebyscore(key, "-inf", before_ms)}
+
+
 def is_waiting(token: str) -> bool:
     """Whether a token is in the pool (of any language)."""
     with redis.connection().pipeline(transaction=False) as pipe:
