@@ -8,7 +8,6 @@ from app.callbacks import requests as callbacks
 from app.callbacks.models import CallbackState, DropReason
 from app.db import db
 from app.infra import redis
-from app.listeners import offers
 from app.settings import settings
 from app.telephony import rest
 from workers.waiting import retries_left
@@ -68,5 +67,5 @@ def expire_callbacks() -> dict[str, int]:
     queued when the request was asked)."""
     counts = callbacks.expire_due()
     db.session.commit()
-    counts["called back"] = callbacks.serve_with_listeners() if offers.any_free() else 0
+    counts["called back"] = callbacks.serve_with_listeners()
     return counts

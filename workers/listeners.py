@@ -43,7 +43,7 @@ def serve_waiting(listener_id: int | None = None) -> str:
         rung += offers.claim_for(call) is not None
     # Listeners still free, with nobody waiting long enough: they are someone free for the
     # requesters of call-backs.
-    called_back = callbacks.serve_with_listeners() if offers.any_free() else 0
+    called_back = callbacks.serve_with_listeners()
     return f"{rung} rung, {called_back} called back"
 
 

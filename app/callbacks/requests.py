@@ -229,12 +229,13 @@ def serve_with_listeners() -> int:
     may take, oldest request first, no more at once than there are listeners free (a
     requester who presses 1 waits, and a listener is rung for them at once). Returns how
     many call-backs were queued. Commits."""
-    room = len(offers.free_on_hours()) - claiming_for_listeners()
+    free = offers.free_on_hours()
+    room = len(free) - claiming_for_listeners() if free else 0
     claimed = []
     for wanted in oldest_open() if room > 0 else []:
         if len(claimed) == room:
             break
-        if offers.may_take(wanted.identity, wanted.language) and claim_for_listener(wanted):
+        if offers.may_take(free, wanted.identity, wanted.language) and claim_for_listener(wanted):
             claimed.append(wanted.id)
     db.session.commit()  # the claims and the end of the listeners' lock, in one
     for request_id in claimed:

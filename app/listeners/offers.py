@@ -94,26 +94,28 @@ def _free(now: datetime) -> tuple:
 
 def _candidates(call: Call) -> list[Listener]:
     """Listeners who may take this caller now, least recently called first."""
-    tried = select(ListenerOffer.listener_id).where(ListenerOffer.wait_token == call.wait_token)
-    return _available(call.identity, call.language, Listener.id.notin_(tried))
-
-
-def _available(identity: str, language: str, *where) -> list[Listener]:
-    """Listeners free now, on their hours, speaking `language`, whom this caller may meet;
-    least recently called first."""
     now = utcnow()
+    tried = select(ListenerOffer.listener_id).where(ListenerOffer.wait_token == call.wait_token)
     rows = db.session.scalars(
         select(Listener)
-        .where(*_free(now), Listener.identity.notin_(safety.excluded_partners(identity)), *where)
+        .where(
+            *_free(now),
+            Listener.identity.notin_(safety.excluded_partners(call.identity)),
+            Listener.id.notin_(tried),
+        )
         .order_by(Listener.last_called_at.asc().nulls_first(), Listener.id)
     ).all()
     return [
         listener
         for listener in rows
-        if language in listener.language_codes
-        and hours.available(listener.hours, listener.time_zone, now)
-        and not safety.is_blocked(listener.identity)
+        if call.language in listener.language_codes and _ringable(listener, now)
     ]
+
+
+def _ringable(listener: Listener, now: datetime) -> bool:
+    """Whether a free listener may be rung at all now: in their hours, and not blocked."""
+    on_hours = hours.available(listener.hours, listener.time_zone, now)
+    return on_hours and not safety.is_blocked(listener.identity)
 
 
 def free_on_hours() -> list[Listener]:
@@ -125,17 +127,17 @@ def free_on_hours() -> list[Listener]:
     free = db.session.scalars(
         select(Listener).where(*_free(now)).order_by(Listener.id).with_for_update()
     ).all()
-    return [
-        listener
+    return [listener for listener in free if _ringable(listener, now)]
+
+
+def may_take(free: list[Listener], identity: str, language: str) -> bool:
+    """Whether one of these free listeners (`free_on_hours`) may take this caller: speaks
+    their language, and no report between them."""
+    excluded = safety.excluded_partners(identity)
+    return any(
+        language in listener.language_codes and listener.identity not in excluded
         for listener in free
-        if hours.available(listener.hours, listener.time_zone, now)
-        and not safety.is_blocked(listener.identity)
-    ]
-
-
-def may_take(identity: str, language: str) -> bool:
-    """Whether a listener free now may take this caller (their language, no report between)."""
-    return bool(_available(identity, language))
+    )
 
 
 def any_free() -> bool:
