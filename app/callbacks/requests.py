@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import phonenumbers
-from redis.exceptions import RedisError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -81,10 +80,7 @@ def ask(call: Call, raw_number: str | None) -> Asked:
     except IntegrityError:  # the same caller asked on another call at this very moment
         db.session.rollback()
         return Asked.ALREADY
-    try:
-        jobs.SERVE_WAITING.enqueue()  # a listener free now calls them back
-    except RedisError:  # noted all the same: the minute's EXPIRE_CALLBACKS looks too
-        log.warning("a call-back request could not be offered to the listeners at once")
+    offers.serve_soon()  # a listener free now calls them back
     return Asked.NOTED
 
 

@@ -145,9 +145,10 @@ def waiting_count() -> int:
 
 def settled_tokens(before_ms: int) -> set[str]:
     """The tokens in the pool (of every language) that have waited since before `before_ms`."""
-    conn = redis.connection()
-    keys = _all_keys("pool")
-    return {t.decode() for key in keys for t in conn.zrangebyscore(key, "-inf", before_ms)}
+    with redis.connection().pipeline(transaction=False) as pipe:
+        for key in _all_keys("pool"):
+            pipe.zrangebyscore(key, "-inf", before_ms)
+        return {token.decode() for found in pipe.execute() for token in found}
 
 
 def is_waiting(token: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from redis.exceptions import RedisError
 from sqlalchemy import Select, and_, func, or_, select, update
 
 from app import jobs
@@ -138,6 +139,16 @@ def may_take(free: list[Listener], identity: str, language: str) -> bool:
         language in listener.language_codes and listener.identity not in excluded
         for listener in free
     )
+
+
+def serve_soon() -> None:
+    """After a commit that may have given a free listener someone to take (a call-back
+    asked, a listener added or resumed): queue SERVE_WAITING. With Redis down nothing is
+    lost: the minute's EXPIRE_CALLBACKS and each waiting caller's own offer look too."""
+    try:
+        jobs.SERVE_WAITING.enqueue()
+    except RedisError:
+        log.warning("the free listeners could not be looked for at once")
 
 
 def any_free() -> bool:

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-
 import phonenumbers
 from flask_babel import lazy_gettext as _l
-from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from app import i18n, identity_keys, jobs
+from app import i18n, identity_keys
 from app.db import db
 from app.identity import parse_e164
 from app.infra.crypto import decrypt, encrypt
-from app.listeners import hours
+from app.listeners import hours, offers
 from app.listeners.models import Listener
-
-log = logging.getLogger(__name__)
 
 
 def add(alias: str, number: str, languages: list[str], zone: str, weekly: str) -> Listener:
@@ -78,9 +73,5 @@ def set_paused(listener: Listener, paused: bool) -> bool:
 def offered_now(listener: Listener) -> None:
     """After the commit that added or resumed them: a listener not paused is offered at once
     to whoever waits long enough, then to the open call-back requests."""
-    if listener.paused:
-        return
-    try:
-        jobs.SERVE_WAITING.enqueue()
-    except RedisError:  # free all the same: the minute's EXPIRE_CALLBACKS and callers' offers look
-        log.warning("a listener added or resumed could not be offered at once")
+    if not listener.paused:
+        offers.serve_soon()

@@ -281,12 +281,14 @@ def after():
         return twiml.say_and_hang_up(prompts.GOODBYE)
     if why == "alone":  # left a wait with star: its menu offers a call-back too
         text = f"{prompts.WHY_ENDED[why]} {prompts.ALONE_MENU}"
-        return twiml.menu(text, urls.public(urls.AFTER_CHOICE), query=LEFT_WAITING)
+        query = f"{LEFT}={LEFT_WAITING}"
+        return twiml.menu(text, urls.public(urls.AFTER_CHOICE), query=query)
     text = f"{prompts.WHY_ENDED[why]} {prompts.AFTER_MENU}"
     return twiml.menu(text, urls.public(urls.AFTER_CHOICE))
 
 
-LEFT_WAITING = "left=waiting"  # marks the star menu of a wait, whose 3 asks for a call-back
+# The star menu of a wait, whose 3 asks for a call-back, says so in its action's query.
+LEFT, LEFT_WAITING = "left", "waiting"
 
 
 @bp.post("/after/choice")
@@ -299,7 +301,7 @@ def after_choice():
         return flows.urgent_help(call, Step.AFTER_MENU)
     if digits == "1":
         return flows.wait(call)
-    if digits == "3" and request.args.get("left") == "waiting":  # said in that menu only
+    if digits == "3" and request.args.get(LEFT) == LEFT_WAITING:  # said in that menu only
         return _call_back(call)
     partner = pairing.partner_of(call)
     if digits == "2" and partner is not None:
