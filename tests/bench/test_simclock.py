@@ -12,6 +12,8 @@ import redis
 from rq import Queue
 from rq.scheduler import RQScheduler
 
+ATTEMPTS = 5
+
 
 @pytest.fixture
 def precise():
@@ -27,8 +29,12 @@ def queue(app):
     conn = redis.Redis.from_url(app.config["REDIS_URL"])
     queue = Queue(app.config["RQ_QUEUE"] + "-simclock", connection=conn)
     yield queue
-    for name in conn.scan_iter(f"rq:*{queue.name}*"):
-        conn.delete(name)
+    _clear(queue)
+
+
+def _clear(queue: Queue) -> None:
+    for name in queue.connection.scan_iter(f"rq:*{queue.name}*"):
+        queue.connection.delete(name)
 
 
 def _early_in_a_second() -> None:
@@ -45,19 +51,27 @@ def _half_a_second_ahead(queue: Queue) -> RQScheduler:
 
 
 def test_a_job_half_a_second_ahead_is_queued_when_due_and_not_before(precise, queue):
-    scheduler = _half_a_second_ahead(queue)
-    try:
-        scheduler.enqueue_scheduled_jobs()
-        assert queue.count == 0  # RQ alone: due at once, its time rounded down to the second
-        score = queue.scheduled_job_registry.connection.zrange(
-            queue.scheduled_job_registry.key, 0, -1, withscores=True
-        )[0][1]
-        assert score % 1 != 0  # kept finer than the second
-        time.sleep(max(0.0, score - time.time()) + 0.02)
-        scheduler.enqueue_scheduled_jobs()
-        assert queue.count == 1
-    finally:
-        scheduler.release_locks()
+    # A loaded machine can take the half second before the first look: that try tells nothing,
+    # and is made again, a few times, rather than passing unchecked.
+    for _ in range(ATTEMPTS):
+        scheduler = _half_a_second_ahead(queue)
+        try:
+            score = queue.scheduled_job_registry.connection.zrange(
+                queue.scheduled_job_registry.key, 0, -1, withscores=True
+            )[0][1]
+            assert score % 1 != 0  # kept finer than the second (RQ alone rounds it down)
+            scheduler.enqueue_scheduled_jobs()
+            if time.time() >= score:
+                continue
+            assert queue.count == 0  # RQ alone: due at once, its time rounded down to the second
+            time.sleep(max(0.0, score - time.time()) + 0.02)
+            scheduler.enqueue_scheduled_jobs()
+            assert queue.count == 1
+            return
+        finally:
+            scheduler.release_locks()
+            _clear(queue)
+    pytest.fail(f"the first look came after the job was due in all {ATTEMPTS} tries")
 
 
 def test_the_scheduler_looks_for_due_jobs_far_more_often_than_once_a_second(precise):
