@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event, exc
+from sqlalchemy import DateTime, MetaData, Result, Select, event, exc, false, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase
@@ -63,6 +63,21 @@ def dialect_insert(target):
     """
     dialect = db.session.get_bind().dialect.name
     return (postgresql if dialect == "postgresql" else sqlite).insert(target)
+
+
+def locked(statement: Select, key_share: bool = False) -> Result:
+    """Run `statement` FOR UPDATE (FOR KEY SHARE with `key_share`): its rows are held until
+    the transaction ends, so two transactions that check and then claim them run one after
+    the other, the second seeing what the first committed.
+
+    SQLite has no row locks and leaves FOR UPDATE out: there the transaction first takes the
+    database's one write lock (an UPDATE of no row), and then reads the rows as they stand.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        table = statement.get_final_froms()[0]
+        key = next(iter(table.primary_key.columns))
+        db.session.execute(update(table).where(false()).values({key: key}))
+    return db.session.execute(statement.with_for_update(key_share=key_share))
 
 
 def utcnow() -> datetime:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import jobs
-from app.db import db, utcnow
+from app.db import db, locked, utcnow
 from app.line.calls import by_sid, record
 from app.line.models import (
     Call,
@@ -45,9 +45,9 @@ def event_received(callback: ConferenceStatusCallback) -> Conversation | None:
     what follows from its length.
     """
     event, room, sequence, at = callback.event, callback.room, callback.sequence, callback.at
-    conversation = db.session.scalar(
-        select(Conversation).where(Conversation.room == room).with_for_update(key_share=True)
-    )
+    conversation = locked(
+        select(Conversation).where(Conversation.room == room), key_share=True
+    ).scalar()
     if conversation is None or not callback.known:
         log.info("conference event %s for an unknown room ignored", event)
         db.session.rollback()

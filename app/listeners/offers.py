@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import Select, and_, func, or_, select, update
 
 from app import jobs
-from app.db import db, utcnow
+from app.db import db, locked, utcnow
 from app.line import ringing, safety
 from app.line.calls import record
 from app.line.models import Call, CallState, Step
@@ -125,9 +125,7 @@ def free_on_hours() -> list[Listener]:
     listeners at once (a request asked as a listener comes free) count them one after the
     other."""
     now = utcnow()
-    free = db.session.scalars(
-        select(Listener).where(*_free(now)).order_by(Listener.id).with_for_update()
-    ).all()
+    free = locked(select(Listener).where(*_free(now)).order_by(Listener.id)).scalars().all()
     return [listener for listener in free if _ringable(listener, now)]
 
 
@@ -169,7 +167,7 @@ def claim_for(call: Call) -> ListenerOffer | None:
     """
     if call.state != CallState.WAITING or not call.wait_token:
         return None
-    db.session.execute(select(Call.id).where(Call.id == call.id).with_for_update())
+    locked(select(Call.id).where(Call.id == call.id))
     if ringing_for(call.id):
         db.session.commit()
         return None
