@@ -63,9 +63,10 @@ def place_callback(request_id: int) -> str:
 
 def expire_callbacks() -> dict[str, int]:
     """Close requests whose window ended and call-backs Twilio never reported on; then call
-    back for the listeners free (one whose hours began since, or a search that could not be
-    queued when the request was asked)."""
+    back for the callers waiting and the listeners free (a listener whose hours began since,
+    or a search that could not be queued when the request was asked)."""
     counts = callbacks.expire_due()
     db.session.commit()
+    counts["met"] = callbacks.serve_waiting_callers()
     counts["called back"] = callbacks.serve_with_listeners()
     return counts

@@ -26,14 +26,16 @@ def offer_listener(call_id: int, token: str) -> str:
 
 
 def serve_waiting(listener_id: int | None = None) -> str:
-    """A listener came free (or a call-back was asked): offer whoever is free to the callers
-    who have waited long enough, longest first, then to the open call-back requests; with a
-    listener's id, once that listener's rest is over."""
+    """A listener came free (or a call-back was asked): a caller waiting meets a requester
+    first; then whoever is free is offered to the callers who have waited long enough,
+    longest first, then to the open call-back requests; with a listener's id, once that
+    listener's rest is over."""
     if listener_id is not None:
         left = offers.rest_left(listener_id)
         if left > 0:  # RQ ran it a moment early: look again when the rest is over
             jobs.SERVE_WAITING.enqueue(listener_id, delay=left)
             return "resting"
+    met = callbacks.serve_waiting_callers()
     rung = 0
     for call in offers.waited_long_enough():
         if not offers.any_free():
@@ -44,7 +46,7 @@ def serve_waiting(listener_id: int | None = None) -> str:
     # Listeners still free, with nobody waiting long enough: they are someone free for the
     # requesters of call-backs.
     called_back = callbacks.serve_with_listeners()
-    return f"{rung} rung, {called_back} called back"
+    return f"{met} met, {rung} rung, {called_back} called back"
 
 
 def place_listener_call(offer_id: int) -> str:

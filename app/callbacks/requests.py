@@ -182,6 +182,22 @@ def claim_for(call: Call, excluded: Set[str] | None = None) -> CallbackRequest |
     return None
 
 
+def serve_waiting_callers(limit: int = CANDIDATES) -> int:
+    """A request may open while callers wait (asked at the greeting, or by a caller who left
+    a wait a moment before another began one): each caller waiting, longest first, with no
+    listener's phone ringing for them, claims the oldest request they may meet, as on
+    starting to wait. Returns how many call-backs were queued. Commits."""
+    if not any_open():
+        return 0
+    waiting = db.session.scalars(
+        select(Call)
+        .where(Call.state == CallState.WAITING, Call.wait_token.is_not(None))
+        .order_by(Call.arrived_at, Call.id)
+        .limit(limit)
+    ).all()
+    return sum(not offers.ringing_for(call.id) and claim_for(call) is not None for call in waiting)
+
+
 def claiming_for_listeners() -> int:
     """How many call-backs ring now for a listener who was free (each holds one free
     listener until its requester answers or the call-back is dropped)."""
@@ -192,13 +208,18 @@ def claiming_for_listeners() -> int:
     )
 
 
-def oldest_open(limit: int = CANDIDATES) -> list[CallbackRequest]:
-    """The open requests within their window, oldest first."""
-    if not any_open():
+def oldest_open(languages: Set[str], limit: int = CANDIDATES) -> list[CallbackRequest]:
+    """The open requests within their window in one of these languages, oldest first (so
+    the oldest in a language nobody free speaks do not hide the others)."""
+    if not any_open() or not languages:
         return []
     return db.session.scalars(
         select(CallbackRequest)
-        .where(CallbackRequest.state == CallbackState.OPEN, CallbackRequest.expires_at > utcnow())
+        .where(
+            CallbackRequest.state == CallbackState.OPEN,
+            CallbackRequest.expires_at > utcnow(),
+            CallbackRequest.language.in_(languages),
+        )
         .order_by(CallbackRequest.requested_at, CallbackRequest.id)
         .limit(limit)
     ).all()
@@ -228,7 +249,8 @@ def serve_with_listeners() -> int:
     free = offers.free_on_hours()
     room = len(free) - claiming_for_listeners() if free else 0
     claimed = []
-    for wanted in oldest_open() if room > 0 else []:
+    spoken = {code for listener in free for code in listener.language_codes}
+    for wanted in oldest_open(spoken) if room > 0 else []:
         if len(claimed) == room:
             break
         if offers.may_take(free, wanted.identity, wanted.language) and claim_for_listener(wanted):

@@ -17,9 +17,9 @@ from app.db import db, utcnow
 from app.infra import redis
 from app.line.models import Report
 from app.listeners import roster
-from app.listeners.models import ListenerOffer
+from app.listeners.models import ListenerOffer, OfferState
 from app.settings import settings
-from tests.support import ALL_WEEK, call_form, queued, spoken, twiml
+from tests.support import ALL_WEEK, call_form, queued, spoken, twiml, waiting_call
 from workers.callbacks import expire_callbacks
 from workers.listeners import serve_waiting
 
@@ -51,11 +51,11 @@ def test_the_oldest_requester_is_called_back_when_a_listener_is_free(app):
         newer, older = _request("n" * 64, 1), _request("o" * 64, 5)
         db.session.commit()
         redis.connection().flushdb()
-        assert serve_waiting() == "0 rung, 1 called back"
+        assert serve_waiting() == "0 met, 0 rung, 1 called back"
         assert _states() == [("open", False), ("calling", True)]  # the older one
         assert [args for args, _ in queued("place_callback")] == [(older.id,)]
         # One listener free, and a call-back already holds them: nobody else is called.
-        assert serve_waiting() == "0 rung, 0 called back"
+        assert serve_waiting() == "0 met, 0 rung, 0 called back"
         assert _states()[0] == ("open", False) and newer.id
 
 
@@ -71,6 +71,44 @@ def test_no_more_requesters_are_called_at_once_than_listeners_free(app):
         assert callbacks.claiming_for_listeners() == 2
 
 
+def test_a_caller_already_waiting_meets_a_request_before_a_free_listener_does(app):
+    with app.app_context():
+        roster.add("Robin", NUMBERS[0], ["en"], "Europe/Berlin", ALL_WEEK)
+        alice = waiting_call("a" * 64)  # began waiting before the request was asked
+        db.session.commit()
+        wanted = _request("r" * 64, 0)
+        db.session.commit()
+        redis.connection().flushdb()
+        assert serve_waiting() == "1 met, 0 rung, 0 called back"
+        db.session.refresh(wanted)
+        assert (wanted.state, wanted.for_listener, wanted.waiting_call_id) == (
+            "calling",
+            False,
+            alice.id,
+        )
+        assert [args for args, _ in queued("place_callback")] == [(wanted.id,)]
+        assert db.session.scalars(select(ListenerOffer)).all() == []  # Robin stays free
+
+
+def test_a_caller_a_listener_is_rung_for_is_left_to_the_listener(app):
+    with app.app_context():
+        listener = roster.add("Robin", NUMBERS[0], ["en"], "Europe/Berlin", ALL_WEEK)
+        alice = waiting_call("a" * 64)
+        db.session.flush()
+        db.session.add(
+            ListenerOffer(
+                listener_id=listener.id,
+                waiting_call_id=alice.id,
+                wait_token=alice.wait_token,
+                state=OfferState.RINGING,
+            )
+        )
+        _request("r" * 64, 0)
+        db.session.commit()
+        assert callbacks.serve_waiting_callers() == 0
+        assert _states() == [("open", False)]
+
+
 def test_a_dropped_call_back_frees_its_listener_for_the_next_request(app):
     with app.app_context():
         roster.add("Robin", NUMBERS[0], ["en"], "Europe/Berlin", ALL_WEEK)
@@ -81,7 +119,7 @@ def test_a_dropped_call_back_frees_its_listener_for_the_next_request(app):
         db.session.refresh(first)
         assert callbacks.drop(first, DropReason.NO_ANSWER)
         assert [args for args, _ in queued("serve_waiting")] == [()]
-        assert serve_waiting() == "0 rung, 1 called back"
+        assert serve_waiting() == "0 met, 0 rung, 1 called back"
         assert [state for state, _ in _states()] == ["dropped", "calling"]
 
 
@@ -101,6 +139,18 @@ def test_nobody_is_called_back_without_a_listener_who_may_take_them(app, why):
         db.session.commit()
         assert callbacks.serve_with_listeners() == 0
         assert _states() == [("open", False)]
+
+
+def test_requests_in_a_language_nobody_free_speaks_do_not_hide_a_newer_one(app):
+    with app.app_context():
+        roster.add("Robin", NUMBERS[0], ["en"], "Europe/Berlin", ALL_WEEK)
+        for index in range(callbacks.CANDIDATES):  # older, all in German
+            _request(f"{index:064d}", 30 - index / 100, language="de")
+        english = _request("e" * 64, 1)
+        db.session.commit()
+        assert callbacks.serve_with_listeners() == 1
+        db.session.refresh(english)
+        assert english.state == "calling"
 
 
 def test_asking_for_a_call_back_looks_for_a_free_listener(twilio, app):
@@ -152,8 +202,23 @@ def test_the_minute_job_calls_back_for_a_listener_whose_hours_began(app):
         assert expire_callbacks()["called back"] == 0
         listener.paused = False
         db.session.commit()
-        assert expire_callbacks() == {"expired": 0, "lost": 0, "forgotten": 0, "called back": 1}
+        assert expire_callbacks() == {
+            "expired": 0,
+            "lost": 0,
+            "forgotten": 0,
+            "met": 0,
+            "called back": 1,
+        }
         assert _states() == [("calling", True)]
+
+
+def test_the_minute_job_has_a_caller_waiting_meet_a_request_the_search_missed(app):
+    with app.app_context():
+        waiting_call("a" * 64)
+        _request("r" * 64, 0)  # asked while the job queue was down: no search was queued
+        db.session.commit()
+        assert expire_callbacks()["met"] == 1
+        assert _states() == [("calling", False)]
 
 
 def test_a_request_is_noted_when_the_listeners_cannot_be_told_at_once(twilio, app, monkeypatch):

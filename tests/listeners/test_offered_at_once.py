@@ -55,10 +55,10 @@ def test_a_free_listener_is_rung_for_the_caller_waiting_longest_who_waited_long_
         _waited("d" * 64, after + 5)
         longest.arrived_at = utcnow() - timedelta(minutes=3)
         db.session.commit()
-        assert serve_waiting() == "1 rung, 0 called back"
+        assert serve_waiting() == "0 met, 1 rung, 0 called back"
         (offer,) = db.session.scalars(select(ListenerOffer)).all()
         assert (offer.waiting_call_id, offer.listener_id) == (longest.id, listener.id)
-        assert serve_waiting() == "0 rung, 0 called back"  # nobody free: their phone rings
+        assert serve_waiting() == "0 met, 0 rung, 0 called back"  # nobody free: their phone rings
 
 
 def test_a_listener_whose_call_ended_is_looked_for_when_their_rest_is_over(app):
