@@ -32,8 +32,16 @@ def open_private(path: str | Path, flags: int = os.O_WRONLY | os.O_CREAT) -> int
 
 
 def touch_private(path: str | Path) -> None:
-    """Make sure the file exists, readable by its owner alone."""
-    os.close(open_private(path))
+    """Make sure the file exists, readable by its owner alone.
+
+    A file that exists is not opened: closing any descriptor of a file drops every POSIX
+    lock this process holds on it, SQLite's among them (a connection of this process would
+    then look closed to the others, and one could reset the WAL index under it).
+    """
+    try:
+        os.close(open_private(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        os.chmod(path, FILE_MODE)
 
 
 def write_private(path: str | Path, text: str) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,16 @@ from app import db as database
 from app.infra.local_redis import ensure_running
 from app.private_files import private_folder
 from app.settings import local_secrets
+
+# Another process asks for the write lock at once: "locked" while this one holds it.
+OTHER_WRITER = """
+import sqlite3, sys
+try:
+    sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None).execute("BEGIN IMMEDIATE")
+    print("acquired")
+except sqlite3.OperationalError:
+    print("locked")
+"""
 
 
 def _mode(path: Path) -> int:
@@ -57,6 +70,25 @@ def test_the_sqlite_file_and_its_journal_are_0600(tmp_path, careless):
         assert [f.name for f in files] == ["line.db", "line.db-shm", "line.db-wal"]
         assert {f.name: _mode(f) for f in files} == {f.name: 0o600 for f in files}
         database.db.engine.dispose()
+
+
+def test_another_app_on_the_sqlite_file_keeps_this_process_s_locks(tmp_path):
+    # SQLite locks its files with POSIX locks, which a close of any descriptor of the file
+    # in this process drops: making the file private again must not open it.
+    path = tmp_path / "line.db"
+    held = sqlite3.connect(path, isolation_level=None)
+    held.execute("PRAGMA journal_mode=WAL")
+    held.execute("CREATE TABLE t (x INTEGER)")
+    held.execute("BEGIN IMMEDIATE")  # this process holds the write lock
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", SQLALCHEMY_ENGINE_OPTIONS={})
+    database.init_app(app)
+    other = subprocess.run(
+        [sys.executable, "-c", OTHER_WRITER, str(path)], capture_output=True, text=True
+    )
+    held.execute("ROLLBACK")
+    held.close()
+    assert other.stdout.strip() == "locked"
 
 
 def test_an_older_loose_sqlite_file_and_instance_folder_are_tightened(tmp_path):
