@@ -25,11 +25,17 @@ Arrivals: a Poisson process over 24 h whose rate follows HOURLY (weights per loc
 calls between 18:00 and 06:00): the number of calls is Poisson(volume) and each call's time is
 drawn from that profile (uniform within its hour). Every caller has a number of their own.
 
+Speech takes its time: the twin speaks each <Say> at SPEECH_WPM words a minute (simulated),
+so the greeting, the menus and the line's "connecting" and "calling someone for you" take as
+long as a voice would say them; a person rung by the line (a call-back requester, a listener)
+still presses as soon as their prompt begins.
+
 The caller model (simulated time; one seeded RNG per caller, the same in every configuration):
-- dials, hears the greeting and presses 1 at once;
+- dials, hears the whole greeting and then presses 1;
 - patience: lognormal, median 150 s, sigma 0.8 (10% give up within 54 s, 90% within 7 min),
   counted from dialling; a caller not with a person by then hangs up;
-- told "nobody is free" (WAIT_TIMEOUT_SECONDS, 60 s): with call-backs in use, 50% press 3 and
+- told "nobody is free" (WAIT_TIMEOUT_SECONDS, 60 s), once that menu is said: with call-backs in
+  use, 50% press 3 and
   ask for a call-back (then hang up); the others press 1 and wait on while their patience lasts;
 - the same 50%, should their patience run out first while they wait alone, having heard the
   hold message's offer ("to be called back instead, press star, then 3"), press star and 3
@@ -91,6 +97,7 @@ CALLBACK_ANSWERS = 0.7
 LISTENER_TAKES, LISTENER_PASSES = 0.7, 0.1  # the rest: not answered
 TALK_MEDIAN, TALK_SIGMA = 480.0, 0.8
 RING_SECONDS = (3.0, 15.0)  # how long a phone rings before a person picks up
+SPEECH_WPM = 150  # words a minute of the twin's voice (bench.time_to_human's English rate)
 LISTENERS = ("+15550100171", "+15550100172")
 SCALED = (  # the line's settings scaled by the factor
     "WAIT_TIMEOUT_SECONDS",
@@ -289,6 +296,7 @@ def _caller(twin, person: Person, run: Run, watcher: Watcher, callbacks: bool, o
     except TimeoutError:
         phone.hang_up()
         return
+    _to_the_end_of(phone.heard, "press 1", scale)
     phone.press("1")
     seen = 0
     waiting_since: float | None = None
@@ -305,6 +313,7 @@ def _caller(twin, person: Person, run: Run, watcher: Watcher, callbacks: bool, o
         heard = phone.heard
         news, seen = heard[seen:], len(heard)
         if any("nobody is free" in h.lower() for h in news):
+            _to_the_end_of(news, "nobody is free", scale)
             out.told_nobody += 1
             if out.told_nobody == 1 and waiting_since is not None:
                 timeout = DEFAULTS["WAIT_TIMEOUT_SECONDS"] * scale
@@ -320,14 +329,20 @@ def _caller(twin, person: Person, run: Run, watcher: Watcher, callbacks: bool, o
             waiting_since = None
             continue
         if now >= gives_up:
-            if callbacks and person.asks_callback and _ask_from_the_wait(phone, out):
+            if callbacks and person.asks_callback and _ask_from_the_wait(phone, out, scale):
                 return
             break
         time.sleep(2 * POLL)
     phone.hang_up()
 
 
-def _ask_from_the_wait(phone, out: Outcome) -> bool:
+def _to_the_end_of(heard: list[str], cue: str, scale: float) -> None:
+    """Listen until the last prompt heard that says `cue` has been spoken to its end."""
+    said = next(h for h in reversed(heard) if cue in h.lower())
+    time.sleep(len(said.split()) * 60 / SPEECH_WPM * scale)
+
+
+def _ask_from_the_wait(phone, out: Outcome, scale: float) -> bool:
     """Patience is over while waiting alone: one who would ask for a call-back, and has heard
     the hold offer it, presses star and then 3 instead of hanging up. Whether they asked."""
     if not any("press star, then 3" in h.lower() for h in phone.heard):
@@ -337,6 +352,7 @@ def _ask_from_the_wait(phone, out: Outcome) -> bool:
         phone.wait_until_heard("press 3 to be called back", timeout=30)
     except TimeoutError:
         return False
+    _to_the_end_of(phone.heard, "press 3 to be called back", scale)
     phone.press("3")
     out.asked_callback = out.asked_from_wait = True
     phone.wait_for(lambda: phone.ended, timeout=30)
@@ -372,6 +388,7 @@ def one_day(volume: int, config: str, factor: float, seed: int, hours: tuple[int
         # the simulated world: scaled like the rest of it.
         twin_options={
             "time_scale": 1 / factor,
+            "speech_wpm": SPEECH_WPM,
             "knobs": VoiceKnobs(redirect_action_delay=0.3 / factor),
         },
         **settings,

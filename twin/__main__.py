@@ -35,6 +35,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="simulated seconds one <Say> lasts (keys pressed meanwhile interrupt a prompt)",
     )
     parser.add_argument(
+        "--speech-wpm",
+        type=float,
+        default=float(env("TWIN_SPEECH_WPM", "0")),
+        help="words a minute a <Say> is spoken at, on top of --say-seconds (0: no time a word)",
+    )
+    parser.add_argument(
         "--delete-settle-seconds",
         type=float,
         default=float(env("TWIN_DELETE_SETTLE_SECONDS", "60")),
@@ -105,6 +111,7 @@ def main(argv: list[str] | None = None) -> None:
         sms_url=args.sms_url,
         time_scale=args.time_scale,
         say_seconds=args.say_seconds,
+        speech_wpm=args.speech_wpm,
         host=args.host,
         port=args.port,
         log_requests=args.log_requests,

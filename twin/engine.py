@@ -289,6 +289,12 @@ class CallRunner:
                 return nxt
         return None
 
+    def spoken_for(self, text: str) -> float:
+        """Simulated seconds one <Say> of this text lasts: say_seconds, and each word at
+        speech_wpm words a minute."""
+        wpm = self.twin.speech_wpm
+        return self.twin.say_seconds + (len(text.split()) * 60 / wpm if wpm > 0 else 0.0)
+
     def verb_say(self, verb: Verb, doc: Doc) -> None:
         """Say: the text is heard, loop times (0: forever); a voice Twilio would not speak
         it in fails the Say (13511) and nothing is heard."""
@@ -301,7 +307,7 @@ class CallRunner:
         loops = as_int(verb.get("loop"), 1)
         for _ in range(max(loops, 1)):
             self.hear(verb.text)
-            self.sleep(self.twin.say_seconds)
+            self.sleep(self.spoken_for(verb.text))
             if self.barge and self.barge():
                 return
         if loops == 0:

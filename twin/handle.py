@@ -47,6 +47,7 @@ class Twin(CallsMixin):
         voice_method: str = "POST",
         sms_method: str = "POST",
         say_seconds: float = 0.0,
+        speech_wpm: float = 0.0,
         callback_workers: int = 4,
         log_requests: bool = False,
         delete_settle_seconds: float = 60.0,
@@ -66,6 +67,9 @@ class Twin(CallsMixin):
         self.voice_url, self.voice_method = voice_url, voice_method
         self.status_callback, self.sms_url, self.sms_method = status_callback, sms_url, sms_method
         self.time_scale, self.say_seconds = time_scale, say_seconds
+        # Words a minute a <Say> is spoken at, on top of say_seconds (0: no time per word; a
+        # real voice takes some 150: the simulated day's callers hear the prompts' length).
+        self.speech_wpm = speech_wpm
         self.play_seconds = play_seconds  # simulated length of one <Play> of a media file
         self.knobs = knobs or VoiceKnobs()  # Twilio's undocumented choices: docs/providers.md
         self.host, self.port, self.log_requests = host, port, log_requests

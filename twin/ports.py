@@ -68,6 +68,7 @@ class TwinState(Protocol):
     sms_method: str
     time_scale: float
     say_seconds: float
+    speech_wpm: float
     play_seconds: float
     knobs: VoiceKnobs
     lock: threading.RLock

@@ -167,6 +167,15 @@ def test_rest_redirect_while_the_first_webhook_is_in_flight(twin, fake_app):
     assert caller.heard == ["Replaced."]
 
 
+def test_a_say_lasts_its_words_at_the_speech_rate(twin_with, fake_app):
+    tw = twin_with(speech_wpm=60)  # a word a simulated second: 50 words, 1 s at scale 0.02
+    fake_app.on("/voice", twiml(f"<Say>{' '.join(['word'] * 50)}</Say><Hangup/>"))
+    began = time.monotonic()
+    caller = tw.dial(CALLER)
+    assert caller.wait_until_ended() == "completed"
+    assert time.monotonic() - began >= 50 * 0.02
+
+
 def test_say_seconds_and_loops(twin, fake_app):
     fake_app.on(
         "/voice", twiml('<Say loop="2">Hi.</Say><Play>http://x/a.mp3</Play><Play digits="1w2"/>')
