@@ -19,7 +19,7 @@ from app.db import db, utcnow
 from app.identity import parse_e164
 from app.infra import table_cache
 from app.line import ringing, safety
-from app.line.calls import record
+from app.line.calls import record, waiting_longest_first
 from app.line.models import Call, CallState, Step
 from app.listeners import offers
 from app.settings import settings
@@ -189,13 +189,10 @@ def serve_waiting_callers(limit: int = CANDIDATES) -> int:
     starting to wait. Returns how many call-backs were queued. Commits."""
     if not any_open():
         return 0
-    waiting = db.session.scalars(
-        select(Call)
-        .where(Call.state == CallState.WAITING, Call.wait_token.is_not(None))
-        .order_by(Call.arrived_at, Call.id)
-        .limit(limit)
-    ).all()
-    return sum(not offers.ringing_for(call.id) and claim_for(call) is not None for call in waiting)
+    return sum(
+        not offers.ringing_for(call.id) and claim_for(call) is not None
+        for call in waiting_longest_first(limit)
+    )
 
 
 def claiming_for_listeners() -> int:

@@ -81,6 +81,16 @@ def _arrival_statement():
     return _ARRIVALS[dialect]
 
 
+def waiting_longest_first(limit: int) -> list[Call]:
+    """The calls waiting now (at most `limit`), the longest on the line first."""
+    return db.session.scalars(
+        select(Call)
+        .where(Call.state == CallState.WAITING, Call.wait_token.is_not(None))
+        .order_by(Call.arrived_at, Call.id)
+        .limit(limit)
+    ).all()
+
+
 def caller_of(sid: str, from_number: str | None) -> Caller:
     """Who is calling on this CallSid (400 for a malformed sid); touches no store."""
     return identity_keys.caller(from_number, _valid_sid(sid))

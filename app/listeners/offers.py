@@ -12,7 +12,7 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from app import jobs
 from app.db import db, locked, utcnow
 from app.line import ringing, safety
-from app.line.calls import record
+from app.line.calls import record, waiting_longest_first
 from app.line.models import Call, CallState, Step
 from app.listeners import hours
 from app.listeners.models import Listener, ListenerOffer, OfferState
@@ -233,15 +233,9 @@ def waited_long_enough(limit: int = SERVED_AT_ONCE) -> list[Call]:
     """The callers waiting now who have waited LISTENER_AFTER_SECONDS on this call in all
     (their waits before this one counted), longest first."""
     now = utcnow()
-    rows = db.session.scalars(
-        select(Call)
-        .where(Call.state == CallState.WAITING, Call.wait_token.is_not(None))
-        .order_by(Call.arrived_at, Call.id)
-        .limit(limit)
-    ).all()
     return [
         call
-        for call in rows
+        for call in waiting_longest_first(limit)
         if (call.earlier_wait_seconds or 0) + (now - call.wait_started_at).total_seconds()
         >= settings.LISTENER_AFTER_SECONDS
     ]
