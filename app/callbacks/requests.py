@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import identity_keys, jobs
 from app.callbacks.models import CallbackRequest, CallbackState, DropReason
-from app.db import db, utcnow
+from app.db import db, locked, utcnow
 from app.identity import parse_e164
 from app.infra import table_cache
 from app.line import ringing, safety
@@ -137,9 +137,15 @@ def claim_for(call: Call, excluded: Set[str] | None = None) -> CallbackRequest |
     and queue the call to its requester; None when there is none (or one rings already).
 
     Their own open request is cancelled: they are on the line now. `excluded`: whom they may
-    not meet, if the caller has read it already. Commits.
+    not meet, if the caller has read it already. The caller's row is locked while it claims,
+    so two claims for one caller (their own wait, a job serving the waiting) call one
+    requester. Commits.
     """
-    if call.state != CallState.WAITING or not any_open() or calling_for(call.id):
+    if call.state != CallState.WAITING or not any_open():
+        return None
+    locked(select(Call.id).where(Call.id == call.id))
+    if calling_for(call.id):
+        db.session.commit()
         return None
     _close(
         CallbackRequest.open_for.in_(identity_keys.forms(call.identity)),

@@ -132,6 +132,26 @@ def test_two_callers_starting_to_wait_at_once_claim_one_request_once(app):
     assert row.state == CallbackState.CALLING and row.waiting_call_id is not None
 
 
+def test_one_caller_claimed_for_twice_at_once_has_one_requester_called(app):
+    with app.app_context():
+        db.session.add(_open_request("r" * 64))
+        db.session.add(_open_request("s" * 64))
+        call = waiting_call("1" * 64)
+        db.session.commit()
+        call_id = call.id
+    claims, lock = [], threading.Lock()
+
+    def claim() -> None:  # the caller's own wait and a job that serves the waiting, say
+        won = callbacks.claim_for(db.session.get(Call, call_id))
+        with lock:
+            claims.append(won is not None)
+        db.session.remove()
+
+    together(2, claim, app.app_context)
+    assert sorted(claims) == [False, True]
+    assert sorted(row.state for row in _rows(app)) == [CallbackState.CALLING, CallbackState.OPEN]
+
+
 def test_the_window_ends_and_the_number_goes(app):
     with app.app_context():
         now = utcnow()
