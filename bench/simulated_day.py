@@ -16,10 +16,12 @@ Twilio's Timeout, timed by the twin). The people's behaviour below is in simulat
 is divided by F too. RQ keeps delayed jobs to the second; bench.simclock keeps them to the
 millisecond in this benchmark's processes (see there). What is not scaled: the line's own
 latency (webhooks, jobs, REST calls), which is therefore F times larger in simulated time;
-it is measured in each run (arrival to first room, real seconds x F) and printed as the
-compression error. Also not scaled, and not reached in a day of these lengths:
-CONVERSATION_LIMIT_SECONDS' end job (the twin's Dial time limit, scaled, ends a room at 30
-minutes instead), the purge and reconcile intervals, the recovery of lost listener offers.
+it is measured in each run (arrival to first room, real seconds x F) and printed: its
+excess over the speech before the first room (the whole greeting and "finding someone", some
+16 s at SPEECH_WPM) is the compression error. Also not scaled, and not reached in a day of
+these lengths: CONVERSATION_LIMIT_SECONDS' end job (the twin's Dial time limit, scaled, ends a
+room at 30 minutes instead), the purge and reconcile intervals, the recovery of lost listener
+offers.
 
 Arrivals: a Poisson process over 24 h whose rate follows HOURLY (weights per local hour, 70% of
 calls between 18:00 and 06:00): the number of calls is Poisson(volume) and each call's time is
@@ -651,7 +653,9 @@ def _record(args, volumes, results, wall: float, load: list[float], failed: list
         f"with 1; listeners: two, on the roster all day, each ring {LISTENER_TAKES:.0%} take it, "
         f"{LISTENER_PASSES:.0%} let it pass, the rest unanswered, busy while talking; phones "
         f"ring {RING_SECONDS[0]:g}-{RING_SECONDS[1]:g} s before a person answers; "
-        f"conversations lognormal, median {TALK_MEDIAN / 60:g} min, sigma {TALK_SIGMA}. "
+        f"conversations lognormal, median {TALK_MEDIAN / 60:g} min, sigma {TALK_SIGMA}; the "
+        f"twin speaks at {SPEECH_WPM} words a minute, and callers press once the greeting or "
+        "menu is said (the arrival to room figure includes the greeting's speech). "
         "Line settings divided by the factor: "
         + ", ".join(f"{k}={v}" for k, v in DEFAULTS.items())
         + " (in their units). A call-back requester counts from their first call; open "
