@@ -221,17 +221,23 @@ def dump_database(app) -> str:
         )
 
 
+def forget_redis(app) -> None:
+    """Empty the suite's Redis namespace (its keys and its job queue's), as a restarted Redis
+    would be for this run: never the whole db, which another run may share."""
+    conn = redis.Redis.from_url(app.config["REDIS_URL"])
+    for name in conn.scan_iter(app.config["REDIS_KEY_PREFIX"] + "*"):
+        conn.delete(name)
+    for name in conn.scan_iter(f"rq:*{app.config['RQ_QUEUE']}*"):
+        conn.delete(name)
+
+
 def clean(app) -> None:
     """Empty every table and the suite's Redis namespace; the Fusing Hour three days away."""
     with app.app_context():
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()
-        conn = redis.Redis.from_url(app.config["REDIS_URL"])
-        for name in conn.scan_iter(app.config["REDIS_KEY_PREFIX"] + "*"):
-            conn.delete(name)
-        for name in conn.scan_iter(f"rq:*{app.config['RQ_QUEUE']}*"):
-            conn.delete(name)
+        forget_redis(app)
         # The caches' versions went with Redis and start again from 1: a process cache kept
         # from before could match a new version by number and be taken for current.
         for name in [k for k in app.extensions if k.startswith("mindfuse.cache.")]:

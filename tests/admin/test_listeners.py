@@ -7,11 +7,10 @@ from sqlalchemy import select
 
 from app.admin.models import AuditLog
 from app.db import db
-from app.infra import redis
 from app.infra.crypto import decrypt
 from app.listeners.models import Listener
 from tests.admin.support import csrf_token
-from tests.support import dump_database, queued
+from tests.support import dump_database, forget_redis, queued
 
 NUMBER = "+15550100171"
 
@@ -52,7 +51,7 @@ def test_the_admin_adds_pauses_resumes_and_removes_a_listener(app, admin_client)
     assert "Robin" in page and row.masked_number in page and NUMBER not in page
     for what, paused in (("pause", True), ("resume", False)):
         with app.app_context():
-            redis.connection().flushdb()
+            forget_redis(app)
         token = csrf_token(admin_client, "/admin/listeners")
         admin_client.post(f"/admin/listeners/{row.id}/{what}", data={"csrf_token": token})
         assert _rows(app)[0].paused is paused

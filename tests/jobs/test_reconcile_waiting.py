@@ -12,7 +12,7 @@ from app.db import db, utcnow
 from app.infra import redis
 from app.line import pool
 from app.line.models import Call, CallState
-from tests.support import call_form, twiml
+from tests.support import call_form, forget_redis, twiml
 from workers.waiting import reconcile_waiting
 
 
@@ -33,8 +33,7 @@ def test_lost_pool_is_rebuilt_and_overdue_waits_expire(twilio, app):
         recent.wait_started_at = utcnow() - timedelta(seconds=10)
         overdue.wait_started_at = utcnow() - timedelta(seconds=600)
         db.session.commit()
-        conn = redis.connection()
-        conn.flushdb()  # Redis restarted with nothing: pool, counters and RQ's jobs are gone
+        forget_redis(app)  # Redis restarted with nothing: pool, counters and RQ's jobs are gone
 
         assert reconcile_waiting() == {"restored": 1, "expired": 1, "dropped": 0, "lost_offers": 0}
         assert pool.is_waiting(recent.wait_token) and pool.is_waiting(overdue.wait_token)

@@ -11,13 +11,12 @@ from sqlalchemy import select
 
 from app import jobs
 from app.db import db, utcnow
-from app.infra import redis
 from app.line import pairing
 from app.line.models import Call, CallState
 from app.listeners import offers, roster
 from app.listeners.models import ListenerOffer
 from app.settings import settings
-from tests.support import queued, waiting_call
+from tests.support import forget_redis, queued, waiting_call
 from workers.listeners import serve_waiting
 
 ALWAYS = "mon-sun 00:00-24:00"
@@ -39,7 +38,7 @@ def test_a_caller_who_waits_on_after_nobody_is_free_is_offered_a_listener_at_onc
         first.earlier_wait_seconds = 20.0  # a wait ended (a peer left before they met)
         assert pairing.listener_after(first) == settings.LISTENER_AFTER_SECONDS - 20
         db.session.commit()
-        redis.connection().flushdb()
+        forget_redis(app)
         first.earlier_wait_seconds = settings.WAIT_TIMEOUT_SECONDS  # timed out, waits on
         db.session.commit()
         assert pairing.start_waiting(first) is not None
@@ -67,13 +66,13 @@ def test_a_listener_whose_call_ended_is_looked_for_when_their_rest_is_over(app):
         call = _waited("e" * 64, settings.LISTENER_AFTER_SECONDS)
         taken = offers.claim_for(call)
         assert offers.close(taken, "taken")
-        redis.connection().flushdb()
+        forget_redis(app)
         offers.call_ended(taken)  # the call they took ended just now
         ((args, due),) = queued("serve_waiting")
         assert args == (taken.listener_id,)
         rest = 60 * settings.LISTENER_REST_MINUTES
         assert rest - 2 < due <= rest + 1
-        redis.connection().flushdb()
+        forget_redis(app)
         _waited("f" * 64, settings.LISTENER_AFTER_SECONDS + 1)
         assert serve_waiting(taken.listener_id) == "resting"  # run early: looks again then
         ((args, due),) = queued("serve_waiting")
@@ -84,7 +83,7 @@ def test_a_ring_that_came_to_nothing_frees_the_listener_for_another_caller(app):
     with app.app_context():
         roster.add("Robin", "+15550100185", ["en"], "Europe/Berlin", ALWAYS)
         offer = offers.claim_for(_waited("g" * 64, settings.LISTENER_AFTER_SECONDS))
-        redis.connection().flushdb()
+        forget_redis(app)
         assert offers.close(offer, "no-answer")
         assert [args for args, _ in queued("serve_waiting")] == [()]
         assert jobs.SERVE_WAITING.lane == jobs.URGENT
