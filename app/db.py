@@ -72,6 +72,9 @@ def locked(statement: Select, key_share: bool = False) -> Result:
 
     SQLite has no row locks and leaves FOR UPDATE out: there the transaction first takes the
     database's one write lock (an UPDATE of no row), and then reads the rows as they stand.
+    That holds with pysqlite's own transactions (a read begins none, the UPDATE begins one
+    and, being its first statement, waits for the lock on the newest data): a driver mode
+    that begins on reads would need BEGIN IMMEDIATE here instead.
     """
     if db.session.get_bind().dialect.name == "sqlite":
         table = statement.get_final_froms()[0]

@@ -15,11 +15,11 @@ from sqlalchemy.exc import IntegrityError
 
 from app import identity_keys, jobs
 from app.callbacks.models import CallbackRequest, CallbackState, DropReason
-from app.db import db, locked, utcnow
+from app.db import db, utcnow
 from app.identity import parse_e164
 from app.infra import table_cache
 from app.line import ringing, safety
-from app.line.calls import record, waiting_longest_first
+from app.line.calls import hold_waiting, record, waiting_longest_first
 from app.line.models import Call, CallState, Step
 from app.listeners import offers
 from app.settings import settings
@@ -29,6 +29,7 @@ from app.sms.models import TextKind
 
 log = logging.getLogger(__name__)
 CANDIDATES = 20  # open requests looked at per claim, oldest first
+SERVED_AT_ONCE = 20  # waiting callers looked at when a request may have opened
 LOST_AFTER = timedelta(minutes=10)  # a call-back Twilio said nothing of this long: dropped
 KEPT = timedelta(days=2)  # closed requests (no number) are kept for the daily limit, then go
 DROP_REASONS = {"busy": DropReason.BUSY, "failed": DropReason.FAILED}
@@ -102,15 +103,20 @@ def number_of(wanted: CallbackRequest) -> str:
     return decrypt(wanted.number_encrypted)
 
 
-def calling_for(call_id: int) -> bool:
-    """Whether a call-back is ringing for this waiting call now."""
-    found = db.session.scalar(
-        select(CallbackRequest.id).where(
+def _ringing_for(call_id: int) -> CallbackRequest | None:
+    """The call-back ringing for this waiting call now, if any."""
+    return db.session.scalar(
+        select(CallbackRequest).where(
             CallbackRequest.waiting_call_id == call_id,
             CallbackRequest.state == CallbackState.CALLING,
         )
     )
-    return found is not None
+
+
+@ringing.for_a_waiting_caller
+def calling_for(call_id: int) -> bool:
+    """Whether a call-back is ringing for this waiting call now."""
+    return _ringing_for(call_id) is not None
 
 
 def _latest_open_expiry() -> datetime | None:
@@ -143,8 +149,7 @@ def claim_for(call: Call, excluded: Set[str] | None = None) -> CallbackRequest |
     """
     if call.state != CallState.WAITING or not any_open():
         return None
-    locked(select(Call.id).where(Call.id == call.id))
-    if calling_for(call.id):
+    if not hold_waiting(call) or ringing.any_for(call.id):  # a listener's ring counts too
         db.session.commit()
         return None
     _close(
@@ -166,6 +171,10 @@ def claim_for(call: Call, excluded: Set[str] | None = None) -> CallbackRequest |
         )
         .order_by(CallbackRequest.requested_at, CallbackRequest.id)
         .limit(CANDIDATES)
+        # A request another claim holds (being claimed, or its requester's own cancelled as
+        # they start waiting) is passed over, not waited for: two requesters starting to
+        # wait at once would each wait for the other's row.
+        .with_for_update(skip_locked=True)
     ).all()
     for request_id in candidates:
         claimed = db.session.execute(
@@ -178,8 +187,8 @@ def claim_for(call: Call, excluded: Set[str] | None = None) -> CallbackRequest |
         wanted = db.session.get(CallbackRequest, request_id)
         if safety.is_blocked(wanted.identity):
             db.session.commit()
-            drop(wanted, DropReason.UNREACHABLE)
-            continue
+            drop(wanted, DropReason.UNREACHABLE)  # which claims the next one for them
+            return _ringing_for(call.id)
         record(call, Step.CALLBACK_CLAIMED, str(request_id))
         db.session.commit()
         jobs.PLACE_CALLBACK.enqueue(request_id)
@@ -188,17 +197,14 @@ def claim_for(call: Call, excluded: Set[str] | None = None) -> CallbackRequest |
     return None
 
 
-def serve_waiting_callers(limit: int = CANDIDATES) -> int:
+def serve_waiting_callers(limit: int = SERVED_AT_ONCE) -> int:
     """A request may open while callers wait (asked at the greeting, or by a caller who left
     a wait a moment before another began one): each caller waiting, longest first, with no
     listener's phone ringing for them, claims the oldest request they may meet, as on
     starting to wait. Returns how many call-backs were queued. Commits."""
     if not any_open():
         return 0
-    return sum(
-        not offers.ringing_for(call.id) and claim_for(call) is not None
-        for call in waiting_longest_first(limit)
-    )
+    return sum(claim_for(call) is not None for call in waiting_longest_first(limit))
 
 
 def claiming_for_listeners() -> int:
@@ -298,8 +304,10 @@ def drop(wanted: CallbackRequest, why: DropReason) -> bool:
     waiting = db.session.get(Call, waiting_id) if waiting_id else None
     if waiting is not None:
         db.session.refresh(waiting)
-        if waiting.state == CallState.WAITING:
-            claim_for(waiting)
+        if waiting.state == CallState.WAITING and claim_for(waiting) is None:
+            # Nobody else to call back for them: a listener may be (one left unrung while
+            # this rang), once they have waited long enough.
+            jobs.SERVE_WAITING.enqueue()
     return True
 
 

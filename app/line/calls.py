@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from app import i18n, identity_keys, jobs
-from app.db import db, dialect_insert, utcnow
+from app.db import db, dialect_insert, locked, utcnow
 from app.identity import Caller
 from app.infra import redis, table_cache
 from app.line import pool
@@ -79,6 +79,14 @@ def _arrival_statement():
         insert = dialect_insert(table).on_conflict_do_nothing(index_elements=[table.c.sid])
         _ARRIVALS[dialect] = insert.returning(*table.c)
     return _ARRIVALS[dialect]
+
+
+def hold_waiting(call: Call) -> bool:
+    """Lock the caller's row until the transaction ends, and say whether they still wait on
+    the wait `call` holds, read afresh: two claims for one caller run one after the other,
+    and none is made for a caller paired, timed out or gone since `call` was read."""
+    row = locked(select(Call.state, Call.wait_token).where(Call.id == call.id)).one_or_none()
+    return row is not None and row.state == CallState.WAITING and row.wait_token == call.wait_token
 
 
 def waiting_longest_first(limit: int) -> list[Call]:

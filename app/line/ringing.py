@@ -3,9 +3,26 @@ for it learns its CallSid once, and only that call, while it rings, may act on t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import update
 
 from app.db import db
+
+# What may be ringing for a waiting caller (a listener's phone, a call-back): each kind says,
+# from its own package (those import this one; it imports neither).
+_RINGS: list[Callable[[int], bool]] = []
+
+
+def for_a_waiting_caller(check: Callable[[int], bool]) -> Callable[[int], bool]:
+    """Declare `check(call_id)`, whether a call of one kind rings for this waiting caller."""
+    _RINGS.append(check)
+    return check
+
+
+def any_for(call_id: int) -> bool:
+    """Whether anything the line placed rings for this waiting caller now."""
+    return any(check(call_id) for check in _RINGS)
 
 
 def note_call_sid(row, sid: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from app import jobs
 from app.db import db, locked, utcnow
 from app.line import ringing, safety
-from app.line.calls import record, waiting_longest_first
+from app.line.calls import hold_waiting, record, waiting_longest_first
 from app.line.models import Call, CallState, Step
 from app.listeners import hours
 from app.listeners.models import Listener, ListenerOffer, OfferState
@@ -37,6 +37,7 @@ def _lost_before() -> datetime:
     return utcnow() - timedelta(seconds=settings.LISTENER_RING_SECONDS) - LOST_AFTER
 
 
+@ringing.for_a_waiting_caller
 def ringing_for(call_id: int) -> bool:
     """Whether a listener's phone is ringing for this waiting call now."""
     found = db.session.scalar(
@@ -167,8 +168,7 @@ def claim_for(call: Call) -> ListenerOffer | None:
     """
     if call.state != CallState.WAITING or not call.wait_token:
         return None
-    locked(select(Call.id).where(Call.id == call.id))
-    if ringing_for(call.id):
+    if not hold_waiting(call) or ringing.any_for(call.id):  # a call-back's ring counts too
         db.session.commit()
         return None
     now = utcnow()

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from app.callbacks import requests as callbacks
 from app.callbacks.models import CallbackRequest, CallbackState
 from app.db import db, utcnow
-from app.line.models import Call, Report
+from app.line.models import Block, Call, CallState, Report
 from app.sms.crypto import decrypt
 from tests.support import call_form, dump_database, spoken, together, twiml, waiting_call
 
@@ -150,6 +150,74 @@ def test_one_caller_claimed_for_twice_at_once_has_one_requester_called(app):
     together(2, claim, app.app_context)
     assert sorted(claims) == [False, True]
     assert sorted(row.state for row in _rows(app)) == [CallbackState.CALLING, CallbackState.OPEN]
+
+
+def test_a_caller_paired_since_they_were_read_has_nobody_called_for_them(app):
+    with app.app_context():
+        db.session.add(_open_request("r" * 64))
+        call = waiting_call("1" * 64)
+        db.session.commit()
+        # Paired by another process after this one read them as waiting.
+        db.session.execute(
+            update(Call)
+            .where(Call.id == call.id)
+            .values(state=CallState.MATCHED)
+            .execution_options(synchronize_session=False)
+        )
+        assert call.state == CallState.WAITING  # what this process still holds
+        assert callbacks.claim_for(call) is None
+    assert [row.state for row in _rows(app)] == [CallbackState.OPEN]
+
+
+def test_a_blocked_requester_is_skipped_for_one_other_not_two(app):
+    with app.app_context():
+        now = utcnow()
+        for minutes, who in ((3, "b"), (2, "s"), (1, "t")):  # the oldest is blocked
+            db.session.add(_open_request(who * 64, requested_at=now - timedelta(minutes=minutes)))
+        db.session.add(
+            Block(identity="b" * 64, reason="report", expires_at=now + timedelta(days=1))
+        )
+        call = waiting_call("1" * 64)
+        db.session.commit()
+        claimed = callbacks.claim_for(call)
+        assert claimed is not None and claimed.identity == "s" * 64
+    states = {row.identity[0]: row.state for row in _rows(app)}
+    assert states == {"b": "dropped", "s": "calling", "t": "open"}
+
+
+def test_two_requesters_starting_to_wait_at_once_neither_fails(app):
+    # Each cancels their own request, then looks at the other's: neither may wait for the
+    # other's row (a deadlock, which PostgreSQL ends by failing one of the two).
+    with app.app_context():
+        ids = []
+        for who in ("1", "2"):
+            db.session.add(_open_request(who * 64))
+            ids.append(waiting_call(who * 64))
+        db.session.commit()
+        ids = [call.id for call in ids]
+    failures, lock = [], threading.Lock()
+
+    def claim() -> None:
+        with lock:
+            mine = ids.pop()
+        try:
+            callbacks.claim_for(db.session.get(Call, mine))
+        except Exception as error:  # noqa: BLE001 - what the caller's webhook would meet
+            with lock:
+                failures.append(repr(error))
+        db.session.remove()
+
+    for _ in range(3):
+        together(2, claim, app.app_context)
+        assert failures == []
+        with app.app_context():  # open again, for the next try
+            db.session.execute(
+                update(CallbackRequest).values(
+                    state=CallbackState.OPEN, open_for=CallbackRequest.identity
+                )
+            )
+            db.session.commit()
+            ids = [call.id for call in db.session.scalars(select(Call))]
 
 
 def test_the_window_ends_and_the_number_goes(app):

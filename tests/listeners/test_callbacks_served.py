@@ -14,12 +14,11 @@ from app import jobs
 from app.callbacks import requests as callbacks
 from app.callbacks.models import CallbackRequest, DropReason
 from app.db import db, utcnow
-from app.infra import redis
 from app.line.models import Report
 from app.listeners import roster
 from app.listeners.models import ListenerOffer, OfferState
 from app.settings import settings
-from tests.support import ALL_WEEK, call_form, queued, spoken, twiml, waiting_call
+from tests.support import ALL_WEEK, call_form, forget_redis, queued, spoken, twiml, waiting_call
 from workers.callbacks import expire_callbacks
 from workers.listeners import serve_waiting
 
@@ -50,7 +49,7 @@ def test_the_oldest_requester_is_called_back_when_a_listener_is_free(app):
         roster.add("Robin", NUMBERS[0], ["en"], "Europe/Berlin", ALL_WEEK)
         newer, older = _request("n" * 64, 1), _request("o" * 64, 5)
         db.session.commit()
-        redis.connection().flushdb()
+        forget_redis(app)
         assert serve_waiting() == "0 met, 0 rung, 1 called back"
         assert _states() == [("open", False), ("calling", True)]  # the older one
         assert [args for args, _ in queued("place_callback")] == [(older.id,)]
@@ -78,7 +77,7 @@ def test_a_caller_already_waiting_meets_a_request_before_a_free_listener_does(ap
         db.session.commit()
         wanted = _request("r" * 64, 0)
         db.session.commit()
-        redis.connection().flushdb()
+        forget_redis(app)
         assert serve_waiting() == "1 met, 0 rung, 0 called back"
         db.session.refresh(wanted)
         assert (wanted.state, wanted.for_listener, wanted.waiting_call_id) == (
@@ -88,6 +87,18 @@ def test_a_caller_already_waiting_meets_a_request_before_a_free_listener_does(ap
         )
         assert [args for args, _ in queued("place_callback")] == [(wanted.id,)]
         assert db.session.scalars(select(ListenerOffer)).all() == []  # Robin stays free
+
+
+def test_a_call_back_dropped_with_nobody_else_to_call_looks_for_a_listener(app):
+    with app.app_context():
+        alice = waiting_call("a" * 64)
+        wanted = _request("r" * 64, 1)
+        db.session.flush()
+        wanted.state, wanted.waiting_call_id = "calling", alice.id
+        db.session.commit()
+        forget_redis(app)
+        assert callbacks.drop(wanted, DropReason.NO_ANSWER)
+        assert [args for args, _ in queued("serve_waiting")] == [()]
 
 
 def test_a_caller_a_listener_is_rung_for_is_left_to_the_listener(app):
@@ -115,7 +126,7 @@ def test_a_dropped_call_back_frees_its_listener_for_the_next_request(app):
         first, _ = _request("f" * 64, 5), _request("s" * 64, 1)
         db.session.commit()
         assert callbacks.serve_with_listeners() == 1
-        redis.connection().flushdb()
+        forget_redis(app)
         db.session.refresh(first)
         assert callbacks.drop(first, DropReason.NO_ANSWER)
         assert [args for args, _ in queued("serve_waiting")] == [()]
@@ -157,7 +168,7 @@ def test_asking_for_a_call_back_looks_for_a_free_listener(twilio, app):
     form = call_form("+15550100193")
     twilio.post("/twilio/voice", form)
     with app.app_context():
-        redis.connection().flushdb()
+        forget_redis(app)
     said = spoken(twiml(twilio.post("/twilio/voice/menu", {**form, "Digits": "3"})))
     assert "call you back" in said
     with app.app_context():
@@ -177,7 +188,7 @@ def test_a_requester_called_back_for_a_listener_waits_with_one_rung_at_once(twil
         (wanted,) = db.session.scalars(select(CallbackRequest)).all()
         wanted.call_sid = "CA" + "b" * 32  # the call-back Twilio placed
         db.session.commit()
-        redis.connection().flushdb()
+        forget_redis(app)
     back = call_form(number, sid=wanted.call_sid, Direction="outbound-api")
     said = spoken(
         twiml(

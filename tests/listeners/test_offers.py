@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from app.callbacks.models import CallbackRequest, CallbackState
 from app.db import db, utcnow
 from app.infra import redis
 from app.line.models import Call, CallMode, CallState, Report
@@ -193,6 +194,38 @@ def test_one_caller_claimed_twice_at_once_has_one_listener_rung(app):
     assert _claimed_at_once(app, [call_id, call_id]) == [False, True]
     with app.app_context():
         assert len(db.session.scalars(select(ListenerOffer)).all()) == 1
+
+
+def test_no_listener_is_rung_for_a_caller_a_call_back_rings_for(app):
+    with app.app_context():
+        _enlist()
+        call = _waiting("c" * 64)
+        db.session.add(
+            CallbackRequest(
+                identity="r" * 64,
+                masked_number="+1 ••• •••• 51",
+                expires_at=utcnow() + timedelta(hours=1),
+                state=CallbackState.CALLING,
+                waiting_call_id=call.id,
+            )
+        )
+        db.session.commit()
+        assert offers.claim_for(call) is None
+        assert db.session.scalars(select(ListenerOffer)).all() == []
+
+
+def test_no_listener_is_rung_for_a_caller_no_longer_on_that_wait(app):
+    with app.app_context():
+        _enlist()
+        call = _waiting("g" * 64)
+        db.session.execute(
+            update(Call)
+            .where(Call.id == call.id)
+            .values(state=CallState.AFTER)  # their wait ended in another process
+            .execution_options(synchronize_session=False)
+        )
+        assert offers.claim_for(call) is None
+        assert db.session.scalars(select(ListenerOffer)).all() == []
 
 
 def test_a_listener_who_passes_has_the_next_tried_and_is_not_tried_twice(app):
