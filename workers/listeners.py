@@ -40,8 +40,7 @@ def serve_waiting(listener_id: int | None = None) -> str:
     for call in offers.waited_long_enough():
         if not offers.any_free():
             break
-        if callbacks.calling_for(call.id):  # the call-back may bring someone
-            continue
+        # None for a caller a call-back rings for (it may bring someone): claim_for looks.
         rung += offers.claim_for(call) is not None
     # Listeners still free, with nobody waiting long enough: they are someone free for the
     # requesters of call-backs.
