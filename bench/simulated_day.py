@@ -340,8 +340,10 @@ def _caller(twin, person: Person, run: Run, watcher: Watcher, callbacks: bool, o
 
 def _to_the_end_of(heard: list[str], cue: str, scale: float) -> None:
     """Listen until the last prompt heard that says `cue` has been spoken to its end."""
+    from twin.engine import speech_seconds  # noqa: PLC0415 - the benchmark's child process only
+
     said = next(h for h in reversed(heard) if cue in h.lower())
-    time.sleep(len(said.split()) * 60 / SPEECH_WPM * scale)
+    time.sleep(speech_seconds(said, SPEECH_WPM) * scale)
 
 
 def _ask_from_the_wait(phone, out: Outcome, scale: float) -> bool:

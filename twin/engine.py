@@ -23,6 +23,11 @@ APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 PLAY_LOOP_LIMIT = 1000  # <Play loop="0"> repeats "until the call is hung up or 1000 iterations"
 
 
+def speech_seconds(text: str, wpm: float) -> float:
+    """Simulated seconds a voice takes to say `text` at `wpm` words a minute (0: no time)."""
+    return len(text.split()) * 60 / wpm if wpm > 0 else 0.0
+
+
 class CallHungUp(Exception):
     """The caller (or the REST API) hung up."""
 
@@ -292,8 +297,7 @@ class CallRunner:
     def spoken_for(self, text: str) -> float:
         """Simulated seconds one <Say> of this text lasts: say_seconds, and each word at
         speech_wpm words a minute."""
-        wpm = self.twin.speech_wpm
-        return self.twin.say_seconds + (len(text.split()) * 60 / wpm if wpm > 0 else 0.0)
+        return self.twin.say_seconds + speech_seconds(text, self.twin.speech_wpm)
 
     def verb_say(self, verb: Verb, doc: Doc) -> None:
         """Say: the text is heard, loop times (0: forever); a voice Twilio would not speak
