@@ -162,9 +162,12 @@ def claim_for(call: Call) -> ListenerOffer | None:
     nobody may take them (or a listener is ringing for them already).
 
     The caller's row is locked while it claims, so two claims for one caller (their offer
-    job, a listener coming free) ring one group of listeners; each listener's row is claimed
-    by a conditional update on the time they were last called, read with them, so two
-    callers claiming one listener at once: one wins. Commits.
+    job, a listener coming free) ring one group of listeners. Then every candidate's row is
+    locked, all at once and in the order of their ids, as every transaction that holds
+    several listeners takes them: two claims, or a claim and a count of the free listeners,
+    never each wait for a row the other holds. Each listener is claimed by a conditional
+    update on the time they were last called, read with them, so two callers claiming one
+    listener at once: one wins. Commits.
     """
     if call.state != CallState.WAITING or not call.wait_token:
         return None
@@ -174,11 +177,11 @@ def claim_for(call: Call) -> ListenerOffer | None:
     now = utcnow()
     wanted = max(1, settings.LISTENERS_RUNG_AT_ONCE)
     candidates = _candidates(call)
-    # The preferred ones are claimed in the order of their ids, as every claim does: two
-    # claims at once never each wait for a listener the other holds.
-    preferred = sorted(candidates[:wanted], key=lambda listener: listener.id)
+    if candidates:  # held in the order of their ids, as `free_on_hours` holds them
+        ids = [listener.id for listener in candidates]
+        locked(select(Listener.id).where(Listener.id.in_(ids)).order_by(Listener.id)).all()
     claimed: list[ListenerOffer] = []
-    for listener in preferred + candidates[wanted:]:
+    for listener in candidates:
         if len(claimed) == wanted:
             break
         if not _claim(listener, now):  # another caller took them a moment ago, or they paused
