@@ -1,0 +1,98 @@
+"""A late joiner paired with a guest of a higher id while the round's rooms are written (the
+rotation flushes every guest it moves in the order of their ids) does not deadlock with it:
+the pairing holds the two guests' rows in the order of their ids too.
+
+PostgreSQL only: the embedded SQLite has one write lock, which a transaction takes whole.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, text, update
+from sqlalchemy.pool import NullPool
+
+from app.db import db, utcnow
+from app.fusing import sessions
+from app.fusing.models import FusingGuest, FusingSession, GuestState
+from tests.support import eventually, waiting_call
+
+WAITS = text("SELECT pg_blocking_pids(:pid)")
+
+
+def test_a_late_pairing_and_the_round_s_rooms_at_once_do_not_deadlock(app):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("row locks need PostgreSQL")
+        now = utcnow()
+        session = FusingSession(
+            starts_at=now, ends_at=now + timedelta(hours=1), timezone="UTC",
+            round_seconds=720, gap_seconds=30,
+        )  # fmt: skip
+        calls = [waiting_call(letter * 64) for letter in "jp"]
+        db.session.add(session)
+        db.session.commit()
+        joiner, partner = (
+            FusingGuest(
+                session_id=session.id, call_id=call.id, identity=call.identity,
+                state=GuestState.LOBBY,
+            )
+            for call in calls
+        )  # fmt: skip
+        db.session.add(joiner)
+        db.session.commit()
+        db.session.add(partner)  # the higher id
+        db.session.commit()
+        ids = {"session": session.id, "joiner": joiner.id, "partner": partner.id}
+        # The partner waits in the lobby's pool for a late joiner.
+        assert sessions.pair_late_joiner(session, partner) == (None, None)
+        raw = create_engine(db.engine.url, poolclass=NullPool)  # the test's own connection
+    errors: list[BaseException] = []
+    pids: dict[str, int] = {}
+    results: list = []
+    rotating, go_on = threading.Event(), threading.Event()
+
+    def rotate() -> None:
+        """What the rotation's flush does: each guest it moves, in the order of their ids."""
+        with app.app_context():
+            try:
+                pids["rotate"] = db.session.scalar(text("SELECT pg_backend_pid()"))
+                for step, guest_id in enumerate((ids["joiner"], ids["partner"])):
+                    db.session.execute(
+                        update(FusingGuest)
+                        .where(FusingGuest.id == guest_id)
+                        .values(state=GuestState.ROOM, room="fusing-round")
+                    )
+                    if step == 0:
+                        rotating.set()
+                        go_on.wait(15)
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001
+                errors.append(error)
+
+    def pair() -> None:
+        with app.app_context():
+            try:
+                pids["pair"] = db.session.scalar(text("SELECT pg_backend_pid()"))
+                db.session.commit()
+                found = db.session.get(FusingSession, ids["session"])
+                guest = db.session.get(FusingGuest, ids["joiner"])
+                results.append(sessions.pair_late_joiner(found, guest))
+            except Exception as error:  # noqa: BLE001
+                errors.append(error)
+
+    with raw.connect() as monitor:
+        rotation = threading.Thread(target=rotate)
+        rotation.start()
+        assert rotating.wait(10)
+        pairing = threading.Thread(target=pair)
+        pairing.start()
+        eventually(lambda: "pair" in pids and monitor.scalar(WAITS, {"pid": pids["pair"]}))
+        go_on.set()  # the rotation goes on to the partner
+        rotation.join(15)
+        pairing.join(15)
+    raw.dispose()
+    assert not errors, errors
+    assert results == [(None, None)]  # the round took the partner first: the joiner waits
