@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import select
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, Result, Select, event, exc, false, update
+from sqlalchemy import select as sql_select  # `select` here is the standard library's
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase
@@ -81,6 +83,15 @@ def locked(statement: Select, key_share: bool = False) -> Result:
         key = next(iter(table.primary_key.columns))
         db.session.execute(update(table).where(false()).values({key: key}))
     return db.session.execute(statement.with_for_update(key_share=key_share))
+
+
+def locked_in_order(key, ids: Collection) -> None:
+    """Hold the rows with these keys (a primary key column) until the transaction ends,
+    taken in the order of the keys, as every transaction that holds several rows of one
+    table takes them (a flush writes rows in that order too): two such transactions never
+    each wait for a row the other holds."""
+    if ids:
+        locked(sql_select(key).where(key.in_(ids)).order_by(key)).all()
 
 
 def utcnow() -> datetime:

@@ -21,7 +21,7 @@ import redis
 from rq import Queue, Worker
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
@@ -104,6 +104,11 @@ def together(count: int, action, within=contextlib.nullcontext) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def blocking_pids(connection, pid: int) -> list[int]:
+    """The PostgreSQL backends whose locks the backend `pid` waits for (none: it does not wait)."""
+    return connection.scalar(text("SELECT pg_blocking_pids(:pid)"), {"pid": pid})
 
 
 def eventually(predicate, timeout: float = 10.0, interval: float = 0.02):

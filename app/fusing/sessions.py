@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import identity_keys
-from app.db import db, locked, utcnow
+from app.db import db, locked_in_order, utcnow
 from app.fusing.lineup import Pair, met_pairs
 from app.fusing.models import (
     DateKind,
@@ -257,12 +257,8 @@ def pair_late_joiner(session: FusingSession, guest: FusingGuest) -> tuple[str | 
                 FusingGuest.call_id == placement.partner_call_id,
             )
         )
-        # Both rows held in the order of their ids, as the round's rooms are written (a
-        # flush moves guests in that order): the two never each wait for the other's row.
-        pair_ids = (partner.id, guest.id)
-        locked(
-            select(FusingGuest.id).where(FusingGuest.id.in_(pair_ids)).order_by(FusingGuest.id)
-        ).all()
+        # Both rows held in the order of their ids, as the round's flush moves guests.
+        locked_in_order(FusingGuest.id, (partner.id, guest.id))
         claimed = db.session.execute(
             update(FusingGuest)
             .where(FusingGuest.id == partner.id, FusingGuest.state == GuestState.LOBBY)

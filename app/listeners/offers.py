@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import Select, and_, func, or_, select, update
 
 from app import jobs
-from app.db import db, locked, utcnow
+from app.db import db, locked, locked_in_order, utcnow
 from app.line import ringing, safety
 from app.line.calls import hold_waiting, record, waiting_longest_first
 from app.line.models import Call, CallState, Step
@@ -177,9 +177,7 @@ def claim_for(call: Call) -> ListenerOffer | None:
     now = utcnow()
     wanted = max(1, settings.LISTENERS_RUNG_AT_ONCE)
     candidates = _candidates(call)
-    if candidates:  # held in the order of their ids, as `free_on_hours` holds them
-        ids = [listener.id for listener in candidates]
-        locked(select(Listener.id).where(Listener.id.in_(ids)).order_by(Listener.id)).all()
+    locked_in_order(Listener.id, [listener.id for listener in candidates])
     claimed: list[ListenerOffer] = []
     for listener in candidates:
         if len(claimed) == wanted:

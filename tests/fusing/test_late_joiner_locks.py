@@ -17,9 +17,7 @@ from sqlalchemy.pool import NullPool
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingGuest, FusingSession, GuestState
-from tests.support import eventually, waiting_call
-
-WAITS = text("SELECT pg_blocking_pids(:pid)")
+from tests.support import blocking_pids, eventually, waiting_call
 
 
 def test_a_late_pairing_and_the_round_s_rooms_at_once_do_not_deadlock(app):
@@ -58,7 +56,6 @@ def test_a_late_pairing_and_the_round_s_rooms_at_once_do_not_deadlock(app):
         """What the rotation's flush does: each guest it moves, in the order of their ids."""
         with app.app_context():
             try:
-                pids["rotate"] = db.session.scalar(text("SELECT pg_backend_pid()"))
                 for step, guest_id in enumerate((ids["joiner"], ids["partner"])):
                     db.session.execute(
                         update(FusingGuest)
@@ -76,7 +73,6 @@ def test_a_late_pairing_and_the_round_s_rooms_at_once_do_not_deadlock(app):
         with app.app_context():
             try:
                 pids["pair"] = db.session.scalar(text("SELECT pg_backend_pid()"))
-                db.session.commit()
                 found = db.session.get(FusingSession, ids["session"])
                 guest = db.session.get(FusingGuest, ids["joiner"])
                 results.append(sessions.pair_late_joiner(found, guest))
@@ -89,7 +85,7 @@ def test_a_late_pairing_and_the_round_s_rooms_at_once_do_not_deadlock(app):
         assert rotating.wait(10)
         pairing = threading.Thread(target=pair)
         pairing.start()
-        eventually(lambda: "pair" in pids and monitor.scalar(WAITS, {"pid": pids["pair"]}))
+        eventually(lambda: "pair" in pids and blocking_pids(monitor, pids["pair"]))
         go_on.set()  # the rotation goes on to the partner
         rotation.join(15)
         pairing.join(15)

@@ -14,14 +14,13 @@ import pytest
 from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.pool import NullPool
 
-from app.db import db, locked, utcnow
+from app.db import db, locked_in_order, utcnow
 from app.line.models import Call
 from app.listeners import offers, roster
 from app.listeners.models import Listener, ListenerOffer
-from tests.support import eventually, waiting_call
+from tests.support import blocking_pids, eventually, waiting_call
 
 ALWAYS = "mon-sun 00:00-24:00"
-WAITS = text("SELECT pg_blocking_pids(:pid)")
 
 
 def test_a_claim_and_a_count_of_free_listeners_at_once_do_not_deadlock(app):
@@ -64,17 +63,13 @@ def test_a_claim_and_a_count_of_free_listeners_at_once_do_not_deadlock(app):
         claim begins, and then locks the rest (`free_on_hours`, in the order of their ids)."""
         with app.app_context():
             try:
-                ids = (first, third)
-                locked(select(Listener.id).where(Listener.id.in_(ids)).order_by(Listener.id)).all()
+                locked_in_order(Listener.id, (first, third))
                 holding.set()
                 go_on.wait(15)
                 offers.free_on_hours()
                 db.session.commit()
             except Exception as error:  # noqa: BLE001
                 errors.append(error)
-
-    def waits(pid: int) -> list[int]:
-        return monitor.scalar(WAITS, {"pid": pid})
 
     with raw.connect() as pauser, raw.connect() as monitor:
         # The second listener's row is held by an admin's pause: the claim, which prefers
@@ -85,10 +80,10 @@ def test_a_claim_and_a_count_of_free_listeners_at_once_do_not_deadlock(app):
         assert holding.wait(10)
         claimer = threading.Thread(target=claim)
         claimer.start()
-        eventually(lambda: "claim" in pids and waits(pids["claim"]))
+        eventually(lambda: "claim" in pids and blocking_pids(monitor, pids["claim"]))
         pauser.execute(update(Listener).where(Listener.id == second).values(paused=True))
         pauser.commit()
-        counted_pid = eventually(lambda: waits(pids["claim"]))[0]
+        counted_pid = eventually(lambda: blocking_pids(monitor, pids["claim"]))[0]
         assert counted_pid != pauser.scalar(text("SELECT pg_backend_pid()"))
         go_on.set()
         counter.join(15)
