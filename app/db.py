@@ -68,9 +68,10 @@ def dialect_insert(target):
 
 
 def locked(statement: Select, key_share: bool = False) -> Result:
-    """Run `statement` FOR UPDATE (FOR KEY SHARE with `key_share`): its rows are held until
-    the transaction ends, so two transactions that check and then claim them run one after
-    the other, the second seeing what the first committed.
+    """Run `statement` FOR UPDATE (on PostgreSQL FOR NO KEY UPDATE with `key_share`, which
+    lets other transactions insert rows referring to them): its rows are held until the
+    transaction ends, so two transactions that check and then claim them run one after the
+    other, the second seeing what the first committed.
 
     SQLite has no row locks and leaves FOR UPDATE out: there the transaction first takes the
     database's one write lock (an UPDATE of no row), and then reads the rows as they stand.
