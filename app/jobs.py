@@ -146,7 +146,8 @@ ring its requester (by request id)."""
 # Volunteer listeners
 
 OFFER_LISTENER = Job("workers.listeners.offer_listener", URGENT)
-"""LISTENER_AFTER_SECONDS into a wait with no peer: claim an available listener for it."""
+"""LISTENER_AFTER_SECONDS into a wait with no peer (at once at a slow pace, `app.line.pace`):
+claim an available listener for it."""
 
 PLACE_LISTENER_CALL = Job("workers.listeners.place_listener_call", URGENT)
 """A listener was claimed for a waiting caller: ring them (by offer id)."""
@@ -157,7 +158,8 @@ STOP_RINGING = Job("workers.listeners.stop_ringing", URGENT)
 SERVE_WAITING = Job("workers.listeners.serve_waiting", URGENT)
 """A listener came free (a ring came to nothing, or the rest after a call ended), or a
 call-back was asked: offer the free listeners to the callers who have waited
-LISTENER_AFTER_SECONDS, longest first, then call back open requests for those still free."""
+LISTENER_AFTER_SECONDS (at a slow pace, any time at all), longest first, then call back open
+requests for those still free."""
 
 # Membership and texts
 

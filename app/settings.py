@@ -349,6 +349,16 @@ class Settings:
     LISTENER_AFTER_SECONDS = Setting(
         duration, 45, "how long a caller waits with no peer before a volunteer listener is called"
     )
+    LISTENER_AT_ONCE_BELOW = Setting(
+        int,
+        20,
+        "calls to be paired within PACE_WINDOW_MINUTES below which a caller waiting alone has "
+        "a listener rung as soon as the wait begins, not after LISTENER_AFTER_SECONDS: at that "
+        "pace a peer seldom comes within it (0: always after LISTENER_AFTER_SECONDS)",
+    )
+    PACE_WINDOW_MINUTES = Setting(
+        duration, 60, "the window of recent calls that LISTENER_AT_ONCE_BELOW counts"
+    )
     LISTENER_REST_MINUTES = Setting(
         duration,
         5,

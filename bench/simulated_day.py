@@ -9,7 +9,8 @@ of callers who reach a person within 60 s and within 5 minutes, in simulated tim
 Compressed clock: one factor F (default 180: a day in 8 minutes). Every line timer that
 shapes a wait is set to its default (the line's own, read from app.settings) divided by F:
 WAIT_TIMEOUT_SECONDS, LISTENER_AFTER_SECONDS, LISTENER_REST_MINUTES, CALLBACK_WINDOW_MINUTES,
-RINGING_RECHECK_SECONDS. The twin runs at time scale 1/F, which
+RINGING_RECHECK_SECONDS, PACE_WINDOW_MINUTES (so LISTENER_AT_ONCE_BELOW, a count of calls in
+that window, is left as it is). The twin runs at time scale 1/F, which
 scales what Twilio times (ring time-outs, Gather time-outs, <Play> lengths, the Dial's time
 limit), so CALLBACK_RING_SECONDS and LISTENER_RING_SECONDS keep their defaults (they are
 Twilio's Timeout, timed by the twin). The people's behaviour below is in simulated seconds and
@@ -107,8 +108,11 @@ SCALED = (  # the line's settings scaled by the factor
     "LISTENER_REST_MINUTES",
     "CALLBACK_WINDOW_MINUTES",
     "RINGING_RECHECK_SECONDS",
+    "PACE_WINDOW_MINUTES",
 )
+KEPT = ("LISTENER_AT_ONCE_BELOW",)  # the line's settings as they are: counts, not times
 DEFAULTS = {name: getattr(Settings, name).default for name in SCALED}  # in their units
+AS_THEY_ARE = {name: getattr(Settings, name).default for name in KEPT}
 POLL = 0.01  # real seconds between looks at the twin's rooms (callers look half as often)
 WORKERS = 2  # RQ workers per line (each forks a horse per job)
 GOAL = 0.9  # within 5 minutes, at 50 a day, with call-backs and two listeners
@@ -382,6 +386,7 @@ def one_day(volume: int, config: str, factor: float, seed: int, hours: tuple[int
     from twin.ports import VoiceKnobs  # noqa: PLC0415
 
     settings = {name: f"{value / factor:.6f}" for name, value in DEFAULTS.items()}
+    settings.update({name: str(value) for name, value in AS_THEY_ARE.items()})
     run = Run(volume, config, factor)
     crowd = people(volume, seed, hours)
     with Stack(
@@ -576,16 +581,20 @@ def main(argv: list[str] | None = None) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help=f"a line setting other than its default, in its units (one of {', '.join(SCALED)})",
+        help="a line setting other than its default, in its units "
+        f"(one of {', '.join(SCALED + KEPT)})",
     )
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     for change in args.set:  # a product choice tried out: said in the record, never the goal
         name, _, value = change.partition("=")
-        if name not in DEFAULTS or not value:
-            parser.error(f"--set takes NAME=VALUE with NAME one of {', '.join(SCALED)}")
-        DEFAULTS[name] = float(value)
+        if name not in SCALED + KEPT or not value:
+            parser.error(f"--set takes NAME=VALUE with NAME one of {', '.join(SCALED + KEPT)}")
+        if name in KEPT:
+            AS_THEY_ARE[name] = int(value)
+        else:
+            DEFAULTS[name] = float(value)
     if args.one:
         args.one[0] = int(args.one[0])
         _child(args)
@@ -660,7 +669,9 @@ def _record(args, volumes, results, wall: float, load: list[float], failed: list
         "menu is said (the arrival to room figure includes the greeting's speech). "
         "Line settings divided by the factor: "
         + ", ".join(f"{k}={v}" for k, v in DEFAULTS.items())
-        + " (in their units). A call-back requester counts from their first call; open "
+        + " (in their units); as they are: "
+        + ", ".join(f"{k}={v}" for k, v in AS_THEY_ARE.items())
+        + ". A call-back requester counts from their first call; open "
         "requests at the day's end count as not reached.",
     ]
     notes = [

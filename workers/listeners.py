@@ -14,8 +14,8 @@ from workers.callbacks import Unreachable, ring_once
 
 
 def offer_listener(call_id: int, token: str) -> str:
-    """A caller has waited LISTENER_AFTER_SECONDS: if still alone in this wait, and no
-    call-back rings for them, claim a listener for them."""
+    """A caller has waited LISTENER_AFTER_SECONDS (or none at a slow pace): if still alone in
+    this wait, and no call-back rings for them, claim a listener for them."""
     call = db.session.get(Call, call_id)
     if call is None or call.wait_token != token or call.state != CallState.WAITING:
         return "not waiting"

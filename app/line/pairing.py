@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from app import identity_keys, jobs, urls
 from app.db import db, utcnow
-from app.line import pool, safety
+from app.line import pace, pool, safety
 from app.line.calls import epoch_ms, record, set_outcome
 from app.line.models import (
     Call,
@@ -102,10 +102,10 @@ def start_waiting(call: Call, listener_now: bool = False) -> Seat | None:
 
 
 def listener_after(call: Call) -> float:
-    """Seconds into this wait before a listener is offered: LISTENER_AFTER_SECONDS counts the
-    caller's earlier waits on this call too, so one who waits on after "nobody is free" is
-    offered one at once."""
-    return max(0.0, settings.LISTENER_AFTER_SECONDS - (call.earlier_wait_seconds or 0))
+    """Seconds into this wait before a listener is offered: none at a slow pace, else
+    LISTENER_AFTER_SECONDS (`pace.listener_after_seconds`), counting the caller's earlier waits
+    on this call too, so one who waits on after "nobody is free" is offered one at once."""
+    return max(0.0, pace.listener_after_seconds() - (call.earlier_wait_seconds or 0))
 
 
 def join_waiting(call: Call, partner_id: int) -> Seat | None:

@@ -11,7 +11,7 @@ from sqlalchemy import Select, and_, func, or_, select, update
 
 from app import jobs
 from app.db import db, locked, locked_in_order, utcnow
-from app.line import ringing, safety
+from app.line import pace, ringing, safety
 from app.line.calls import hold_waiting, record, waiting_longest_first
 from app.line.models import Call, CallState, Step
 from app.listeners import hours
@@ -232,13 +232,15 @@ def taken_elsewhere(offer: ListenerOffer) -> None:
 
 def waited_long_enough(limit: int = SERVED_AT_ONCE) -> list[Call]:
     """The callers waiting now who have waited LISTENER_AFTER_SECONDS on this call in all
-    (their waits before this one counted), longest first."""
+    (their waits before this one counted), or at all at a slow pace
+    (`pace.listener_after_seconds`), longest first."""
     now = utcnow()
+    waiting = waiting_longest_first(limit)
+    after = pace.listener_after_seconds() if waiting else 0.0
     return [
         call
-        for call in waiting_longest_first(limit)
-        if (call.earlier_wait_seconds or 0) + (now - call.wait_started_at).total_seconds()
-        >= settings.LISTENER_AFTER_SECONDS
+        for call in waiting
+        if (call.earlier_wait_seconds or 0) + (now - call.wait_started_at).total_seconds() >= after
     ]
 
 

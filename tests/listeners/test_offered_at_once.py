@@ -1,12 +1,14 @@
 """A caller who has waited LISTENER_AFTER_SECONDS is offered a listener at once: the seconds
 count all their waits on the call, so one who waits on after "nobody is free" has the offer
 queued now, not 45 s into the new wait; and a listener whose rest ends, or whose ring came
-to nothing, is rung for whoever of those waits longest."""
+to nothing, is rung for whoever of those waits longest. At a busy hour, as here: at a quiet one
+the listener is rung as soon as the wait begins (tests/line/test_pace.py)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app import jobs
@@ -20,6 +22,12 @@ from tests.support import forget_redis, queued, waiting_call
 from workers.listeners import serve_waiting
 
 ALWAYS = "mon-sun 00:00-24:00"
+
+
+@pytest.fixture(autouse=True)
+def busy_hour(app):
+    """A pace at which a peer is worth waiting LISTENER_AFTER_SECONDS for."""
+    app.config["LISTENER_AT_ONCE_BELOW"] = 0
 
 
 def _waited(identity: str, seconds: float, earlier: float | None = None) -> Call:
