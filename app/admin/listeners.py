@@ -73,7 +73,7 @@ def change_listener(listener_id: int, what: str):
     if listener is None:
         return redirect(url_for("admin.listeners"))
     if what == "remove":
-        db.session.delete(listener)
+        roster.remove(listener)
     else:
         roster.set_paused(listener, what == "pause")
     audit(f"listener_{CHANGES[what]}", target=listener_id)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import phonenumbers
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app import i18n, identity_keys
 from app.db import db
 from app.identity import parse_e164
 from app.infra.crypto import decrypt, encrypt
 from app.listeners import hours, offers
-from app.listeners.models import Listener
+from app.listeners.models import Listener, ListenerOffer
 
 
 def add(alias: str, number: str, languages: list[str], zone: str, weekly: str) -> Listener:
@@ -68,6 +68,15 @@ def set_paused(listener: Listener, paused: bool) -> bool:
     changed = listener.paused != paused
     listener.paused = paused
     return changed
+
+
+def remove(listener: Listener) -> None:
+    """Take a listener off the roster, with their offers (not committed). The offers go
+    first: a ring that ends (`offers.close`) updates its offer and then its listener, so
+    deleting the listener first (the offers after it, by the foreign key's cascade) could
+    deadlock with it."""
+    db.session.execute(delete(ListenerOffer).where(ListenerOffer.listener_id == listener.id))
+    db.session.delete(listener)
 
 
 def offered_now(listener: Listener) -> None:
