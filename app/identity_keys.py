@@ -30,7 +30,6 @@ from app.identity import Caller, current, generation, hash_keys, identify
 from app.infra import table_cache
 
 log = logging.getLogger(__name__)
-BATCH = 500
 APPLIED = "mindfuse.identity_keys.applied"
 _columns: list[InstrumentedAttribute] = []
 
@@ -148,23 +147,25 @@ def _name(column: InstrumentedAttribute) -> str:
 
 
 def _rekey(column: InstrumentedAttribute, keys: tuple[str, ...]) -> int:
-    """Re-key each identity of a column not yet at the newest key; rows it moved."""
+    """Re-key each identity of a column not yet at the newest key; rows it moved.
+
+    One transaction per identity: the line runs meanwhile, and a transaction that held the
+    rows of many identities, taken in no order a live request keeps (a pairing holds two
+    callers' rows), could deadlock with it.
+    """
     model, target = column.class_, len(keys) - 1
     stored = db.session.scalars(select(column).where(column.is_not(None)).distinct()).all()
     stale = [identity for identity in stored if generation(identity) < target]
     done = 0
-    for start in range(0, len(stale), BATCH):
-        for identity in stale[start : start + BATCH]:
-            try:
-                with db.session.begin_nested():
-                    done += db.session.execute(
-                        update(model)
-                        .where(column == identity)
-                        .values({column.key: current(identity, keys)})
-                    ).rowcount
-            except IntegrityError:  # a row of the newer form exists (written meanwhile):
-                log.warning(
-                    "%s: a row under an older key is left beside its newer one", _name(column)
-                )
-        db.session.commit()
+    for identity in stale:
+        try:
+            done += db.session.execute(
+                update(model)
+                .where(column == identity)
+                .values({column.key: current(identity, keys)})
+            ).rowcount
+            db.session.commit()
+        except IntegrityError:  # a row of the newer form exists (written meanwhile):
+            db.session.rollback()
+            log.warning("%s: a row under an older key is left beside its newer one", _name(column))
     return done

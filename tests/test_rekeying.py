@@ -95,3 +95,18 @@ def test_a_key_changed_after_it_was_applied_is_refused(app):
     app.config["NUMBER_HASH_REKEYS"] = ()
     result = app.test_cli_runner().invoke(rekey_command)
     assert result.exit_code != 0 and "applied but is not configured" in result.output
+
+
+def test_a_row_of_the_newer_form_written_meanwhile_keeps_the_older_beside_it(app, caplog):
+    app.config["NUMBER_HASH_REKEYS"] = (secrets.token_hex(32),)
+    with app.app_context():
+        older, other = _identity(app, MEMBER), _identity(app, PARTNER)
+        newer = identity_keys.newest(older)
+        for identity in (older, newer, other):
+            db.session.add(Membership(identity=identity, status=MembershipStatus.ACTIVE))
+        db.session.commit()
+        counts = identity_keys.rekey()
+        assert counts["membership.identity"] == 1  # the other caller's, after the refusal
+        stored = set(db.session.scalars(select(Membership.identity)))
+        assert stored == {older, newer, identity_keys.newest(other)}
+    assert "left beside its newer one" in caplog.text
