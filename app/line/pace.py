@@ -8,9 +8,9 @@ quiet night. Below LISTENER_AT_ONCE_BELOW calls in the last PACE_WINDOW_MINUTES,
 is rung as soon as the wait begins; a peer who comes meanwhile still takes the caller first.
 
 The count is of calls that came to be paired (not the Fusing Hour's, not listeners'), read
-from the database, so every host counts the same calls; each process keeps it for a 360th of
-the window (10 s of an hour), as a pace needs no fresher figure and a wait may begin many
-times a second.
+from the database, so every host counts the same calls; each process keeps it for a 3600th of
+the window (a second of an hour), as a wait may begin many times a second, and a crowd that
+comes after a quiet hour should not have a listener rung for each of its first waits for long.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from app.line.models import Call, CallMode
 from app.settings import settings
 
 EXTENSION = "mindfuse.pace"
-KEPT_FOR = 1 / 360  # of the window: how long a process keeps a count it read
+KEPT_FOR = 1 / 3600  # of the window: how long a process keeps a count it read
 
 
 def _window() -> timedelta:
@@ -34,7 +34,7 @@ def _window() -> timedelta:
 
 
 def recent_calls() -> int:
-    """Calls to be paired that arrived within PACE_WINDOW_MINUTES (as read at most a 360th
+    """Calls to be paired that arrived within PACE_WINDOW_MINUTES (as read at most a 3600th
     of the window ago by this process)."""
     window = _window()
     now = time.monotonic()

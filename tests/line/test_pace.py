@@ -1,6 +1,6 @@
 """The line's pace decides how long a caller left alone waits for a peer before a listener is
 rung: at once below LISTENER_AT_ONCE_BELOW calls in PACE_WINDOW_MINUTES, else
-LISTENER_AFTER_SECONDS. The count is of calls to be paired, kept by each process for a 360th
+LISTENER_AFTER_SECONDS. The count is of calls to be paired, kept by each process for a 3600th
 of the window."""
 
 from __future__ import annotations
@@ -30,10 +30,9 @@ def _arrived(count: int, minutes_ago: float = 1.0, mode: CallMode = CallMode.PAI
     db.session.commit()
 
 
-def _later(monkeypatch, seconds: float) -> None:
-    """This process's clock, `seconds` on."""
-    now = pace.time.monotonic()
-    monkeypatch.setattr(pace.time, "monotonic", lambda: now + seconds)
+def _clock(monkeypatch, at: float) -> None:
+    """This process's monotonic clock, stopped at `at` seconds."""
+    monkeypatch.setattr(pace.time, "monotonic", lambda: at)
 
 
 def test_the_pace_counts_calls_to_be_paired_within_the_window(app):
@@ -49,14 +48,15 @@ def test_the_pace_counts_calls_to_be_paired_within_the_window(app):
         assert pace.recent_calls() == 6
 
 
-def test_a_process_keeps_the_count_it_read_for_a_360th_of_the_window(app, monkeypatch):
+def test_a_process_keeps_the_count_it_read_for_a_3600th_of_the_window(app, monkeypatch):
     with app.app_context():
         _arrived(2)
+        _clock(monkeypatch, 1000.0)
         assert pace.recent_calls() == 2
         _arrived(1)
-        _later(monkeypatch, 9.9)  # of an hour's 10 s
+        _clock(monkeypatch, 1000.99)  # within an hour's second
         assert pace.recent_calls() == 2
-        _later(monkeypatch, 10.1)
+        _clock(monkeypatch, 1001.01)
         assert pace.recent_calls() == 3
 
 
