@@ -13,9 +13,12 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from pathlib import Path
 
 from bench.stack import Stack
 from bench.wrk_webhooks import THREADS, WORKERS, Signed, _call, _wrk
+
+PY_SPY = str(Path(sys.executable).with_name("py-spy"))  # the project's own, in its venv
 
 
 def _summary(raw: str, top: int) -> list[str]:
@@ -47,7 +50,7 @@ def main(seconds: float = 10, top: int = 30) -> None:
         file = signed.write("/twilio/voice", [_call() for _ in range(int(4000 * seconds))])
         out = stack.tmp / "pyspy.txt"
         spy = [
-            "py-spy", "record", "--pid", str(stack.web.pid), "--subprocesses", "--format",
+            PY_SPY, "record", "--pid", str(stack.web.pid), "--subprocesses", "--format",
             "raw", "--rate", "250", "--duration", f"{seconds:.0f}", "--output", str(out),
             "--nonblocking",
         ]  # fmt: skip
