@@ -352,12 +352,12 @@ class Settings:
     LISTENER_AT_ONCE_BELOW = Setting(
         int,
         20,
-        "calls to be paired within PACE_WINDOW_MINUTES below which a caller waiting alone has "
-        "a listener rung as soon as the wait begins, not after LISTENER_AFTER_SECONDS: at that "
-        "pace a peer seldom comes within it (0: always after LISTENER_AFTER_SECONDS)",
+        "calls that waited to be paired within PACE_WINDOW_MINUTES below which a caller waiting "
+        "alone has a listener rung as soon as the wait begins, not after LISTENER_AFTER_SECONDS: "
+        "at that pace a peer seldom comes within it (0: always after LISTENER_AFTER_SECONDS)",
     )
     PACE_WINDOW_MINUTES = Setting(
-        duration, 60, "the window of recent calls that LISTENER_AT_ONCE_BELOW counts"
+        positive, 60, "the window of recent calls that LISTENER_AT_ONCE_BELOW counts"
     )
     LISTENER_REST_MINUTES = Setting(
         duration,

@@ -7,7 +7,8 @@ calls arriving at random at n an hour, the chance that one comes within t second
 quiet night. Below LISTENER_AT_ONCE_BELOW calls in the last PACE_WINDOW_MINUTES, the listener
 is rung as soon as the wait begins; a peer who comes meanwhile still takes the caller first.
 
-The count is of calls that came to be paired (not the Fusing Hour's, not listeners'), read
+The count is of calls that came to be paired and asked to (they waited, or were paired at
+once; not a turn-away, a hang-up at the greeting, the Fusing Hour's or a listener's), read
 from the database, so every host counts the same calls; each process keeps it for a 3600th of
 the window (a second of an hour), as a wait may begin many times a second, and a crowd that
 comes after a quiet hour should not have a listener rung for each of its first waits for long.
@@ -15,8 +16,8 @@ comes after a quiet hour should not have a listener rung for each of its first w
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
+from time import monotonic
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -34,17 +35,21 @@ def _window() -> timedelta:
 
 
 def recent_calls() -> int:
-    """Calls to be paired that arrived within PACE_WINDOW_MINUTES (as read at most a 3600th
-    of the window ago by this process)."""
+    """Calls that arrived within PACE_WINDOW_MINUTES and waited to be paired (as read at most
+    a 3600th of the window ago by this process)."""
     window = _window()
-    now = time.monotonic()
+    now = monotonic()
     kept = current_app.extensions.get(EXTENSION)
     if kept is not None and kept[0] > now:
         return kept[1]
     count = db.session.scalar(
         select(func.count())
         .select_from(Call)
-        .where(Call.mode == CallMode.PAIRING, Call.arrived_at >= utcnow() - window)
+        .where(
+            Call.arrived_at >= utcnow() - window,
+            Call.mode == CallMode.PAIRING,
+            Call.wait_started_at.is_not(None),  # waited, or was paired at once
+        )
     )
     current_app.extensions[EXTENSION] = (now + window.total_seconds() * KEPT_FOR, count)
     return count

@@ -16,32 +16,38 @@ from app.settings import settings
 from tests.support import forget_redis, queued, waiting_call
 
 
-def _arrived(count: int, minutes_ago: float = 1.0, mode: CallMode = CallMode.PAIRING) -> None:
+def _arrived(
+    count: int, minutes_ago: float = 1.0, mode: CallMode = CallMode.PAIRING, waited: bool = True
+) -> None:
+    """Calls that arrived `minutes_ago` and (`waited`) asked to be paired."""
     for _ in range(count):
+        arrived = utcnow() - timedelta(minutes=minutes_ago)
         db.session.add(
             Call(
                 sid="CA" + secrets.token_hex(16),
                 identity=secrets.token_hex(32),
                 masked_number="+1 ••• ••• 0100",
                 mode=mode,
-                arrived_at=utcnow() - timedelta(minutes=minutes_ago),
+                arrived_at=arrived,
+                wait_started_at=arrived + timedelta(seconds=20) if waited else None,
             )
         )
     db.session.commit()
 
 
 def _clock(monkeypatch, at: float) -> None:
-    """This process's monotonic clock, stopped at `at` seconds."""
-    monkeypatch.setattr(pace.time, "monotonic", lambda: at)
+    """The pace's clock, stopped at `at` seconds."""
+    monkeypatch.setattr(pace, "monotonic", lambda: at)
 
 
-def test_the_pace_counts_calls_to_be_paired_within_the_window(app):
+def test_the_pace_counts_the_calls_that_waited_to_be_paired_within_the_window(app):
     with app.app_context():
         _arrived(3)
         _arrived(1, minutes_ago=59)
         _arrived(2, minutes_ago=61)  # before the window
         _arrived(1, mode=CallMode.FUSING)
         _arrived(1, mode=CallMode.LISTENER)
+        _arrived(3, waited=False)  # turned away, or hung up at the greeting
         assert pace.recent_calls() == 4
         app.config["PACE_WINDOW_MINUTES"] = 120
         app.extensions.pop(pace.EXTENSION)
