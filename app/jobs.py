@@ -223,8 +223,9 @@ EXPIRE_CALLBACKS = Recurring(
     "workers.callbacks.expire_callbacks", interval=60, timeout=120, lane=BULK
 )
 """Close the call-back requests whose window ended (their numbers go), and those placed
-long ago that Twilio never reported on; delete closed ones after a day; call back open
-requests for the listeners free (whose hours may have begun since)."""
+long ago that Twilio never reported on; delete closed ones after a day; offer the listeners
+free (whose hours may have begun since) to the callers who have waited long enough, then call
+back open requests for those still free."""
 
 FUSING_TICK = Recurring("workers.fusing.tick", interval=20, timeout=60, lane=URGENT)
 """When a Fusing Hour is near or running, queue its rotations, warnings and close."""

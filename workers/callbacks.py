@@ -8,6 +8,7 @@ from app.callbacks import requests as callbacks
 from app.callbacks.models import CallbackState, DropReason
 from app.db import db
 from app.infra import redis
+from app.listeners import offers
 from app.settings import settings
 from app.telephony import rest
 from workers.waiting import retries_left
@@ -63,10 +64,12 @@ def place_callback(request_id: int) -> str:
 
 def expire_callbacks() -> dict[str, int]:
     """Close requests whose window ended and call-backs Twilio never reported on; then call
-    back for the callers waiting and the listeners free (a listener whose hours began since,
+    back for the callers waiting, offer the listeners free to those who have waited long
+    enough, and call back for the listeners still free (a listener whose hours began since,
     or a search that could not be queued when the request was asked)."""
     counts = callbacks.expire_due()
     db.session.commit()
     counts["met"] = callbacks.serve_waiting_callers()
+    counts["rung"] = offers.offer_to_the_waiting()
     counts["called back"] = callbacks.serve_with_listeners()
     return counts

@@ -15,11 +15,14 @@ from workers.callbacks import Unreachable, ring_once
 
 def offer_listener(call_id: int, token: str) -> str:
     """A caller has waited LISTENER_AFTER_SECONDS (or none at a slow pace): if still alone in
-    this wait, and no call-back rings for them, claim a listener for them."""
+    this wait, and no call-back rings for them, claim a listener for them. An open call-back
+    request they may meet comes first: this job may run before the wait's own request has
+    claimed one."""
     call = db.session.get(Call, call_id)
     if call is None or call.wait_token != token or call.state != CallState.WAITING:
         return "not waiting"
-    if callbacks.calling_for(call_id):  # the call-back may bring someone: look again after
+    # The call-back may bring someone: look again after.
+    if callbacks.calling_for(call_id) or callbacks.claim_for(call) is not None:
         jobs.OFFER_LISTENER.enqueue(call_id, token, delay=settings.RINGING_RECHECK_SECONDS)
         return "call-back ringing"
     return "calling" if offers.claim_for(call) is not None else "nobody free"
@@ -36,12 +39,7 @@ def serve_waiting(listener_id: int | None = None) -> str:
             jobs.SERVE_WAITING.enqueue(listener_id, delay=left)
             return "resting"
     met = callbacks.serve_waiting_callers()
-    rung = 0
-    for call in offers.waited_long_enough():
-        if not offers.any_free():
-            break
-        # None for a caller a call-back rings for (it may bring someone): claim_for looks.
-        rung += offers.claim_for(call) is not None
+    rung = offers.offer_to_the_waiting()
     # Listeners still free, with nobody waiting long enough: they are someone free for the
     # requesters of call-backs.
     called_back = callbacks.serve_with_listeners()

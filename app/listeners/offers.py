@@ -244,6 +244,18 @@ def waited_long_enough(limit: int = SERVED_AT_ONCE) -> list[Call]:
     ]
 
 
+def offer_to_the_waiting() -> int:
+    """Offer the free listeners to the callers who have waited long enough, longest first;
+    how many were rung for."""
+    rung = 0
+    for call in waited_long_enough():
+        if not any_free():
+            break
+        # None for a caller a call-back rings for (it may bring someone): claim_for looks.
+        rung += claim_for(call) is not None
+    return rung
+
+
 def placed(offer: ListenerOffer, sid: str) -> None:
     """Twilio took the call to the listener: note its sid. Commits."""
     ringing.note_call_sid(offer, sid)

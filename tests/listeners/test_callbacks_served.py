@@ -20,7 +20,7 @@ from app.listeners.models import ListenerOffer, OfferState
 from app.settings import settings
 from tests.support import ALL_WEEK, call_form, forget_redis, queued, spoken, twiml, waiting_call
 from workers.callbacks import expire_callbacks
-from workers.listeners import serve_waiting
+from workers.listeners import offer_listener, serve_waiting
 
 NUMBERS = ("+15550100191", "+15550100192")
 
@@ -218,6 +218,7 @@ def test_the_minute_job_calls_back_for_a_listener_whose_hours_began(app):
             "lost": 0,
             "forgotten": 0,
             "met": 0,
+            "rung": 0,
             "called back": 1,
         }
         assert _states() == [("calling", True)]
@@ -243,3 +244,36 @@ def test_a_request_is_noted_when_the_listeners_cannot_be_told_at_once(twilio, ap
     assert "call you back" in said
     with app.app_context():
         assert _states() == [("open", False)]
+
+
+def test_a_listener_offer_that_runs_before_the_waits_own_claim_calls_the_requester_first(app):
+    """At a quiet hour the offer is queued due at once, and may run before the web request
+    that began the wait has claimed an open request: it claims it itself."""
+    with app.app_context():
+        roster.add("Robin", NUMBERS[0], ["en"], "Europe/Berlin", ALL_WEEK)
+        wanted = _request("r" * 64, 1)
+        call = waiting_call("w" * 64)
+        db.session.commit()
+        forget_redis(app)
+        assert offer_listener(call.id, call.wait_token) == "call-back ringing"
+        assert _states() == [("calling", False)]
+        assert db.session.scalars(select(ListenerOffer)).all() == []
+        assert [args for args, _ in queued("place_callback")] == [(wanted.id,)]
+        (due,) = [due for _, due in queued("offer_listener")]  # looks again after
+        assert 0 < due <= settings.RINGING_RECHECK_SECONDS
+
+
+def test_the_minute_job_rings_a_listener_whose_hours_began_for_a_caller_waiting(app):
+    """At a quiet hour a caller's offer comes as the wait begins; a listener whose hours
+    begin during the wait is rung for them by the minute job."""
+    with app.app_context():
+        listener = roster.add("Robin", NUMBERS[0], ["en"], "UTC", ALL_WEEK)
+        listener.paused = True  # as good as off their hours
+        call = waiting_call("q" * 64)
+        db.session.commit()
+        assert expire_callbacks()["rung"] == 0
+        listener.paused = False
+        db.session.commit()
+        assert expire_callbacks()["rung"] == 1
+        (offer,) = db.session.scalars(select(ListenerOffer)).all()
+        assert (offer.waiting_call_id, offer.listener_id) == (call.id, listener.id)
