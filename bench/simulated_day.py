@@ -545,10 +545,18 @@ def summary(run: dict) -> dict:
             for o in outcomes
             if o["reached"] is None
             and not o["asked_callback"]
-            and o["patience"] > DEFAULTS["LISTENER_AFTER_SECONDS"] + RING_SECONDS[1]
+            and o["patience"] > _first_ring(run["volume"]) + RING_SECONDS[1]
             and not o.get("offered")
         ),
     }
+
+
+def _first_ring(volume: int) -> float:
+    """Simulated seconds into a wait before the first listener's ring: none while the day's
+    busiest hour stays below LISTENER_AT_ONCE_BELOW calls (a quiet hour all day)."""
+    busiest = volume * max(HOURLY) / sum(HOURLY)
+    threshold = AS_THEY_ARE["LISTENER_AT_ONCE_BELOW"]
+    return 0.0 if threshold and busiest < threshold else DEFAULTS["LISTENER_AFTER_SECONDS"]
 
 
 def _row(volume: int, config: str, fig: dict) -> str:
