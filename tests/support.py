@@ -21,7 +21,8 @@ import redis
 from rq import Queue, Worker
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.pool import NullPool
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
@@ -109,6 +110,49 @@ def together(count: int, action, within=contextlib.nullcontext) -> None:
 def blocking_pids(connection, pid: int) -> list[int]:
     """The PostgreSQL backends whose locks the backend `pid` waits for (none: it does not wait)."""
     return connection.scalar(text("SELECT pg_blocking_pids(:pid)"), {"pid": pid})
+
+
+def interleave(app, holder, waiter) -> list[BaseException]:
+    """Two transactions interleaved on PostgreSQL's row locks, each on a thread of its own in
+    an app context: `holder(held)` runs until it calls `held()` (holding the rows it took so
+    far), then `waiter()` until its backend waits for a lock, then the holder goes on. Returns
+    what either raised (a deadlock: PostgreSQL aborts one of the two)."""
+    errors: list[BaseException] = []
+    pid: list[int] = []
+    holding, go_on = threading.Event(), threading.Event()
+
+    def held() -> None:
+        holding.set()
+        go_on.wait(15)
+
+    def run(work) -> None:
+        with app.app_context():
+            try:
+                work()
+            except Exception as error:  # noqa: BLE001 - reported to the test
+                errors.append(error)
+
+    def wait() -> None:
+        pid.append(db.session.scalar(text("SELECT pg_backend_pid()")))  # the waiter's backend
+        waiter()
+
+    with app.app_context():
+        monitor_engine = create_engine(db.engine.url, poolclass=NullPool)
+    first = threading.Thread(target=run, args=(lambda: holder(held),))
+    first.start()
+    try:
+        assert holding.wait(10), errors
+        second = threading.Thread(target=run, args=(wait,))
+        second.start()
+        with monitor_engine.connect() as monitor:
+            eventually(lambda: pid and blocking_pids(monitor, pid[0]))
+        go_on.set()
+        second.join(15)
+    finally:
+        go_on.set()
+        first.join(15)
+        monitor_engine.dispose()
+    return errors
 
 
 def eventually(predicate, timeout: float = 10.0, interval: float = 0.02):

@@ -7,17 +7,15 @@ PostgreSQL only: the embedded SQLite has one write lock, which a transaction tak
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, text, update
-from sqlalchemy.pool import NullPool
+from sqlalchemy import update
 
 from app.db import db, utcnow
 from app.fusing import sessions
 from app.fusing.models import FusingGuest, FusingSession, GuestState
-from tests.support import blocking_pids, eventually, waiting_call
+from tests.support import interleave, waiting_call
 
 
 def test_a_late_pairing_and_the_round_s_rooms_at_once_do_not_deadlock(app):
@@ -46,49 +44,25 @@ def test_a_late_pairing_and_the_round_s_rooms_at_once_do_not_deadlock(app):
         ids = {"session": session.id, "joiner": joiner.id, "partner": partner.id}
         # The partner waits in the lobby's pool for a late joiner.
         assert sessions.pair_late_joiner(session, partner) == (None, None)
-        raw = create_engine(db.engine.url, poolclass=NullPool)  # the test's own connection
-    errors: list[BaseException] = []
-    pids: dict[str, int] = {}
     results: list = []
-    rotating, go_on = threading.Event(), threading.Event()
 
-    def rotate() -> None:
+    def rotate(held) -> None:
         """What the rotation's flush does: each guest it moves, in the order of their ids."""
-        with app.app_context():
-            try:
-                for step, guest_id in enumerate((ids["joiner"], ids["partner"])):
-                    db.session.execute(
-                        update(FusingGuest)
-                        .where(FusingGuest.id == guest_id)
-                        .values(state=GuestState.ROOM, room="fusing-round")
-                    )
-                    if step == 0:
-                        rotating.set()
-                        go_on.wait(15)
-                db.session.commit()
-            except Exception as error:  # noqa: BLE001
-                errors.append(error)
+        for step, guest_id in enumerate((ids["joiner"], ids["partner"])):
+            db.session.execute(
+                update(FusingGuest)
+                .where(FusingGuest.id == guest_id)
+                .values(state=GuestState.ROOM, room="fusing-round")
+            )
+            if step == 0:
+                held()  # the rotation goes on to the partner once the pairing waits
+        db.session.commit()
 
     def pair() -> None:
-        with app.app_context():
-            try:
-                pids["pair"] = db.session.scalar(text("SELECT pg_backend_pid()"))
-                found = db.session.get(FusingSession, ids["session"])
-                guest = db.session.get(FusingGuest, ids["joiner"])
-                results.append(sessions.pair_late_joiner(found, guest))
-            except Exception as error:  # noqa: BLE001
-                errors.append(error)
+        found = db.session.get(FusingSession, ids["session"])
+        guest = db.session.get(FusingGuest, ids["joiner"])
+        results.append(sessions.pair_late_joiner(found, guest))
 
-    with raw.connect() as monitor:
-        rotation = threading.Thread(target=rotate)
-        rotation.start()
-        assert rotating.wait(10)
-        pairing = threading.Thread(target=pair)
-        pairing.start()
-        eventually(lambda: "pair" in pids and blocking_pids(monitor, pids["pair"]))
-        go_on.set()  # the rotation goes on to the partner
-        rotation.join(15)
-        pairing.join(15)
-    raw.dispose()
+    errors = interleave(app, rotate, pair)
     assert not errors, errors
     assert results == [(None, None)]  # the round took the partner first: the joiner waits
