@@ -380,6 +380,13 @@ class Settings:
         "how many free volunteer listeners are rung at once for one waiting caller: the first "
         "to press 1 takes the call, and the others' phones stop ringing",
     )
+    LISTENER_RINGS_PER_WAIT = Setting(
+        int,
+        2,
+        "how many times one listener's phone may ring for one waiting caller when it was not "
+        "answered (no answer, busy, a machine): rung again only when no listener not yet rung "
+        "for them may take them; one who answered and let the caller pass is not rung again",
+    )
     CONVERSATION_LIMIT_SECONDS = Setting(int, 1800, "the longest conversation")
     CONVERSATION_WARNING_SECONDS = Setting(
         int, 60, "when, before the limit, both people hear that time is nearly up"

@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, case, func, or_, select, update
 
 from app import jobs
 from app.db import db, locked, locked_in_order, utcnow
@@ -25,6 +25,8 @@ LOST_AFTER = timedelta(minutes=2)  # past its ring time, a ringing offer no news
 HELD_AT_MOST = timedelta(hours=2)
 SERVED_AT_ONCE = 20  # waiting callers looked at when listeners come free
 ENDED_AS = {"busy": OfferState.BUSY, "failed": OfferState.FAILED}
+# How a ring may end that the listener may simply have missed: tried again on that wait.
+MISSED = (OfferState.NO_ANSWER, OfferState.BUSY, OfferState.MACHINE, OfferState.LOST)
 
 
 def by_id(offer_id: int) -> ListenerOffer | None:
@@ -95,23 +97,42 @@ def _free(now: datetime) -> tuple:
 
 
 def _candidates(call: Call) -> list[Listener]:
-    """Listeners who may take this caller now, least recently called first."""
+    """Listeners who may take this caller now, least recently called first: those not yet
+    rung on this wait; with none of them, those whose phone was not answered for it (no
+    answer, busy, a machine, no news), rung fewer than LISTENER_RINGS_PER_WAIT times.
+
+    Only a ring the listener may have missed is tried again: one who answered and let the
+    caller pass, or whose number failed, is not rung again for that wait.
+    """
     now = utcnow()
-    tried = select(ListenerOffer.listener_id).where(ListenerOffer.wait_token == call.wait_token)
+    rung, missed = _rung_on(call.wait_token)
     rows = db.session.scalars(
         select(Listener)
-        .where(
-            *_free(now),
-            Listener.identity.notin_(safety.excluded_partners(call.identity)),
-            Listener.id.notin_(tried),
-        )
+        .where(*_free(now), Listener.identity.notin_(safety.excluded_partners(call.identity)))
         .order_by(Listener.last_called_at.asc().nulls_first(), Listener.id)
     ).all()
-    return [
+    may = [
         listener
         for listener in rows
         if call.language in listener.language_codes and _ringable(listener, now)
     ]
+    fresh = [listener for listener in may if listener.id not in rung]
+    if fresh:
+        return fresh
+    again = max(1, settings.LISTENER_RINGS_PER_WAIT)
+    return [listener for listener in may if missed.get(listener.id, again) < again]
+
+
+def _rung_on(wait_token: str) -> tuple[set[int], dict[int, int]]:
+    """The listeners rung on this wait; and for each whose every ring on it was one they may
+    have missed (MISSED), how many times."""
+    missed = func.sum(case((ListenerOffer.state.in_(MISSED), 1), else_=0))
+    rows = db.session.execute(
+        select(ListenerOffer.listener_id, func.count(), missed)
+        .where(ListenerOffer.wait_token == wait_token)
+        .group_by(ListenerOffer.listener_id)
+    ).all()
+    return {row[0] for row in rows}, {lid: count for lid, count, m in rows if m == count}
 
 
 def _ringable(listener: Listener, now: datetime) -> bool:

@@ -136,6 +136,31 @@ def test_a_machine_or_no_answer_has_the_next_listener_tried(line, callee, state)
     phone.hang_up()
 
 
+def test_a_listener_who_missed_the_ring_is_rung_once_more_and_takes_the_caller(line):
+    number, waiter = "+15550100167", "+447700900167"
+    _enlist(line, "Fay", number, Callee(Pickup.NO_ANSWER))
+    alice = in_a_room(line, waiter)
+    missed = line.twin.wait_for(lambda: line.twin.calls_to(number), timeout=10)[0]
+    line.twin.answer_as(number, TAKES)  # picks up the second time
+    phone = line.twin.wait_for(lambda: line.twin.calls_to(number)[1:], timeout=15)[0]
+    assert phone.wait_until_in_conference(timeout=10) == alice.conference
+    assert missed.heard == [] and line.twin.calls[missed.sid].status == "no-answer"
+    assert eventually(lambda: [o.state for o in _offers(line)] == ["no-answer", "taken"])
+    assert not any(h for h in alice.heard if "nobody is free" in h.lower())
+    phone.hang_up()
+
+
+@pytest.mark.parametrize("pickup", [Pickup.NO_ANSWER, Pickup.BUSY], ids=["no-answer", "busy"])
+def test_a_listener_who_missed_both_rings_leaves_the_caller_to_the_timeout(line, pickup):
+    end = "8" if pickup == Pickup.NO_ANSWER else "9"
+    number, waiter = f"+1555010016{end}", f"+44770090016{end}"
+    _enlist(line, "Gus", number, Callee(pickup))
+    alice = in_a_room(line, waiter)
+    alice.wait_until_heard("nobody is free", timeout=20)
+    assert len(line.twin.calls_to(number)) == 2  # LISTENER_RINGS_PER_WAIT, then no more
+    assert [o.state for o in _offers(line)] == [pickup.value] * 2
+
+
 def test_a_listener_pauses_and_resumes_by_text(line):
     number, waiter = "+15550100166", "+447700900166"
     listener_id = _enlist(line, "Kim", number, TAKES)

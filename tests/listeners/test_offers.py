@@ -239,8 +239,65 @@ def test_a_listener_who_passes_has_the_next_tried_and_is_not_tried_twice(app):
         tried = [o.listener_id for o in db.session.scalars(select(ListenerOffer))]
         assert sorted(tried) == sorted([first.id, second.id])
         latest = db.session.scalars(select(ListenerOffer).order_by(ListenerOffer.id)).all()[-1]
-        offers.close(latest, "no-answer")
-        assert len(db.session.scalars(select(ListenerOffer)).all()) == 2  # nobody left
+        offers.close(latest, "no-answer")  # the one who did not answer is rung once more
+        rung = db.session.scalars(select(ListenerOffer).order_by(ListenerOffer.id)).all()
+        assert [o.listener_id for o in rung] == [first.id, second.id, second.id]
+        offers.close(rung[-1], "no-answer")
+        assert len(db.session.scalars(select(ListenerOffer)).all()) == 3  # nobody left
+
+
+def _offers_on(call: Call) -> list[ListenerOffer]:
+    return db.session.scalars(
+        select(ListenerOffer)
+        .where(ListenerOffer.wait_token == call.wait_token)
+        .order_by(ListenerOffer.id)
+    ).all()
+
+
+@pytest.mark.parametrize("missed", offers.MISSED)
+@pytest.mark.parametrize("rings", [1, 2, 3])
+def test_a_listener_who_missed_the_ring_is_rung_again_up_to_the_rings_per_wait(app, missed, rings):
+    app.config["LISTENER_RINGS_PER_WAIT"] = rings
+    with app.app_context():
+        listener = _enlist()
+        call = _waiting("m" * 64)
+        offer = offers.claim_for(call)
+        for _ in range(rings):
+            assert offer is not None and offer.listener_id == listener.id
+            assert offers.close(offer, missed)
+            offer = next((o for o in _offers_on(call) if o.state == OfferState.RINGING), None)
+        assert offer is None  # rung `rings` times in all, then the caller waits on
+        assert [o.state for o in _offers_on(call)] == [missed] * rings
+        assert offers.claim_for(_waiting("n" * 64)) is not None  # free for the next caller
+
+
+@pytest.mark.parametrize("ending", ["declined", "failed", "unreachable", "gone"])
+@pytest.mark.parametrize("missed_first", [False, True])
+def test_a_ring_the_listener_did_not_miss_is_not_repeated_for_the_wait(app, ending, missed_first):
+    app.config["LISTENER_RINGS_PER_WAIT"] = 3
+    with app.app_context():
+        _enlist()
+        call = _waiting("r" * 64)
+        offer = offers.claim_for(call)
+        if missed_first:
+            assert offers.close(offer, "no-answer")
+            offer = _offers_on(call)[-1]
+        assert offers.close(offer, ending)
+        assert offers.claim_for(call) is None
+        assert [o.state for o in _offers_on(call)] == ["no-answer"] * missed_first + [ending]
+
+
+def test_a_listener_not_yet_rung_for_the_caller_comes_before_one_rung_again(app):
+    app.config["LISTENERS_RUNG_AT_ONCE"] = 1
+    with app.app_context():
+        first, second = _enlist(), _enlist("+15550100182")
+        call = _waiting("s" * 64)
+        assert offers.close(offers.claim_for(call), "no-answer")
+        assert offers.close(_offers_on(call)[-1], "busy")
+        assert offers.close(_offers_on(call)[-1], "no-answer")
+        assert offers.close(_offers_on(call)[-1], "machine")
+        assert [o.listener_id for o in _offers_on(call)] == [first.id, second.id] * 2
+        assert offers.claim_for(call) is None  # each rung twice: nobody left
 
 
 def test_two_callers_at_once_claim_one_listener_once(app):
@@ -299,3 +356,16 @@ def test_free_listeners_are_rung_at_once_and_the_first_to_take_the_caller_stops_
         if at_once > 1:  # the one who did not take the caller is free for the next
             again = offers.claim_for(_waiting("p" * 64))
             assert again is not None and again.listener_id == rung[0].listener_id
+
+
+def test_a_ring_group_rings_again_only_when_no_listener_not_yet_rung_is_free(app):
+    with app.app_context():  # two rung at once: the one who missed it waits for a second ring
+        first = _enlist()
+        call = _waiting("u" * 64)
+        offers.claim_for(call)
+        second = _enlist("+15550100182")  # on the roster once the first is being rung
+        assert offers.close(_offers_on(call)[-1], "no-answer")
+        assert [(o.listener_id, o.state) for o in _offers_on(call)] == [
+            (first.id, OfferState.NO_ANSWER),
+            (second.id, OfferState.RINGING),
+        ]
