@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 
 from rq import Queue
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.scheduler import RQScheduler
 from rq.utils import ensure_job_list
 from rq.worker import SimpleWorker, Worker
+from sqlalchemy.orm import configure_mappers
 
-from app import create_app
+from app import create_app, jobs
 from app.infra import redis
+from app.telephony import rest
 
 SENTINEL_DEQUEUE_TIMEOUT = 2
 """Seconds a worker reaching Redis through Sentinel blocks waiting for a job, at most."""
@@ -116,7 +119,24 @@ class _AppContextMixin:
 
 
 class AppWorker(_AppContextMixin, Worker):
-    """Forks a work horse per job, like `rq worker`."""
+    """Forks a work horse per job, like `rq worker`; what every horse would otherwise do
+    again before its job is done once, before the first fork (`warm`)."""
+
+    def __init__(self, queues, *args, **kwargs):
+        super().__init__(queues, *args, **kwargs)
+        warm(self.flask_app)
+
+
+def warm(app) -> None:
+    """Ready in this process what each job's horse inherits: the models' mappings (set up on
+    first use, some 45 ms), every job's module, and the Twilio client with its resource
+    modules (some 65 ms). Nothing here opens a connection: a horse opens its own."""
+    configure_mappers()
+    for declared in vars(jobs).values():
+        if isinstance(declared, jobs.Job | jobs.Recurring):
+            import_module(declared.name.rpartition(".")[0])
+    with app.app_context():
+        rest.warm()
 
 
 class AppSimpleWorker(_AppContextMixin, SimpleWorker):
