@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.fusing.views import bp as fusing
     from app.infra import redis, request_limits
     from app.sms.views import bp as sms
+    from app.voice import direct
     from app.voice.callback_views import bp as callback
     from app.voice.listener_views import bp as listener
     from app.voice.urgent_views import bp as urgent
@@ -65,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(sms)
     app.register_blueprint(payments)
     admin.init_app(app)  # the admin blueprint, Flask-Login and CSRF (webhooks exempt)
+    direct.install(app)  # the greeting, the line's busiest webhook, beside Flask's dispatch
 
     @app.get("/healthz")
     def healthz():

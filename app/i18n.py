@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, g, has_app_context
+from flask import Flask, g
 from flask_babel import Babel, force_locale, refresh
 
-from app.settings import settings
+from app.settings import app_context, settings
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 SOURCE = "en"  # the language the catalogs' message ids are written in
@@ -66,9 +66,10 @@ def valid(code: str | None) -> str | None:
 def current() -> str:
     """The language being spoken now (the default outside a call, text or admin page; the
     source language outside an app)."""
-    if not has_app_context():
+    context = app_context()
+    if context is None:
         return SOURCE
-    return g.get("language") or default()
+    return context.g.get("language") or default()
 
 
 def use(code: str | None) -> str:

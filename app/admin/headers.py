@@ -28,14 +28,20 @@ HSTS = "max-age=31536000; includeSubDomains"
 PREFIX = "/admin"
 
 
+def everywhere(app: Flask) -> dict[str, str]:
+    """The headers every response of `app` carries, a webhook's too."""
+    found = dict(EVERYWHERE)
+    if app.config["PUBLIC_BASE_URL"].startswith("https://"):
+        found["Strict-Transport-Security"] = HSTS
+    return found
+
+
 def init_app(app: Flask) -> None:
     """Add the headers to every response the app sends (built once: the webhooks are hot)."""
-    everywhere = dict(EVERYWHERE)
-    if app.config["PUBLIC_BASE_URL"].startswith("https://"):
-        everywhere["Strict-Transport-Security"] = HSTS
+    all_of_them = everywhere(app)
 
     def secure(response: Response) -> Response:
-        response.headers.update(everywhere)
+        response.headers.update(all_of_them)
         path = request.path
         if path == PREFIX or path.startswith(PREFIX + "/"):
             response.headers.update(ADMIN)

@@ -31,12 +31,14 @@ def max_body(limit: int) -> Callable[[View], View]:
     return mark
 
 
+def bound_of(app: Flask, endpoint: str | None) -> int | None:
+    """The most bytes a body sent to `endpoint` may have (None: no bound)."""
+    view = app.view_functions.get(endpoint or "")
+    return getattr(view, "max_body_bytes", app.config["MAX_CONTENT_LENGTH"])
+
+
 def _bound_body() -> None:
-    view = current_app.view_functions.get(request.endpoint or "")
-    limit = getattr(view, "max_body_bytes", None)
-    if limit is not None:
-        request.max_content_length = limit
-    allowed = request.max_content_length
+    request.max_content_length = allowed = bound_of(current_app, request.endpoint)
     if allowed is None:
         return
     if request.content_length is not None:

@@ -31,15 +31,28 @@ def _version_key(name: str) -> str:
     return redis.key("version", name)
 
 
+ONE_REQUEST = "mindfuse_one_request"
+
+
+def serving_one_request() -> None:
+    """Mark the current app context as one request's own, though Flask dispatched no request
+    in it (app.voice.direct): the versions it reads are kept for it as in a request."""
+    setattr(g, ONE_REQUEST, True)
+
+
+def _in_request() -> bool:
+    return has_request_context() or g.get(ONE_REQUEST, False)
+
+
 def _remember(versions: dict) -> dict:
-    if has_request_context():
+    if _in_request():
         setattr(g, MEMO, versions)
     return versions
 
 
 def _versions() -> dict:
     """Every cache's version: one MGET per request (per call outside a request)."""
-    known = g.get(MEMO) if has_request_context() else None
+    known = g.get(MEMO) if _in_request() else None
     if known is None or len(known) != len(_watched):
         names, keys = version_keys()
         known = remember(names, redis.connection().mget(keys))
@@ -89,7 +102,7 @@ def _note(session, _context) -> None:
 @event.listens_for(Session, "after_commit")
 def _bump(session) -> None:
     changed = session.info.pop(CHANGED, ())
-    if changed and has_request_context():
+    if changed and _in_request():
         g.pop(MEMO, None)  # read the versions again, this request's own change included
     for name in changed:
         try:

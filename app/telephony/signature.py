@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 import hmac
 import logging
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from flask import abort, request
 from twilio.request_validator import RequestValidator
+from werkzeug.datastructures import ImmutableMultiDict
 
 from app.settings import settings
 from app.urls import RETRIES
@@ -16,30 +18,49 @@ from app.urls import RETRIES
 log = logging.getLogger(__name__)
 
 
-def signed_url() -> str:
-    """The public URL of this request, as Twilio saw it, with the query string left raw.
+class SignedForm(ImmutableMultiDict):
+    """A webhook's form as werkzeug holds it, with the `getall` Twilio's validator asks for
+    first: without it the validator catches an AttributeError for every parameter, which
+    cost a greeting's check 10 us of its 25."""
+
+    def getall(self, key: str) -> list[str]:
+        return self.getlist(key)
+
+
+def signed_url(environ: dict | None = None) -> str:
+    """The public URL of this request (or of the WSGI `environ`), as Twilio saw it, with the
+    query string left raw.
 
     Always under PUBLIC_BASE_URL, the address configured at Twilio: never the Host or
     X-Forwarded-Host a request names, which would let a request signed for another line
     (another host, the same auth token) through.
     """
-    base = settings.PUBLIC_BASE_URL
+    environ = request.environ if environ is None else environ
     # request.url un-escapes the query string; Twilio signs the bytes it sent.
-    path = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    path = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if not path:
-        path = quote(request.script_root + request.path)
-        if request.query_string:
-            path += "?" + request.query_string.decode("latin-1")
-    return base + path
+        root, rest = _text(environ, "SCRIPT_NAME").rstrip("/"), _text(environ, "PATH_INFO")
+        path = quote(root + "/" + rest.lstrip("/"))
+        if environ.get("QUERY_STRING"):
+            path += "?" + environ["QUERY_STRING"]
+    return settings.PUBLIC_BASE_URL + path
+
+
+def _text(environ: dict, name: str) -> str:
+    """A WSGI path variable as the text it names (WSGI carries its bytes as latin-1)."""
+    return environ.get(name, "").encode("latin-1").decode("utf-8", "replace")
 
 
 def is_valid() -> bool:
     """Whether the current request carries a valid Twilio signature."""
-    signature = request.headers.get("X-Twilio-Signature", "")
+    return signs(request.headers.get("X-Twilio-Signature", ""), signed_url(), request.form)
+
+
+def signs(signature: str, url: str, form: Mapping[str, str]) -> bool:
+    """Whether `signature` is Twilio's for a POST of `form` to `url`."""
     if not signature:
         return False
     validator = _validator(settings.TWILIO_AUTH_TOKEN)
-    url, form = signed_url(), request.form
     # The URL as requested first: one HMAC for nearly every request (`validate` always
     # computes two, with the port and without). Only a URL `validate` accepts passes here.
     expected = validator.compute_signature(url, form)

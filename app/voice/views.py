@@ -25,6 +25,7 @@ from app.telephony.webhooks import (
     CallStatusCallback,
     ConferenceStatusCallback,
     DialResult,
+    Form,
     GatherResult,
     called_number,
 )
@@ -76,13 +77,20 @@ def _fusing_hour_info(call: Call):
 @bp.post("")
 @twilio_request
 def incoming():
-    """A new call: greeting and the one-key menu. Its row is written here only when it is
-    turned away or goes to the Fusing Hour; otherwise by its next webhook."""
-    webhook = CallRequest.from_form(request.form)
+    """A new call: greeting and the one-key menu (most greetings are answered before they
+    reach here, by app.voice.direct, with the same `greeting`)."""
+    return greeting(request.form)
+
+
+def greeting(form: Form):
+    """The answer to a new call, from its signed form alone: greeting and the one-key menu.
+    Its row is written here only when it is turned away or goes to the Fusing Hour;
+    otherwise by its next webhook. Reads nothing of the request but `form`."""
+    webhook = CallRequest.from_form(form)
     sid = webhook.call_sid
     caller, now = calls.caller_of(sid, webhook.from_number), utcnow()
     arrival = calls.count_arrival(sid, caller.identity, now)
-    called = called_number(request.form)
+    called = called_number(form)
     language = i18n.use(languages.greeting_language(arrival.remembered, called, caller.withheld))
     if safety.is_blocked(caller.identity):
         calls.turn_away(calls.arrive(sid, caller, language=language), Outcome.BLOCKED)

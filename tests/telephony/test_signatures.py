@@ -7,8 +7,12 @@ The routes come from the app's url_map, so a new webhook is covered as soon as i
 from __future__ import annotations
 
 import pytest
+from twilio.request_validator import RequestValidator
+from werkzeug.datastructures import MultiDict
 
 from app import create_app
+from app.telephony import signature
+from app.telephony.signature import SignedForm
 from tests.support import AUTH_TOKEN, PUBLIC, call_form, changes, sign, stored_state
 
 
@@ -77,3 +81,16 @@ def test_a_forged_request_gets_403_and_changes_nothing(app, client, endpoint, pa
     assert changes(before, stored_state(app)) == [], endpoint
     served = client.post(path, data=form, headers={"X-Twilio-Signature": sign(PUBLIC + path, form)})
     assert served.status_code in (200, 204), (endpoint, served.status_code)
+
+
+def test_a_signed_form_is_checked_as_werkzeugs_form_is(app):
+    items = [("CallSid", "CA" + "2" * 32), ("From", "+15550100420"), ("Media", "b"), ("Media", "a")]
+    url = PUBLIC + "/twilio/voice"
+    signed, plain = SignedForm(items), MultiDict(items)
+    assert signed.getall("Media") == ["b", "a"]
+    validator = RequestValidator(AUTH_TOKEN)
+    assert validator.compute_signature(url, signed) == validator.compute_signature(url, plain)
+    with app.app_context():
+        good = sign(url, plain)
+        assert signature.signs(good, url, signed) and signature.signs(good, url, plain)
+        assert not signature.signs(good, url, SignedForm(items[:-1]))
