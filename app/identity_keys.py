@@ -28,6 +28,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column
 from app.db import UTCDateTime, db, utcnow
 from app.identity import Caller, current, generation, hash_keys, identify
 from app.infra import table_cache
+from app.settings import this_app
 
 log = logging.getLogger(__name__)
 APPLIED = "mindfuse.identity_keys.applied"
@@ -71,7 +72,7 @@ def applied() -> int:
 
     Once every configured key is applied nothing can move it, and no request asks again.
     """
-    known = current_app.extensions.get(APPLIED)
+    known = this_app().extensions.get(APPLIED)
     if known is not None and known >= len(hash_keys()) - 1:
         return known
     found = table_cache.cached("identity_keys", _applied)

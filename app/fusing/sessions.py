@@ -26,6 +26,7 @@ from app.fusing.schedule import Extra, Occurrence, Rule, current_occurrence, nex
 from app.infra import table_cache
 from app.line import pool
 from app.line.models import Call
+from app.settings import this_app
 
 table_cache.watch("schedule", FusingRule, FusingDate)
 LOBBY_SIZE = 200  # Twilio conferences hold 250; lobbies fill to 200 and then shard
@@ -110,7 +111,7 @@ def running_occurrence(now: datetime | None = None) -> Occurrence | None:
     """
     plan = schedule()
     now = now or utcnow()
-    quiet = current_app.extensions.get(QUIET)
+    quiet = this_app().extensions.get(QUIET)
     if quiet and quiet[0] is plan and quiet[1] <= now < quiet[2]:
         return None
     rule, extras, cancelled = plan

@@ -12,7 +12,7 @@ from redis.sentinel import Sentinel, SentinelConnectionPool
 from rq import Queue
 
 from app.infra.local_redis import ensure_running
-from app.settings import queue_names, settings
+from app.settings import queue_names, settings, this_app
 
 EXTENSION = "mindfuse.redis"
 OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2, "health_check_interval": 30}
@@ -94,7 +94,7 @@ def connection() -> redis.Redis:
     A second client built by a racing thread would be dropped, and a dropped client closes
     its pool's connections, then in use by the requests that picked it up meanwhile.
     """
-    client = current_app.extensions.get(EXTENSION)
+    client = this_app().extensions.get(EXTENSION)
     if client is None:
         with _building:
             client = current_app.extensions.get(EXTENSION)
@@ -121,7 +121,7 @@ def queues() -> list[Queue]:
 
 def scripts(name: str, *sources: str) -> tuple:
     """These Lua scripts registered on the app's Redis client, once per app under `name`."""
-    found = current_app.extensions.get(name)
+    found = this_app().extensions.get(name)
     if found is None:
         conn = connection()
         found = tuple(conn.register_script(source) for source in sources)

@@ -13,12 +13,13 @@ import logging
 import time
 from itertools import chain
 
-from flask import current_app, g, has_request_context
+from flask import g, has_request_context
 from redis import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.infra import redis
+from app.settings import app_context, this_app
 
 log = logging.getLogger(__name__)
 MAX_AGE = 60.0
@@ -41,7 +42,12 @@ def serving_one_request() -> None:
 
 
 def _in_request() -> bool:
-    return has_request_context() or g.get(ONE_REQUEST, False)
+    return has_request_context() or _g().get(ONE_REQUEST, False)
+
+
+def _g():
+    """The app context's `g`, without the proxy (read several times by every greeting)."""
+    return app_context().g
 
 
 def _remember(versions: dict) -> dict:
@@ -52,7 +58,7 @@ def _remember(versions: dict) -> dict:
 
 def _versions() -> dict:
     """Every cache's version: one MGET per request (per call outside a request)."""
-    known = g.get(MEMO) if _in_request() else None
+    known = _g().get(MEMO) if _in_request() else None
     if known is None or len(known) != len(_watched):
         names, keys = version_keys()
         known = remember(names, redis.connection().mget(keys))
@@ -77,12 +83,13 @@ def cached(name: str, load):
         version = _versions()[name]
     except RedisError:
         return load()
-    found = current_app.extensions.get(f"mindfuse.cache.{name}")
+    extensions = this_app().extensions
+    found = extensions.get(f"mindfuse.cache.{name}")
     now = time.monotonic()
     if found and found[0] == version and now - found[1] < MAX_AGE:
         return found[2]
     value = load()
-    current_app.extensions[f"mindfuse.cache.{name}"] = (version, now, value)
+    extensions[f"mindfuse.cache.{name}"] = (version, now, value)
     return value
 
 
