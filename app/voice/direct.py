@@ -8,11 +8,12 @@ a form body within the bound, Twilio's signature valid) with `views.greeting` in
 context of its own, the same function the Flask view calls, and sends the response with the
 headers every response carries.
 
-Everything else goes to Flask untouched, body included, and so does a greeting that
-`views.greeting` fails to answer (it is run again there): a forged request gets Flask's 403,
-a malformed one its 400, an oversized one its 413, and a Redis or database failure the
-spoken apology of app.telephony.failures. Running a greeting twice is safe: the arrival is
-counted by CallSid, and a row is written at most once.
+Everything else goes to Flask untouched, body included: a forged request gets Flask's 403
+(and its log line), an oversized one its 413, one with a query the view. A greeting that
+fails on the way (a malformed CallSid, Redis or the database down) is answered by the view's
+own error handlers, in a request context made for it then: its 400, or the spoken apology
+of app.telephony.failures. It is not run again, so what it did before it failed (a text
+queued for a caller who is not a member, a Fusing Hour guest paired) happens once.
 """
 
 from __future__ import annotations
@@ -51,28 +52,32 @@ class DirectGreeting:
             and environ.get("REQUEST_METHOD") == "POST"
             and not environ.get("QUERY_STRING")
         ):
-            response = self._greet(environ)
-            if response is not None:
-                # What werkzeug's Response.__call__ sends for a TwiML document, without it.
-                start_response(response.status, [*response.headers.items(), *self.headers])
-                return [response.get_data()]
+            form = read_form(environ, request_limits.bound_of(self.app, ENDPOINT))
+            if form is not None:
+                with self.app.app_context():
+                    try:
+                        greeting = self._greet(environ, form)
+                    except Exception as error:  # noqa: BLE001 - answered as the view's would be
+                        return self._failed(environ, error)(environ, start_response)
+                if greeting is not None:
+                    # What werkzeug's Response.__call__ sends for a TwiML document, without it.
+                    start_response(greeting.status, [*greeting.headers.items(), *self.headers])
+                    return [greeting.get_data()]
         return self.wsgi_app(environ, start_response)
 
-    def _greet(self, environ: dict) -> Response | None:
-        form = read_form(environ, request_limits.bound_of(self.app, ENDPOINT))
-        if form is None:
+    def _greet(self, environ: dict, form: signature.SignedForm) -> Response | None:
+        """The greeting, or None for a request the view's own check refuses (and logs)."""
+        if not signature.signs(environ.get(SIGNATURE, ""), signature.signed_url(environ), form):
             return None
-        with self.app.app_context():
-            url = signature.signed_url(environ)
-            if not signature.signs(environ.get(SIGNATURE, ""), url, form):
-                return None  # refused (and logged) by the view's own check
-            table_cache.serving_one_request()
-            try:
-                response = self.app.make_response(views.greeting(form))
-            except Exception:  # noqa: BLE001 - the view answers it (its failure handler)
-                log.debug("greeting handed to the view after a failure", exc_info=True)
-                return None
-        return response
+        table_cache.serving_one_request()
+        return self.app.make_response(views.greeting(form))
+
+    def _failed(self, environ: dict, error: Exception) -> Response:
+        """A greeting that failed (Redis or the database down, a malformed form), answered by
+        the view's error handlers in a request context made now, not run again: what it did
+        before it failed (a text queued, a guest paired) must not happen twice."""
+        with self.app.request_context(environ):
+            return self.app.finalize_request(self.app.handle_user_exception(error))
 
 
 def read_form(environ: dict, bound: int | None) -> signature.SignedForm | None:
@@ -88,7 +93,11 @@ def read_form(environ: dict, bound: int | None) -> signature.SignedForm | None:
         return None
     if length < 0 or (bound is not None and length > bound):
         return None
-    body = environ["wsgi.input"].read(length)
+    try:
+        body = environ["wsgi.input"].read(length)
+    except Exception:  # noqa: BLE001 - a client gone mid-body: Flask's own read answers it
+        log.debug("greeting body unreadable, handed to Flask", exc_info=True)
+        return None
     environ["wsgi.input"] = io.BytesIO(body)  # for Flask, if the request goes on there
     if len(body) != length:
         return None

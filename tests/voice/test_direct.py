@@ -100,7 +100,6 @@ def test_a_blocked_caller_is_turned_away_directly_as_by_the_view(app, twilio, di
     ("change", "status"),
     [
         ({"signature": "forged"}, 403),
-        ({"CallSid": "not-a-call-sid"}, 400),  # Flask reads the form from the body left to it
         ({"query": "?x=1"}, 200),
         ({"path": "/twilio/voice/"}, 404),
     ],
@@ -109,8 +108,6 @@ def test_what_the_direct_greeting_does_not_answer_flask_does(
     app, client, dispatched, change, status
 ):
     form = call_form("+15550100416")
-    if "CallSid" in change:
-        form["CallSid"] = change["CallSid"]
     path = change.get("path", "/twilio/voice") + change.get("query", "")
     signature = change.get("signature") or sign(PUBLIC + path, form)
     response = client.post(path, data=form, headers={"X-Twilio-Signature": signature})
@@ -128,16 +125,31 @@ def test_a_body_over_the_bound_is_refused_by_flask(app, client, dispatched):
     assert dispatched == ["/twilio/voice"]
 
 
-def test_a_failed_direct_greeting_is_answered_by_the_view_with_its_apology(
-    app, twilio, dispatched, monkeypatch
+def test_a_failed_direct_greeting_is_answered_by_the_views_handler_and_not_run_again(
+    app, twilio, dispatched, monkeypatch, caplog
 ):
-    def down(*_args, **_kwargs):
+    arrivals: list[str] = []
+
+    def down(sid, *_args, **_kwargs):
+        arrivals.append(sid)
         raise ConnectionError("redis is down")
 
     monkeypatch.setattr("app.line.calls.count_arrival", down)
-    root = twiml(twilio.post("/twilio/voice", call_form("+15550100418")))
-    assert "sorry" in spoken(root).lower()
-    assert dispatched == ["/twilio/voice"]
+    response = twilio.post("/twilio/voice", call_form("+15550100418"))
+    root = twiml(response)
+    assert "sorry" in spoken(root).lower() and root[-1].tag == "Hangup"
+    assert len(arrivals) == 1  # not greeted a second time by the view
+    assert dispatched == []
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert any("voice webhook voice.incoming failed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_malformed_call_sid_gets_the_views_400(app, client, dispatched):
+    form = call_form("+15550100421", sid="not-a-call-sid")
+    signature = sign(PUBLIC + "/twilio/voice", form)
+    response = client.post("/twilio/voice", data=form, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 400
+    assert dispatched == []
 
 
 @pytest.mark.parametrize(
