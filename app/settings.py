@@ -179,8 +179,7 @@ class Setting(Generic[T]):
     def __get__(self, obj, owner):
         if obj is None:
             return self
-        context = app_context()
-        return (current_app if context is None else context.app).config[self.key]
+        return this_app().config[self.key]
 
     def read(self, start: Start, kept: dict[str, str]) -> T:
         """The value at start: the environment's, else a kept secret, else the default."""

@@ -42,12 +42,12 @@ def serving_one_request() -> None:
 
 
 def _in_request() -> bool:
-    return has_request_context() or _g().get(ONE_REQUEST, False)
-
-
-def _g():
-    """The app context's `g`, without the proxy (read several times by every greeting)."""
-    return app_context().g
+    """Whether versions read now are kept for the rest of the request (read without the
+    proxy: every greeting asks several times; False outside an app context)."""
+    if has_request_context():
+        return True
+    context = app_context()
+    return context is not None and context.g.get(ONE_REQUEST, False)
 
 
 def _remember(versions: dict) -> dict:
@@ -58,7 +58,7 @@ def _remember(versions: dict) -> dict:
 
 def _versions() -> dict:
     """Every cache's version: one MGET per request (per call outside a request)."""
-    known = _g().get(MEMO) if _in_request() else None
+    known = app_context().g.get(MEMO) if _in_request() else None
     if known is None or len(known) != len(_watched):
         names, keys = version_keys()
         known = remember(names, redis.connection().mget(keys))

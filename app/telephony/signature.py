@@ -11,6 +11,7 @@ from urllib.parse import quote
 from flask import abort, request
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.wrappers import Request
 
 from app.settings import settings
 from app.urls import RETRIES
@@ -35,20 +36,15 @@ def signed_url(environ: dict | None = None) -> str:
     X-Forwarded-Host a request names, which would let a request signed for another line
     (another host, the same auth token) through.
     """
-    environ = request.environ if environ is None else environ
+    wsgi = request.environ if environ is None else environ
     # request.url un-escapes the query string; Twilio signs the bytes it sent.
-    path = environ.get("RAW_URI") or environ.get("REQUEST_URI")
-    if not path:
-        root, rest = _text(environ, "SCRIPT_NAME").rstrip("/"), _text(environ, "PATH_INFO")
-        path = quote(root + "/" + rest.lstrip("/"))
-        if environ.get("QUERY_STRING"):
-            path += "?" + environ["QUERY_STRING"]
+    path = wsgi.get("RAW_URI") or wsgi.get("REQUEST_URI")
+    if not path:  # a server that keeps neither: the path as werkzeug reads it
+        asked = request if environ is None else Request(environ)
+        path = quote(asked.script_root + asked.path)
+        if asked.query_string:
+            path += "?" + asked.query_string.decode("latin-1")
     return settings.PUBLIC_BASE_URL + path
-
-
-def _text(environ: dict, name: str) -> str:
-    """A WSGI path variable as the text it names (WSGI carries its bytes as latin-1)."""
-    return environ.get(name, "").encode("latin-1").decode("utf-8", "replace")
 
 
 def is_valid() -> bool:

@@ -94,3 +94,16 @@ def test_a_signed_form_is_checked_as_werkzeugs_form_is(app):
         good = sign(url, plain)
         assert signature.signs(good, url, signed) and signature.signs(good, url, plain)
         assert not signature.signs(good, url, SignedForm(items[:-1]))
+
+
+def test_the_signed_url_from_an_environ_is_the_requests_own(app):
+    with app.test_request_context("/twilio/voice/w%C3%A4it?lang=de&x=%2F", method="POST") as ctx:
+        environ = {
+            k: v for k, v in ctx.request.environ.items() if k not in ("RAW_URI", "REQUEST_URI")
+        }
+        ctx.request.environ.pop("RAW_URI", None)
+        ctx.request.environ.pop("REQUEST_URI", None)
+        in_request = signature.signed_url()
+    with app.app_context():  # as app.voice.direct asks: no request context
+        assert signature.signed_url(environ) == in_request
+    assert in_request == PUBLIC + "/twilio/voice/w%C3%A4it?lang=de&x=%2F"
