@@ -1,4 +1,5 @@
-"""Caller identity: an HMAC of the E.164 number, a masked display form, never the number."""
+"""Caller identity: an HMAC of the E.164 number and a masked display form; the number itself
+is never stored, logged or serialized."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import hmac
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import phonenumbers
 
@@ -26,15 +28,35 @@ MARKS = "ghijklmnopqrstuvwxyz"
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling, as far as the line may know."""
+    """Who is calling, as far as the line may know.
+
+    The masked form and the country are worked out from the parsed number only when asked
+    for (a call's row, a call-back request): the greeting, which writes no row, needs
+    neither, and finding the region of a number whose country code several regions share
+    (+1, +44) costs more than parsing it. So a Caller holds the number while its request
+    lasts: it is left out of its repr, and a Caller cannot be pickled or copied, so it
+    cannot reach a job's arguments, a cache or a log by way of them.
+    """
 
     identity: str
-    masked: str
-    country: str | None
     withheld: bool
     # The identity under each generation of keys, oldest first (the last is `identity`):
     # what is stored may still be under an older one until `mindfuse rekey` has run.
     forms: tuple[str, ...] = field(default=(), compare=False)
+    number: phonenumbers.PhoneNumber | None = field(default=None, compare=False, repr=False)
+
+    def __reduce__(self):
+        raise TypeError("a Caller holds the number: pass its identity instead")
+
+    @cached_property
+    def masked(self) -> str:
+        """Country code and last two digits ('withheld' for no number)."""
+        return "withheld" if self.number is None else masked_form(self.number)
+
+    @cached_property
+    def country(self) -> str | None:
+        """The ISO region of the number, if it has one."""
+        return None if self.number is None else country_of(self.number)
 
 
 def _hmac(key: str, text: str) -> str:
@@ -107,7 +129,7 @@ def identify(raw: str | None, keys: str | Sequence[str], call_sid: str) -> Calle
     number = parse_e164(raw)
     if number is None:
         forms = _forms(keys, "call:" + call_sid)
-        return Caller(forms[-1], "withheld", None, True, forms)
+        return Caller(forms[-1], True, forms)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     forms = _forms(keys, e164)
-    return Caller(forms[-1], masked_form(number), country_of(number), False, forms)
+    return Caller(forms[-1], False, forms, number)

@@ -89,7 +89,7 @@ def caller(raw: str | None, call_sid: str) -> Caller:
     keys = hash_keys()
     found = identify(raw, keys, call_sid)
     at = min(applied(), len(keys) - 1)
-    return Caller(found.forms[at], found.masked, found.country, found.withheld, found.forms)
+    return Caller(found.forms[at], found.withheld, found.forms, found.number)
 
 
 def in_hand(identity: str) -> str:

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pytest
 
 from app.identity import current, generation, identify
@@ -58,3 +61,12 @@ def test_each_added_key_wraps_the_identity_once_and_marks_how_often():
     assert current(forms[0], keys) == current(forms[1], keys) == forms[2]  # from any generation
     assert current(forms[2], keys) == forms[2]  # already there: left alone
     assert current(forms[0], keys[:2]) == forms[1]
+
+
+def test_a_caller_keeps_its_number_to_itself():
+    caller = identify("+447700900123", KEY, "CA1")
+    assert "7700900123" not in repr(caller)
+    with pytest.raises(TypeError):
+        pickle.dumps(caller)
+    with pytest.raises(TypeError):
+        copy.copy(caller)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import phonenumbers
 from flask import request
 from flask.sessions import SecureCookieSessionInterface
 from redis.connection import AbstractConnection
 from sqlalchemy import event
 
 from app.db import db
+from app.line import calls
 from tests.support import call_form, twiml
 
 
@@ -56,3 +58,23 @@ def test_a_webhook_builds_no_session_signer_but_the_admin_still_signs_its_cookie
     browser.set_cookie("session", "forged")  # a request that brings one has it checked
     browser.get("/admin/login")
     assert built and set(built) == {"/admin/login"}
+
+
+def test_a_greeting_that_writes_no_row_looks_up_no_region(twilio, app, monkeypatch):
+    """+1 and +44 are shared by several regions: finding a number's region costs more than
+    parsing it, and only a call's row needs it."""
+    looked_up: list[object] = []
+    real = phonenumbers.region_code_for_number
+
+    def region(number):
+        looked_up.append(number)
+        return real(number)
+
+    monkeypatch.setattr(phonenumbers, "region_code_for_number", region)
+    root = twiml(twilio.post("/twilio/voice", call_form("+447700900406")))
+    assert root.find("Gather") is not None
+    assert looked_up == []
+    with app.app_context():
+        caller = calls.caller_of("CA" + "7" * 32, "+447700900406")
+        assert caller.country == "GB" and caller.masked == "+44 ••• •••• 06"
+    assert len(looked_up) == 1
