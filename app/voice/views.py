@@ -14,7 +14,7 @@ from app.fusing import lobby as fusing_lobby
 from app.fusing import sessions as fusing_sessions
 from app.fusing.schedule import spoken_when
 from app.line import calls, conferences, languages, pairing, safety
-from app.line.models import Call, Outcome, Step
+from app.line.models import Call, CallMode, Outcome, Step
 from app.settings import settings
 from app.sms import subscribers
 from app.telephony import twiml
@@ -347,6 +347,8 @@ def partner_gone():
     call = _current_call(CallRequest.from_form(request.form))
     calls.record(call, Step.PARTNER_GONE)
     db.session.commit()  # kept even if a partner found next is gone too (a rolled-back claim)
+    if call.mode == CallMode.LISTENER:  # a listener never waits as a caller: their call ends
+        return twiml.say_and_hang_up(prompts.LISTENER_CALLER_GONE)
     return flows.wait(call, intro=prompts.PARTNER_GONE)
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 from app import urls
 from app.db import db, utcnow
 from app.line import calls, pool
-from app.line.models import Call, CallState, Conversation
+from app.line.models import Call, CallMode, CallState, Conversation
 from tests.support import PUBLIC, call_form, sign, spoken, twiml
 
 
@@ -178,6 +178,22 @@ def test_a_caller_whose_partner_left_keeps_that_on_the_timeline_past_a_stale_wai
         call = db.session.scalar(select(Call).where(Call.sid == form["CallSid"]))
         assert call.state == "waiting"
         assert [e.kind for e in call.events] == ["partner_gone", "waiting"]
+
+
+def test_a_listener_whose_caller_left_before_they_met_is_thanked_and_never_waits(twilio, app):
+    form = call_form("+15550100005")
+    twilio.post("/twilio/voice", form)
+    with app.app_context():
+        call = calls.current(form["CallSid"], form["From"])
+        call.state, call.mode = CallState.MOVED, CallMode.LISTENER
+        db.session.commit()
+    root = twiml(twilio.post("/twilio/voice/partner-gone", form))
+    assert root.find("Dial") is None and root.find("Hangup") is not None
+    assert "no longer waiting" in spoken(root)
+    with app.app_context():
+        call = db.session.scalar(select(Call).where(Call.sid == form["CallSid"]))
+        assert call.state == CallState.MOVED and call.wait_token is None
+        assert pool.waiting_count() == 0
 
 
 def test_no_input_at_the_greeting_means_talk_now(twilio):
