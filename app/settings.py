@@ -377,7 +377,7 @@ class Settings:
     )
     LISTENER_REST_MINUTES = Setting(
         duration,
-        5,
+        2,
         "a volunteer listener's breather after a call they took ends, before the line rings "
         "them again (never while on a call; a ring that came to nothing rests nobody)",
     )

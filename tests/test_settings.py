@@ -96,7 +96,7 @@ def test_the_wait_and_listener_timers_take_fractions_of_their_unit(tmp_path):
         name: float(text) for name, text in fractions.items()
     }
     defaults = from_environment(str(tmp_path), {})
-    assert [defaults[name] for name in fractions] == [60, 45, 5, 120, 5]
+    assert [defaults[name] for name in fractions] == [60, 45, 2, 120, 5]
     with pytest.raises(ValueError):
         from_environment(str(tmp_path), {"WAIT_TIMEOUT_SECONDS": "-1"})
 
