@@ -60,6 +60,7 @@ bench: install
 	$(BIN)/python -m bench.herd 2000 60
 	$(BIN)/python -m bench.fusing_rotation 500 2000
 	$(BIN)/python -m bench.simulated_day  # 3 volumes x 3 configurations, about 15 minutes
+	$(BIN)/python -m bench.day_ceiling  # the same day's policy with no latency, 2 minutes
 
 drills: install
 	$(BIN)/python -m bench.drills.redis_restart
