@@ -16,7 +16,10 @@ line once. Then, three rounds in one run, alternating:
 Webhooks: the incoming call (`POST /twilio/voice`), and the menu key 1 that starts a wait or
 pairs (every press a different caller who was greeted first; with nobody excluded, each press
 either waits or takes the one caller waiting, so half pair).
-Usage: python -m bench.wrk_webhooks [greeting|menu|both] [seconds per load] [rounds]
+Callers are German mobile numbers by default; `gb` or `us` makes them UK or US ones (the
+fictional ranges hold only 1,000 and 100 numbers, so callers repeat), whose country code
+several regions share.
+Usage: python -m bench.wrk_webhooks [greeting|menu|both] [seconds per load] [rounds] [de|gb|us]
 """
 
 from __future__ import annotations
@@ -55,8 +58,14 @@ REDIS_NEEDLE = "redis-server"
 _numbers = itertools.count(1)
 
 
+# The fictional ranges: +49 155 5xxxxxxx, +44 7700 900xxx, +1 555 0100 1xx.
+CALLERS = {"de": ("+491555", 10**7), "gb": ("+447700900", 1000), "us": ("+155501001", 100)}
+_callers = CALLERS["de"]
+
+
 def _number() -> str:
-    return f"+491555{next(_numbers):07d}"  # the fictional +49 155 5xxxxxxx range
+    prefix, count = _callers
+    return f"{prefix}{next(_numbers) % count:0{len(str(count - 1))}d}"
 
 
 def _call() -> dict[str, str]:
@@ -238,8 +247,10 @@ def _loadavg() -> str:
     return " / ".join(f"{figure:.2f}" for figure in os.getloadavg())
 
 
-def main(which: str = "both", seconds: float = 5, rounds: int = 3) -> None:
+def main(which: str = "both", seconds: float = 5, rounds: int = 3, callers: str = "de") -> None:
     """Measure and record."""
+    global _callers  # noqa: PLW0603 - the run's one choice, read by every form it signs
+    _callers = CALLERS[callers]
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk; `make bench` does it)")
     database = "PostgreSQL" if "postgres" in os.environ.get("DATABASE_URL", "") else "SQLite"
@@ -268,6 +279,8 @@ def main(which: str = "both", seconds: float = 5, rounds: int = 3) -> None:
                     "menu": "menu key 1, half wait and half pair (`POST /twilio/voice/menu`)",
                 }[webhook]
                 server = f"gunicorn {WORKERS}x{THREADS}, {database}"
+                if callers != "de":
+                    server += f", callers from {callers.upper()}"
                 record(f"wrk: {name} against the ceiling ({server})", rows)
         finally:
             launcher.stop(*started)
@@ -279,4 +292,5 @@ if __name__ == "__main__":
         args[0] if args else "both",
         float(args[1]) if len(args) > 1 else 5,
         int(args[2]) if len(args) > 2 else 3,
+        args[3] if len(args) > 3 else "de",
     )
