@@ -545,10 +545,13 @@ def callback_requests(line) -> list[CallbackRequest]:
 
 def ask_for_call_back(line, number: str) -> None:
     """Call the line, press 3 at the greeting, hear that a call-back is noted; the request
-    is stored (its number encrypted) once this returns."""
+    is stored (its number encrypted), and the job the asking queued has run, once this
+    returns: a caller who begins to wait next claims it on their own webhook, not in that
+    job's look at whoever is waiting (which rings the requester without a word to them)."""
     caller = line.dial(number)
     caller.wait_until_heard("3 for a call back")
     caller.press("3")
     caller.wait_until_heard("we will call you back")
     assert caller.wait_until_ended() == "completed"
     eventually(lambda: (found := callback_requests(line)) and found[-1].number_encrypted)
+    drain(line)
