@@ -361,17 +361,18 @@ class Day:
     def free_count(self) -> int:
         return sum(self.free(listener) for listener in self.listeners)
 
+    def calling_back(self, leg: Leg) -> bool:
+        """Whether a call-back rings for this wait."""
+        return leg.callback is not None and leg.callback.state == "calling"
+
     def rings_for(self, leg: Leg) -> bool:
-        calling = leg.callback is not None and leg.callback.state == "calling"
-        return calling or any(o.state == "ringing" for o in leg.offers)
+        return self.calling_back(leg) or any(o.state == "ringing" for o in leg.offers)
 
     def offer_listener(self, leg: Leg, token: int) -> None:
         """The listener offer job: a call-back ringing or claimable comes first."""
         if not self.waiting(leg, token):
             return
-        if (leg.callback is not None and leg.callback.state == "calling") or self.claim_callback(
-            leg
-        ):
+        if self.calling_back(leg) or self.claim_callback(leg):
             self.at(self.now + self.policy.recheck, self.offer_listener, leg, token)
             return
         self.claim_listeners(leg)
@@ -453,11 +454,11 @@ class Day:
             leg.fate.taker_on_the_way = True
         else:
             self.met(leg, None, meet, self._via(leg, "listener"), "")
-        self.at(ends + LISTENER_AFTER, self.listener_call_ended, listener, ends + LISTENER_AFTER)
+        self.at(ends + LISTENER_AFTER, self.listener_call_ended, listener)
 
-    def listener_call_ended(self, listener: Listener, when: float) -> None:
+    def listener_call_ended(self, listener: Listener) -> None:
         listener.on_call = False
-        listener.busy_until = when + self.policy.rest_minutes * 60
+        listener.busy_until = self.now + self.policy.rest_minutes * 60
         self.at(listener.busy_until, self.serve)
 
     def serve(self) -> None:
