@@ -143,10 +143,12 @@ def _log_in(page, password: str = PASSWORD, shot: str | None = None):
 
 @pytest.fixture
 def admin(page):
-    """A browser page logged into the admin."""
+    """A browser page logged into the admin, its scripts run (forms.js is deferred: it runs
+    before DOMContentLoaded, which may come after the heading is drawn on a loaded machine)."""
     page.goto(page.base + "/admin/login")
     _log_in(page)
     page.wait_for_selector("h1:has-text('Line health')")
+    page.wait_for_load_state("domcontentloaded")
     return page
 
 
