@@ -87,6 +87,12 @@ AFTER_MENU = _(
     "Or hang up. Press 0 for urgent help."
 )
 AGAIN_MENU = _("Press 1 to talk to someone new, or hang up. Press 0 for urgent help.")
+LISTENER_AFTER_MENU = _(
+    "Thank you for listening. Press 2 to report the person you just talked to, or hang up. "
+    "Press 0 for urgent help."
+)
+"""A listener's menu when a call they took ends: they report as callers do, and never wait."""
+LISTENER_REPORTED = _("Thank you for telling us. You will not be asked to take their calls again.")
 ALONE_MENU = _(
     "Press 1 to keep waiting, press 3 to be called back when someone is free, or hang up. "
     "Press 0 for urgent help."

@@ -61,13 +61,15 @@ SAID = (  # the prompts whose length shapes a wait, as the twin times them
     "CALLBACK_CONNECTING",
     "CALLBACK_LISTENER",
     "CALLBACK_PARTNER_LEFT",
-    "AFTER_MENU",
+    "LISTENER_AFTER_MENU",
 )
 SAY = {name: speech_seconds(str(getattr(prompts, name)), SPEECH_WPM) for name in SAID}
 # A listener's own call goes on after the caller hangs up: "the other person has left", the
-# after-call menu and its 5 s for a key, then the hang-up; their rest runs from there.
+# listener's after-call menu and its 5 s for a key, then the hang-up; their rest runs from there.
 LISTENER_AFTER = (
-    speech_seconds(str(prompts.WHY_ENDED["partner_left"]), SPEECH_WPM) + SAY["AFTER_MENU"] + 5
+    speech_seconds(str(prompts.WHY_ENDED["partner_left"]), SPEECH_WPM)
+    + SAY["LISTENER_AFTER_MENU"]
+    + 5
 )
 DETECTION = Callee.detect_seconds  # the twin's answering-machine detection after a pick-up
 LATER = 600.0  # simulated seconds past the day's last hour that call-backs may still come

@@ -291,8 +291,8 @@ def after():
         text = f"{prompts.WHY_ENDED[why]} {prompts.ALONE_MENU}"
         query = f"{LEFT}={LEFT_WAITING}"
         return twiml.menu(text, urls.public(urls.AFTER_CHOICE), query=query)
-    text = f"{prompts.WHY_ENDED[why]} {prompts.AFTER_MENU}"
-    return twiml.menu(text, urls.public(urls.AFTER_CHOICE))
+    menu = prompts.LISTENER_AFTER_MENU if call.mode == CallMode.LISTENER else prompts.AFTER_MENU
+    return twiml.menu(f"{prompts.WHY_ENDED[why]} {menu}", urls.public(urls.AFTER_CHOICE))
 
 
 # The star menu of a wait, whose 3 asks for a call-back, says so in its action's query.
@@ -303,10 +303,13 @@ LEFT, LEFT_WAITING = "left", "waiting"
 @twilio_request
 def after_choice():
     """1: someone new (or wait on); 2: report the person just heard; 3, in the star menu of
-    a wait: a call-back; anything else: goodbye."""
+    a wait: a call-back; anything else: goodbye. A listener has only 2, and is never made a
+    waiting caller."""
     call, digits = _pressed(Step.AFTER_MENU)
     if digits == flows.URGENT_KEY:
         return flows.urgent_help(call, Step.AFTER_MENU)
+    if call.mode == CallMode.LISTENER:
+        return _listener_choice(call, digits)
     if digits == "1":
         return flows.wait(call)
     if digits == "3" and request.args.get(LEFT) == LEFT_WAITING:  # said in that menu only
@@ -316,6 +319,14 @@ def after_choice():
         safety.report(call, partner, call.participations[-1].conversation)
         text = f"{prompts.REPORTED} {prompts.AGAIN_MENU}"
         return twiml.menu(text, urls.public(urls.AFTER_CHOICE))
+    return flows.goodbye()
+
+
+def _listener_choice(call: Call, digits: str):
+    partner = pairing.partner_of(call)
+    if digits == "2" and partner is not None:
+        safety.report(call, partner, call.participations[-1].conversation)
+        return twiml.say_and_hang_up(f"{prompts.LISTENER_REPORTED} {prompts.GOODBYE}")
     return flows.goodbye()
 
 

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from app.db import db
-from app.line.models import Call, Step
+from app.line import pool
+from app.line.models import Call, CallState, Report, Step
 from app.listeners import roster
 from app.listeners.models import Listener, ListenerOffer
 from tests.support import drain, eventually, in_a_room
@@ -76,6 +77,35 @@ def test_a_listener_who_presses_1_joins_the_waiting_callers_room(line):
     phone.hang_up()
     alice.wait_until_heard("left the conversation")
     alice.hang_up()
+
+
+@pytest.mark.parametrize("key", ["1", "2"])
+def test_a_listener_whose_caller_hung_up_may_report_them_and_is_never_made_to_wait(line, key):
+    end = "1" if key == "1" else "2"
+    number, waiter = f"+1555010015{end}", f"+44770090015{end}"
+    _enlist(line, "Lou", number, TAKES)
+    alice = in_a_room(line, waiter)
+    phone = line.twin.wait_for(lambda: line.twin.calls_to(number), timeout=10)[0]
+    phone.wait_until_in_conference(timeout=10)
+    mark = phone.mark()
+    alice.hang_up()
+    menu = phone.wait_until_heard("thank you for listening", since=mark, timeout=10)
+    assert "press 1" not in menu.lower() and "press 2 to report" in menu.lower()
+    phone.press(key)  # 1 is a caller's "someone new": a listener's ends the call
+    assert phone.wait_until_ended(timeout=10) == "completed"
+    assert eventually(lambda: _call(line, phone.sid)[0].state == CallState.ENDED)
+    listener_call, steps = _call(line, phone.sid)
+    assert Step.WAITING not in steps
+    caller, _ = _call(line, alice.sid)
+    with line.app.app_context():
+        assert pool.waiting_count() == 0
+        reports = [(r.reporter, r.reported) for r in db.session.scalars(select(Report))]
+    said = " ".join(phone.heard[mark:]).lower()
+    if key == "2":
+        assert reports == [(listener_call.identity, caller.identity)]
+        assert "not be asked to take their calls again" in said
+    else:
+        assert reports == [] and "take care" in said
 
 
 def test_a_listener_who_declines_lets_the_caller_wait_on_to_the_timeout(line):
