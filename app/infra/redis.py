@@ -8,6 +8,7 @@ import time
 
 import redis
 from flask import Flask, current_app
+from redis.commands.core import Script
 from redis.sentinel import Sentinel, SentinelConnectionPool
 from rq import Queue
 
@@ -102,6 +103,34 @@ def connection() -> redis.Redis:
                 client = build(current_app)
                 current_app.extensions[EXTENSION] = client
     return client
+
+
+def run(script: Script, keys: list[str], args: list) -> object:
+    """Run a registered script on a connection of the client's pool, as `script(keys, args)`
+    does, for the greeting every call makes.
+
+    redis-py's command path (its retry wrapper, argument checks, events and metrics hooks)
+    cost about as much CPU again as sending the command and reading the reply. The pool
+    still hands out the connection (a Sentinel pool still follows the primary) and the
+    connection still checks its health. A script the server does not know yet, or a
+    connection that fails, goes the whole way through `script` instead, with its load and
+    its retries.
+    """
+    pool = script.registered_client.connection_pool
+    try:
+        conn = pool.get_connection()
+    except (redis.ConnectionError, redis.TimeoutError):
+        return script(keys=keys, args=args)
+    try:
+        conn.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        return conn.read_response()
+    except redis.exceptions.NoScriptError:
+        pass
+    except (redis.ConnectionError, redis.TimeoutError):
+        conn.disconnect()
+    finally:
+        pool.release(conn)
+    return script(keys=keys, args=args)
 
 
 def key(*parts: str) -> str:

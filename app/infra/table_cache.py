@@ -65,14 +65,22 @@ def _versions() -> dict:
     return known
 
 
-def version_keys() -> tuple[list[str], list[str]]:
+_KEYS: dict[tuple[str, int], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def version_keys() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Every cache's name and the Redis key of its version, for a caller that reads them
-    itself (then hands the values to `remember`)."""
-    names = sorted(_watched)
-    return names, [_version_key(name) for name in names]
+    itself (then hands the values to `remember`); built once per key prefix (every greeting
+    asks)."""
+    prefix = redis.key()
+    found = _KEYS.get((prefix, len(_watched)))
+    if found is None:
+        names = tuple(sorted(_watched))
+        found = _KEYS[(prefix, len(_watched))] = (names, tuple(map(_version_key, names)))
+    return found
 
 
-def remember(names: list[str], values: list) -> dict:
+def remember(names: tuple[str, ...], values: list) -> dict:
     """The versions read for `names`, kept for the rest of the request."""
     return _remember(dict(zip(names, values, strict=True)))
 

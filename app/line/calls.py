@@ -192,7 +192,7 @@ def count_arrival(sid: str, identity: str, at: datetime) -> Arrival:
     names, version_keys = table_cache.version_keys()
     (arrive,) = redis.scripts(ARRIVAL_SCRIPT, ARRIVE)
     keys = [arrivals, redis.key(GREETED), redis.key(LANGUAGES, tag), redis.key(KNOWN, tag)]
-    found = arrive(keys + version_keys, [sid, epoch_ms(at), newest, ARRIVALS_KEPT])
+    found = redis.run(arrive, [*keys, *version_keys], [sid, epoch_ms(at), newest, ARRIVALS_KEPT])
     rank, remembered, last_waited = found[:3]
     table_cache.remember(names, found[3:])
     last_waited = None if last_waited is None else float(last_waited)
