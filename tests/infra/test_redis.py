@@ -30,3 +30,48 @@ def test_threads_racing_to_the_first_redis_use_share_one_client(app, monkeypatch
     together(8, first_request, app.app_context)
     assert len(built) == 1
     assert len(used) == 8 and all(client is built[0] for client in used)
+
+
+SCRIPT = "redis.call('INCR', KEYS[1]); return {redis.call('GET', KEYS[1]), ARGV[1]}"
+
+
+def test_a_script_run_on_a_pooled_connection_answers_as_the_script_would(app):
+    with app.app_context():
+        (script,) = line_redis.scripts("tests.run", SCRIPT)
+        key = line_redis.key("tests", "run")
+        assert line_redis.run(script, [key], ["x"]) == [b"1", b"x"]
+        assert script(keys=[key], args=["y"]) == [b"2", b"y"]
+        assert line_redis.run(script, [key], [3]) == [b"3", b"3"]
+
+
+def test_a_script_the_server_forgot_is_loaded_and_run_once(app):
+    with app.app_context():
+        (script,) = line_redis.scripts("tests.run", SCRIPT)
+        key = line_redis.key("tests", "forgot")
+        line_redis.connection().script_flush()  # as after a restart or a failover
+        assert line_redis.run(script, [key], ["x"]) == [b"1", b"x"]
+        assert line_redis.connection().get(key) == b"1"
+
+
+def test_a_connection_that_fails_is_dropped_and_the_script_goes_the_whole_way(app, monkeypatch):
+    with app.app_context():
+        (script,) = line_redis.scripts("tests.run", SCRIPT)
+        key = line_redis.key("tests", "broken")
+        pool = line_redis.connection().connection_pool
+        broken = pool.get_connection()
+        pool.release(broken)  # the next one handed out
+        send, disconnect, dropped = broken.send_command, broken.disconnect, []
+
+        def send_once_broken(*args, **kwargs):  # the server went away, then came back
+            monkeypatch.setattr(broken, "send_command", send)
+            raise redis.ConnectionError("the server went away")
+
+        def noted(*args, **kwargs):
+            dropped.append(broken)
+            disconnect(*args, **kwargs)
+
+        monkeypatch.setattr(broken, "send_command", send_once_broken)
+        monkeypatch.setattr(broken, "disconnect", noted)
+        assert line_redis.run(script, [key], ["x"]) == [b"1", b"x"]
+        assert dropped[:1] == [broken]
+        assert line_redis.connection().get(key) == b"1"  # run once, not twice
