@@ -93,6 +93,7 @@ LISTENER_AFTER_MENU = _(
 )
 """A listener's menu when a call they took ends: they report as callers do, and never wait."""
 LISTENER_REPORTED = _("Thank you for telling us. You will not be asked to take their calls again.")
+LISTENER_GOODBYE = _("Thank you. Goodbye.")
 ALONE_MENU = _(
     "Press 1 to keep waiting, press 3 to be called back when someone is free, or hang up. "
     "Press 0 for urgent help."

@@ -112,22 +112,22 @@ def run(script: Script, keys: list[str], args: list) -> object:
     redis-py's command path (its retry wrapper, argument checks, events and metrics hooks)
     cost about as much CPU again as sending the command and reading the reply. The pool
     still hands out the connection (a Sentinel pool still follows the primary) and the
-    connection still checks its health. A script the server does not know yet, or a
-    connection that fails, goes the whole way through `script` instead, with its load and
-    its retries.
+    connection still checks its health. A script the server does not know yet (after a
+    restart or a failover) is loaded and run by `script`. A connection that fails is
+    dropped and the error raised, as the client does (its connections are built without
+    retries): the script is never sent twice, and a stalled server fails the request in
+    one socket timeout.
     """
     pool = script.registered_client.connection_pool
-    try:
-        conn = pool.get_connection()
-    except (redis.ConnectionError, redis.TimeoutError):
-        return script(keys=keys, args=args)
+    conn = pool.get_connection()
     try:
         conn.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
         return conn.read_response()
-    except redis.exceptions.NoScriptError:
+    except redis.exceptions.NoScriptError:  # not run: the reply said so
         pass
     except (redis.ConnectionError, redis.TimeoutError):
         conn.disconnect()
+        raise
     finally:
         pool.release(conn)
     return script(keys=keys, args=args)

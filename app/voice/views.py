@@ -287,12 +287,15 @@ def after():
     why = pairing.leave_room(call, dialled.dial_call_status, dialled.hung_up)
     if dialled.hung_up or why == "ended":  # Twilio still asks, but nobody is there to hear
         return twiml.say_and_hang_up(prompts.GOODBYE)
+    if call.mode == CallMode.LISTENER:  # never a caller's menu: its 1 would make them wait
+        text = f"{prompts.WHY_ENDED[why]} {prompts.LISTENER_AFTER_MENU}"
+        return twiml.menu(text, urls.public(urls.AFTER_CHOICE))
     if why == "alone":  # left a wait with star: its menu offers a call-back too
         text = f"{prompts.WHY_ENDED[why]} {prompts.ALONE_MENU}"
         query = f"{LEFT}={LEFT_WAITING}"
         return twiml.menu(text, urls.public(urls.AFTER_CHOICE), query=query)
-    menu = prompts.LISTENER_AFTER_MENU if call.mode == CallMode.LISTENER else prompts.AFTER_MENU
-    return twiml.menu(f"{prompts.WHY_ENDED[why]} {menu}", urls.public(urls.AFTER_CHOICE))
+    text = f"{prompts.WHY_ENDED[why]} {prompts.AFTER_MENU}"
+    return twiml.menu(text, urls.public(urls.AFTER_CHOICE))
 
 
 # The star menu of a wait, whose 3 asks for a call-back, says so in its action's query.
@@ -326,8 +329,8 @@ def _listener_choice(call: Call, digits: str):
     partner = pairing.partner_of(call)
     if digits == "2" and partner is not None:
         safety.report(call, partner, call.participations[-1].conversation)
-        return twiml.say_and_hang_up(f"{prompts.LISTENER_REPORTED} {prompts.GOODBYE}")
-    return flows.goodbye()
+        return twiml.say_and_hang_up(f"{prompts.LISTENER_REPORTED} {prompts.LISTENER_GOODBYE}")
+    return twiml.say_and_hang_up(prompts.LISTENER_GOODBYE)
 
 
 @bp.post("/join/choice")

@@ -105,7 +105,7 @@ def test_a_listener_whose_caller_hung_up_may_report_them_and_is_never_made_to_wa
         assert reports == [(listener_call.identity, caller.identity)]
         assert "not be asked to take their calls again" in said
     else:
-        assert reports == [] and "take care" in said
+        assert reports == [] and "thank you. goodbye." in said and "mindfuse" not in said
 
 
 def test_a_listener_who_declines_lets_the_caller_wait_on_to_the_timeout(line):

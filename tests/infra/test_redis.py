@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import redis
 
 from app.infra import redis as line_redis
@@ -53,25 +54,29 @@ def test_a_script_the_server_forgot_is_loaded_and_run_once(app):
         assert line_redis.connection().get(key) == b"1"
 
 
-def test_a_connection_that_fails_is_dropped_and_the_script_goes_the_whole_way(app, monkeypatch):
+def test_a_connection_that_fails_is_dropped_and_the_script_not_sent_again(app, monkeypatch):
     with app.app_context():
         (script,) = line_redis.scripts("tests.run", SCRIPT)
         key = line_redis.key("tests", "broken")
-        pool = line_redis.connection().connection_pool
+        client = line_redis.connection()
+        pool = client.connection_pool
         broken = pool.get_connection()
         pool.release(broken)  # the next one handed out
-        send, disconnect, dropped = broken.send_command, broken.disconnect, []
+        read, disconnect, dropped = broken.read_response, broken.disconnect, []
 
-        def send_once_broken(*args, **kwargs):  # the server went away, then came back
-            monkeypatch.setattr(broken, "send_command", send)
-            raise redis.ConnectionError("the server went away")
+        def sent_then_lost(*args, **kwargs):  # the server ran it; the reply never came
+            read(*args, **kwargs)
+            raise redis.TimeoutError("Timeout reading from socket")
 
         def noted(*args, **kwargs):
             dropped.append(broken)
             disconnect(*args, **kwargs)
 
-        monkeypatch.setattr(broken, "send_command", send_once_broken)
+        monkeypatch.setattr(broken, "read_response", sent_then_lost)
         monkeypatch.setattr(broken, "disconnect", noted)
-        assert line_redis.run(script, [key], ["x"]) == [b"1", b"x"]
-        assert dropped[:1] == [broken]
-        assert line_redis.connection().get(key) == b"1"  # run once, not twice
+        with pytest.raises(redis.TimeoutError):
+            line_redis.run(script, [key], ["x"])
+        assert dropped == [broken]
+        monkeypatch.undo()
+        assert client.get(key) == b"1"  # run once: not sent again on another connection
+        assert line_redis.run(script, [key], ["y"]) == [b"2", b"y"]  # a new connection
