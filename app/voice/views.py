@@ -317,20 +317,25 @@ def after_choice():
         return flows.wait(call)
     if digits == "3" and request.args.get(LEFT) == LEFT_WAITING:  # said in that menu only
         return _call_back(call)
-    partner = pairing.partner_of(call)
-    if digits == "2" and partner is not None:
-        safety.report(call, partner, call.participations[-1].conversation)
+    if digits == "2" and _reported_partner(call):
         text = f"{prompts.REPORTED} {prompts.AGAIN_MENU}"
         return twiml.menu(text, urls.public(urls.AFTER_CHOICE))
     return flows.goodbye()
 
 
 def _listener_choice(call: Call, digits: str):
-    partner = pairing.partner_of(call)
-    if digits == "2" and partner is not None:
-        safety.report(call, partner, call.participations[-1].conversation)
+    if digits == "2" and _reported_partner(call):
         return twiml.say_and_hang_up(f"{prompts.LISTENER_REPORTED} {prompts.LISTENER_GOODBYE}")
     return twiml.say_and_hang_up(prompts.LISTENER_GOODBYE)
+
+
+def _reported_partner(call: Call) -> bool:
+    """Report the person this call last talked to; False when it talked to nobody."""
+    partner = pairing.partner_of(call)
+    if partner is None:
+        return False
+    safety.report(call, partner, call.participations[-1].conversation)
+    return True
 
 
 @bp.post("/join/choice")

@@ -81,8 +81,7 @@ def test_a_listener_who_presses_1_joins_the_waiting_callers_room(line):
 
 @pytest.mark.parametrize("key", ["1", "2"])
 def test_a_listener_whose_caller_hung_up_may_report_them_and_is_never_made_to_wait(line, key):
-    end = "1" if key == "1" else "2"
-    number, waiter = f"+1555010015{end}", f"+44770090015{end}"
+    number, waiter = f"+1555010015{key}", f"+44770090015{key}"  # the twin keeps the module's calls
     _enlist(line, "Lou", number, TAKES)
     alice = in_a_room(line, waiter)
     phone = line.twin.wait_for(lambda: line.twin.calls_to(number), timeout=10)[0]
